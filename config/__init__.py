@@ -1,0 +1,1 @@
+"""Settings, constants and the Temporal client factory shared by API, worker and tests."""

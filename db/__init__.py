@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, repositories (all queries live there) and Alembic migrations."""

@@ -1,0 +1,229 @@
+"""Tables. Master data is written by the API; process records only by activities (idempotent)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> Any:
+    return func.now()
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    registered_district: Mapped[str] = mapped_column(String(50))
+    tax_district: Mapped[str] = mapped_column(String(50))
+    independent_legal_person: Mapped[bool] = mapped_column(Boolean)
+    registration_date: Mapped[date] = mapped_column(Date)
+    field: Mapped[str] = mapped_column(String(20))
+    sector_tags: Mapped[list[str]] = mapped_column(Json, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class EligibilityFact(Base):
+    """Facts the office records per enterprise (certificates, spot checks, accidents, ...)."""
+
+    __tablename__ = "eligibility_facts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    attrs: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Revocation(Base):
+    """Revocation registry (R17.1): the 5-year ban is counted from revoked_on."""
+
+    __tablename__ = "revocations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    award: Mapped[str] = mapped_column(String(20))
+    award_year: Mapped[int] = mapped_column(Integer)
+    revoked_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    document_no: Mapped[str] = mapped_column(String(100), default="")
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    __table_args__ = (UniqueConstraint("credit_code", "award", "award_year", name="uq_revocations_award"),)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Cycle(Base):
+    __tablename__ = "cycles"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(100))
+    rules: Mapped[dict[str, Any]] = mapped_column(Json)
+    rules_revision: Mapped[str] = mapped_column(Text)
+    criteria_edition: Mapped[str] = mapped_column(String(50))
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stage: Mapped[str] = mapped_column(String(40))
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Document(Base):
+    """Immutable, content-addressed upload (sha256)."""
+
+    __tablename__ = "documents"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class DocumentOwner(Base):
+    """Who uploaded a document under which file name; one blob may belong to several owners."""
+
+    __tablename__ = "document_owners"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    __table_args__ = (UniqueConstraint("sha256", "enterprise_id", name="uq_document_owners_blob"),)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # "2027-0003"
+    cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    award: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str] = mapped_column(String(20))
+    sector_tags: Mapped[list[str]] = mapped_column(Json, default=list)
+    documents: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    contact_phone: Mapped[str] = mapped_column(String(50), default="")
+    stage: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(40))
+    workflow_id: Mapped[str] = mapped_column(String(100))
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    __table_args__ = (UniqueConstraint("cycle_year", "enterprise_id", name="uq_applications_one_per_cycle"),)
+
+
+class QualificationCheck(Base):
+    """One Art. 11 / Art. 17 condition of one application: automatic result and office decision."""
+
+    __tablename__ = "qualification_checks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    condition: Mapped[str] = mapped_column(String(40))
+    clause: Mapped[str] = mapped_column(Text)
+    requirement: Mapped[str] = mapped_column(String(10))
+    auto_status: Mapped[str] = mapped_column(String(20))
+    finding: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[str]] = mapped_column(Json, default=list)
+    fact_ids: Mapped[list[int]] = mapped_column(Json, default=list)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    final_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    overridden: Mapped[bool] = mapped_column(Boolean, default=False)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table_args__ = (
+        UniqueConstraint("application_id", "condition", name="uq_qualification_checks_condition"),
+    )
+
+
+class QualificationDecisionRecord(Base):
+    __tablename__ = "qualification_decisions"
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    qualified: Mapped[bool] = mapped_column(Boolean)
+    material_truthful: Mapped[bool] = mapped_column(Boolean)
+    truthfulness_note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Notice(Base):
+    """Outbox of notices: written PENDING by a workflow activity, then delivered."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # business id: makes writes idempotent
+    kind: Mapped[str] = mapped_column(String(40))
+    audience: Mapped[str] = mapped_column(String(20))
+    cycle_year: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), nullable=True, index=True)
+    application_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivery_state: Mapped[str] = mapped_column(String(20))
+    delivery_channel: Mapped[str] = mapped_column(String(20), default="")
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuditEntry(Base):
+    """Who, when, what, why (P4). `key` makes a retried activity write it once."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(250), unique=True, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(100), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)

@@ -1,0 +1,132 @@
+"""Qualification review, office part (R14.1): confirm or override each check, attest truthfulness."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain.eligibility import CONDITIONS, CheckStatus, Condition, ConditionCheck
+from domain.errors import invalid
+
+
+@dataclass(frozen=True)
+class ConditionDecision:
+    condition: Condition
+    status: CheckStatus  # PASS or FAIL
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class QualificationDecision:
+    """The office's decision. Conditions left out keep the automatic PASS/FAIL result;
+    every NEEDS_JUDGEMENT condition and every override must be decided with a reason."""
+
+    decisions: tuple[ConditionDecision, ...] = ()
+    material_truthful: bool = False  # 申报内容真实性审查
+    truthfulness_note: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FinalCondition:
+    condition: Condition
+    auto_status: CheckStatus
+    final_status: CheckStatus
+    overridden: bool
+    reason: str
+    finding_zh: str
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def title_zh(self) -> str:
+        return CONDITIONS[self.condition].title_zh
+
+    @property
+    def clause_zh(self) -> str:
+        return CONDITIONS[self.condition].clause_zh
+
+
+@dataclass(frozen=True)
+class QualificationResult:
+    qualified: bool
+    conditions: tuple[FinalCondition, ...]
+    material_truthful: bool
+    truthfulness_note: str
+
+    @property
+    def failed(self) -> tuple[FinalCondition, ...]:
+        return tuple(c for c in self.conditions if c.final_status is CheckStatus.FAIL)
+
+
+def resolve_qualification(
+    checks: Sequence[ConditionCheck], decision: QualificationDecision
+) -> QualificationResult:
+    """Apply the office's decision to the automatic checks, or raise DomainError saying what is missing."""
+    by_condition = {c.condition: c for c in checks}
+    seen: set[Condition] = set()
+    for d in decision.decisions:
+        if d.condition not in by_condition:
+            raise invalid(
+                "QUALIFICATION_UNKNOWN_CONDITION",
+                f"条件{d.condition}不在本申报的资格审查项目中",
+                f"Condition {d.condition} is not among this application's checks",
+            )
+        if d.condition in seen:
+            raise invalid(
+                "QUALIFICATION_DUPLICATE_CONDITION",
+                f"条件{d.condition}重复作出决定",
+                f"Condition {d.condition} is decided twice",
+            )
+        seen.add(d.condition)
+        if d.status is CheckStatus.NEEDS_JUDGEMENT:
+            raise invalid(
+                "QUALIFICATION_UNDECIDED",
+                f"条件“{CONDITIONS[d.condition].title_zh}”须确定为通过或不通过",
+                f"Condition {d.condition} must be decided as PASS or FAIL",
+            )
+        auto = by_condition[d.condition].status
+        if (auto is CheckStatus.NEEDS_JUDGEMENT or d.status is not auto) and not d.reason.strip():
+            raise invalid(
+                "QUALIFICATION_REASON_REQUIRED",
+                f"条件“{CONDITIONS[d.condition].title_zh}”的人工判定或改判须说明理由",
+                f"A judgement on or an override of {d.condition} needs a reason",
+                condition=d.condition,
+            )
+    undecided = [
+        c.condition for c in checks if c.status is CheckStatus.NEEDS_JUDGEMENT and c.condition not in seen
+    ]
+    if undecided:
+        raise invalid(
+            "QUALIFICATION_UNDECIDED",
+            "以下条件需要人工判定：" + "、".join(CONDITIONS[c].title_zh for c in undecided),
+            "These conditions need a human judgement: " + ", ".join(undecided),
+            conditions=[str(c) for c in undecided],
+        )
+    if not decision.material_truthful and not decision.truthfulness_note.strip():
+        raise invalid(
+            "QUALIFICATION_TRUTHFULNESS_NOTE",
+            "认定申报材料不真实时须说明情况",
+            "Finding the material untruthful needs an explanation",
+        )
+    decided = {d.condition: d for d in decision.decisions}
+    final: list[FinalCondition] = []
+    for c in checks:
+        d = decided.get(c.condition)
+        status = d.status if d else c.status
+        final.append(
+            FinalCondition(
+                condition=c.condition,
+                auto_status=c.status,
+                final_status=status,
+                overridden=d is not None
+                and c.status is not CheckStatus.NEEDS_JUDGEMENT
+                and d.status is not c.status,
+                reason=d.reason.strip() if d else "",
+                finding_zh=c.finding_zh,
+                evidence=c.evidence,
+            )
+        )
+    qualified = decision.material_truthful and all(f.final_status is CheckStatus.PASS for f in final)
+    return QualificationResult(
+        qualified, tuple(final), decision.material_truthful, decision.truthfulness_note.strip()
+    )

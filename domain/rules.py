@@ -1,0 +1,102 @@
+"""The rules of one cycle (实施细则): frozen when the cycle starts (R21.1, R4.2).
+
+The measures themselves fix some numbers; those are constants here, not rules, because a
+cycle may not change them: at most 5 winners per award (Art. 3), 3 years of lawful operation
+and a 3-year look-back (Art. 11), a 5-year ban after revocation (Art. 17), a 7-day notice
+(Art. 14(5)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from domain.errors import invalid
+from domain.types import Award
+
+LEGAL_MAX_WINNERS = 5  # Art. 3
+MIN_OPERATING_YEARS = 3  # Art. 11(1)
+LOOKBACK_YEARS = 3  # Art. 11(5)
+REVOCATION_BAN_YEARS = 5  # Art. 17
+PUBLIC_NOTICE_DAYS = 7  # Art. 14(5)
+
+RULES_REVISION = (
+    "鹿城区政府质量奖评审管理办法（2023年修订），2023年9月1日起施行，原温鹿政发〔2022〕98号同时停止执行"
+)
+KNOWN_CRITERIA_EDITIONS = ("GB/T 19580-2012",)
+DISTRICT = "鹿城区"
+
+
+@dataclass(frozen=True)
+class CycleRules:
+    year: int
+    application_deadline: datetime
+    quota_quality: int = LEGAL_MAX_WINNERS
+    quota_innovation: int = LEGAL_MAX_WINNERS
+    min_final_score: int = 600
+    criteria_edition: str = KNOWN_CRITERIA_EDITIONS[0]
+    rules_revision: str = RULES_REVISION
+    district: str = DISTRICT
+    # Days the office has for the qualification decision once intake closes (shown as a due date).
+    qualification_review_days: int = 30
+    # Extra fields added later must get defaults: histories months old must still decode.
+    notes: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def quota(self, award: Award) -> int:
+        return self.quota_quality if award is Award.QUALITY else self.quota_innovation
+
+
+def validate_rules(rules: CycleRules, now: datetime) -> CycleRules:
+    """Raise DomainError if the rules cannot start a cycle at `now`."""
+    deadline = rules.application_deadline
+    if deadline.tzinfo is None:
+        raise invalid(
+            "RULES_DEADLINE_TIMEZONE",
+            "申报截止时间必须带时区，例如 2027-03-31T17:00:00+08:00",
+            "The application deadline needs a time zone, e.g. 2027-03-31T17:00:00+08:00",
+        )
+    if deadline <= now:
+        raise invalid(
+            "RULES_DEADLINE_PAST",
+            "申报截止时间必须晚于当前时间",
+            "The application deadline must be in the future",
+        )
+    if deadline - now > timedelta(days=400):
+        raise invalid(
+            "RULES_DEADLINE_TOO_FAR",
+            "申报截止时间不得晚于一年以后",
+            "The application deadline may not be more than a year ahead",
+        )
+    if rules.year not in (now.year, now.year + 1):
+        raise invalid(
+            "RULES_YEAR",
+            f"评审年度应为{now.year}或{now.year + 1}年",
+            f"The award year must be {now.year} or {now.year + 1}",
+        )
+    for award, quota in ((Award.QUALITY, rules.quota_quality), (Award.INNOVATION, rules.quota_innovation)):
+        if not 1 <= quota <= LEGAL_MAX_WINNERS:
+            raise invalid(
+                "RULES_QUOTA",
+                f"{award.name_zh}名额应为1至{LEGAL_MAX_WINNERS}家（办法第三条），收到{quota}",
+                f"The quota for {award.value} must be 1 to {LEGAL_MAX_WINNERS} (Art. 3); got {quota}",
+            )
+    if not 0 < rules.min_final_score <= 1000:
+        raise invalid(
+            "RULES_MIN_SCORE",
+            "最低入选分数应在1至1000分之间",
+            "The minimum final score must be between 1 and 1000",
+        )
+    if rules.criteria_edition not in KNOWN_CRITERIA_EDITIONS:
+        raise invalid(
+            "RULES_CRITERIA_EDITION",
+            f"未知的评价准则版本：{rules.criteria_edition}；可用：{'、'.join(KNOWN_CRITERIA_EDITIONS)}",
+            f"Unknown criteria edition {rules.criteria_edition}; known: {', '.join(KNOWN_CRITERIA_EDITIONS)}",
+        )
+    if not 1 <= rules.qualification_review_days <= 180:
+        raise invalid(
+            "RULES_DURATION",
+            "资格审查期限应为1至180天",
+            "The qualification review period must be 1 to 180 days",
+        )
+    return rules

@@ -1,0 +1,120 @@
+"""Vocabulary of the award: enums and small value types shared by every layer."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Award(StrEnum):
+    QUALITY = "QUALITY"  # 区政府质量奖
+    INNOVATION = "INNOVATION"  # 质量管理创新奖
+
+    @property
+    def name_zh(self) -> str:
+        return {"QUALITY": "区政府质量奖", "INNOVATION": "质量管理创新奖"}[self.value]
+
+
+class Field(StrEnum):
+    """Art. 2: the three fields an applicant works in (R2.2)."""
+
+    INDUSTRY = "INDUSTRY"  # 工业（含农产品加工业）
+    CONSTRUCTION = "CONSTRUCTION"  # 工程建设
+    SERVICES = "SERVICES"  # 服务提供
+
+    @property
+    def name_zh(self) -> str:
+        return {"INDUSTRY": "工业（含农产品加工业）", "CONSTRUCTION": "工程建设", "SERVICES": "服务提供"}[
+            self.value
+        ]
+
+
+class SectorTag(StrEnum):
+    """Art. 5 sector tags (R5.1): encouraged (鼓励) and priority-supported (重点支持) groups."""
+
+    # encouraged: 鼓励……积极申报
+    ADVANCED_MANUFACTURING = "ADVANCED_MANUFACTURING"  # 先进制造业
+    TRADITIONAL_ADVANTAGE = "TRADITIONAL_ADVANTAGE"  # 传统优势产业
+    MODERN_AGRICULTURE = "MODERN_AGRICULTURE"  # 现代农业
+    MODERN_SERVICES = "MODERN_SERVICES"  # 服务业
+    ENERGY_SAVING_ENVIRONMENTAL = "ENERGY_SAVING_ENVIRONMENTAL"  # 节能环保产业
+    NEW_MATERIALS_GREEN_BUILDING = "NEW_MATERIALS_GREEN_BUILDING"  # 新材料及绿色建筑产业
+    LEADING_BACKBONE = "LEADING_BACKBONE"  # 龙头骨干企业
+    HIGH_GROWTH_SME = "HIGH_GROWTH_SME"  # 成长性强的中小型企业
+    PINZIBIAO_BRAND = "PINZIBIAO_BRAND"  # “品字标”品牌建设成效显著
+    ZHEJIANG_EXPORT_BRAND = "ZHEJIANG_EXPORT_BRAND"  # 浙江出口名牌
+    LISTED = "LISTED"  # 上市企业
+    PRE_IPO = "PRE_IPO"  # 重点拟上市企业
+    # priority-supported emerging industries: 重点支持
+    DIGITAL_ECONOMY = "DIGITAL_ECONOMY"  # 数字经济
+    INTELLIGENT_EQUIPMENT = "INTELLIGENT_EQUIPMENT"  # 智能装备
+    LIFE_HEALTH = "LIFE_HEALTH"  # 生命健康
+    NEW_ENERGY_VEHICLES = "NEW_ENERGY_VEHICLES"  # 新能源汽车
+    NEW_MATERIALS = "NEW_MATERIALS"  # 新材料
+
+    @property
+    def priority(self) -> bool:
+        return self in PRIORITY_SECTORS
+
+
+PRIORITY_SECTORS = frozenset(
+    {
+        SectorTag.DIGITAL_ECONOMY,
+        SectorTag.INTELLIGENT_EQUIPMENT,
+        SectorTag.LIFE_HEALTH,
+        SectorTag.NEW_ENERGY_VEHICLES,
+        SectorTag.NEW_MATERIALS,
+    }
+)
+
+
+class Role(StrEnum):
+    OFFICE = "office"  # 区评审办
+    COMMITTEE = "committee"  # 区评委会成员
+    EXPERT = "expert"  # 评审专家
+    GOVERNMENT = "government"  # 区政府
+    ENTERPRISE = "enterprise"  # 申报企业
+
+
+class CycleStage(StrEnum):
+    CALL_OPEN = "CALL_OPEN"  # call published, accepting applications
+    QUALIFICATION_REVIEW = "QUALIFICATION_REVIEW"  # intake closed, applications in 资格审查
+    DOCUMENT_REVIEW = "DOCUMENT_REVIEW"  # qualification finished, waiting for 资料评审
+
+
+class ApplicationStage(StrEnum):
+    SUBMITTED = "SUBMITTED"  # waiting for the call to close
+    QUALIFICATION_CHECK = "QUALIFICATION_CHECK"  # automatic Art. 11 / Art. 17 checks
+    QUALIFICATION_DECISION = "QUALIFICATION_DECISION"  # waiting for the office's decision
+    NOT_QUALIFIED = "NOT_QUALIFIED"  # final: feedback notice sent
+    AWAITING_DOCUMENT_REVIEW = "AWAITING_DOCUMENT_REVIEW"  # qualified, waiting for 资料评审
+
+
+class Outcome(StrEnum):
+    PENDING = "PENDING"
+    NOT_QUALIFIED = "NOT_QUALIFIED"
+    QUALIFIED = "QUALIFIED"
+
+
+class DocumentKind(StrEnum):
+    """R13.1: what an application holds."""
+
+    SELF_ASSESSMENT_REPORT = "SELF_ASSESSMENT_REPORT"  # 自我评价报告
+    APPLICATION_FORM = "APPLICATION_FORM"  # 申报表
+    EVIDENCE = "EVIDENCE"  # 证明材料
+
+
+class NoticeKind(StrEnum):
+    CALL_FOR_APPLICATIONS = "CALL_FOR_APPLICATIONS"  # 申报通知 (public)
+    DEADLINE_EXTENDED = "DEADLINE_EXTENDED"  # 延期通知 (public)
+    QUALIFICATION_FEEDBACK = "QUALIFICATION_FEEDBACK"  # 资格审查反馈 (to the enterprise)
+    QUALIFICATION_PASSED = "QUALIFICATION_PASSED"  # 资格审查通过告知 (to the enterprise)
+
+
+class Audience(StrEnum):
+    PUBLIC = "PUBLIC"
+    ENTERPRISE = "ENTERPRISE"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
