@@ -1,0 +1,31 @@
+# Local development. `make run` starts the whole system (see scripts/run.py); Ctrl-C stops it.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: venv run test lint clean-data
+
+venv: $(STAMP)
+
+# Re-installs whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/python scripts/run.py
+
+test: venv
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# Wipes the embedded PostgreSQL data, the Temporal state, logs and the dev JWT secret.
+clean-data:
+	rm -rf .data

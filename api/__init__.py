@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): every human step enters here, validated and authorised."""

@@ -1,0 +1,106 @@
+"""The FastAPI application: `uvicorn api.app:app`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from sqlalchemy import text
+from temporalio.client import Client
+
+from config.settings import Settings, get_settings
+from config.temporal import connect
+from db import models as m
+from db import repositories as repo
+from db.session import make_engine, make_sessionmaker
+from domain.types import Role
+
+from . import errors
+from .routes import applications, audit, auth, cycles, documents, enterprises, notices
+from .security import hash_password
+
+log = logging.getLogger(__name__)
+
+
+async def bootstrap_office(app: FastAPI) -> None:
+    """Create the first office account from configuration if it does not exist yet."""
+    cfg: Settings = app.state.settings
+    if not cfg.bootstrap_office_username or not cfg.bootstrap_office_password:
+        return
+    async with app.state.sessions.begin() as s:
+        if await repo.user_by_name(s, cfg.bootstrap_office_username):
+            return
+        s.add(
+            m.User(
+                username=cfg.bootstrap_office_username,
+                display_name="区评审办管理员",
+                password_hash=hash_password(cfg.bootstrap_office_password),
+                role=Role.OFFICE,
+                active=True,
+            )
+        )
+        await repo.audit(
+            s,
+            at=datetime.now(UTC),
+            actor="system",
+            actor_role="system",
+            action="USER_CREATED",
+            entity_type="user",
+            entity_id=cfg.bootstrap_office_username,
+            reason="bootstrap from configuration",
+            details={"role": Role.OFFICE},
+        )
+
+
+def create_app(settings: Settings | None = None, temporal_client: Client | None = None) -> FastAPI:
+    cfg = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        cfg.check()
+        engine = make_engine(cfg.database_url)
+        app.state.settings = cfg
+        app.state.sessions = make_sessionmaker(engine)
+        app.state.temporal = temporal_client or await connect(cfg.temporal_address, cfg.temporal_namespace)
+        await bootstrap_office(app)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="鹿城区政府质量奖评审系统 API",
+        description="Lucheng District Government Quality Award: call, applications, qualification review.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for r in (auth, enterprises, cycles, documents, applications, notices, audit):
+        app.include_router(r.router)
+
+    @app.get("/health", tags=["health"])
+    async def health(request: Request) -> dict[str, Any]:
+        state: dict[str, Any] = {"status": "ok"}
+        try:
+            async with request.app.state.sessions() as s:
+                await s.execute(text("select 1"))
+            state["database"] = "ok"
+        except Exception as e:  # report, do not fail the probe with a 500
+            state["database"], state["status"] = f"error: {type(e).__name__}", "degraded"
+        try:
+            client: Client = request.app.state.temporal
+            await asyncio.wait_for(client.service_client.check_health(), 3)
+            state["temporal"] = "ok"
+        except Exception as e:
+            state["temporal"], state["status"] = f"error: {type(e).__name__}", "degraded"
+        return state
+
+    return app
+
+
+app = create_app()

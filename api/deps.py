@@ -1,0 +1,98 @@
+"""Request dependencies: database session (unit of work), current user, roles, Temporal client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from config.settings import Settings
+from db import repositories as repo
+from domain.errors import DomainError
+from domain.types import Role
+from workflows.messages import Actor
+
+from .errors import forbidden
+from .security import decode_token
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+async def session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    async with request.app.state.sessions() as s, s.begin():
+        yield s
+
+
+def temporal(request: Request) -> Client:
+    return request.app.state.temporal  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    enterprise_id: int | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.username, self.role, self.display_name)
+
+
+def _unauthenticated(zh: str, en: str) -> DomainError:
+    return DomainError("UNAUTHENTICATED", zh, en, status=401)
+
+
+async def current_user(
+    request: Request,
+    s: Annotated[AsyncSession, Depends(session)],
+    token: Annotated[str | None, Depends(oauth2)],
+) -> CurrentUser:
+    if not token:
+        raise _unauthenticated("请先登录", "Please sign in (Bearer token missing)")
+    cfg: Settings = request.app.state.settings
+    try:
+        claims = decode_token(token, secret=cfg.jwt_secret, algorithm=cfg.jwt_algorithm)
+    except jwt.PyJWTError:
+        raise _unauthenticated(
+            "登录已失效，请重新登录", "The token is invalid or expired; sign in again"
+        ) from None
+    user = await repo.user_by_name(s, str(claims["sub"]))
+    if user is None or not user.active:
+        raise _unauthenticated("账号不存在或已停用", "The account does not exist or is disabled")
+    return CurrentUser(user.id, user.username, user.display_name, Role(user.role), user.enterprise_id)
+
+
+def require(*roles: Role):  # type: ignore[no-untyped-def]
+    """Dependency: the current user must have one of `roles`."""
+
+    async def check(user: Annotated[CurrentUser, Depends(current_user)]) -> CurrentUser:
+        if user.role not in roles:
+            raise forbidden(
+                "当前账号角色无权执行该操作",
+                f"Your role ({user.role}) may not do this; needed: {', '.join(roles)}",
+            )
+        return user
+
+    return check
+
+
+Session = Annotated[AsyncSession, Depends(session)]
+User = Annotated[CurrentUser, Depends(current_user)]
+Office = Annotated[CurrentUser, Depends(require(Role.OFFICE))]
+EnterpriseUser = Annotated[CurrentUser, Depends(require(Role.ENTERPRISE))]
+OfficeOrEnterprise = Annotated[CurrentUser, Depends(require(Role.OFFICE, Role.ENTERPRISE))]
+Temporal = Annotated[Client, Depends(temporal)]
+Config = Annotated[Settings, Depends(settings)]

@@ -1,0 +1,232 @@
+"""Applications: submission by the enterprise itself (R3.2, R13.1), reading, the qualification decision."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+
+from config.constants import application_workflow_id, cycle_workflow_id
+from db import models as m
+from db import repositories as repo
+from domain.credit_code import normalize_credit_code
+from domain.errors import invalid
+from domain.intake import DocumentRef
+from domain.qualification import ConditionDecision, QualificationDecision, QualificationResult
+from domain.types import PRIORITY_SECTORS, ApplicationStage, Award, Outcome, Role
+from workflows.application import ApplicationWorkflow
+from workflows.cycle import AwardCycleWorkflow
+from workflows.messages import (
+    ApplicationState,
+    DecideQualificationInput,
+    SubmitApplicationInput,
+    SubmitApplicationResult,
+)
+
+from .. import workflow_calls
+from ..deps import Config, CurrentUser, EnterpriseUser, Office, OfficeOrEnterprise, Session, Temporal
+from ..errors import forbidden, not_found
+from ..schemas import (
+    ApplicationOut,
+    ApplicationSubmit,
+    ConditionOut,
+    Page,
+    QualificationDecisionIn,
+    SubmitResult,
+)
+
+router = APIRouter(tags=["applications"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(max_length=100, description="repeat the same key to retry a request safely; it acts once"),
+]
+
+
+@router.post("/cycles/{year}/applications", response_model=SubmitResult, status_code=201)
+async def submit(
+    year: int,
+    body: ApplicationSubmit,
+    s: Session,
+    user: EnterpriseUser,
+    client: Temporal,
+    cfg: Config,
+    idempotency_key: IdempotencyKey = None,
+) -> SubmitResult:
+    """Only the enterprise itself submits (申报自愿); documents must have been uploaded by it."""
+    if await repo.cycle(s, year) is None:
+        raise not_found(f"{year}年度评审周期", f"Cycle {year}")
+    assert user.enterprise_id is not None
+    ent = await repo.enterprise(s, user.enterprise_id)
+    assert ent is not None
+    hashes = [d.sha256 for d in body.documents]
+    missing = sorted(set(hashes) - await repo.owned_documents(s, ent.id, hashes))
+    if missing:
+        raise invalid(
+            "DOCUMENT_NOT_FOUND",
+            "以下材料未由本单位上传，请先上传：" + "、".join(missing),
+            "These documents were not uploaded by your organisation; upload them first: "
+            + ", ".join(missing),
+            documents=missing,
+        )
+    existing = await repo.application_of(s, year, ent.id)
+    result = await workflow_calls.update(
+        client,
+        cycle_workflow_id(year),
+        AwardCycleWorkflow.submit_application,
+        SubmitApplicationInput(
+            enterprise_id=ent.id,
+            credit_code=ent.credit_code,
+            enterprise_name=ent.name,
+            award=body.award,
+            field=ent.field,
+            sector_tags=list(ent.sector_tags),
+            documents=[DocumentRef(d.kind, d.sha256, d.title) for d in body.documents],
+            submitted_by=user.actor,
+            contact_name=body.contact_name,
+            contact_phone=body.contact_phone,
+        ),
+        update_id=f"submit-{ent.credit_code}-{idempotency_key or uuid.uuid4()}",
+        timeout=cfg.temporal_rpc_timeout_seconds,
+        result_type=SubmitApplicationResult,
+    )
+    del existing
+    return SubmitResult(**asdict(result))
+
+
+def _ensure_can_read(app: m.Application, user: CurrentUser) -> None:
+    if user.role is Role.OFFICE:
+        return
+    if user.role is Role.ENTERPRISE and user.enterprise_id == app.enterprise_id:
+        return
+    raise forbidden("只能查看本单位的申报", "You may only see your own organisation's applications")
+
+
+async def _out(s: Session, app: m.Application, *, detail: bool = False) -> ApplicationOut:
+    ent = await repo.enterprise(s, app.enterprise_id)
+    assert ent is not None
+    out = ApplicationOut(
+        id=app.id,
+        cycle_year=app.cycle_year,
+        enterprise_id=ent.id,
+        enterprise_name=ent.name,
+        credit_code=ent.credit_code,
+        award=app.award,
+        field=app.field,
+        sector_tags=list(app.sector_tags),
+        priority_sector=any(t in PRIORITY_SECTORS for t in app.sector_tags),
+        stage=app.stage,
+        outcome=app.outcome,
+        workflow_id=app.workflow_id,
+        submitted_by=app.submitted_by,
+        submitted_at=app.submitted_at,
+        documents=list(app.documents),
+    )
+    if detail:
+        checks = await repo.qualification_checks(s, app.id)
+        out.qualification = [ConditionOut.model_validate(c, from_attributes=True) for c in checks] or None
+        d = await repo.qualification_decision(s, app.id)
+        if d is not None:
+            out.decision = {
+                "qualified": d.qualified,
+                "material_truthful": d.material_truthful,
+                "truthfulness_note": d.truthfulness_note,
+                "note": d.note,
+                "decided_by": d.decided_by,
+                "decided_at": d.decided_at,
+            }
+    return out
+
+
+@router.get("/applications", response_model=Page)
+async def list_applications(
+    s: Session,
+    user: OfficeOrEnterprise,
+    year: int | None = None,
+    award: Award | None = None,
+    stage: ApplicationStage | None = None,
+    outcome: Outcome | None = None,
+    credit_code: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page:
+    """The office sees every application; an enterprise only its own."""
+    enterprise_id: int | None = None
+    if user.role is Role.ENTERPRISE:
+        enterprise_id = user.enterprise_id
+    elif credit_code:
+        ent = await repo.enterprise_by_code(s, normalize_credit_code(credit_code))
+        if ent is None:
+            return Page(total=0, page=page, page_size=page_size, items=[])
+        enterprise_id = ent.id
+    rows, total = await repo.list_applications(
+        s,
+        limit=page_size,
+        offset=(page - 1) * page_size,
+        year=year,
+        award=award,
+        stage=stage,
+        outcome=outcome,
+        enterprise_id=enterprise_id,
+    )
+    return Page(total=total, page=page, page_size=page_size, items=[await _out(s, a) for a in rows])
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationOut)
+async def get_application(
+    application_id: str, s: Session, user: OfficeOrEnterprise, client: Temporal, cfg: Config
+) -> ApplicationOut:
+    app = await repo.application(s, application_id)
+    if app is None:
+        raise not_found("申报", "Application")
+    _ensure_can_read(app, user)
+    out = await _out(s, app, detail=True)
+    live = await workflow_calls.query(
+        client, app.workflow_id, ApplicationWorkflow.state, timeout=5, result_type=ApplicationState
+    )
+    if live is not None:
+        out.stage, out.outcome, out.waiting_for = live.stage, live.outcome, live.waiting_for
+    del cfg
+    return out
+
+
+@router.post("/applications/{application_id}/qualification-decision", response_model=dict[str, Any])
+async def decide_qualification(
+    application_id: str,
+    body: QualificationDecisionIn,
+    s: Session,
+    office: Office,
+    client: Temporal,
+    cfg: Config,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """The office confirms or overrides each condition, with reasons, and attests truthfulness (R14.1)."""
+    app = await repo.application(s, application_id)
+    if app is None:
+        raise not_found("申报", "Application")
+    decision = QualificationDecision(
+        decisions=tuple(ConditionDecision(d.condition, d.status, d.reason) for d in body.decisions),
+        material_truthful=body.material_truthful,
+        truthfulness_note=body.truthfulness_note,
+        note=body.note,
+    )
+    result = await workflow_calls.update(
+        client,
+        application_workflow_id(application_id),
+        ApplicationWorkflow.decide_qualification,
+        DecideQualificationInput(decision, office.actor),
+        update_id=f"qualification-{application_id}-{idempotency_key or uuid.uuid4()}",
+        timeout=cfg.temporal_rpc_timeout_seconds,
+        result_type=QualificationResult,
+    )
+    return {
+        "application_id": application_id,
+        "qualified": result.qualified,
+        "failed": [
+            {"condition": c.condition, "clause": c.clause_zh, "reason": c.reason or c.finding_zh}
+            for c in result.failed
+        ],
+        "material_truthful": result.material_truthful,
+    }

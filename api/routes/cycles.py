@@ -1,0 +1,122 @@
+"""Award cycles: the office starts the year's cycle and may extend its deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+from sqlalchemy import func, select
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from config.constants import cycle_workflow_id
+from db import models as m
+from db import repositories as repo
+from domain.errors import conflict
+from domain.rules import CycleRules, validate_rules
+from workflows.cycle import AwardCycleWorkflow, start_options
+from workflows.messages import CycleState, ExtendDeadlineInput, StartCycleInput
+
+from .. import workflow_calls
+from ..deps import Config, Office, Session, Temporal, User
+from ..errors import not_found, unavailable
+from ..schemas import CycleOut, CycleStart, DeadlineExtension
+
+router = APIRouter(tags=["cycles"])
+
+
+@router.post("/cycles", response_model=CycleOut, status_code=201, summary="Start the year's cycle (R3.1)")
+async def start_cycle(
+    body: CycleStart, s: Session, office: Office, client: Temporal, cfg: Config
+) -> CycleOut:
+    rules = validate_rules(CycleRules(**body.model_dump()), datetime.now(UTC))
+    try:
+        await asyncio.wait_for(
+            client.start_workflow(
+                AwardCycleWorkflow.run,
+                StartCycleInput(rules, office.actor),
+                task_queue=cfg.task_queue,
+                rpc_timeout=timedelta(seconds=cfg.temporal_rpc_timeout_seconds),
+                **start_options(rules.year),  # type: ignore[arg-type]
+            ),
+            cfg.temporal_rpc_timeout_seconds,
+        )
+    except WorkflowAlreadyStartedError:
+        raise conflict(
+            "CYCLE_EXISTS",
+            f"{rules.year}年度评审周期已经启动，每年只评定一次",
+            f"The {rules.year} cycle has already been started; one cycle per year",
+        ) from None
+    except (TimeoutError, RPCError):
+        raise unavailable() from None
+    return CycleOut(
+        year=rules.year,
+        workflow_id=cycle_workflow_id(rules.year),
+        stage="CALL_OPEN",
+        deadline=rules.application_deadline,
+        intake_open=True,
+        rules=body.model_dump(mode="json"),
+        rules_revision=rules.rules_revision,
+        criteria_edition=rules.criteria_edition,
+        started_by=office.username,
+        started_at=datetime.now(UTC),
+        applications=0,
+    )
+
+
+@router.get("/cycles/{year}", response_model=CycleOut)
+async def get_cycle(year: int, s: Session, user: User, client: Temporal, cfg: Config) -> CycleOut:
+    c = await repo.cycle(s, year)
+    if c is None:
+        raise not_found(f"{year}年度评审周期", f"Cycle {year}")
+    live = await workflow_calls.query(
+        client,
+        c.workflow_id,
+        AwardCycleWorkflow.state,
+        timeout=cfg.temporal_rpc_timeout_seconds,
+        result_type=CycleState,
+    )
+    count = await s.scalar(
+        select(func.count()).select_from(m.Application).where(m.Application.cycle_year == year)
+    )
+    return CycleOut(
+        year=c.year,
+        workflow_id=c.workflow_id,
+        stage=live.stage if live else c.stage,
+        deadline=live.deadline if live else c.deadline,
+        intake_open=live.intake_open if live else None,
+        waiting_for=live.waiting_for if live else None,
+        rules=c.rules,
+        rules_revision=c.rules_revision,
+        criteria_edition=c.criteria_edition,
+        started_by=c.started_by,
+        started_at=c.started_at,
+        applications=count,
+    )
+
+
+@router.post("/cycles/{year}/deadline", response_model=CycleOut, summary="Extend the application deadline")
+async def extend_deadline(
+    year: int,
+    body: DeadlineExtension,
+    s: Session,
+    office: Office,
+    client: Temporal,
+    cfg: Config,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> CycleOut:
+    if await repo.cycle(s, year) is None:
+        raise not_found(f"{year}年度评审周期", f"Cycle {year}")
+    await workflow_calls.update(
+        client,
+        cycle_workflow_id(year),
+        AwardCycleWorkflow.extend_deadline,
+        ExtendDeadlineInput(body.new_deadline, body.reason, office.actor),
+        update_id=f"extend-deadline-{idempotency_key or uuid.uuid4()}",
+        timeout=cfg.temporal_rpc_timeout_seconds,
+        result_type=datetime,
+    )
+    return await get_cycle(year, s, office, client, cfg)

@@ -1,0 +1,192 @@
+"""Enterprises, their eligibility facts and the revocation registry (master data, office only)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from db import models as m
+from db import repositories as repo
+from domain.credit_code import normalize_credit_code
+from domain.eligibility import ban_end
+from domain.errors import conflict
+from domain.types import PRIORITY_SECTORS, Award, Role, SectorTag
+
+from ..deps import CurrentUser, Office, Session, User
+from ..errors import forbidden, not_found
+from ..schemas import EnterpriseIn, EnterpriseOut, FactIn, FactOut, Page, RevocationIn, RevocationOut
+
+router = APIRouter(tags=["enterprises"])
+
+
+def enterprise_out(e: m.Enterprise) -> EnterpriseOut:
+    tags = [SectorTag(t) for t in e.sector_tags]
+    return EnterpriseOut(
+        id=e.id,
+        credit_code=e.credit_code,
+        name=e.name,
+        registered_district=e.registered_district,
+        tax_district=e.tax_district,
+        independent_legal_person=e.independent_legal_person,
+        registration_date=e.registration_date,
+        field=e.field,  # type: ignore[arg-type]
+        sector_tags=tags,
+        priority_sector=any(t in PRIORITY_SECTORS for t in tags),
+    )
+
+
+async def load_enterprise(s: Session, credit_code: str, user: CurrentUser) -> m.Enterprise:
+    """The enterprise, if the user may see it: the office, or the enterprise's own accounts."""
+    ent = await repo.enterprise_by_code(s, normalize_credit_code(credit_code))
+    if ent is None:
+        raise not_found("企业", "Enterprise")
+    if user.role is not Role.OFFICE and user.enterprise_id != ent.id:
+        raise forbidden("只能查看本单位的信息", "You may only see your own organisation")
+    return ent
+
+
+@router.post("/enterprises", response_model=EnterpriseOut, status_code=201)
+async def create_enterprise(body: EnterpriseIn, s: Session, office: Office) -> EnterpriseOut:
+    code = normalize_credit_code(body.credit_code)
+    if await repo.enterprise_by_code(s, code):
+        raise conflict(
+            "ENTERPRISE_EXISTS",
+            f"统一社会信用代码{code}的企业已登记",
+            f"Enterprise {code} is already registered",
+        )
+    ent = m.Enterprise(
+        **body.model_dump(exclude={"credit_code", "sector_tags"}),
+        credit_code=code,
+        sector_tags=[str(t) for t in body.sector_tags],
+    )
+    s.add(ent)
+    await s.flush()
+    await repo.audit(
+        s,
+        at=datetime.now(UTC),
+        actor=office.username,
+        actor_role=office.role,
+        action="ENTERPRISE_REGISTERED",
+        entity_type="enterprise",
+        entity_id=code,
+        details=body.model_dump(mode="json"),
+    )
+    return enterprise_out(ent)
+
+
+@router.get("/enterprises", response_model=Page)
+async def list_enterprises(
+    s: Session,
+    office: Office,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page:
+    rows, total = await repo.list_enterprises(s, limit=page_size, offset=(page - 1) * page_size)
+    return Page(total=total, page=page, page_size=page_size, items=[enterprise_out(e) for e in rows])
+
+
+@router.get("/enterprises/{credit_code}", response_model=EnterpriseOut)
+async def get_enterprise(credit_code: str, s: Session, user: User) -> EnterpriseOut:
+    return enterprise_out(await load_enterprise(s, credit_code, user))
+
+
+@router.post("/enterprises/{credit_code}/facts", response_model=FactOut, status_code=201)
+async def record_fact(credit_code: str, body: FactIn, s: Session, office: Office) -> FactOut:
+    ent = await load_enterprise(s, credit_code, office)
+    common = {"kind", "on", "source", "evidence"}
+    fact = m.EligibilityFact(
+        enterprise_id=ent.id,
+        kind=body.kind,
+        on=body.on,
+        source=body.source,
+        evidence=body.evidence,
+        attrs=body.model_dump(mode="json", exclude=common),
+        recorded_by=office.username,
+    )
+    s.add(fact)
+    await s.flush()
+    await s.refresh(fact)
+    await repo.audit(
+        s,
+        at=datetime.now(UTC),
+        actor=office.username,
+        actor_role=office.role,
+        action="FACT_RECORDED",
+        entity_type="enterprise",
+        entity_id=ent.credit_code,
+        details=body.model_dump(mode="json"),
+    )
+    return fact_out(fact)
+
+
+def fact_out(f: m.EligibilityFact) -> FactOut:
+    return FactOut(
+        id=f.id,
+        kind=f.kind,
+        on=f.on,
+        source=f.source,
+        evidence=f.evidence,
+        attrs=f.attrs,
+        recorded_by=f.recorded_by,
+        recorded_at=f.recorded_at,
+    )
+
+
+@router.get("/enterprises/{credit_code}/facts", response_model=list[FactOut])
+async def list_facts(credit_code: str, s: Session, office: Office) -> list[FactOut]:
+    ent = await load_enterprise(s, credit_code, office)
+    return [fact_out(f) for f in await repo.facts_of(s, ent.id)]
+
+
+def revocation_out(r: m.Revocation) -> RevocationOut:
+    return RevocationOut(
+        id=r.id,
+        credit_code=r.credit_code,
+        award=Award(r.award),
+        award_year=r.award_year,
+        revoked_on=r.revoked_on,
+        reason=r.reason,
+        document_no=r.document_no,
+        ban_ends_at=ban_end(repo.to_revocation(r)),
+    )
+
+
+@router.post("/revocations", response_model=RevocationOut, status_code=201, tags=["revocations"])
+async def record_revocation(body: RevocationIn, s: Session, office: Office) -> RevocationOut:
+    """Record a revocation decided by the government (R17.1): it starts the 5-year ban."""
+    code = normalize_credit_code(body.credit_code)
+    exists = await s.scalar(
+        select(m.Revocation).where(
+            m.Revocation.credit_code == code,
+            m.Revocation.award == body.award,
+            m.Revocation.award_year == body.award_year,
+        )
+    )
+    if exists:
+        raise conflict("REVOCATION_EXISTS", "该撤销记录已登记", "This revocation is already recorded")
+    r = m.Revocation(
+        **body.model_dump(exclude={"credit_code"}), credit_code=code, recorded_by=office.username
+    )
+    s.add(r)
+    await s.flush()
+    await repo.audit(
+        s,
+        at=datetime.now(UTC),
+        actor=office.username,
+        actor_role=office.role,
+        action="REVOCATION_RECORDED",
+        entity_type="enterprise",
+        entity_id=code,
+        reason=body.reason,
+        details=body.model_dump(mode="json"),
+    )
+    return revocation_out(r)
+
+
+@router.get("/revocations", response_model=list[RevocationOut], tags=["revocations"])
+async def list_revocations(s: Session, office: Office) -> list[RevocationOut]:
+    rows = (await s.scalars(select(m.Revocation).order_by(m.Revocation.revoked_on))).all()
+    return [revocation_out(r) for r in rows]

@@ -1,0 +1,302 @@
+"""Request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from domain.eligibility import CheckStatus, Condition
+from domain.facts import AccidentCategory, AccidentGrade, CreditStatus, SpotCheckResult
+from domain.types import Award, DocumentKind, Role, SectorTag
+from domain.types import Field as Sector
+
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- auth and users -----------------------------------------------------------------------------
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    role: Role
+
+
+class UserCreate(Strict):
+    username: Annotated[str, Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
+    password: Annotated[str, Field(min_length=10, max_length=200)]
+    display_name: Name
+    role: Role
+    enterprise_credit_code: str | None = Field(None, description="required for role enterprise")
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str
+    role: Role
+    enterprise_id: int | None
+
+
+# --- enterprises and eligibility facts ----------------------------------------------------------
+class EnterpriseIn(Strict):
+    credit_code: str = Field(description="统一社会信用代码 (18 characters, GB 32100-2015)")
+    name: Name
+    registered_district: Name
+    tax_district: Name
+    independent_legal_person: bool
+    registration_date: date
+    field: Sector
+    sector_tags: list[SectorTag] = []
+
+
+class EnterpriseOut(EnterpriseIn):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    priority_sector: bool = False
+
+
+class _FactBase(Strict):
+    on: date = Field(description="date the fact refers to")
+    source: Text = Field(description="where the office got it (authority, register, report)")
+    evidence: Text = Field(description="document number, link or reference of the evidence")
+
+
+class QmsCertificateFact(_FactBase):
+    kind: Literal["QMS_CERTIFICATE"]
+    number: Name
+    body: Name
+    valid_from: date
+    valid_to: date
+
+    @model_validator(mode="after")
+    def _period(self) -> QmsCertificateFact:
+        if self.valid_to < self.valid_from:
+            raise ValueError("valid_to is before valid_from / 证书有效期截止日早于起始日")
+        return self
+
+
+class SpotCheckFact(_FactBase):
+    kind: Literal["SPOT_CHECK"]
+    product: Name
+    result: SpotCheckResult
+
+
+class AccidentFact(_FactBase):
+    kind: Literal["ACCIDENT"]
+    category: AccidentCategory
+    grade: AccidentGrade
+    summary: Text
+
+
+class ComplaintFact(_FactBase):
+    kind: Literal["MAJOR_COMPLAINT"]
+    due_to_organisation: bool
+    summary: Text
+
+
+class ViolationFact(_FactBase):
+    kind: Literal["SERIOUS_VIOLATION"]
+    summary: Text
+
+
+class CreditFact(_FactBase):
+    kind: Literal["CREDIT_STATUS"]
+    status: CreditStatus
+
+
+class InnovationFact(_FactBase):
+    kind: Literal["INNOVATION_RESULT"]
+    summary: Text
+
+
+class ExcellenceFact(_FactBase):
+    kind: Literal["EXCELLENCE_MODEL"]
+    summary: Text
+
+
+FactIn = Annotated[
+    QmsCertificateFact
+    | SpotCheckFact
+    | AccidentFact
+    | ComplaintFact
+    | ViolationFact
+    | CreditFact
+    | InnovationFact
+    | ExcellenceFact,
+    Field(discriminator="kind"),
+]
+
+
+class FactOut(BaseModel):
+    id: int
+    kind: str
+    on: date
+    source: str
+    evidence: str
+    attrs: dict[str, Any]
+    recorded_by: str
+    recorded_at: datetime
+
+
+class RevocationIn(Strict):
+    credit_code: str
+    award: Award
+    award_year: int = Field(ge=2000, le=2100)
+    revoked_on: date
+    reason: Text
+    document_no: Name
+
+
+class RevocationOut(RevocationIn):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    ban_ends_at: datetime
+
+
+# --- cycles -------------------------------------------------------------------------------------
+class CycleStart(Strict):
+    year: int = Field(ge=2000, le=2100)
+    application_deadline: AwareDatetime
+    quota_quality: int = 5
+    quota_innovation: int = 5
+    min_final_score: int = 600
+    criteria_edition: str = "GB/T 19580-2012"
+    qualification_review_days: int = 30
+    notes: str = ""
+
+
+class DeadlineExtension(Strict):
+    new_deadline: AwareDatetime
+    reason: Text
+
+
+class CycleOut(BaseModel):
+    year: int
+    workflow_id: str
+    stage: str
+    deadline: datetime
+    intake_open: bool | None = None
+    waiting_for: str | None = None
+    rules: dict[str, Any]
+    rules_revision: str
+    criteria_edition: str
+    started_by: str
+    started_at: datetime
+    applications: int | None = None
+
+
+# --- documents and applications -----------------------------------------------------------------
+class DocumentOut(BaseModel):
+    sha256: str
+    size: int
+    media_type: str
+    filename: str
+
+
+class DocumentRefIn(Strict):
+    kind: DocumentKind
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    title: Annotated[str, Field(max_length=300)] = ""
+
+
+class ApplicationSubmit(Strict):
+    award: Award
+    documents: Annotated[list[DocumentRefIn], Field(min_length=2, max_length=200)]
+    contact_name: Annotated[str, Field(max_length=100)] = ""
+    contact_phone: Annotated[str, Field(max_length=50)] = ""
+
+
+class SubmitResult(BaseModel):
+    application_id: str
+    workflow_id: str
+    submitted_at: datetime
+
+
+class ConditionOut(BaseModel):
+    condition: str
+    clause: str
+    requirement: str
+    auto_status: str
+    finding: str
+    evidence: list[str]
+    final_status: str | None
+    overridden: bool
+    decision_reason: str
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class ApplicationOut(BaseModel):
+    id: str
+    cycle_year: int
+    enterprise_id: int
+    enterprise_name: str
+    credit_code: str
+    award: str
+    field: str
+    sector_tags: list[str]
+    priority_sector: bool
+    stage: str
+    outcome: str
+    workflow_id: str
+    submitted_by: str
+    submitted_at: datetime
+    documents: list[dict[str, Any]] = []
+    waiting_for: str | None = None
+    qualification: list[ConditionOut] | None = None
+    decision: dict[str, Any] | None = None
+
+
+class Page(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    items: list[Any]
+
+
+class ConditionDecisionIn(Strict):
+    condition: Condition
+    status: Literal[CheckStatus.PASS, CheckStatus.FAIL]
+    reason: Annotated[str, Field(max_length=2000)] = ""
+
+
+class QualificationDecisionIn(Strict):
+    decisions: list[ConditionDecisionIn] = Field(
+        default=[], description="conditions to confirm or override; NEEDS_JUDGEMENT ones are required"
+    )
+    material_truthful: bool = Field(description="the office attests that the material is truthful (R14.1)")
+    truthfulness_note: Annotated[str, Field(max_length=2000)] = ""
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+# --- notices and audit --------------------------------------------------------------------------
+class NoticeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    audience: str
+    cycle_year: int | None
+    application_id: str | None
+    title: str
+    body: str
+    created_at: datetime
+    delivered_at: datetime | None
+    read_at: datetime | None
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    entity_type: str
+    entity_id: str
+    reason: str
+    details: dict[str, Any]

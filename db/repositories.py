@@ -1,0 +1,213 @@
+"""All queries. Repositories never commit: the unit of work (request or activity) does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models as m
+from domain import facts as df
+from domain.types import DeliveryState, Field, SectorTag
+
+
+# --- audit -------------------------------------------------------------------------------------
+async def audit(
+    s: AsyncSession,
+    *,
+    at: datetime,
+    actor: str,
+    actor_role: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    key: str | None = None,
+) -> None:
+    """Append an audit row; with a key, a second write of the same event is ignored."""
+    stmt = insert(m.AuditEntry).values(
+        key=key,
+        at=at,
+        actor=actor,
+        actor_role=actor_role,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        reason=reason,
+        details=details or {},
+    )
+    if key is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
+    await s.execute(stmt)
+
+
+async def audit_entries(
+    s: AsyncSession, *, entity_id: str | None = None, action: str | None = None, limit: int = 200, offset: int = 0
+) -> Sequence[m.AuditEntry]:
+    q = select(m.AuditEntry).order_by(m.AuditEntry.at, m.AuditEntry.id)
+    if entity_id:
+        q = q.where(m.AuditEntry.entity_id == entity_id)
+    if action:
+        q = q.where(m.AuditEntry.action == action)
+    return (await s.scalars(q.limit(limit).offset(offset))).all()
+
+
+# --- enterprises and facts ----------------------------------------------------------------------
+async def enterprise_by_code(s: AsyncSession, credit_code: str) -> m.Enterprise | None:
+    return await s.scalar(select(m.Enterprise).where(m.Enterprise.credit_code == credit_code))
+
+
+async def enterprise(s: AsyncSession, enterprise_id: int) -> m.Enterprise | None:
+    return await s.get(m.Enterprise, enterprise_id)
+
+
+async def list_enterprises(s: AsyncSession, *, limit: int, offset: int) -> tuple[Sequence[m.Enterprise], int]:
+    total = await s.scalar(select(func.count()).select_from(m.Enterprise)) or 0
+    rows = (await s.scalars(select(m.Enterprise).order_by(m.Enterprise.id).limit(limit).offset(offset))).all()
+    return rows, total
+
+
+async def facts_of(s: AsyncSession, enterprise_id: int) -> Sequence[m.EligibilityFact]:
+    q = select(m.EligibilityFact).where(m.EligibilityFact.enterprise_id == enterprise_id)
+    return (await s.scalars(q.order_by(m.EligibilityFact.on, m.EligibilityFact.id))).all()
+
+
+async def revocations_of(s: AsyncSession, credit_code: str) -> Sequence[m.Revocation]:
+    q = select(m.Revocation).where(m.Revocation.credit_code == credit_code).order_by(m.Revocation.revoked_on)
+    return (await s.scalars(q)).all()
+
+
+def to_profile(e: m.Enterprise) -> df.EnterpriseProfile:
+    return df.EnterpriseProfile(
+        credit_code=e.credit_code,
+        name=e.name,
+        registered_district=e.registered_district,
+        tax_district=e.tax_district,
+        independent_legal_person=e.independent_legal_person,
+        registration_date=e.registration_date,
+        field=Field(e.field),
+        sector_tags=tuple(SectorTag(t) for t in e.sector_tags),
+    )
+
+
+def to_fact(f: m.EligibilityFact) -> df.Fact:
+    return df.Fact(f.id, df.FactKind(f.kind), f.on, f.source, f.evidence, dict(f.attrs))
+
+
+def to_revocation(r: m.Revocation) -> df.Revocation:
+    from domain.types import Award
+
+    return df.Revocation(r.credit_code, Award(r.award), r.award_year, r.revoked_on, r.reason, r.document_no)
+
+
+# --- users ---------------------------------------------------------------------------------------
+async def user_by_name(s: AsyncSession, username: str) -> m.User | None:
+    return await s.scalar(select(m.User).where(m.User.username == username))
+
+
+# --- cycles and applications ---------------------------------------------------------------------
+async def cycle(s: AsyncSession, year: int) -> m.Cycle | None:
+    return await s.get(m.Cycle, year)
+
+
+async def application(s: AsyncSession, application_id: str) -> m.Application | None:
+    return await s.get(m.Application, application_id)
+
+
+async def application_of(s: AsyncSession, year: int, enterprise_id: int) -> m.Application | None:
+    q = select(m.Application).where(m.Application.cycle_year == year, m.Application.enterprise_id == enterprise_id)
+    return await s.scalar(q)
+
+
+def application_query(
+    *,
+    year: int | None = None,
+    award: str | None = None,
+    stage: str | None = None,
+    outcome: str | None = None,
+    enterprise_id: int | None = None,
+) -> Select[tuple[m.Application]]:
+    q = select(m.Application)
+    if year is not None:
+        q = q.where(m.Application.cycle_year == year)
+    if award:
+        q = q.where(m.Application.award == award)
+    if stage:
+        q = q.where(m.Application.stage == stage)
+    if outcome:
+        q = q.where(m.Application.outcome == outcome)
+    if enterprise_id is not None:
+        q = q.where(m.Application.enterprise_id == enterprise_id)
+    return q
+
+
+async def list_applications(
+    s: AsyncSession, *, limit: int, offset: int, **filters: Any
+) -> tuple[Sequence[m.Application], int]:
+    q = application_query(**filters)
+    total = await s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = (await s.scalars(q.order_by(m.Application.id).limit(limit).offset(offset))).all()
+    return rows, total
+
+
+async def qualification_checks(s: AsyncSession, application_id: str) -> Sequence[m.QualificationCheck]:
+    q = select(m.QualificationCheck).where(m.QualificationCheck.application_id == application_id)
+    return (await s.scalars(q.order_by(m.QualificationCheck.id))).all()
+
+
+async def qualification_decision(s: AsyncSession, application_id: str) -> m.QualificationDecisionRecord | None:
+    return await s.get(m.QualificationDecisionRecord, application_id)
+
+
+async def set_application_stage(
+    s: AsyncSession, application_id: str, *, stage: str, outcome: str, at: datetime
+) -> None:
+    await s.execute(
+        update(m.Application)
+        .where(m.Application.id == application_id)
+        .values(stage=stage, outcome=outcome, updated_at=at)
+    )
+
+
+# --- documents -----------------------------------------------------------------------------------
+async def owned_documents(s: AsyncSession, enterprise_id: int, hashes: Sequence[str]) -> set[str]:
+    q = select(m.DocumentOwner.sha256).where(
+        m.DocumentOwner.enterprise_id == enterprise_id, m.DocumentOwner.sha256.in_(list(hashes))
+    )
+    return set((await s.scalars(q)).all())
+
+
+async def store_document(
+    s: AsyncSession, *, sha256: str, content: bytes, media_type: str, enterprise_id: int, filename: str, by: str
+) -> None:
+    await s.execute(
+        insert(m.Document)
+        .values(sha256=sha256, size=len(content), media_type=media_type, content=content)
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
+    await s.execute(
+        insert(m.DocumentOwner)
+        .values(sha256=sha256, enterprise_id=enterprise_id, filename=filename, uploaded_by=by)
+        .on_conflict_do_nothing(constraint="uq_document_owners_blob")
+    )
+
+
+async def document(s: AsyncSession, sha256: str) -> m.Document | None:
+    return await s.get(m.Document, sha256)
+
+
+# --- notices -------------------------------------------------------------------------------------
+async def notices_for(
+    s: AsyncSession, *, enterprise_id: int | None, public: bool, limit: int, offset: int
+) -> Sequence[m.Notice]:
+    q = select(m.Notice).where(m.Notice.delivery_state == DeliveryState.DELIVERED)
+    if public:
+        q = q.where(m.Notice.audience == "PUBLIC")
+    elif enterprise_id is not None:
+        q = q.where(m.Notice.enterprise_id == enterprise_id)
+    return (await s.scalars(q.order_by(m.Notice.id.desc()).limit(limit).offset(offset))).all()

@@ -1,0 +1,49 @@
+"""Build and run the worker (`python -m worker`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.award import AwardActivities
+from config.settings import Settings, get_settings
+from config.temporal import connect
+from db.session import make_engine, make_sessionmaker
+from workflows.application import ApplicationWorkflow
+from workflows.cycle import AwardCycleWorkflow
+
+WORKFLOWS = [AwardCycleWorkflow, ApplicationWorkflow]
+
+
+def build_worker(client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str) -> Worker:
+    acts = AwardActivities(sessions)
+    return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts.all())
+
+
+async def run(settings: Settings) -> None:
+    settings.check()
+    engine = make_engine(settings.database_url)
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    worker = build_worker(client, make_sessionmaker(engine), settings.task_queue)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    logging.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)
+    async with worker:
+        await stop.wait()
+    await engine.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run(get_settings()))
+
+
+if __name__ == "__main__":
+    main()

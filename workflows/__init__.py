@@ -1,0 +1,1 @@
+"""Temporal workflows: orchestration only; rules come from domain/, I/O from activities/."""

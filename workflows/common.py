@@ -1,0 +1,56 @@
+"""Helpers shared by the workflows: error conversion, search attributes, activity options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.award import AwardActivities
+    from config import constants as c
+    from domain.errors import DomainError
+    from workflows.messages import NoticeInput
+
+T = TypeVar("T")
+
+SA_YEAR = SearchAttributeKey.for_int(c.SA_YEAR)
+SA_AWARD = SearchAttributeKey.for_keyword(c.SA_AWARD)
+SA_STAGE = SearchAttributeKey.for_keyword(c.SA_STAGE)
+SA_CREDIT_CODE = SearchAttributeKey.for_keyword(c.SA_CREDIT_CODE)
+SA_OUTCOME = SearchAttributeKey.for_keyword(c.SA_OUTCOME)
+
+# Records are written by idempotent activities: retry them for as long as it takes.
+RECORD = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
+}
+
+
+def rejected(error: DomainError) -> ApplicationError:
+    """A domain rule refused a human step: the API turns this back into a 4xx with the same code."""
+    return ApplicationError(
+        error.message_en, error.to_dict(), error.status, type=error.code, non_retryable=True
+    )
+
+
+def enforce(check: Callable[[], T]) -> T:
+    """Run a domain check inside a validator or handler; a DomainError becomes a rejection."""
+    try:
+        return check()
+    except DomainError as e:
+        raise rejected(e) from None
+
+
+async def publish(notice: NoticeInput) -> None:
+    """Outbox: write the notice once, then deliver it (each step retried on its own)."""
+    notice_id = await workflow.execute_activity_method(
+        AwardActivities.write_notice, notice, summary=f"write notice {notice.key}", **RECORD
+    )
+    await workflow.execute_activity_method(
+        AwardActivities.deliver_notice, notice_id, summary=f"deliver notice {notice.key}", **RECORD
+    )

@@ -1,0 +1,272 @@
+"""AwardCycleWorkflow (`award-cycle-{year}`): the conductor of one year's award."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.award import AwardActivities
+    from config.constants import application_workflow_id, cycle_workflow_id
+    from domain import notices as texts
+    from domain.calendar import format_cst
+    from domain.errors import conflict
+    from domain.intake import Submission, validate_extension, validate_submission
+    from domain.rules import CycleRules
+    from domain.types import ApplicationStage, Audience, CycleStage, NoticeKind, Outcome
+    from workflows.application import ApplicationWorkflow
+    from workflows.common import RECORD, SA_STAGE, SA_YEAR, enforce, publish, rejected
+    from workflows.messages import (
+        ApplicationInput,
+        ApplicationProgress,
+        ApplicationRef,
+        CycleStageInput,
+        CycleState,
+        DeadlineExtendedInput,
+        ExtendDeadlineInput,
+        IntakeClosed,
+        NoticeInput,
+        RecordApplicationInput,
+        RecordCycleInput,
+        StartCycleInput,
+        SubmitApplicationInput,
+        SubmitApplicationResult,
+    )
+
+
+@workflow.defn
+class AwardCycleWorkflow:
+    @workflow.init
+    def __init__(self, inp: StartCycleInput) -> None:
+        self.rules: CycleRules = inp.rules
+        self.deadline: datetime = inp.rules.application_deadline
+        self.intake_open = True
+        self.stage = CycleStage.CALL_OPEN
+        self.applications: dict[str, ApplicationRef] = {}  # by application id
+        self.applicants: set[str] = set()  # credit codes
+        self.submitting = 0  # submissions between acceptance and child start
+        self.waiting_for = ""
+
+    # --- the process -------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, inp: StartCycleInput) -> None:
+        year = self.rules.year
+        await workflow.execute_activity_method(
+            AwardActivities.record_cycle_started,
+            RecordCycleInput(self.rules, workflow.info().workflow_id, inp.started_by, workflow.now()),
+            summary="record the cycle and its frozen rules",
+            **RECORD,
+        )
+        call = texts.call_for_applications(self.rules, workflow.now())
+        await self._publish(f"call-{year}", NoticeKind.CALL_FOR_APPLICATIONS, call)
+
+        await self._accept_applications_until_deadline()
+        await self._enter(CycleStage.QUALIFICATION_REVIEW)
+        for ref in self.applications.values():
+            await workflow.get_external_workflow_handle(application_workflow_id(ref.application_id)).signal(
+                ApplicationWorkflow.intake_closed, IntakeClosed(self.deadline)
+            )
+        self._wait_text()
+        await workflow.wait_condition(
+            lambda: all(self._qualification_done(a) for a in self.applications.values())
+        )
+
+        await self._enter(CycleStage.DOCUMENT_REVIEW)
+        self._wait_text()
+        # Document review (资料评审) is opened by the next stage of the process; the cycle holds here.
+        await workflow.wait_condition(lambda: False)
+
+    async def _accept_applications_until_deadline(self) -> None:
+        while True:
+            remaining = self.deadline - workflow.now()
+            if remaining.total_seconds() <= 0:
+                break
+            current = self.deadline
+            self._wait_text()
+            try:
+                await workflow.wait_condition(
+                    lambda current=current: self.deadline != current,
+                    timeout=remaining,
+                    timeout_summary="application deadline",
+                )
+            except TimeoutError:
+                break
+        self.intake_open = False
+        # Submissions accepted before the deadline finish recording and starting their workflow.
+        await workflow.wait_condition(lambda: self.submitting == 0)
+
+    @staticmethod
+    def _qualification_done(a: ApplicationRef) -> bool:
+        return a.stage in (ApplicationStage.NOT_QUALIFIED, ApplicationStage.AWAITING_DOCUMENT_REVIEW)
+
+    async def _enter(self, stage: CycleStage) -> None:
+        self.stage = stage
+        workflow.upsert_search_attributes([SA_STAGE.value_set(stage)])
+        await workflow.execute_activity_method(
+            AwardActivities.record_cycle_stage,
+            CycleStageInput(self.rules.year, stage, self.deadline, workflow.now()),
+            summary=f"cycle stage {stage}",
+            **RECORD,
+        )
+
+    def _wait_text(self) -> None:
+        n = len(self.applications)
+        if self.stage is CycleStage.CALL_OPEN:
+            text = (
+                f"Call open (申报受理中): {n} applications; intake closes at {format_cst(self.deadline)} CST"
+            )
+        elif self.stage is CycleStage.QUALIFICATION_REVIEW:
+            done = sum(self._qualification_done(a) for a in self.applications.values())
+            text = f"Qualification review (资格审查): {done} of {n} applications decided"
+        else:
+            q = sum(a.outcome is Outcome.QUALIFIED for a in self.applications.values())
+            text = f"Waiting for document review (资料评审) to open: {q} qualified of {n} applications"
+        self.waiting_for = text
+        workflow.set_current_details(text)
+
+    async def _publish(self, key: str, kind: NoticeKind, text: texts.NoticeText) -> None:
+        await publish(
+            NoticeInput(key, kind, Audience.PUBLIC, text.title, text.body, workflow.now(), self.rules.year)
+        )
+
+    # --- intake: submissions (update) ---------------------------------------------------------
+    def _submission(self, inp: SubmitApplicationInput) -> Submission:
+        return Submission(inp.credit_code, inp.award, tuple(inp.documents), inp.submitted_by.username)
+
+    @workflow.update
+    async def submit_application(self, inp: SubmitApplicationInput) -> SubmitApplicationResult:
+        # A validator and a handler may interleave with another submission: check again here.
+        if inp.credit_code in self.applicants:
+            raise rejected(
+                conflict(
+                    "DUPLICATE_APPLICATION",
+                    "本单位已在本年度提交申报，每个单位每年只能申报一次",
+                    "This organisation has already applied in this cycle",
+                )
+            )
+        self.applicants.add(inp.credit_code)
+        self.submitting += 1
+        try:
+            year = self.rules.year
+            application_id = f"{year}-{len(self.applications) + 1:04d}"
+            wf_id = application_workflow_id(application_id)
+            self.applications[application_id] = ApplicationRef(application_id, inp.credit_code, inp.award)
+            now = workflow.now()
+            await workflow.execute_activity_method(
+                AwardActivities.record_application,
+                RecordApplicationInput(application_id, year, wf_id, inp, now),
+                summary=f"record application {application_id}",
+                **RECORD,
+            )
+            await workflow.start_child_workflow(
+                ApplicationWorkflow.run,
+                ApplicationInput(
+                    application_id,
+                    year,
+                    inp.award,
+                    inp.enterprise_id,
+                    inp.credit_code,
+                    inp.enterprise_name,
+                    self.rules,
+                    workflow.info().workflow_id,
+                ),
+                id=wf_id,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                search_attributes=ApplicationWorkflow.initial_search_attributes(
+                    year, inp.award, inp.credit_code
+                ),
+                static_summary=f"{year} {inp.award.name_zh} · {inp.enterprise_name}",
+                static_details=f"申报单位 {inp.enterprise_name}（{inp.credit_code}），{year}年度{inp.award.name_zh}",
+            )
+            self._wait_text()
+            return SubmitApplicationResult(application_id, wf_id, now)
+        finally:
+            self.submitting -= 1
+
+    @submit_application.validator
+    def _validate_submission(self, inp: SubmitApplicationInput) -> None:
+        enforce(
+            lambda: validate_submission(
+                self._submission(inp),
+                now=workflow.now(),
+                deadline=self.deadline,
+                intake_open=self.intake_open,
+                applicants=self.applicants,
+            )
+        )
+
+    # --- intake: deadline extension (update) --------------------------------------------------
+    @workflow.update
+    async def extend_deadline(self, inp: ExtendDeadlineInput) -> datetime:
+        old = self.deadline
+        self.deadline = inp.new_deadline
+        now = workflow.now()
+        info = workflow.current_update_info()
+        await workflow.execute_activity_method(
+            AwardActivities.record_deadline_extended,
+            DeadlineExtendedInput(
+                self.rules.year,
+                old,
+                inp.new_deadline,
+                inp.reason,
+                inp.actor,
+                now,
+                key=f"deadline-extended-{self.rules.year}-{info.id if info else now.isoformat()}",
+            ),
+            summary="record deadline extension",
+            **RECORD,
+        )
+        text = texts.deadline_extended(self.rules.year, old, inp.new_deadline, inp.reason, now)
+        await self._publish(
+            f"deadline-extended-{self.rules.year}-{inp.new_deadline.isoformat()}",
+            NoticeKind.DEADLINE_EXTENDED,
+            text,
+        )
+        return self.deadline
+
+    @extend_deadline.validator
+    def _validate_extension(self, inp: ExtendDeadlineInput) -> None:
+        enforce(
+            lambda: validate_extension(
+                now=workflow.now(),
+                current=self.deadline,
+                new_deadline=inp.new_deadline,
+                intake_open=self.intake_open,
+                reason=inp.reason,
+            )
+        )
+
+    # --- children report progress (signal) ----------------------------------------------------
+    @workflow.signal
+    def application_progress(self, p: ApplicationProgress) -> None:
+        ref = self.applications.get(p.application_id)
+        if ref is not None:
+            ref.stage, ref.outcome = p.stage, p.outcome
+            self._wait_text()
+
+    @workflow.query
+    def state(self) -> CycleState:
+        return CycleState(
+            self.rules.year,
+            self.stage,
+            self.deadline,
+            self.intake_open,
+            self.waiting_for,
+            list(self.applications.values()),
+        )
+
+
+def start_options(year: int) -> dict[str, object]:
+    """How the API starts a cycle: id, search attributes, summary."""
+    from temporalio.common import TypedSearchAttributes
+
+    return {
+        "id": cycle_workflow_id(year),
+        "search_attributes": TypedSearchAttributes(
+            [SA_YEAR.value_set(year), SA_STAGE.value_set(CycleStage.CALL_OPEN)]
+        ),
+        "static_summary": f"{year}年度鹿城区政府质量奖评审",
+        "static_details": f"{year}年度鹿城区政府质量奖（区政府质量奖、质量管理创新奖）评审周期",
+    }
