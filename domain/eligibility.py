@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from domain.calendar import (
@@ -141,55 +141,62 @@ def _check(cond: Condition, status: CheckStatus, finding: str, facts: Sequence[F
     )
 
 
+def _registry(cond: Condition, ok: bool, finding: str, e: EnterpriseProfile) -> ConditionCheck:
+    """A condition decided on the enterprise's registration data: that record is the evidence."""
+    source = f"企业登记信息：{e.name}（{e.credit_code}），{finding}"
+    return ConditionCheck(cond, CheckStatus.PASS if ok else CheckStatus.FAIL, finding, (source,))
+
+
+def deadline_day(deadline: datetime) -> date:
+    """The calendar day (CST) a deadline closes: a deadline at 24:00 belongs to the day it ends."""
+    return cst_date(deadline - timedelta(microseconds=1))
+
+
 def _recent(facts: Iterable[Fact], kind: FactKind, deadline: datetime) -> list[Fact]:
-    return [f for f in _of(facts, kind) if within_lookback(f.on, deadline, LOOKBACK_YEARS)]
+    last = deadline - timedelta(microseconds=1)
+    return [f for f in _of(facts, kind) if within_lookback(f.on, last, LOOKBACK_YEARS)]
 
 
 def check_eligibility(data: EligibilityInput, deadline: datetime) -> list[ConditionCheck]:
     """Every condition, in the order of the measures, evaluated as of `deadline`."""
     e, facts = data.enterprise, data.facts
-    d_zh = format_cst_date(deadline)
+    d_zh = format_cst_date(deadline_day(deadline))
     results: list[ConditionCheck] = []
     add = results.append
 
-    ok = e.registered_district == data.district
     add(
-        _check(
+        _registry(
             Condition.REGISTERED_IN_DISTRICT,
-            CheckStatus.PASS if ok else CheckStatus.FAIL,
+            e.registered_district == data.district,
             f"注册地：{e.registered_district or '未登记'}",
+            e,
         )
     )
-    ok = e.tax_district == data.district
     add(
-        _check(
+        _registry(
             Condition.TAX_IN_DISTRICT,
-            CheckStatus.PASS if ok else CheckStatus.FAIL,
+            e.tax_district == data.district,
             f"税收归属地：{e.tax_district or '未登记'}",
+            e,
         )
     )
     add(
-        _check(
+        _registry(
             Condition.INDEPENDENT_LEGAL_PERSON,
-            CheckStatus.PASS if e.independent_legal_person else CheckStatus.FAIL,
+            e.independent_legal_person,
             "具有独立法人资格" if e.independent_legal_person else "不具有独立法人资格",
+            e,
         )
     )
 
     full = full_years_completed(e.registration_date, deadline, MIN_OPERATING_YEARS)
     until = format_cst_date(period_last_day(e.registration_date, years=MIN_OPERATING_YEARS))
-    add(
-        _check(
-            Condition.OPERATING_YEARS,
-            CheckStatus.PASS if full else CheckStatus.FAIL,
-            f"成立日期{format_cst_date(e.registration_date)}，"
-            + (
-                f"至申报截止日{d_zh}已满{MIN_OPERATING_YEARS}年"
-                if full
-                else f"至申报截止日{d_zh}未满{MIN_OPERATING_YEARS}年（{until}24时满{MIN_OPERATING_YEARS}年）"
-            ),
-        )
+    years_text = f"成立日期{format_cst_date(e.registration_date)}，" + (
+        f"至申报截止日{d_zh}已满{MIN_OPERATING_YEARS}年"
+        if full
+        else f"至申报截止日{d_zh}未满{MIN_OPERATING_YEARS}年（{until}24时满{MIN_OPERATING_YEARS}年）"
     )
+    add(_registry(Condition.OPERATING_YEARS, full, years_text, e))
 
     violations = _recent(facts, FactKind.SERIOUS_VIOLATION, deadline)
     if violations:
@@ -215,9 +222,9 @@ def check_eligibility(data: EligibilityInput, deadline: datetime) -> list[Condit
         )
     )
 
-    deadline_day = cst_date(deadline)
+    last_day = deadline_day(deadline)
     certs = _of(facts, FactKind.QMS_CERTIFICATE)
-    valid = [c for c in certs if c.attr_date("valid_from") <= deadline_day <= c.attr_date("valid_to")]
+    valid = [c for c in certs if c.attr_date("valid_from") <= last_day <= c.attr_date("valid_to")]
     if valid:
         add(
             _check(
@@ -297,7 +304,7 @@ def check_eligibility(data: EligibilityInput, deadline: datetime) -> list[Condit
         )
     )
 
-    credit = [f for f in _of(facts, FactKind.CREDIT_STATUS) if f.on <= deadline_day]
+    credit = [f for f in _of(facts, FactKind.CREDIT_STATUS) if f.on <= last_day]
     if not credit:
         add(_check(Condition.CREDIT_RECORD, CheckStatus.NEEDS_JUDGEMENT, "未登记信用记录，需区评审办核实"))
     else:
@@ -325,7 +332,7 @@ def check_ban(revocations: Iterable[Revocation], credit_code: str, deadline: dat
     active = [
         r
         for r in revocations
-        if r.credit_code == credit_code and r.revoked_on <= cst_date(deadline) and deadline < ban_end(r)
+        if r.credit_code == credit_code and r.revoked_on <= deadline_day(deadline) and deadline < ban_end(r)
     ]
     if not active:
         return ConditionCheck(Condition.NOT_BANNED, CheckStatus.PASS, "无处于禁止申报期内的撤销奖励记录")

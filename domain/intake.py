@@ -61,7 +61,7 @@ def validate_submission(
 
 def validate_documents(documents: Sequence[DocumentRef]) -> None:
     for doc in documents:
-        if not _SHA256.match(doc.sha256):
+        if not _SHA256.fullmatch(doc.sha256):
             raise invalid(
                 "DOCUMENT_REF_INVALID",
                 f"材料编号格式错误：{doc.sha256}",

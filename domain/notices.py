@@ -47,11 +47,16 @@ def deadline_extended(
     return NoticeText(title, body)
 
 
-_NUMERALS = "一二三四五六七八九十"
+_DIGITS = "零一二三四五六七八九"
 
 
 def _numeral(i: int) -> str:
-    return _NUMERALS[i] if i < 10 else str(i + 1)
+    """Chinese ordinal for item i (0-based) of a letter: 一, 二, …, 十, 十一, …, 九十九."""
+    n = i + 1
+    tens, ones = divmod(n, 10)
+    if n < 10:
+        return _DIGITS[n]
+    return (_DIGITS[tens] if tens > 1 else "") + "十" + (_DIGITS[ones] if ones else "")
 
 
 def qualification_feedback(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain.calendar import cst_date
 from domain.errors import invalid
 from domain.types import Award
 
@@ -68,11 +69,12 @@ def validate_rules(rules: CycleRules, now: datetime) -> CycleRules:
             "申报截止时间不得晚于一年以后",
             "The application deadline may not be more than a year ahead",
         )
-    if rules.year not in (now.year, now.year + 1):
+    this_year = cst_date(now).year
+    if rules.year not in (this_year, this_year + 1):
         raise invalid(
             "RULES_YEAR",
-            f"评审年度应为{now.year}或{now.year + 1}年",
-            f"The award year must be {now.year} or {now.year + 1}",
+            f"评审年度应为{this_year}或{this_year + 1}年",
+            f"The award year must be {this_year} or {this_year + 1}",
         )
     for award, quota in ((Award.QUALITY, rules.quota_quality), (Award.INNOVATION, rules.quota_innovation)):
         if not 1 <= quota <= LEGAL_MAX_WINNERS:
