@@ -25,12 +25,18 @@ async def update(
     update_id: str,
     timeout: float,
     result_type: type[T],
+    missing: tuple[str, str] = ("流程", "Workflow"),
 ) -> T:
+    """Run an update and wait for its result; `missing` names the thing if the workflow does not exist."""
     handle = client.get_workflow_handle(workflow_id)
     try:
         return await asyncio.wait_for(
             handle.execute_update(
-                update, arg, id=update_id, result_type=result_type, rpc_timeout=timedelta(seconds=timeout)
+                update,
+                args=[] if arg is None else [arg],
+                id=update_id,
+                result_type=result_type,
+                rpc_timeout=timedelta(seconds=timeout),
             ),
             timeout,
         )
@@ -39,7 +45,7 @@ async def update(
     except TimeoutError:
         raise unavailable() from None
     except RPCError as e:
-        raise _rpc(e, workflow_id) from None
+        raise _rpc(e, workflow_id, missing) from None
 
 
 async def query(
@@ -57,9 +63,9 @@ async def query(
         return None
 
 
-def _rpc(e: RPCError, workflow_id: str) -> DomainError:
+def _rpc(e: RPCError, workflow_id: str, missing: tuple[str, str]) -> DomainError:
     if e.status == RPCStatusCode.NOT_FOUND:
-        return not_found("流程", f"Workflow {workflow_id}")
+        return not_found(missing[0], f"{missing[1]} ({workflow_id})")
     if e.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.CANCELLED):
         return unavailable()
     return from_temporal(e)

@@ -47,7 +47,12 @@ async def audit(
 
 
 async def audit_entries(
-    s: AsyncSession, *, entity_id: str | None = None, action: str | None = None, limit: int = 200, offset: int = 0
+    s: AsyncSession,
+    *,
+    entity_id: str | None = None,
+    action: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
 ) -> Sequence[m.AuditEntry]:
     q = select(m.AuditEntry).order_by(m.AuditEntry.at, m.AuditEntry.id)
     if entity_id:
@@ -120,7 +125,9 @@ async def application(s: AsyncSession, application_id: str) -> m.Application | N
 
 
 async def application_of(s: AsyncSession, year: int, enterprise_id: int) -> m.Application | None:
-    q = select(m.Application).where(m.Application.cycle_year == year, m.Application.enterprise_id == enterprise_id)
+    q = select(m.Application).where(
+        m.Application.cycle_year == year, m.Application.enterprise_id == enterprise_id
+    )
     return await s.scalar(q)
 
 
@@ -160,7 +167,9 @@ async def qualification_checks(s: AsyncSession, application_id: str) -> Sequence
     return (await s.scalars(q.order_by(m.QualificationCheck.id))).all()
 
 
-async def qualification_decision(s: AsyncSession, application_id: str) -> m.QualificationDecisionRecord | None:
+async def qualification_decision(
+    s: AsyncSession, application_id: str
+) -> m.QualificationDecisionRecord | None:
     return await s.get(m.QualificationDecisionRecord, application_id)
 
 
@@ -183,7 +192,14 @@ async def owned_documents(s: AsyncSession, enterprise_id: int, hashes: Sequence[
 
 
 async def store_document(
-    s: AsyncSession, *, sha256: str, content: bytes, media_type: str, enterprise_id: int, filename: str, by: str
+    s: AsyncSession,
+    *,
+    sha256: str,
+    content: bytes,
+    media_type: str,
+    enterprise_id: int,
+    filename: str,
+    by: str,
 ) -> None:
     await s.execute(
         insert(m.Document)

@@ -62,7 +62,9 @@ class EmbeddedPostgres:
             self._run("initdb", "--auth=trust", "--auth-local=trust", "--encoding=UTF8", "-U", "postgres")
         options = f"-h 127.0.0.1 -p {self.port} -k {shlex.quote(str(self._socket_dir()))}"
         try:
-            self._run("pg_ctl", "-w", "-t", "60", "-o", options, "-l", str(self.log_file), "start", timeout=90)
+            self._run(
+                "pg_ctl", "-w", "-t", "60", "-o", options, "-l", str(self.log_file), "start", timeout=90
+            )
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\n--- {self.log_file} (tail) ---\n{self._log_tail()}") from None
 
@@ -110,8 +112,25 @@ class EmbeddedPostgres:
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run SQL through psql over TCP; returns its output (unaligned, tuples only)."""
         return self._run(
-            "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.port),
-            "-U", "postgres", "-d", database, "-c", sql, pgdata=False, as_system_user=False,
+            "psql",
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-c",
+            sql,
+            pgdata=False,
+            as_system_user=False,
         )
 
     # -- internals --------------------------------------------------------------------------------
@@ -179,8 +198,13 @@ class EmbeddedPostgres:
         # Temporary files, not pipes: a postmaster that inherited a pipe would keep it open forever.
         with tempfile.TemporaryFile("w+") as out:
             result = subprocess.run(
-                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, text=True,
-                timeout=timeout, user=self._system_user if as_system_user else None,
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=timeout,
+                user=self._system_user if as_system_user else None,
             )
             out.seek(0)
             output = out.read()

@@ -52,7 +52,9 @@ def wait_until_ready(address: str, namespace: str = "default", timeout: float = 
         if result.returncode == 0:
             return
         if time.monotonic() > deadline:
-            raise TimeoutError(f"Temporal at {address} (namespace {namespace}) not ready: {result.stderr.strip()}")
+            raise TimeoutError(
+                f"Temporal at {address} (namespace {namespace}) not ready: {result.stderr.strip()}"
+            )
         time.sleep(0.3)
 
 
@@ -68,7 +70,9 @@ def ensure_search_attributes(
         result = _cli(address, namespace, "search-attribute", "create", "--name", name, "--type", kind)
         output = (result.stdout + result.stderr).strip()
         if result.returncode != 0 and "already exists" not in output.lower():
-            raise RuntimeError(f"cannot register search attribute {name}={kind} on {address}/{namespace}: {output}")
+            raise RuntimeError(
+                f"cannot register search attribute {name}={kind} on {address}/{namespace}: {output}"
+            )
 
 
 class TemporalDevServer:
@@ -113,7 +117,15 @@ class TemporalDevServer:
         return self._process.pid if self._process is not None else None
 
     def command(self) -> list[str]:
-        command = [str(temporal_binary()), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port)]
+        command = [
+            str(temporal_binary()),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         command += ["--ui-port", str(self.ui_port)] if self.ui_port is not None else ["--headless"]
         if self.db_file is not None:
             command += ["--db-filename", str(self.db_file)]
@@ -129,7 +141,9 @@ class TemporalDevServer:
             raise RuntimeError(f"Temporal dev server already running (pid {self._process.pid})")
         for port in (self.port, self.ui_port):
             if port is not None and not port_is_free(port):
-                raise RuntimeError(f"port {port} on 127.0.0.1 is already in use: cannot start the Temporal dev server")
+                raise RuntimeError(
+                    f"port {port} on 127.0.0.1 is already in use: cannot start the Temporal dev server"
+                )
         if self.db_file is not None:
             self.db_file.parent.mkdir(parents=True, exist_ok=True)
         self._close_log()
@@ -139,7 +153,10 @@ class TemporalDevServer:
         else:
             self._log = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
-            self.command(), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
@@ -147,7 +164,9 @@ class TemporalDevServer:
         except Exception as exc:
             output = self._output_tail()
             self.kill()
-            raise RuntimeError(f"Temporal dev server did not start on {self.address} ({exc}):\n{output}") from None
+            raise RuntimeError(
+                f"Temporal dev server did not start on {self.address} ({exc}):\n{output}"
+            ) from None
         except BaseException:  # Ctrl-C during start-up: leave nothing behind
             self.kill()
             raise

@@ -128,7 +128,12 @@ def spawn(children: list[Child], name: str, args: list[str], env: dict[str, str]
     log = LOGS / f"{name}.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            args,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     children.append(Child(name, process, log))
@@ -174,7 +179,9 @@ def main() -> int:
         require_free(api_port, "AWARD_API_PORT")
 
         if not database_url:
-            pg = EmbeddedPostgres(DATA / "pg", env_port("AWARD_PG_PORT", 55432), log_file=LOGS / "postgres.log")
+            pg = EmbeddedPostgres(
+                DATA / "pg", env_port("AWARD_PG_PORT", 55432), log_file=LOGS / "postgres.log"
+            )
             if pg.running:
                 print("stopping PostgreSQL left over from a previous run")
                 pg.stop()
@@ -184,8 +191,12 @@ def main() -> int:
             from config.constants import SEARCH_ATTRIBUTES
 
             temporal = TemporalDevServer(
-                DATA / "temporal.db", env_port("AWARD_TEMPORAL_PORT", 7233), ui_port, namespace,
-                SEARCH_ATTRIBUTES, log_file=LOGS / "temporal.log",
+                DATA / "temporal.db",
+                env_port("AWARD_TEMPORAL_PORT", 7233),
+                ui_port,
+                namespace,
+                SEARCH_ATTRIBUTES,
+                log_file=LOGS / "temporal.log",
             )
             require_free(temporal.port, "AWARD_TEMPORAL_PORT")
             require_free(ui_port, "AWARD_TEMPORAL_UI_PORT")
@@ -221,8 +232,15 @@ def main() -> int:
         print("applying migrations…")
         with open(LOGS / "migrate.log", "wb") as out:
             migrate = subprocess.run(
-                [sys.executable, "-m", "db.migrate"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, timeout=300, check=False,
+                [sys.executable, "-m", "db.migrate"],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                timeout=300,
+                check=False,
             )
         if migrate.returncode != 0:
             log = LOGS / "migrate.log"

@@ -9,6 +9,7 @@ import signal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.award import AwardActivities
 from config.settings import Settings, get_settings
@@ -19,10 +20,36 @@ from workflows.cycle import AwardCycleWorkflow
 
 WORKFLOWS = [AwardCycleWorkflow, ApplicationWorkflow]
 
+# Our own pure modules and the message types are imported once, outside the sandbox: they are
+# deterministic (domain/ has no I/O and no clock) and re-importing them per workflow is slow.
+PASSTHROUGH = (
+    "domain",
+    "workflows.messages",
+    "workflows.common",
+    "activities",
+    "db",
+    "config",
+    "pydantic",
+    "pydantic_core",
+    "sqlalchemy",
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    )
+
 
 def build_worker(client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str) -> Worker:
     acts = AwardActivities(sessions)
-    return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts.all())
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=acts.all(),
+        workflow_runner=workflow_runner(),
+    )
 
 
 async def run(settings: Settings) -> None:

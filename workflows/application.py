@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import TypedSearchAttributes
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
     from activities.award import AwardActivities
@@ -58,11 +58,11 @@ class ApplicationWorkflow:
     def initial_search_attributes(year: int, award: Award, credit_code: str) -> TypedSearchAttributes:
         return TypedSearchAttributes(
             [
-                SA_YEAR.value_set(year),
-                SA_AWARD.value_set(award),
-                SA_CREDIT_CODE.value_set(credit_code),
-                SA_STAGE.value_set(ApplicationStage.SUBMITTED),
-                SA_OUTCOME.value_set(Outcome.PENDING),
+                SearchAttributePair(SA_YEAR, year),
+                SearchAttributePair(SA_AWARD, str(award)),
+                SearchAttributePair(SA_CREDIT_CODE, credit_code),
+                SearchAttributePair(SA_STAGE, str(ApplicationStage.SUBMITTED)),
+                SearchAttributePair(SA_OUTCOME, str(Outcome.PENDING)),
             ]
         )
 

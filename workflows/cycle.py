@@ -48,6 +48,7 @@ class AwardCycleWorkflow:
         self.applicants: set[str] = set()  # credit codes
         self.submitting = 0  # submissions between acceptance and child start
         self.waiting_for = ""
+        self.opened = False  # cycle recorded and call notice published
 
     # --- the process -------------------------------------------------------------------------
     @workflow.run
@@ -61,6 +62,7 @@ class AwardCycleWorkflow:
         )
         call = texts.call_for_applications(self.rules, workflow.now())
         await self._publish(f"call-{year}", NoticeKind.CALL_FOR_APPLICATIONS, call)
+        self.opened = True
 
         await self._accept_applications_until_deadline()
         await self._enter(CycleStage.QUALIFICATION_REVIEW)
@@ -246,6 +248,12 @@ class AwardCycleWorkflow:
             ref.stage, ref.outcome = p.stage, p.outcome
             self._wait_text()
 
+    @workflow.update
+    async def wait_opened(self) -> CycleState:
+        """Returns once the cycle is recorded and its call published (the API answers after this)."""
+        await workflow.wait_condition(lambda: self.opened)
+        return self.state()
+
     @workflow.query
     def state(self) -> CycleState:
         return CycleState(
@@ -260,12 +268,12 @@ class AwardCycleWorkflow:
 
 def start_options(year: int) -> dict[str, object]:
     """How the API starts a cycle: id, search attributes, summary."""
-    from temporalio.common import TypedSearchAttributes
+    from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
     return {
         "id": cycle_workflow_id(year),
         "search_attributes": TypedSearchAttributes(
-            [SA_YEAR.value_set(year), SA_STAGE.value_set(CycleStage.CALL_OPEN)]
+            [SearchAttributePair(SA_YEAR, year), SearchAttributePair(SA_STAGE, str(CycleStage.CALL_OPEN))]
         ),
         "static_summary": f"{year}年度鹿城区政府质量奖评审",
         "static_details": f"{year}年度鹿城区政府质量奖（区政府质量奖、质量管理创新奖）评审周期",

@@ -56,8 +56,6 @@ async def submit(
     idempotency_key: IdempotencyKey = None,
 ) -> SubmitResult:
     """Only the enterprise itself submits (申报自愿); documents must have been uploaded by it."""
-    if await repo.cycle(s, year) is None:
-        raise not_found(f"{year}年度评审周期", f"Cycle {year}")
     assert user.enterprise_id is not None
     ent = await repo.enterprise(s, user.enterprise_id)
     assert ent is not None
@@ -71,7 +69,6 @@ async def submit(
             + ", ".join(missing),
             documents=missing,
         )
-    existing = await repo.application_of(s, year, ent.id)
     result = await workflow_calls.update(
         client,
         cycle_workflow_id(year),
@@ -91,8 +88,8 @@ async def submit(
         update_id=f"submit-{ent.credit_code}-{idempotency_key or uuid.uuid4()}",
         timeout=cfg.temporal_rpc_timeout_seconds,
         result_type=SubmitApplicationResult,
+        missing=(f"{year}年度评审周期", f"Cycle {year}"),
     )
-    del existing
     return SubmitResult(**asdict(result))
 
 
@@ -220,6 +217,7 @@ async def decide_qualification(
         update_id=f"qualification-{application_id}-{idempotency_key or uuid.uuid4()}",
         timeout=cfg.temporal_rpc_timeout_seconds,
         result_type=QualificationResult,
+        missing=("申报流程", "Application workflow"),
     )
     return {
         "application_id": application_id,

@@ -15,7 +15,7 @@ from temporalio.service import RPCError
 from config.constants import cycle_workflow_id
 from db import models as m
 from db import repositories as repo
-from domain.errors import conflict
+from domain.errors import DomainError, conflict
 from domain.rules import CycleRules, validate_rules
 from workflows.cycle import AwardCycleWorkflow, start_options
 from workflows.messages import CycleState, ExtendDeadlineInput, StartCycleInput
@@ -52,6 +52,19 @@ async def start_cycle(
         ) from None
     except (TimeoutError, RPCError):
         raise unavailable() from None
+    try:  # answer once the call is recorded and published; the workflow does it in any case
+        await workflow_calls.update(
+            client,
+            cycle_workflow_id(rules.year),
+            AwardCycleWorkflow.wait_opened,
+            None,
+            update_id="opened",
+            timeout=cfg.temporal_rpc_timeout_seconds,
+            result_type=CycleState,
+        )
+    except DomainError as e:
+        if e.status != 503:
+            raise
     return CycleOut(
         year=rules.year,
         workflow_id=cycle_workflow_id(rules.year),
@@ -118,5 +131,6 @@ async def extend_deadline(
         update_id=f"extend-deadline-{idempotency_key or uuid.uuid4()}",
         timeout=cfg.temporal_rpc_timeout_seconds,
         result_type=datetime,
+        missing=(f"{year}年度评审周期", f"Cycle {year}"),
     )
     return await get_cycle(year, s, office, client, cfg)

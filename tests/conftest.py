@@ -1,0 +1,141 @@
+"""Test servers: embedded PostgreSQL and a Temporal dev server on free ports, started once per run
+and stopped at the end (stop a run with SIGINT, not SIGKILL, so these teardowns run)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from api.app import create_app
+from config.constants import SEARCH_ATTRIBUTES
+from config.settings import Settings
+from config.temporal import connect
+from db.migrate import upgrade
+from db.session import make_engine, make_sessionmaker
+from devstack.ports import free_port
+from devstack.postgres import EmbeddedPostgres
+from devstack.temporal import TemporalDevServer
+from worker.main import build_worker
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_DIR = ROOT / ".data" / f"test-{os.getpid()}"
+OFFICE = ("office", "office-test-password")
+
+
+@pytest.fixture(scope="session")
+def run_dir() -> Iterator[Path]:
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    yield RUN_DIR
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server(run_dir: Path) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(run_dir / "pg", free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server: EmbeddedPostgres) -> str:
+    url = pg_server.create_database("award_test")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def temporal_server(run_dir: Path) -> Iterator[TemporalDevServer]:
+    server = TemporalDevServer(
+        None, free_port(), None, search_attributes=SEARCH_ATTRIBUTES, log_file=run_dir / "temporal.log"
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal_server: TemporalDevServer) -> Client:
+    return await connect(temporal_server.address)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    e = make_engine(database_url)
+    yield e
+    await e.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, temporal_server: TemporalDevServer) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        temporal_address=temporal_server.address,
+        task_queue="award-test",
+        jwt_secret="test-secret-0123456789-0123456789-abcdef",
+        bootstrap_office_username=OFFICE[0],
+        bootstrap_office_password=OFFICE[1],
+        max_document_bytes=64 * 1024,
+        temporal_rpc_timeout_seconds=15,
+    )
+
+
+@pytest.fixture(scope="session")
+async def worker(
+    temporal_client: Client, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> AsyncIterator[None]:
+    async with build_worker(temporal_client, sessions, settings.task_queue):
+        yield
+
+
+async def reset_state(client: Client, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Terminate every running workflow and empty every table: each test starts from nothing."""
+    async for wf in client.list_workflows("ExecutionStatus='Running'"):
+        await client.get_workflow_handle(wf.id, run_id=wf.run_id).terminate("test reset")
+    async with sessions.begin() as s:
+        tables = (
+            (
+                await s.execute(
+                    text(
+                        "select tablename from pg_tables where schemaname='public' and tablename <> 'alembic_version'"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        await s.execute(text("truncate " + ", ".join(f'"{t}"' for t in tables) + " restart identity cascade"))
+
+
+@pytest.fixture
+async def clean(temporal_client: Client, sessions: async_sessionmaker[AsyncSession]) -> None:
+    await reset_state(temporal_client, sessions)
+
+
+@pytest.fixture
+async def api(
+    settings: Settings, temporal_client: Client, worker: None, clean: None
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, temporal_client)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://award.test", timeout=60) as client:
+            yield client

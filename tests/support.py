@@ -1,0 +1,128 @@
+"""Helpers that drive the system through its HTTP API the way its users do."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+
+from domain.credit_code import CHARSET, check_character
+
+T = TypeVar("T")
+
+
+def credit_code(n: int) -> str:
+    """A valid unified social credit code (Wenzhou Lucheng prefix 330302) for test enterprise n."""
+    body = "".join(CHARSET[(n // 31**i) % 31] for i in range(9))
+    first17 = "91330302" + body
+    return first17 + check_character(first17)
+
+
+async def login(api: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
+    r = await api.post("/auth/token", data={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def enterprise_body(n: int, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "credit_code": credit_code(n),
+        "name": f"温州测试{n}号有限公司",
+        "registered_district": "鹿城区",
+        "tax_district": "鹿城区",
+        "independent_legal_person": True,
+        "registration_date": "2015-06-01",
+        "field": "INDUSTRY",
+        "sector_tags": ["INTELLIGENT_EQUIPMENT"],
+    }
+    body.update(overrides)
+    return body
+
+
+async def register_enterprise(
+    api: httpx.AsyncClient,
+    office: dict[str, str],
+    n: int,
+    *,
+    password: str = "enterprise-pass-1",
+    **overrides: Any,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Office registers the enterprise and its account; returns (enterprise, its auth headers)."""
+    r = await api.post("/enterprises", json=enterprise_body(n, **overrides), headers=office)
+    assert r.status_code == 201, r.text
+    ent = r.json()
+    r = await api.post(
+        "/users",
+        json={
+            "username": f"ent{n}",
+            "password": password,
+            "display_name": f"{ent['name']}申报联系人",
+            "role": "enterprise",
+            "enterprise_credit_code": ent["credit_code"],
+        },
+        headers=office,
+    )
+    assert r.status_code == 201, r.text
+    return ent, await login(api, f"ent{n}", password)
+
+
+async def add_fact(
+    api: httpx.AsyncClient, office: dict[str, str], code: str, fact: dict[str, Any]
+) -> dict[str, Any]:
+    body = {"source": "温州市鹿城区市场监督管理局", "evidence": "鹿市监〔2026〕1号", **fact}
+    r = await api.post(f"/enterprises/{code}/facts", json=body, headers=office)
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def valid_certificate(today: date) -> dict[str, Any]:
+    return {
+        "kind": "QMS_CERTIFICATE",
+        "on": str(today - timedelta(days=400)),
+        "number": "00121Q34567R2M",
+        "body": "中国质量认证中心",
+        "valid_from": str(today - timedelta(days=400)),
+        "valid_to": str(today + timedelta(days=700)),
+    }
+
+
+async def upload(api: httpx.AsyncClient, headers: dict[str, str], content: bytes, name: str) -> str:
+    r = await api.post("/documents", files={"file": (name, content, "application/pdf")}, headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["sha256"] == hashlib.sha256(content).hexdigest()
+    return str(r.json()["sha256"])
+
+
+async def application_documents(
+    api: httpx.AsyncClient, headers: dict[str, str], tag: str
+) -> list[dict[str, str]]:
+    report = await upload(api, headers, f"自我评价报告 {tag}".encode(), "self-assessment.pdf")
+    form = await upload(api, headers, f"申报表 {tag}".encode(), "form.pdf")
+    evidence = await upload(api, headers, f"证明材料 {tag}".encode(), "evidence.pdf")
+    return [
+        {"kind": "SELF_ASSESSMENT_REPORT", "sha256": report, "title": "自我评价报告"},
+        {"kind": "APPLICATION_FORM", "sha256": form, "title": "鹿城区政府质量奖申报表"},
+        {"kind": "EVIDENCE", "sha256": evidence, "title": "证明材料"},
+    ]
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30, every: float = 0.2
+) -> T:
+    """Poll until probe returns something truthy; fail with the last value after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: T | None = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(every)
+    raise AssertionError(f"condition not reached in {timeout}s; last value: {last!r}")
+
+
+def in_seconds(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
