@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,7 +20,12 @@ from support import (
     valid_certificate,
 )
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
+from worker.main import WORKFLOWS, workflow_runner
+
+HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 pytestmark = [pytest.mark.asyncio]
 
 
@@ -237,6 +244,18 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
     assert len(by_action["NOTICE_QUALIFICATION_FEEDBACK"]) == 2
     assert len(by_action["FACT_RECORDED"]) >= 7 and by_action["REVOCATION_RECORDED"]
     assert all(e["at"] for e in entries)
+
+    # The histories of this run replay on the current code; optionally kept for future replay tests.
+    ids_all = [f"award-cycle-{year}"] + [f"application-{i}" for i in ids.values()]
+    histories = [await temporal_client.get_workflow_handle(w).fetch_history() for w in ids_all]
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+    )
+    for h in histories:
+        await replayer.replay_workflow(h)
+    if os.environ.get("AWARD_RECORD_HISTORIES"):
+        for h in histories:
+            (HISTORIES / f"e2e-{h.workflow_id}.json").write_text(h.to_json())
 
 
 async def _is(api: httpx.AsyncClient, office: dict[str, str], year: int, stage: str) -> bool:

@@ -1,0 +1,439 @@
+"""Crashes (P1): a worker killed with SIGKILL in the middle of the qualification review, and the
+Temporal dev server killed and restarted on its database file. The process goes on where it stood and
+nothing is written twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import OFFICE, ROOT, reset_state
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from support import (
+    add_fact,
+    application_documents,
+    eventually,
+    login,
+    register_enterprise,
+    valid_certificate,
+)
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from api.app import create_app
+from config.constants import SEARCH_ATTRIBUTES, cycle_workflow_id
+from config.settings import Settings
+from config.temporal import connect
+from db import models as m
+from devstack.ports import free_port
+from devstack.temporal import TemporalDevServer
+from domain.calendar import cst_date
+from domain.rules import CycleRules
+from domain.types import Role
+from worker.main import build_worker
+from workflows.cycle import AwardCycleWorkflow, start_options
+from workflows.messages import Actor, CycleState, StartCycleInput
+
+pytestmark = [pytest.mark.asyncio]
+
+RESTART_QUEUE = "restart-test"
+SERVER_RESTART_QUEUE = "server-restart"
+FINAL_STAGES = {"NOT_QUALIFIED", "AWAITING_DOCUMENT_REVIEW"}
+
+
+# --- worker subprocesses ----------------------------------------------------------------------------
+class WorkerProcesses:
+    """`python -m worker` subprocesses, each in its own process group; every one is killed at the end."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        log_file = self.log_dir / f"worker-{len(self.started) + 1}.log"
+        with open(log_file, "ab") as log:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "worker"],
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.started.append(proc)
+        return proc
+
+    @staticmethod
+    def kill(proc: subprocess.Popen[bytes]) -> None:
+        """SIGKILL the worker's whole process group (a crash: no graceful shutdown at all)."""
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(10)
+
+    def kill_all(self) -> None:
+        for proc in self.started:
+            self.kill(proc)
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name} ---\n{p.read_text(errors='replace')[-3000:]}"
+            for p in sorted(self.log_dir.glob("worker-*.log"))
+        )
+
+
+@pytest.fixture
+def worker_processes(settings: Settings, tmp_path: Path) -> Iterator[WorkerProcesses]:
+    env = {
+        **os.environ,
+        "AWARD_ENVIRONMENT": "test",
+        "AWARD_DATABASE_URL": settings.database_url,
+        "AWARD_TEMPORAL_ADDRESS": settings.temporal_address,
+        "AWARD_TEMPORAL_NAMESPACE": settings.temporal_namespace,
+        "AWARD_TASK_QUEUE": RESTART_QUEUE,
+        "PYTHONUNBUFFERED": "1",
+    }
+    workers = WorkerProcesses(env, tmp_path)
+    try:
+        yield workers
+    finally:
+        workers.kill_all()
+
+
+@pytest.fixture
+async def restart_api(
+    settings: Settings, temporal_client: Client, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API on its own task queue, served by worker subprocesses instead of the in-process worker."""
+    await reset_state(temporal_client, sessions)
+    app = create_app(settings.model_copy(update={"task_queue": RESTART_QUEUE}), temporal_client)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://award.test", timeout=60) as client:
+            yield client
+
+
+async def polling(client: Client, task_queue: str, proc: subprocess.Popen[bytes]) -> bool:
+    """True once the worker process `proc` polls `task_queue` (its identity is `pid@host`)."""
+    assert proc.poll() is None, f"worker {proc.pid} exited with {proc.returncode}"
+    resp = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return any(p.identity.startswith(f"{proc.pid}@") for p in resp.pollers)
+
+
+async def pending_activities(client: Client, workflow_ids: list[str]) -> list[str]:
+    found = []
+    for wf_id in workflow_ids:
+        desc = await client.get_workflow_handle(wf_id).describe()
+        found += [f"{wf_id}:{a.activity_type.name}" for a in desc.raw_description.pending_activities]
+    return found
+
+
+# --- test 1: the worker crashes twice -------------------------------------------------------------
+@pytest.mark.req("P1")
+@pytest.mark.slow
+async def test_worker_killed_during_qualification_review_nothing_written_twice(
+    restart_api: httpx.AsyncClient,
+    worker_processes: WorkerProcesses,
+    temporal_client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    api = restart_api
+    try:
+        await _worker_crash_scenario(api, worker_processes, temporal_client, sessions)
+    except BaseException:
+        print(worker_processes.logs())
+        raise
+
+
+async def _worker_crash_scenario(
+    api: httpx.AsyncClient,
+    workers: WorkerProcesses,
+    temporal_client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    first = workers.start()  # it imports while the office registers the enterprises
+    office = await login(api, *OFFICE)
+    today = datetime.now(UTC).date()
+    year = cst_date(datetime.now(UTC)).year + 1
+
+    ents: dict[int, dict[str, Any]] = {}
+    heads: dict[int, dict[str, str]] = {}
+    for n in (1, 2, 3):
+        ents[n], heads[n] = await register_enterprise(api, office, n, name=f"鹿城重启测试{n}号有限公司")
+        cert = valid_certificate(today)
+        if n == 2:  # the QMS certificate expired before the deadline
+            cert = {
+                **cert,
+                "on": str(today - timedelta(days=1100)),
+                "valid_from": str(today - timedelta(days=1100)),
+                "valid_to": str(today - timedelta(days=2)),
+            }
+        code = ents[n]["credit_code"]
+        await add_fact(api, office, code, cert)
+        await add_fact(
+            api,
+            office,
+            code,
+            {"kind": "CREDIT_STATUS", "on": str(today - timedelta(days=30)), "status": "GOOD"},
+        )
+        await add_fact(
+            api,
+            office,
+            code,
+            {
+                "kind": "INNOVATION_RESULT",
+                "on": str(today - timedelta(days=90)),
+                "summary": "主导制定团体标准1项",
+            },
+        )
+    docs = {n: await application_documents(api, heads[n], f"restart-{n}") for n in heads}
+    await eventually(lambda: polling(temporal_client, RESTART_QUEUE, first), timeout=30)
+
+    deadline = datetime.now(UTC) + timedelta(seconds=7)
+    r = await api.post(
+        "/cycles", headers=office, json={"year": year, "application_deadline": deadline.isoformat()}
+    )
+    assert r.status_code == 201, r.text
+    ids: dict[int, str] = {}
+    for n in heads:
+        r = await api.post(
+            f"/cycles/{year}/applications",
+            headers={**heads[n], "Idempotency-Key": f"restart-{n}"},
+            json={"award": "QUALITY", "documents": docs[n], "contact_name": "张三"},
+        )
+        assert r.status_code == 201, r.text
+        ids[n] = r.json()["application_id"]
+    app_workflows = [f"application-{i}" for i in ids.values()]
+
+    # Crash 1: the worker dies while the applications wait for the deadline.
+    assert datetime.now(UTC) < deadline - timedelta(seconds=1), "setup too slow: the deadline is too close"
+    workers.kill(first)
+    await asyncio.sleep((deadline - datetime.now(UTC)).total_seconds() + 1.0)
+    async with sessions() as s:
+        # Nobody has processed the deadline: the records still show the call open.
+        assert await s.scalar(select(m.Cycle.stage).where(m.Cycle.year == year)) == "CALL_OPEN"
+        stages = (await s.scalars(select(m.Application.stage))).all()
+        assert sorted(stages) == ["SUBMITTED"] * 3
+        assert await s.scalar(select(func.count()).select_from(m.QualificationCheck)) == 0
+
+    second = workers.start()
+
+    async def awaiting_decision(app_id: str) -> dict[str, Any] | None:
+        a = (await api.get(f"/applications/{app_id}", headers=office)).json()
+        # waiting_for is only set when the workflow itself answered the query
+        ok = a["stage"] == "QUALIFICATION_DECISION" and a["qualification"] and a["waiting_for"]
+        return a if ok else None
+
+    apps = {n: await eventually(lambda i=i: awaiting_decision(i), timeout=60) for n, i in ids.items()}
+    assert {n: len(a["qualification"]) for n, a in apps.items()} == {1: 14, 2: 14, 3: 14}
+    auto = {n: {c["condition"]: c["auto_status"] for c in a["qualification"]} for n, a in apps.items()}
+    assert auto[1]["QMS_CERTIFICATION"] == "PASS" and auto[3]["QMS_CERTIFICATION"] == "PASS"
+    assert auto[2]["QMS_CERTIFICATION"] == "FAIL"
+
+    judgement = [
+        {"condition": c, "status": "PASS", "reason": "经核查材料，符合要求"}
+        for c in ("LAWFUL_COMPLIANCE", "EXCELLENCE_MODEL")
+    ]
+
+    async def decide(n: int) -> httpx.Response:
+        return await api.post(
+            f"/applications/{ids[n]}/qualification-decision",
+            headers={**office, "Idempotency-Key": f"restart-decision-{n}"},
+            json={"decisions": judgement, "material_truthful": True, "note": "资格审查"},
+        )
+
+    responses = await asyncio.gather(*(decide(n) for n in ids))
+    # Crash 2: right after the decisions are recorded, while notices are being written and delivered.
+    workers.kill(second)
+    for n, r in zip(ids, responses, strict=True):
+        assert r.status_code == 200, r.text
+        assert r.json()["qualified"] is (n != 2)
+    in_flight = await pending_activities(temporal_client, app_workflows)
+    print(f"activities pending when the second worker was killed: {in_flight}")
+
+    workers.start()
+
+    async def inbox(h: dict[str, str], kind: str) -> list[dict[str, Any]] | None:
+        return [x for x in (await api.get("/notices", headers=h)).json() if x["kind"] == kind] or None
+
+    # Activities that were running on the dead worker are retried after their start-to-close timeout.
+    feedback = await eventually(lambda: inbox(heads[2], "QUALIFICATION_FEEDBACK"), timeout=90)
+    assert "质量管理体系认证" in feedback[0]["body"]
+
+    async def final_records() -> dict[str, str] | None:
+        async with sessions() as s:
+            rows = dict((await s.execute(select(m.Application.id, m.Application.stage))).tuples().all())
+        return rows if set(rows.values()) <= FINAL_STAGES else None
+
+    stages_now = await eventually(final_records, timeout=90)
+    assert stages_now == {
+        ids[1]: "AWAITING_DOCUMENT_REVIEW",
+        ids[2]: "NOT_QUALIFIED",
+        ids[3]: "AWAITING_DOCUMENT_REVIEW",
+    }
+    for n, want in ((1, "AWAITING_DOCUMENT_REVIEW"), (2, "NOT_QUALIFIED"), (3, "AWAITING_DOCUMENT_REVIEW")):
+        a = (await api.get(f"/applications/{ids[n]}", headers=office)).json()
+        assert a["stage"] == want and a["waiting_for"], a
+
+    async def cycle_recorded_in_document_review() -> bool:
+        async with sessions() as s:
+            return await s.scalar(select(m.Cycle.stage).where(m.Cycle.year == year)) == "DOCUMENT_REVIEW"
+
+    await eventually(cycle_recorded_in_document_review, timeout=30)
+
+    # Nothing was written twice.
+    await _assert_written_once(sessions, ids)
+
+
+async def _assert_written_once(sessions: async_sessionmaker[AsyncSession], ids: dict[int, str]) -> None:
+    async with sessions() as s:
+        assert sorted((await s.scalars(select(m.Application.id))).all()) == sorted(ids.values())
+
+        checks = (await s.execute(select(m.QualificationCheck))).scalars().all()
+        per_app = Counter(c.application_id for c in checks)
+        assert per_app == {i: 14 for i in ids.values()}, per_app
+        assert len({(c.application_id, c.condition) for c in checks}) == 42
+        assert all(c.final_status is not None and c.decided_by == "office" for c in checks)
+
+        decisions = (await s.execute(select(m.QualificationDecisionRecord))).scalars().all()
+        assert {d.application_id: d.qualified for d in decisions} == {
+            ids[1]: True,
+            ids[2]: False,
+            ids[3]: True,
+        }
+        assert len(decisions) == 3
+
+        notices = (await s.execute(select(m.Notice))).scalars().all()
+        kinds = Counter(n.kind for n in notices)
+        assert kinds == {
+            "CALL_FOR_APPLICATIONS": 1,
+            "QUALIFICATION_FEEDBACK": 1,
+            "QUALIFICATION_PASSED": 2,
+        }, kinds
+        by_kind = {(n.kind, n.application_id) for n in notices}
+        assert ("QUALIFICATION_FEEDBACK", ids[2]) in by_kind
+        assert {("QUALIFICATION_PASSED", ids[1]), ("QUALIFICATION_PASSED", ids[3])} <= by_kind
+        for n in notices:
+            assert n.delivery_state == "DELIVERED" and n.delivered_at is not None, (n.key, n.delivery_state)
+            assert n.delivery_attempts == 1, (n.key, n.delivery_attempts)
+
+        audit = Counter(
+            (a.action, a.entity_id) for a in (await s.execute(select(m.AuditEntry))).scalars().all()
+        )
+        for app_id in ids.values():
+            for action in ("APPLICATION_SUBMITTED", "QUALIFICATION_CHECKED", "QUALIFICATION_DECIDED"):
+                assert audit[(action, app_id)] == 1, (action, app_id, audit[(action, app_id)])
+        actions = Counter(action for action, _ in audit.elements())
+        assert actions["CYCLE_STARTED"] == 1
+        assert actions["APPLICATION_SUBMITTED"] == 3
+        assert actions["QUALIFICATION_CHECKED"] == 3
+        assert actions["QUALIFICATION_DECIDED"] == 3
+        assert actions["CYCLE_QUALIFICATION_REVIEW"] == 1 and actions["CYCLE_DOCUMENT_REVIEW"] == 1
+        assert actions["NOTICE_QUALIFICATION_FEEDBACK"] == 1 and actions["NOTICE_QUALIFICATION_PASSED"] == 2
+        assert actions["NOTICE_CALL_FOR_APPLICATIONS"] == 1
+
+
+# --- test 2: the Temporal server crashes and comes back ----------------------------------------------
+@asynccontextmanager
+async def running(worker: Worker, shutdown_timeout: float) -> AsyncIterator[Worker]:
+    """`async with worker`, but its shutdown may not hang the test for more than `shutdown_timeout` s."""
+    await worker.__aenter__()
+    try:
+        yield worker
+    finally:
+        try:
+            await asyncio.wait_for(worker.__aexit__(None, None, None), shutdown_timeout)
+        except TimeoutError:
+            raise AssertionError(f"the worker did not shut down within {shutdown_timeout}s") from None
+
+
+async def _call(fn: Callable[[], Any]) -> Any:
+    return await asyncio.to_thread(fn)
+
+
+@pytest.mark.req("P1")
+@pytest.mark.slow
+async def test_deadline_timer_fires_after_temporal_server_restart(
+    tmp_path: Path, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    server = TemporalDevServer(
+        db_file=tmp_path / "temporal.db",
+        port=free_port(),
+        ui_port=None,
+        search_attributes=SEARCH_ATTRIBUTES,
+        log_file=tmp_path / "temporal.log",
+    )
+    await _call(server.start)
+    try:
+        client = await connect(server.address)
+        await reset_state(client, sessions)  # this server is new: it only empties the tables
+        year = cst_date(datetime.now(UTC)).year + 1
+        rules = CycleRules(year=year, application_deadline=datetime.now(UTC) + timedelta(seconds=8))
+        async with running(build_worker(client, sessions, SERVER_RESTART_QUEUE), shutdown_timeout=30):
+            handle = await client.start_workflow(
+                AwardCycleWorkflow.run,
+                StartCycleInput(rules, Actor("office", Role.OFFICE)),
+                task_queue=SERVER_RESTART_QUEUE,
+                **start_options(year),  # type: ignore[arg-type]
+            )
+            assert handle.id == cycle_workflow_id(year)
+
+            async def stage() -> str | None:
+                try:
+                    st = await handle.query(
+                        AwardCycleWorkflow.state, result_type=CycleState, rpc_timeout=timedelta(seconds=3)
+                    )
+                except Exception:  # server down or restarting
+                    return None
+                return str(st.stage)
+
+            async def recorded_stage() -> str | None:
+                async with sessions() as s:
+                    return await s.scalar(select(m.Cycle.stage).where(m.Cycle.year == year))
+
+            assert await eventually(stage, timeout=20) == "CALL_OPEN"
+            assert await eventually(recorded_stage, timeout=20) == "CALL_OPEN"
+            assert datetime.now(UTC) < rules.application_deadline, "setup too slow: deadline already passed"
+
+            await _call(server.kill)
+            await asyncio.sleep(3)
+            await _call(server.start)  # same db file, same port
+
+            async def in_document_review() -> bool:
+                return await stage() == "DOCUMENT_REVIEW" and await recorded_stage() == "DOCUMENT_REVIEW"
+
+            await eventually(in_document_review, timeout=60, every=0.5)
+
+        # The cycle was recorded and its call published once, whatever the restart replayed.
+        async with sessions() as s:
+            actions = Counter((await s.scalars(select(m.AuditEntry.action))).all())
+            notices = (await s.scalars(select(m.Notice))).all()
+        assert actions["CYCLE_STARTED"] == 1
+        assert actions["CYCLE_QUALIFICATION_REVIEW"] == 1 and actions["CYCLE_DOCUMENT_REVIEW"] == 1
+        assert [(n.kind, n.delivery_state) for n in notices] == [("CALL_FOR_APPLICATIONS", "DELIVERED")]
+    finally:
+        await _call(server.stop)
