@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -328,7 +330,7 @@ class AwardActivities:
             notice.delivery_channel = self.gateway.channel
             notice.delivered_at = datetime.now(notice.created_at.tzinfo)
 
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., Any]]:
         return [
             self.record_cycle_started,
             self.record_cycle_stage,

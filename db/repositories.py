@@ -138,7 +138,7 @@ def application_query(
     stage: str | None = None,
     outcome: str | None = None,
     enterprise_id: int | None = None,
-) -> Select[tuple[m.Application]]:
+) -> Select[m.Application]:
     q = select(m.Application)
     if year is not None:
         q = q.where(m.Application.cycle_year == year)

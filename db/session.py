@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -14,8 +16,8 @@ def normalize_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: object) -> AsyncEngine:
-    return create_async_engine(normalize_url(url), pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    return create_async_engine(normalize_url(url), pool_pre_ping=True, **kwargs)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -111,17 +111,17 @@ def resolve_qualification(
     decided = {d.condition: d for d in decision.decisions}
     final: list[FinalCondition] = []
     for c in checks:
-        d = decided.get(c.condition)
-        status = d.status if d else c.status
+        chosen = decided.get(c.condition)
+        status = chosen.status if chosen else c.status
         final.append(
             FinalCondition(
                 condition=c.condition,
                 auto_status=c.status,
                 final_status=status,
-                overridden=d is not None
+                overridden=chosen is not None
                 and c.status is not CheckStatus.NEEDS_JUDGEMENT
-                and d.status is not c.status,
-                reason=d.reason.strip() if d else "",
+                and chosen.status is not c.status,
+                reason=chosen.reason.strip() if chosen else "",
                 finding_zh=c.finding_zh,
                 evidence=c.evidence,
             )

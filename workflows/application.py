@@ -16,7 +16,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.qualification import QualificationResult, resolve_qualification
     from domain.types import ApplicationStage, Audience, Award, NoticeKind, Outcome
     from workflows.common import (
-        RECORD,
         SA_AWARD,
         SA_CREDIT_CODE,
         SA_OUTCOME,
@@ -24,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         SA_YEAR,
         enforce,
         publish,
+        record,
         rejected,
     )
     from workflows.messages import (
@@ -74,14 +74,13 @@ class ApplicationWorkflow:
         assert self.deadline is not None
 
         # 资格审查 (Art. 14(1)): automatic checks, then the office's decision.
-        await self._enter(ApplicationStage.QUALIFICATION_CHECK, record=False)
-        self.checks = await workflow.execute_activity_method(
+        await self._enter(ApplicationStage.QUALIFICATION_CHECK, persist=False)
+        self.checks = await record(
             AwardActivities.run_qualification_checks,
             QualificationChecksInput(inp.application_id, self.deadline, inp.rules.district, workflow.now()),
-            summary="Art. 11 / Art. 17 eligibility checks",
-            **RECORD,
+            "Art. 11 / Art. 17 eligibility checks",
         )
-        await self._enter(ApplicationStage.QUALIFICATION_DECISION, record=False)  # the activity recorded it
+        await self._enter(ApplicationStage.QUALIFICATION_DECISION, persist=False)  # the activity recorded it
         self.decision_due = period_end_from(self.deadline, days=inp.rules.qualification_review_days)
         undecided = sum(c.status == "NEEDS_JUDGEMENT" for c in self.checks)
         self._wait(
@@ -141,15 +140,14 @@ class ApplicationWorkflow:
             )
         )
 
-    async def _enter(self, stage: ApplicationStage, *, record: bool = True) -> None:
+    async def _enter(self, stage: ApplicationStage, *, persist: bool = True) -> None:
         self.stage = stage
         workflow.upsert_search_attributes([SA_STAGE.value_set(stage), SA_OUTCOME.value_set(self.outcome)])
-        if record:
-            await workflow.execute_activity_method(
+        if persist:
+            await record(
                 AwardActivities.set_application_stage,
                 ApplicationStageInput(self.inp.application_id, stage, self.outcome, workflow.now()),
-                summary=f"stage {stage}",
-                **RECORD,
+                f"stage {stage}",
             )
         await workflow.get_external_workflow_handle(self.inp.cycle_workflow_id).signal(
             "application_progress", ApplicationProgress(self.inp.application_id, stage, self.outcome)
@@ -171,11 +169,10 @@ class ApplicationWorkflow:
             raise rejected(self._already_decided())
         result = enforce(lambda: resolve_qualification(self.checks, inp.decision))
         self.result = result
-        await workflow.execute_activity_method(
+        await record(
             AwardActivities.record_qualification_decision,
             RecordDecisionInput(self.inp.application_id, inp.decision, result, inp.actor, workflow.now()),
-            summary="record the office's qualification decision",
-            **RECORD,
+            "record the office's qualification decision",
         )
         self.recorded = True
         return result

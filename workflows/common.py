@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -25,10 +25,17 @@ SA_CREDIT_CODE = SearchAttributeKey.for_keyword(c.SA_CREDIT_CODE)
 SA_OUTCOME = SearchAttributeKey.for_keyword(c.SA_OUTCOME)
 
 # Records are written by idempotent activities: retry them for as long as it takes.
-RECORD = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
-}
+RECORD_TIMEOUT = timedelta(seconds=30)
+RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+async def record(method: Callable[[AwardActivities, A], Awaitable[R]], arg: A, summary: str) -> R:
+    """Run one of our idempotent record-keeping activities, retried until it succeeds."""
+    return await workflow.execute_activity_method(
+        method, arg, start_to_close_timeout=RECORD_TIMEOUT, retry_policy=RECORD_RETRY, summary=summary
+    )
 
 
 def rejected(error: DomainError) -> ApplicationError:
@@ -48,9 +55,5 @@ def enforce(check: Callable[[], T]) -> T:
 
 async def publish(notice: NoticeInput) -> None:
     """Outbox: write the notice once, then deliver it (each step retried on its own)."""
-    notice_id = await workflow.execute_activity_method(
-        AwardActivities.write_notice, notice, summary=f"write notice {notice.key}", **RECORD
-    )
-    await workflow.execute_activity_method(
-        AwardActivities.deliver_notice, notice_id, summary=f"deliver notice {notice.key}", **RECORD
-    )
+    notice_id = await record(AwardActivities.write_notice, notice, f"write notice {notice.key}")
+    await record(AwardActivities.deliver_notice, notice_id, f"deliver notice {notice.key}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -17,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.rules import CycleRules
     from domain.types import ApplicationStage, Audience, CycleStage, NoticeKind, Outcome
     from workflows.application import ApplicationWorkflow
-    from workflows.common import RECORD, SA_STAGE, SA_YEAR, enforce, publish, rejected
+    from workflows.common import SA_STAGE, SA_YEAR, enforce, publish, record, rejected
     from workflows.messages import (
         ApplicationInput,
         ApplicationProgress,
@@ -54,11 +56,10 @@ class AwardCycleWorkflow:
     @workflow.run
     async def run(self, inp: StartCycleInput) -> None:
         year = self.rules.year
-        await workflow.execute_activity_method(
+        await record(
             AwardActivities.record_cycle_started,
             RecordCycleInput(self.rules, workflow.info().workflow_id, inp.started_by, workflow.now()),
-            summary="record the cycle and its frozen rules",
-            **RECORD,
+            "record the cycle and its frozen rules",
         )
         call = texts.call_for_applications(self.rules, workflow.now())
         await self._publish(f"call-{year}", NoticeKind.CALL_FOR_APPLICATIONS, call)
@@ -87,9 +88,13 @@ class AwardCycleWorkflow:
                 break
             current = self.deadline
             self._wait_text()
+
+            def moved(current: datetime = current) -> bool:
+                return self.deadline != current
+
             try:
                 await workflow.wait_condition(
-                    lambda current=current: self.deadline != current,
+                    moved,
                     timeout=remaining,
                     timeout_summary="application deadline",
                 )
@@ -106,11 +111,10 @@ class AwardCycleWorkflow:
     async def _enter(self, stage: CycleStage) -> None:
         self.stage = stage
         workflow.upsert_search_attributes([SA_STAGE.value_set(stage)])
-        await workflow.execute_activity_method(
+        await record(
             AwardActivities.record_cycle_stage,
             CycleStageInput(self.rules.year, stage, self.deadline, workflow.now()),
-            summary=f"cycle stage {stage}",
-            **RECORD,
+            f"cycle stage {stage}",
         )
 
     def _wait_text(self) -> None:
@@ -156,11 +160,10 @@ class AwardCycleWorkflow:
             wf_id = application_workflow_id(application_id)
             self.applications[application_id] = ApplicationRef(application_id, inp.credit_code, inp.award)
             now = workflow.now()
-            await workflow.execute_activity_method(
+            await record(
                 AwardActivities.record_application,
                 RecordApplicationInput(application_id, year, wf_id, inp, now),
-                summary=f"record application {application_id}",
-                **RECORD,
+                f"record application {application_id}",
             )
             await workflow.start_child_workflow(
                 ApplicationWorkflow.run,
@@ -206,7 +209,7 @@ class AwardCycleWorkflow:
         self.deadline = inp.new_deadline
         now = workflow.now()
         info = workflow.current_update_info()
-        await workflow.execute_activity_method(
+        await record(
             AwardActivities.record_deadline_extended,
             DeadlineExtendedInput(
                 self.rules.year,
@@ -217,8 +220,7 @@ class AwardCycleWorkflow:
                 now,
                 key=f"deadline-extended-{self.rules.year}-{info.id if info else now.isoformat()}",
             ),
-            summary="record deadline extension",
-            **RECORD,
+            "record deadline extension",
         )
         text = texts.deadline_extended(self.rules.year, old, inp.new_deadline, inp.reason, now)
         await self._publish(
@@ -266,15 +268,22 @@ class AwardCycleWorkflow:
         )
 
 
-def start_options(year: int) -> dict[str, object]:
-    """How the API starts a cycle: id, search attributes, summary."""
-    from temporalio.common import SearchAttributePair, TypedSearchAttributes
-
-    return {
-        "id": cycle_workflow_id(year),
-        "search_attributes": TypedSearchAttributes(
+async def start_cycle(
+    client: Client, inp: StartCycleInput, *, task_queue: str, rpc_timeout: timedelta
+) -> None:
+    """Start the year's cycle with its id, search attributes and summary (one per year, R3.1)."""
+    year = inp.rules.year
+    await client.start_workflow(
+        AwardCycleWorkflow.run,
+        inp,
+        id=cycle_workflow_id(year),
+        task_queue=task_queue,
+        # A cycle that failed or was terminated may be started again; a live one never twice.
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        search_attributes=TypedSearchAttributes(
             [SearchAttributePair(SA_YEAR, year), SearchAttributePair(SA_STAGE, str(CycleStage.CALL_OPEN))]
         ),
-        "static_summary": f"{year}年度鹿城区政府质量奖评审",
-        "static_details": f"{year}年度鹿城区政府质量奖（区政府质量奖、质量管理创新奖）评审周期",
-    }
+        static_summary=f"{year}年度鹿城区政府质量奖评审",
+        static_details=f"{year}年度鹿城区政府质量奖（区政府质量奖、质量管理创新奖）评审周期",
+        rpc_timeout=rpc_timeout,
+    )

@@ -17,7 +17,8 @@ from db import models as m
 from db import repositories as repo
 from domain.errors import DomainError, conflict
 from domain.rules import CycleRules, validate_rules
-from workflows.cycle import AwardCycleWorkflow, start_options
+from workflows.cycle import AwardCycleWorkflow
+from workflows.cycle import start_cycle as start_cycle_workflow
 from workflows.messages import CycleState, ExtendDeadlineInput, StartCycleInput
 
 from .. import workflow_calls
@@ -35,12 +36,11 @@ async def start_cycle(
     rules = validate_rules(CycleRules(**body.model_dump()), datetime.now(UTC))
     try:
         await asyncio.wait_for(
-            client.start_workflow(
-                AwardCycleWorkflow.run,
+            start_cycle_workflow(
+                client,
                 StartCycleInput(rules, office.actor),
                 task_queue=cfg.task_queue,
                 rpc_timeout=timedelta(seconds=cfg.temporal_rpc_timeout_seconds),
-                **start_options(rules.year),  # type: ignore[arg-type]
             ),
             cfg.temporal_rpc_timeout_seconds,
         )

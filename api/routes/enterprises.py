@@ -14,6 +14,7 @@ from domain.credit_code import normalize_credit_code
 from domain.eligibility import ban_end
 from domain.errors import conflict
 from domain.types import PRIORITY_SECTORS, Award, Role, SectorTag
+from domain.types import Field as Sector
 
 from ..deps import CurrentUser, Office, Session, User
 from ..errors import forbidden, not_found
@@ -32,7 +33,7 @@ def enterprise_out(e: m.Enterprise) -> EnterpriseOut:
         tax_district=e.tax_district,
         independent_legal_person=e.independent_legal_person,
         registration_date=e.registration_date,
-        field=e.field,  # type: ignore[arg-type]
+        field=Sector(e.field),
         sector_tags=tags,
         priority_sector=any(t in PRIORITY_SECTORS for t in tags),
     )

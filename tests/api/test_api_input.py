@@ -334,3 +334,20 @@ async def test_document_upload_is_content_addressed(api: httpx.AsyncClient) -> N
     assert first == second
     r = await api.get(f"/documents/{first}", headers=h)
     assert r.content == b"same bytes"
+
+
+@pytest.mark.req("R6.1")
+async def test_cli_creates_the_first_accounts(api: httpx.AsyncClient, database_url: str) -> None:
+    from api.cli import create_user
+    from domain.types import Role
+
+    msg = await create_user(database_url, "gov1", "区政府审批人", Role.GOVERNMENT, "government-pass-1")
+    assert "created" in msg
+    assert "already exists" in await create_user(
+        database_url, "gov1", "x", Role.GOVERNMENT, "other-password-1"
+    )
+    headers = await login(api, "gov1", "government-pass-1")
+    me = (await api.get("/auth/me", headers=headers)).json()
+    assert me["role"] == "government"
+    # A government account cannot act as the office.
+    assert_error(await api.get("/audit", headers=headers), 403, "FORBIDDEN")

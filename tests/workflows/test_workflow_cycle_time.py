@@ -27,7 +27,7 @@ from domain.rules import CycleRules
 from domain.types import ApplicationStage, Award, CycleStage, DocumentKind, Role
 from worker.main import WORKFLOWS, build_worker, workflow_runner
 from workflows.application import ApplicationWorkflow
-from workflows.cycle import AwardCycleWorkflow, start_options
+from workflows.cycle import AwardCycleWorkflow, start_cycle
 from workflows.messages import Actor, ExtendDeadlineInput, StartCycleInput, SubmitApplicationInput
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
@@ -83,9 +83,10 @@ async def test_months_long_call_with_extension(
     year = now.year + 1
     rules = CycleRules(year=year, application_deadline=now + timedelta(days=90))
     async with build_worker(env.client, sessions, QUEUE):
-        handle = await env.client.start_workflow(
-            AwardCycleWorkflow.run, StartCycleInput(rules, OFFICE), task_queue=QUEUE, **start_options(year)
+        await start_cycle(
+            env.client, StartCycleInput(rules, OFFICE), task_queue=QUEUE, rpc_timeout=timedelta(seconds=10)
         )
+        handle = env.client.get_workflow_handle(f"award-cycle-{year}")
         await handle.execute_update(AwardCycleWorkflow.wait_opened, result_type=None)
         result = await handle.execute_update(
             AwardCycleWorkflow.submit_application,
