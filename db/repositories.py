@@ -227,3 +227,11 @@ async def notices_for(
     elif enterprise_id is not None:
         q = q.where(m.Notice.enterprise_id == enterprise_id)
     return (await s.scalars(q.order_by(m.Notice.id.desc()).limit(limit).offset(offset))).all()
+
+
+async def applications_by_sector(s: AsyncSession, year: int) -> list[tuple[str, list[str], str, str]]:
+    """(award, sector tags, stage, outcome) of every application of a cycle, for reports (R5.1)."""
+    q = select(
+        m.Application.award, m.Application.sector_tags, m.Application.stage, m.Application.outcome
+    ).where(m.Application.cycle_year == year)
+    return [(a, list(t), st, o) for a, t, st, o in (await s.execute(q)).all()]

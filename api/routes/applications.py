@@ -15,6 +15,7 @@ from domain.credit_code import normalize_credit_code
 from domain.errors import invalid
 from domain.intake import DocumentRef
 from domain.qualification import ConditionDecision, QualificationDecision, QualificationResult
+from domain.reports import by_sector
 from domain.types import PRIORITY_SECTORS, ApplicationStage, Award, Outcome, Role
 from workflows.application import ApplicationWorkflow
 from workflows.cycle import AwardCycleWorkflow
@@ -228,3 +229,10 @@ async def decide_qualification(
         ],
         "material_truthful": result.material_truthful,
     }
+
+
+@router.get(
+    "/cycles/{year}/reports/sectors", tags=["reports"], summary="Applications by Art. 5 sector (R5.1)"
+)
+async def sector_report(year: int, s: Session, office: Office) -> list[dict[str, Any]]:
+    return [asdict(r) for r in by_sector(await repo.applications_by_sector(s, year))]

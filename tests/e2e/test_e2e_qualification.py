@@ -232,6 +232,17 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
     )
     assert r.json()["total"] == 2 and len(r.json()["items"]) == 1
 
+    # Results break down by the Art. 5 sectors (R5.1).
+    report = {
+        row["sector"]: row
+        for row in (await api.get(f"/cycles/{year}/reports/sectors", headers=office)).json()
+    }
+    assert (
+        report["INTELLIGENT_EQUIPMENT"]["applications"] == 3 and report["INTELLIGENT_EQUIPMENT"]["priority"]
+    )
+    assert report["INTELLIGENT_EQUIPMENT"]["by_outcome"] == {"QUALIFIED": 1, "NOT_QUALIFIED": 2}
+    assert report["INTELLIGENT_EQUIPMENT"]["by_award"] == {"QUALITY": 2, "INNOVATION": 1}
+
     # Every step is in the audit log with who and when (P4).
     entries = (await api.get("/audit", headers=office, params={"page_size": 1000})).json()
     by_action: dict[str, list] = {}
