@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -38,6 +38,8 @@ def _json(value: object) -> object:
         return [_json(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
     if hasattr(value, "isoformat"):
         return value.isoformat()  # date
     return value
@@ -293,6 +295,8 @@ class AwardActivities:
                     cycle_year=inp.cycle_year,
                     enterprise_id=inp.enterprise_id,
                     application_id=inp.application_id,
+                    recipient_user_id=inp.recipient_user_id,
+                    recipient_role=inp.recipient_role,
                     title=inp.title,
                     body=inp.body,
                     created_at=inp.at,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -167,6 +167,16 @@ class CycleStart(Strict):
     min_final_score: int = 600
     criteria_edition: str = "GB/T 19580-2012"
     qualification_review_days: int = 30
+    panel_size: int = 3
+    expert_load_cap: int = 5
+    conflict_window_years: int = 3
+    document_review_period: timedelta = Field(timedelta(days=14), description="ISO 8601 duration or seconds")
+    review_reminder_before: timedelta = timedelta(days=2)
+    score_spread_tolerance: int = 20
+    onsite_threshold: int = 550
+    onsite_reuse_members: bool = True
+    onsite_confirmation_period: timedelta = timedelta(days=7)
+    onsite_reminder_before: timedelta = timedelta(days=2)
     notes: str = ""
 
 
@@ -300,3 +310,75 @@ class AuditOut(BaseModel):
     entity_id: str
     reason: str
     details: dict[str, Any]
+
+
+# --- experts and conflicts ------------------------------------------------------------------------
+class EngagementIn(Strict):
+    credit_code: str
+    organisation_name: Name
+    kind: Literal["EMPLOYMENT", "CONSULTING"]
+    start: date
+    end: date | None = None
+
+
+class ExpertIn(Strict):
+    name: Name
+    qualifications: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1)
+    fields: list[Sector] = Field(min_length=1)
+    current_employer_credit_code: str | None = None
+    current_employer_name: str = ""
+    engagements: list[EngagementIn] = []
+    available: bool = True
+    username: Annotated[str, Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")] | None = None
+    password: Annotated[str, Field(min_length=10, max_length=200)] | None = None
+
+
+class ExpertOut(BaseModel):
+    id: int
+    name: str
+    username: str | None
+    qualifications: list[str]
+    fields: list[str]
+    current_employer_credit_code: str | None
+    current_employer_name: str
+    available: bool
+    status: str
+    engagements: list[dict[str, Any]] = []
+    discipline: list[dict[str, Any]] = []
+
+
+class AvailabilityIn(Strict):
+    available: bool
+    reason: Text
+
+
+class DisciplineIn(Strict):
+    kind: Literal["CRITICISM", "WARNING", "DISQUALIFICATION"]
+    reason: Text
+
+
+class ConflictDeclarationIn(Strict):
+    """Declared by an expert (credit_code) or by an enterprise (expert_name)."""
+
+    credit_code: str | None = None
+    expert_name: str | None = None
+    evidence: Text
+
+
+class ConflictResolutionIn(Strict):
+    reason: Text
+
+
+class ConflictOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    expert_id: int
+    credit_code: str
+    type: str
+    source: str
+    evidence: str
+    state: str
+    recorded_by: str
+    recorded_at: datetime
+    resolved_by: str | None
+    resolution: str

@@ -146,6 +146,9 @@ class Application(Base):
     field: Mapped[str] = mapped_column(String(20))
     sector_tags: Mapped[list[str]] = mapped_column(Json, default=list)
     documents: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    self_assessment: Mapped[dict[str, int]] = mapped_column(Json, default=dict)  # percent per rubric item
+    document_score: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    onsite_score: Mapped[str | None] = mapped_column(String(20), nullable=True)
     contact_name: Mapped[str] = mapped_column(String(100), default="")
     contact_phone: Mapped[str] = mapped_column(String(50), default="")
     stage: Mapped[str] = mapped_column(String(40))
@@ -203,6 +206,9 @@ class Notice(Base):
     cycle_year: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), nullable=True, index=True)
     application_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # a personal notice (an expert's assignment, a reminder, an escalation to the office)
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    recipient_role: Mapped[str | None] = mapped_column(String(20), nullable=True)
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -227,3 +233,140 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(100), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+# --- experts, conflicts, panels and scores (document and on-site review) -------------------------
+class Expert(Base):
+    """Expert registry (R10.1): qualifications, fields, employer history, availability, status."""
+
+    __tablename__ = "experts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(100))
+    qualifications: Mapped[list[str]] = mapped_column(Json, default=list)
+    fields: Mapped[list[str]] = mapped_column(Json, default=list)
+    current_employer_credit_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    current_employer_name: Mapped[str] = mapped_column(String(200), default="")
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default="ACTIVE")  # ACTIVE / DISQUALIFIED / RETIRED
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class ExpertEngagement(Base):
+    """Past or present employment of, or consulting for, an organisation (conflict detection)."""
+
+    __tablename__ = "expert_engagements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    credit_code: Mapped[str] = mapped_column(String(18))
+    organisation_name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20))  # EMPLOYMENT / CONSULTING
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ExpertDiscipline(Base):
+    """Criticism, warning or disqualification of an expert by the office (R20.3)."""
+
+    __tablename__ = "expert_discipline"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Conflict(Base):
+    """An interest between an expert and an organisation (R20.1); suspected and confirmed ones exclude."""
+
+    __tablename__ = "conflicts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    type: Mapped[str] = mapped_column(String(30))
+    source: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (UniqueConstraint("expert_id", "credit_code", "type", name="uq_conflicts_pair_type"),)
+
+
+class PanelDraw(Base):
+    """A recorded draw: seed, hash of the inputs, the inputs themselves and the result (re-runnable)."""
+
+    __tablename__ = "panel_draws"
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # e.g. "2027-DOCUMENT-1"
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # DOCUMENT / ONSITE / REPLACEMENT
+    seed: Mapped[int] = mapped_column(BigInteger)
+    input_hash: Mapped[str] = mapped_column(String(64))
+    inputs: Mapped[dict[str, Any]] = mapped_column(Json)
+    result: Mapped[dict[str, Any]] = mapped_column(Json)
+    drawn_by: Mapped[str] = mapped_column(String(100))
+    drawn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PanelMember(Base):
+    """A seat on an application's panel; replaced members stay on record."""
+
+    __tablename__ = "panel_members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    leader: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    draw_id: Mapped[str] = mapped_column(ForeignKey("panel_draws.id"))
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    left_reason: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (
+        UniqueConstraint("application_id", "purpose", "expert_id", name="uq_panel_members_seat"),
+    )
+
+
+class ExpertScore(Base):
+    """One expert's independent scores of one application (percent per item) with comments."""
+
+    __tablename__ = "expert_scores"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"))
+    scores: Mapped[dict[str, int]] = mapped_column(Json)
+    total: Mapped[str] = mapped_column(String(20))
+    strengths: Mapped[str] = mapped_column(Text, default="")
+    improvements: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("application_id", "purpose", "expert_id", name="uq_expert_scores_once"),
+    )
+
+
+class PanelOpinion(Base):
+    """The leader's consolidated opinion and scores for a panel (组长负责制, R9.1)."""
+
+    __tablename__ = "panel_opinions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    leader_expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"))
+    scores: Mapped[dict[str, int]] = mapped_column(Json)
+    total: Mapped[str] = mapped_column(String(20))
+    category_points: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    opinion: Mapped[str] = mapped_column(Text)
+    rationales: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # on-site only: visit date and the enterprise's confirmation (R14.5)
+    visit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    confirmation: Mapped[str] = mapped_column(String(20), default="")  # CONFIRMED / DISPUTED / SETTLED
+    dispute_reason: Mapped[str] = mapped_column(Text, default="")
+    settlement: Mapped[str] = mapped_column(Text, default="")
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table_args__ = (UniqueConstraint("application_id", "purpose", name="uq_panel_opinions_once"),)

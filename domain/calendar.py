@@ -92,3 +92,15 @@ def format_cst(at: datetime) -> str:
     _require_aware(at)
     local = at.astimezone(CST)
     return f"{format_cst_date(local.date())} {local:%H:%M}"
+
+
+def due_after(start: datetime, period: timedelta) -> datetime:
+    """When something given `period` from `start` is due.
+
+    A period of whole days is counted by the Civil Code (ends at 24:00 CST of its last day);
+    a shorter or fractional period (used by demo and test rules) is exact.
+    """
+    _require_aware(start)
+    if period >= timedelta(days=1) and period % timedelta(days=1) == timedelta(0):
+        return period_end_from(start, days=period.days)
+    return start + period

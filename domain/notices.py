@@ -96,3 +96,110 @@ def qualification_passed(*, enterprise_name: str, year: int, award: Award, issue
         f"将进入资料评审阶段，请保持联系方式畅通。\n\n{OFFICE_NAME}\n{format_cst_date(issued_at)}"
     )
     return NoticeText(title, body)
+
+
+def _sign(issued_at: datetime) -> str:
+    return f"\n\n{OFFICE_NAME}\n{format_cst_date(issued_at)}"
+
+
+def review_assignment(
+    *,
+    expert_name: str,
+    year: int,
+    award: Award,
+    purpose_zh: str,
+    application_id: str,
+    due: datetime,
+    leader: bool,
+    issued_at: datetime,
+    visit: str = "",
+) -> NoticeText:
+    role = "组长" if leader else "组员"
+    body = (
+        f"{expert_name}专家：\n经随机抽取，您被选为{year}年度{award.name_zh}申报（编号{application_id}）{purpose_zh}评审组{role}。"
+        + (f"现场评审日期：{visit}。" if visit else "")
+        + f"请登录评审系统查阅申报材料，独立评分，并于{format_cst(due)}前提交。"
+        "请遵守《鹿城区政府质量奖评审管理办法》第二十条：如与申报单位存在利害关系，请立即申报回避；"
+        "不得泄露申报单位的商业和技术秘密及评审信息。" + _sign(issued_at)
+    )
+    return NoticeText(f"{year}年度鹿城区政府质量奖{purpose_zh}任务通知", body)
+
+
+def review_reminder(
+    *, expert_name: str, application_id: str, purpose_zh: str, due: datetime, issued_at: datetime
+) -> NoticeText:
+    body = (
+        f"{expert_name}专家：\n申报（编号{application_id}）的{purpose_zh}评分将于{format_cst(due)}截止，"
+        f"系统显示您尚未提交，请按时完成。" + _sign(issued_at)
+    )
+    return NoticeText(f"{purpose_zh}评分提醒", body)
+
+
+def review_overdue(
+    *, application_id: str, purpose_zh: str, experts: Sequence[str], due: datetime, issued_at: datetime
+) -> NoticeText:
+    body = (
+        f"申报（编号{application_id}）的{purpose_zh}评分已于{format_cst(due)}截止，"
+        f"以下专家尚未提交：{'、'.join(experts)}。请督促或更换专家。" + _sign(issued_at)
+    )
+    return NoticeText(f"{purpose_zh}逾期未评告知", body)
+
+
+def document_review_feedback(
+    *, enterprise_name: str, year: int, award: Award, total: str, opinion: str, note: str, issued_at: datetime
+) -> NoticeText:
+    """R14.4: an application not listed for on-site review learns why, with the panel's opinion."""
+    body = (
+        f"{enterprise_name}：\n贵单位申报的{year}年度{award.name_zh}，经资料评审，未列入现场评审名单。"
+        f"现将资料评审情况反馈如下：\n一、资料评审得分：{total}分（满分1000分）。\n二、评审组意见：{opinion}"
+        + (f"\n三、区评审办说明：{note}" if note else "")
+        + "\n感谢贵单位对鹿城区政府质量奖评审工作的支持。"
+        + _sign(issued_at)
+    )
+    return NoticeText(f"{year}年度{award.name_zh}资料评审情况反馈", body)
+
+
+def onsite_notice(
+    *, enterprise_name: str, year: int, award: Award, visit: str, issued_at: datetime
+) -> NoticeText:
+    body = (
+        f"{enterprise_name}：\n贵单位申报的{year}年度{award.name_zh}已列入现场评审名单，"
+        f"评审组将于{visit}到贵单位进行现场评审，请做好准备。" + _sign(issued_at)
+    )
+    return NoticeText(f"{year}年度{award.name_zh}现场评审通知", body)
+
+
+def onsite_report(
+    *,
+    enterprise_name: str,
+    year: int,
+    award: Award,
+    total: str,
+    report: str,
+    due: datetime,
+    issued_at: datetime,
+) -> NoticeText:
+    body = (
+        f"{enterprise_name}：\n现场评审组已形成现场评审报告（得分{total}分）：\n{report}\n"
+        f"请于{format_cst(due)}前登录评审系统确认；如有异议，请在确认时说明理由。逾期未确认的，视为无异议。"
+        + _sign(issued_at)
+    )
+    return NoticeText(f"{year}年度{award.name_zh}现场评审报告确认", body)
+
+
+def onsite_confirmation_reminder(*, enterprise_name: str, due: datetime, issued_at: datetime) -> NoticeText:
+    body = (
+        f"{enterprise_name}：\n现场评审报告确认将于{format_cst(due)}截止，请及时确认或提出异议；"
+        "逾期未确认的，视为无异议。" + _sign(issued_at)
+    )
+    return NoticeText("现场评审报告确认提醒", body)
+
+
+def onsite_dispute(
+    *, enterprise_name: str, application_id: str, reason: str, issued_at: datetime
+) -> NoticeText:
+    body = (
+        f"{enterprise_name}（申报编号{application_id}）对现场评审报告提出异议：{reason}。请区评审办处理。"
+        + _sign(issued_at)
+    )
+    return NoticeText("现场评审报告异议", body)

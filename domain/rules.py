@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from domain.calendar import cst_date
 from domain.errors import invalid
+from domain.rubric import available_editions
 from domain.types import Award
 
 LEGAL_MAX_WINNERS = 5  # Art. 3
@@ -24,7 +25,8 @@ PUBLIC_NOTICE_DAYS = 7  # Art. 14(5)
 RULES_REVISION = (
     "鹿城区政府质量奖评审管理办法（2023年修订），2023年9月1日起施行，原温鹿政发〔2022〕98号同时停止执行"
 )
-KNOWN_CRITERIA_EDITIONS = ("GB/T 19580-2012",)
+# The editions are data (domain/rubrics/*.json); the oldest, GB/T 19580-2012, is first (the default).
+KNOWN_CRITERIA_EDITIONS: tuple[str, ...] = available_editions()
 DISTRICT = "鹿城区"
 
 
@@ -40,6 +42,22 @@ class CycleRules:
     district: str = DISTRICT
     # Days the office has for the qualification decision once intake closes (shown as a due date).
     qualification_review_days: int = 30
+    # Expert panels (Art. 9, 20): seats per panel (never fewer than 3), seats per expert per cycle,
+    # how far back past employment or consulting makes a conflict of interest.
+    panel_size: int = 3
+    expert_load_cap: int = 5
+    conflict_window_years: int = 3
+    # Document review (Art. 14(2)): time for the experts, reminder before the due time, and the
+    # spread (percentage points) between members' item scores that needs the leader's rationale.
+    document_review_period: timedelta = timedelta(days=14)
+    review_reminder_before: timedelta = timedelta(days=2)
+    score_spread_tolerance: int = 20
+    # On-site review (Art. 14(3)): the consolidated document score that guides the on-site list,
+    # whether document-review members may sit on the on-site panel, the enterprise's confirmation.
+    onsite_threshold: int = 550
+    onsite_reuse_members: bool = True
+    onsite_confirmation_period: timedelta = timedelta(days=7)
+    onsite_reminder_before: timedelta = timedelta(days=2)
     # Extra fields added later must get defaults: histories months old must still decode.
     notes: str = ""
     extra: dict[str, str] = field(default_factory=dict)
@@ -95,6 +113,7 @@ def validate_rules(rules: CycleRules, now: datetime) -> CycleRules:
             f"未知的评价准则版本：{rules.criteria_edition}；可用：{'、'.join(KNOWN_CRITERIA_EDITIONS)}",
             f"Unknown criteria edition {rules.criteria_edition}; known: {', '.join(KNOWN_CRITERIA_EDITIONS)}",
         )
+    _validate_review_rules(rules)
     if not 1 <= rules.qualification_review_days <= 180:
         raise invalid(
             "RULES_DURATION",
@@ -102,3 +121,50 @@ def validate_rules(rules: CycleRules, now: datetime) -> CycleRules:
             "The qualification review period must be 1 to 180 days",
         )
     return rules
+
+
+def _validate_review_rules(rules: CycleRules) -> None:
+    if not 3 <= rules.panel_size <= 15:
+        raise invalid(
+            "RULES_PANEL_SIZE",
+            f"评审组人数应为3至15人（办法第九条，不少于3人），收到{rules.panel_size}",
+            f"A panel has 3 to 15 experts (Art. 9: at least 3); got {rules.panel_size}",
+        )
+    if not 1 <= rules.expert_load_cap <= 50:
+        raise invalid(
+            "RULES_LOAD_CAP", "每位专家的评审数量上限应为1至50", "The expert load cap must be 1 to 50"
+        )
+    if not 0 <= rules.conflict_window_years <= 10:
+        raise invalid(
+            "RULES_CONFLICT_WINDOW",
+            "利害关系回溯年限应为0至10年",
+            "The conflict look-back must be 0 to 10 years",
+        )
+    if not 0 <= rules.score_spread_tolerance <= 100:
+        raise invalid(
+            "RULES_SPREAD_TOLERANCE",
+            "评分差异容许值应为0至100个百分点",
+            "The score spread tolerance must be 0 to 100",
+        )
+    if not 0 <= rules.onsite_threshold <= 1000:
+        raise invalid(
+            "RULES_ONSITE_THRESHOLD",
+            "现场评审参考分数线应为0至1000分",
+            "The on-site threshold must be 0 to 1000",
+        )
+    for name, period, reminder in (
+        ("document_review_period", rules.document_review_period, rules.review_reminder_before),
+        ("onsite_confirmation_period", rules.onsite_confirmation_period, rules.onsite_reminder_before),
+    ):
+        if period <= timedelta(0) or period > timedelta(days=180):
+            raise invalid(
+                "RULES_DURATION",
+                f"期限{name}应大于0且不超过180天",
+                f"{name} must be positive and at most 180 days",
+            )
+        if not timedelta(0) <= reminder < period:
+            raise invalid(
+                "RULES_REMINDER",
+                f"{name}的提醒时间须早于到期时间",
+                f"The reminder for {name} must come before it is due",
+            )

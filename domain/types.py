@@ -78,7 +78,10 @@ class Role(StrEnum):
 class CycleStage(StrEnum):
     CALL_OPEN = "CALL_OPEN"  # call published, accepting applications
     QUALIFICATION_REVIEW = "QUALIFICATION_REVIEW"  # intake closed, applications in 资格审查
-    DOCUMENT_REVIEW = "DOCUMENT_REVIEW"  # qualification finished, waiting for 资料评审
+    DOCUMENT_REVIEW = "DOCUMENT_REVIEW"  # 资料评审: panels drawn by the office, experts score
+    ONSITE_SELECTION = "ONSITE_SELECTION"  # every panel reported; the office fixes the on-site list
+    ONSITE_REVIEW = "ONSITE_REVIEW"  # 现场评审: visits, reports, enterprises' confirmations
+    AWAITING_COMMITTEE = "AWAITING_COMMITTEE"  # on-site review finished; waiting for 审查表决
 
 
 class ApplicationStage(StrEnum):
@@ -86,13 +89,23 @@ class ApplicationStage(StrEnum):
     QUALIFICATION_CHECK = "QUALIFICATION_CHECK"  # automatic Art. 11 / Art. 17 checks
     QUALIFICATION_DECISION = "QUALIFICATION_DECISION"  # waiting for the office's decision
     NOT_QUALIFIED = "NOT_QUALIFIED"  # final: feedback notice sent
-    AWAITING_DOCUMENT_REVIEW = "AWAITING_DOCUMENT_REVIEW"  # qualified, waiting for 资料评审
+    AWAITING_DOCUMENT_REVIEW = "AWAITING_DOCUMENT_REVIEW"  # qualified, waiting for its panel
+    DOCUMENT_REVIEW = "DOCUMENT_REVIEW"  # experts score, then the leader's opinion
+    AWAITING_ONSITE_LIST = "AWAITING_ONSITE_LIST"  # document review done; the office fixes the list
+    NOT_SHORTLISTED = "NOT_SHORTLISTED"  # final: not listed for on-site review, feedback sent
+    AWAITING_ONSITE = "AWAITING_ONSITE"  # listed; waiting for its on-site panel and visit
+    ONSITE_REVIEW = "ONSITE_REVIEW"  # visit; the leader writes the on-site report
+    ONSITE_CONFIRMATION = "ONSITE_CONFIRMATION"  # the enterprise confirms or disputes the report
+    ONSITE_DISPUTED = "ONSITE_DISPUTED"  # the office settles the enterprise's dispute
+    AWAITING_COMMITTEE = "AWAITING_COMMITTEE"  # on-site review confirmed; waiting for 审查表决
 
 
 class Outcome(StrEnum):
     PENDING = "PENDING"
     NOT_QUALIFIED = "NOT_QUALIFIED"
     QUALIFIED = "QUALIFIED"
+    NOT_SHORTLISTED = "NOT_SHORTLISTED"
+    SHORTLISTED = "SHORTLISTED"
 
 
 class DocumentKind(StrEnum):
@@ -108,11 +121,21 @@ class NoticeKind(StrEnum):
     DEADLINE_EXTENDED = "DEADLINE_EXTENDED"  # 延期通知 (public)
     QUALIFICATION_FEEDBACK = "QUALIFICATION_FEEDBACK"  # 资格审查反馈 (to the enterprise)
     QUALIFICATION_PASSED = "QUALIFICATION_PASSED"  # 资格审查通过告知 (to the enterprise)
+    REVIEW_ASSIGNMENT = "REVIEW_ASSIGNMENT"  # 评审任务通知 (to an expert)
+    REVIEW_REMINDER = "REVIEW_REMINDER"  # 评审提醒 (to an expert)
+    REVIEW_OVERDUE = "REVIEW_OVERDUE"  # 逾期未评告知 (to the office)
+    DOCUMENT_REVIEW_FEEDBACK = "DOCUMENT_REVIEW_FEEDBACK"  # 资料评审反馈 (to the enterprise, R14.4)
+    ONSITE_NOTICE = "ONSITE_NOTICE"  # 现场评审通知 (to the enterprise)
+    ONSITE_REPORT = "ONSITE_REPORT"  # 现场评审报告确认通知 (to the enterprise)
+    ONSITE_CONFIRMATION_REMINDER = "ONSITE_CONFIRMATION_REMINDER"
+    ONSITE_DISPUTE = "ONSITE_DISPUTE"  # 企业对现场评审报告的异议 (to the office)
 
 
 class Audience(StrEnum):
     PUBLIC = "PUBLIC"
     ENTERPRISE = "ENTERPRISE"
+    EXPERT = "EXPERT"
+    OFFICE = "OFFICE"
 
 
 class DeliveryState(StrEnum):

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.award import AwardActivities
+from activities.review import ReviewActivities
 from config.settings import Settings, get_settings
 from config.temporal import connect
 from db.session import make_engine, make_sessionmaker
@@ -42,12 +43,12 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 def build_worker(client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str) -> Worker:
-    acts = AwardActivities(sessions)
+    acts = AwardActivities(sessions).all() + ReviewActivities(sessions).all()
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=acts.all(),
+        activities=acts,
         workflow_runner=workflow_runner(),
     )
 

@@ -29,9 +29,10 @@ RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 A = TypeVar("A")
 R = TypeVar("R")
+S = TypeVar("S")
 
 
-async def record(method: Callable[[AwardActivities, A], Awaitable[R]], arg: A, summary: str) -> R:
+async def record(method: Callable[[S, A], Awaitable[R]], arg: A, summary: str) -> R:
     """Run one of our idempotent record-keeping activities, retried until it succeeds."""
     return await workflow.execute_activity_method(
         method, arg, start_to_close_timeout=RECORD_TIMEOUT, retry_policy=RECORD_RETRY, summary=summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from temporalio import workflow
 from temporalio.client import Client
@@ -11,11 +12,13 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.award import AwardActivities
+    from activities.review import ReviewActivities
     from config.constants import application_workflow_id, cycle_workflow_id
     from domain import notices as texts
-    from domain.calendar import format_cst
-    from domain.errors import conflict
+    from domain.calendar import cst_date, format_cst
+    from domain.errors import conflict, invalid
     from domain.intake import Submission, validate_extension, validate_submission
+    from domain.review import ReviewPurpose, check_onsite_list
     from domain.rules import CycleRules
     from domain.types import ApplicationStage, Audience, CycleStage, NoticeKind, Outcome
     from workflows.application import ApplicationWorkflow
@@ -27,11 +30,19 @@ with workflow.unsafe.imports_passed_through():
         CycleStageInput,
         CycleState,
         DeadlineExtendedInput,
+        DrawOutcome,
+        DrawPanelsInput,
+        DrawRequest,
         ExtendDeadlineInput,
         IntakeClosed,
         NoticeInput,
+        OnsiteDecision,
+        OnsiteListInput,
+        OnsiteListRecord,
+        PanelAssignment,
         RecordApplicationInput,
         RecordCycleInput,
+        ReviewProgress,
         StartCycleInput,
         SubmitApplicationInput,
         SubmitApplicationResult,
@@ -51,6 +62,14 @@ class AwardCycleWorkflow:
         self.submitting = 0  # submissions between acceptance and child start
         self.waiting_for = ""
         self.opened = False  # cycle recorded and call notice published
+        self.review_totals: dict[tuple[str, ReviewPurpose], str] = {}
+        self.drawn: dict[ReviewPurpose, set[str]] = {
+            ReviewPurpose.DOCUMENT: set(),
+            ReviewPurpose.ONSITE: set(),
+        }
+        self.draw_count = 0
+        self.onsite_list: list[str] | None = None
+        self.onsite_note = ""
 
     # --- the process -------------------------------------------------------------------------
     @workflow.run
@@ -78,7 +97,31 @@ class AwardCycleWorkflow:
 
         await self._enter(CycleStage.DOCUMENT_REVIEW)
         self._wait_text()
-        # Document review (资料评审) is opened by the next stage of the process; the cycle holds here.
+        # 资料评审: the office draws the panels (update draw_panels); each application reports its score.
+        await workflow.wait_condition(
+            lambda: all(self._reviewed(a, ReviewPurpose.DOCUMENT) for a in self._qualified())
+        )
+
+        await self._enter(CycleStage.ONSITE_SELECTION)
+        self._wait_text()
+        await workflow.wait_condition(lambda: self.onsite_list is not None)
+        assert self.onsite_list is not None
+        for app_id in sorted(self._qualified()):
+            listed = app_id in self.onsite_list
+            await workflow.get_external_workflow_handle(application_workflow_id(app_id)).signal(
+                ApplicationWorkflow.onsite_listed, OnsiteDecision(listed, "" if listed else self.onsite_note)
+            )
+
+        await self._enter(CycleStage.ONSITE_REVIEW)
+        self._wait_text()
+        # 现场评审: the office draws the on-site panels with visit dates; reports are confirmed.
+        await workflow.wait_condition(
+            lambda: all(self._reviewed(a, ReviewPurpose.ONSITE) for a in self.onsite_list or [])
+        )
+
+        await self._enter(CycleStage.AWAITING_COMMITTEE)
+        self._wait_text()
+        # The committee stage (审查表决) takes over from here; the cycle holds its state.
         await workflow.wait_condition(lambda: False)
 
     async def _accept_applications_until_deadline(self) -> None:
@@ -106,7 +149,21 @@ class AwardCycleWorkflow:
 
     @staticmethod
     def _qualification_done(a: ApplicationRef) -> bool:
-        return a.stage in (ApplicationStage.NOT_QUALIFIED, ApplicationStage.AWAITING_DOCUMENT_REVIEW)
+        return a.stage not in (
+            ApplicationStage.SUBMITTED,
+            ApplicationStage.QUALIFICATION_CHECK,
+            ApplicationStage.QUALIFICATION_DECISION,
+        )
+
+    def _qualified(self) -> list[str]:
+        return [
+            a.application_id
+            for a in self.applications.values()
+            if a.outcome is not Outcome.NOT_QUALIFIED and a.outcome is not Outcome.PENDING
+        ]
+
+    def _reviewed(self, application_id: str, purpose: ReviewPurpose) -> bool:
+        return (application_id, purpose) in self.review_totals
 
     async def _enter(self, stage: CycleStage) -> None:
         self.stage = stage
@@ -126,9 +183,24 @@ class AwardCycleWorkflow:
         elif self.stage is CycleStage.QUALIFICATION_REVIEW:
             done = sum(self._qualification_done(a) for a in self.applications.values())
             text = f"Qualification review (资格审查): {done} of {n} applications decided"
+        elif self.stage is CycleStage.DOCUMENT_REVIEW:
+            q = self._qualified()
+            drawn = len(self.drawn[ReviewPurpose.DOCUMENT])
+            done = sum(self._reviewed(a, ReviewPurpose.DOCUMENT) for a in q)
+            text = (
+                f"Document review (资料评审): {len(q)} qualified of {n} applications, {drawn} panels drawn, {done} panel opinions in"
+                if drawn
+                else f"Waiting for document review (资料评审) to open: {len(q)} qualified of {n} applications; the office draws the panels"
+            )
+        elif self.stage is CycleStage.ONSITE_SELECTION:
+            text = f"Waiting for the office to fix the on-site list (现场评审名单): {len(self._qualified())} applications reviewed"
+        elif self.stage is CycleStage.ONSITE_REVIEW:
+            listed = self.onsite_list or []
+            done = sum(self._reviewed(a, ReviewPurpose.ONSITE) for a in listed)
+            drawn = len(self.drawn[ReviewPurpose.ONSITE])
+            text = f"On-site review (现场评审): {len(listed)} listed, {drawn} panels drawn, {done} reports confirmed"
         else:
-            q = sum(a.outcome is Outcome.QUALIFIED for a in self.applications.values())
-            text = f"Waiting for document review (资料评审) to open: {q} qualified of {n} applications"
+            text = f"On-site review finished: {len(self.onsite_list or [])} applications wait for the committee (审查表决)"
         self.waiting_for = text
         workflow.set_current_details(text)
 
@@ -249,6 +321,126 @@ class AwardCycleWorkflow:
         if ref is not None:
             ref.stage, ref.outcome = p.stage, p.outcome
             self._wait_text()
+
+    @workflow.signal
+    def review_progress(self, p: ReviewProgress) -> None:
+        self.review_totals[(p.application_id, p.purpose)] = p.total
+        self._wait_text()
+
+    # --- expert panels (updates) -------------------------------------------------------------------
+    def _draw_targets(self, inp: DrawPanelsInput) -> tuple[ReviewPurpose, list[str]]:
+        if self.stage is CycleStage.DOCUMENT_REVIEW:
+            purpose, candidates = ReviewPurpose.DOCUMENT, self._qualified()
+        elif self.stage is CycleStage.ONSITE_REVIEW:
+            purpose, candidates = ReviewPurpose.ONSITE, list(self.onsite_list or [])
+        else:
+            raise rejected(
+                conflict(
+                    "DRAW_NOT_OPEN", "当前阶段不能抽取评审组", f"No panel can be drawn in stage {self.stage}"
+                )
+            )
+        targets = sorted(a for a in candidates if a not in self.drawn[purpose])
+        if not targets:
+            raise rejected(
+                conflict(
+                    "NOTHING_TO_DRAW", "所有申报均已抽取评审组", "Every application already has its panel"
+                )
+            )
+        if purpose is ReviewPurpose.ONSITE:
+            missing = [a for a in targets if a not in inp.visits]
+            if missing:
+                raise rejected(
+                    invalid(
+                        "VISIT_DATE_REQUIRED",
+                        "请为以下申报安排现场评审日期：" + "、".join(missing),
+                        "Schedule the visit date of: " + ", ".join(missing),
+                    )
+                )
+            today = cst_date(workflow.now())
+            early = [a for a in targets if inp.visits[a] < today]
+            if early:
+                raise rejected(
+                    invalid("VISIT_DATE_PAST", "现场评审日期不能早于今天", "A visit date is in the past")
+                )
+        return purpose, targets
+
+    @workflow.update
+    async def draw_panels(self, inp: DrawPanelsInput) -> DrawOutcome:
+        """Draw the panels of every application that waits for one (R9.1, R20.1): seeded here,
+        recorded with the inputs' hash by the activity, re-runnable by anyone."""
+        purpose, targets = self._draw_targets(inp)
+        self.drawn[purpose].update(targets)  # reserve: a second draw cannot race this one
+        self.draw_count += 1
+        seed = workflow.random().getrandbits(62)
+        draw_id = f"{self.rules.year}-{purpose}-{self.draw_count}"
+        outcome = await record(
+            ReviewActivities.draw_review_panels,
+            DrawRequest(
+                self.rules.year,
+                purpose,
+                draw_id,
+                seed,
+                targets,
+                self.rules,
+                inp.actor,
+                workflow.now(),
+                exclude_members_of=None
+                if purpose is ReviewPurpose.DOCUMENT or self.rules.onsite_reuse_members
+                else ReviewPurpose.DOCUMENT,
+            ),
+            f"draw {purpose.value.lower()} panels for {len(targets)} applications",
+        )
+        for app_id in targets:
+            if app_id not in outcome.panels:
+                self.drawn[purpose].discard(app_id)  # a seat could not be filled: the office draws again
+        for app_id, seats in sorted(outcome.panels.items()):
+            await workflow.get_external_workflow_handle(application_workflow_id(app_id)).signal(
+                ApplicationWorkflow.panel_assigned,
+                PanelAssignment(purpose, draw_id, seats, inp.visits.get(app_id)),
+            )
+        self._wait_text()
+        return outcome
+
+    @draw_panels.validator
+    def _validate_draw(self, inp: DrawPanelsInput) -> None:
+        self._draw_targets(inp)
+
+    @workflow.update
+    async def fix_onsite_list(self, inp: OnsiteListInput) -> list[str]:
+        """The office fixes the on-site list from the document review opinions (R14.3)."""
+        self._check_onsite_list(inp)
+        self.onsite_list, self.onsite_note = list(inp.application_ids), inp.note
+        await record(
+            ReviewActivities.record_onsite_list,
+            OnsiteListRecord(
+                self.rules.year,
+                sorted(inp.application_ids),
+                sorted(set(self._qualified()) - set(inp.application_ids)),
+                inp.note,
+                inp.actor,
+                workflow.now(),
+            ),
+            "record the on-site list",
+        )
+        return self.onsite_list
+
+    @fix_onsite_list.validator
+    def _validate_onsite_list(self, inp: OnsiteListInput) -> None:
+        self._check_onsite_list(inp)
+
+    def _check_onsite_list(self, inp: OnsiteListInput) -> None:
+        if self.stage is not CycleStage.ONSITE_SELECTION or self.onsite_list is not None:
+            raise rejected(
+                conflict(
+                    "ONSITE_LIST_NOT_OPEN", "当前不能确定现场评审名单", "The on-site list cannot be fixed now"
+                )
+            )
+        scores = {a: Decimal(t) for (a, p), t in self.review_totals.items() if p is ReviewPurpose.DOCUMENT}
+        enforce(
+            lambda: check_onsite_list(
+                scores, inp.application_ids, threshold=self.rules.onsite_threshold, note=inp.note
+            )
+        )
 
     @workflow.update
     async def wait_opened(self) -> CycleState:

@@ -7,11 +7,12 @@ histories recorded months earlier still decode.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from domain.eligibility import ConditionCheck
 from domain.intake import DocumentRef
 from domain.qualification import QualificationDecision, QualificationResult
+from domain.review import ReviewPurpose
 from domain.rules import CycleRules
 from domain.types import ApplicationStage, Audience, Award, CycleStage, NoticeKind, Outcome, Role
 
@@ -129,6 +130,11 @@ class ApplicationState:
     decision_due: datetime | None = None
     checks: list[ConditionCheck] = field(default_factory=list)
     result: QualificationResult | None = None
+    panels: dict[ReviewPurpose, list[PanelSeat]] = field(default_factory=dict)
+    scored: dict[ReviewPurpose, list[int]] = field(default_factory=dict)  # who has scored, never the scores
+    review_due: dict[ReviewPurpose, datetime] = field(default_factory=dict)
+    totals: dict[ReviewPurpose, str] = field(default_factory=dict)
+    confirmation_due: datetime | None = None
 
 
 @dataclass
@@ -211,3 +217,198 @@ class NoticeInput:
     cycle_year: int | None = None
     enterprise_id: int | None = None
     application_id: str | None = None
+    recipient_user_id: int | None = None
+    recipient_role: str | None = None
+
+
+# --- expert panels (document and on-site review) ----------------------------------------------
+@dataclass
+class PanelSeat:
+    expert_id: int
+    name: str
+    user_id: int | None
+    leader: bool = False
+
+
+@dataclass
+class PanelAssignment:
+    """Cycle -> application signal: its panel for one purpose, drawn and recorded."""
+
+    purpose: ReviewPurpose
+    draw_id: str
+    members: list[PanelSeat]
+    visit_date: date | None = None
+
+
+@dataclass
+class DrawRequest:
+    """Activity input: draw (or return the recorded) panels for applications of a cycle."""
+
+    year: int
+    purpose: ReviewPurpose
+    draw_id: str
+    seed: int
+    application_ids: list[str]
+    rules: CycleRules
+    actor: Actor
+    at: datetime
+    exclude: dict[str, list[int]] = field(default_factory=dict)
+    # on-site panels without document-review members when the rules do not allow reuse
+    exclude_members_of: ReviewPurpose | None = None
+
+
+@dataclass
+class UnfilledSeatInfo:
+    application_id: str
+    seat: int
+    reason_code: str
+    reason_zh: str
+    reason_en: str
+
+
+@dataclass
+class DrawOutcome:
+    draw_id: str
+    seed: int
+    input_hash: str
+    panels: dict[str, list[PanelSeat]]
+    unfilled: list[UnfilledSeatInfo] = field(default_factory=list)
+
+
+@dataclass
+class DrawPanelsInput:
+    """Office -> cycle update: draw the panels for the applications that wait for one."""
+
+    actor: Actor
+    visits: dict[str, date] = field(default_factory=dict)  # on-site only: visit date per application
+
+
+@dataclass
+class ReplacementRequest:
+    application_id: str
+    year: int
+    purpose: ReviewPurpose
+    draw_id: str
+    seed: int
+    leaving: int
+    reason: str
+    rules: CycleRules
+    actor: Actor
+    at: datetime
+
+
+@dataclass
+class ReplaceExpertInput:
+    expert_id: int
+    reason: str
+    actor: Actor
+    disqualified: bool = False
+
+
+@dataclass
+class ExpertScoreInput:
+    expert_id: int
+    scores: dict[str, int]
+    strengths: str
+    improvements: str
+    actor: Actor
+
+
+@dataclass
+class PanelOpinionInput:
+    """The leader's consolidated opinion (document review) or on-site report (on-site review)."""
+
+    expert_id: int
+    scores: dict[str, int]
+    opinion: str
+    actor: Actor
+    rationales: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RecordScoreInput:
+    application_id: str
+    purpose: ReviewPurpose
+    expert_id: int
+    scores: dict[str, int]
+    total: str
+    strengths: str
+    improvements: str
+    actor: Actor
+    at: datetime
+
+
+@dataclass
+class RecordOpinionInput:
+    application_id: str
+    purpose: ReviewPurpose
+    leader_expert_id: int
+    scores: dict[str, int]
+    total: str
+    category_points: dict[str, str]
+    opinion: str
+    rationales: dict[str, str]
+    actor: Actor
+    at: datetime
+    visit_date: date | None = None
+
+
+@dataclass
+class OnsiteListInput:
+    application_ids: list[str]
+    note: str
+    actor: Actor
+
+
+@dataclass
+class OnsiteDecision:
+    """Cycle -> application signal: listed for on-site review or not."""
+
+    listed: bool
+    note: str = ""
+
+
+@dataclass
+class ConfirmationInput:
+    """The enterprise confirms the on-site report, or disputes it with reasons (R14.5)."""
+
+    confirmed: bool
+    reason: str
+    actor: Actor
+
+
+@dataclass
+class SettlementInput:
+    settlement: str
+    actor: Actor
+    revised_scores: dict[str, int] | None = None
+
+
+@dataclass
+class RecordConfirmationInput:
+    application_id: str
+    confirmation: str  # CONFIRMED / DISPUTED / SETTLED / DEEMED_CONFIRMED
+    reason: str
+    actor: Actor
+    at: datetime
+    revised_scores: dict[str, int] | None = None
+    revised_total: str | None = None
+
+
+@dataclass
+class ReviewProgress:
+    """Child -> parent signal: the consolidated score of a review stage."""
+
+    application_id: str
+    purpose: ReviewPurpose
+    total: str
+
+
+@dataclass
+class OnsiteListRecord:
+    year: int
+    listed: list[str]
+    not_listed: list[str]
+    note: str
+    actor: Actor
+    at: datetime

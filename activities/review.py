@@ -1,0 +1,472 @@
+"""Activities of expert review: panel draws (recorded, re-runnable), scores, opinions, confirmations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from db import models as m
+from db import repositories as repo
+from domain.calendar import cst_date
+from domain.conflicts import (
+    ConflictRecord,
+    ConflictSource,
+    ConflictState,
+    ConflictType,
+    Engagement,
+    EngagementKind,
+    ExpertProfile,
+    blocking_pairs,
+    detect_conflicts,
+)
+from domain.draw_record import encode_inputs, result_json
+from domain.panel import DrawResult, DrawRules, Panel, PanelRequest, PoolExpert, draw_panels, draw_replacement
+from domain.review import ReviewPurpose
+from workflows.messages import (
+    DrawOutcome,
+    DrawRequest,
+    OnsiteListRecord,
+    PanelSeat,
+    RecordConfirmationInput,
+    RecordOpinionInput,
+    RecordScoreInput,
+    ReplacementRequest,
+    UnfilledSeatInfo,
+)
+
+
+def _rules(r: Any) -> DrawRules:
+    return DrawRules(panel_size=r.panel_size, load_cap=r.expert_load_cap)
+
+
+class ReviewActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    # --- the pool as it stands at the draw --------------------------------------------------------
+    async def _snapshot(
+        self,
+        s: AsyncSession,
+        *,
+        year: int,
+        credit_codes: list[str],
+        on: date,
+        window_years: int,
+        at: datetime,
+    ) -> tuple[list[PoolExpert], frozenset[tuple[int, str]], dict[int, int]]:
+        experts = (await s.scalars(select(m.Expert).order_by(m.Expert.id))).all()
+        engagements = (await s.scalars(select(m.ExpertEngagement))).all()
+        by_expert: dict[int, list[Engagement]] = {}
+        for g in engagements:
+            by_expert.setdefault(g.expert_id, []).append(
+                Engagement(g.credit_code, EngagementKind(g.kind), g.start, g.end, g.note)
+            )
+        profiles = [
+            ExpertProfile(e.id, e.name, e.current_employer_credit_code, tuple(by_expert.get(e.id, ())))
+            for e in experts
+        ]
+        for d in detect_conflicts(profiles, credit_codes, on=on, window_years=window_years):
+            await s.execute(
+                insert(m.Conflict)
+                .values(
+                    expert_id=d.expert_id,
+                    credit_code=d.credit_code,
+                    type=d.type,
+                    source=ConflictSource.DETECTED,
+                    evidence=d.evidence_zh,
+                    state=ConflictState.SUSPECTED,
+                    recorded_by="system",
+                    recorded_at=at,
+                )
+                .on_conflict_do_nothing(constraint="uq_conflicts_pair_type")
+            )
+        records = [
+            ConflictRecord(
+                c.expert_id,
+                c.credit_code,
+                ConflictType(c.type),
+                ConflictSource(c.source),
+                ConflictState(c.state),
+            )
+            for c in (await s.scalars(select(m.Conflict))).all()
+        ]
+        load_rows = await s.execute(
+            select(m.PanelMember.expert_id, func.count())
+            .join(m.Application, m.Application.id == m.PanelMember.application_id)
+            .where(m.Application.cycle_year == year, m.PanelMember.active.is_(True))
+            .group_by(m.PanelMember.expert_id)
+        )
+        pool = [PoolExpert(e.id, tuple(e.fields), e.available, e.status != "ACTIVE") for e in experts]
+        return pool, blocking_pairs(records), {int(k): int(v) for k, v in load_rows.all()}
+
+    async def _seats(self, s: AsyncSession, members: tuple[int, ...], leader: int | None) -> list[PanelSeat]:
+        experts = {e.id: e for e in (await s.scalars(select(m.Expert).where(m.Expert.id.in_(members)))).all()}
+        return [PanelSeat(x, experts[x].name, experts[x].user_id, x == leader) for x in members]
+
+    async def _record_draw(
+        self,
+        s: AsyncSession,
+        *,
+        draw_id: str,
+        year: int,
+        purpose: str,
+        seed: int,
+        inputs: dict[str, Any],
+        result: DrawResult,
+        by: str,
+        at: datetime,
+    ) -> None:
+        s.add(
+            m.PanelDraw(
+                id=draw_id,
+                cycle_year=year,
+                purpose=purpose,
+                seed=seed,
+                input_hash=result.input_hash,
+                inputs=inputs,
+                result=result_json(result),
+                drawn_by=by,
+                drawn_at=at,
+            )
+        )
+        await repo.audit(
+            s,
+            key=f"draw-{draw_id}",
+            at=at,
+            actor=by,
+            actor_role="office",
+            action="PANEL_DRAWN",
+            entity_type="draw",
+            entity_id=draw_id,
+            details={
+                "seed": seed,
+                "input_hash": result.input_hash,
+                "purpose": purpose,
+                "panels": len(result.panels),
+                "unfilled": len(result.unfilled),
+            },
+        )
+
+    async def _outcome(self, s: AsyncSession, record: m.PanelDraw, panel_size: int) -> DrawOutcome:
+        panels: dict[str, list[PanelSeat]] = {}
+        for p in record.result["panels"]:
+            if len(p["members"]) >= panel_size or record.purpose == "REPLACEMENT":
+                panels[p["application_id"]] = await self._seats(s, tuple(p["members"]), p["leader"])
+        unfilled = [
+            UnfilledSeatInfo(u["application_id"], u["seat"], u["reason_code"], u["reason_zh"], u["reason_en"])
+            for u in record.result["unfilled"]
+        ]
+        return DrawOutcome(record.id, record.seed, record.input_hash, panels, unfilled)
+
+    # --- draws ------------------------------------------------------------------------------------
+    @activity.defn
+    async def draw_review_panels(self, req: DrawRequest) -> DrawOutcome:
+        """Draw the panels of `req.application_ids` once; a retry returns the recorded draw."""
+        async with self.sessions.begin() as s:
+            recorded = await s.get(m.PanelDraw, req.draw_id)
+            if recorded is None:
+                rows = (
+                    await s.execute(
+                        select(m.Application.id, m.Enterprise.credit_code, m.Application.field)
+                        .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
+                        .where(m.Application.id.in_(req.application_ids))
+                    )
+                ).all()
+                requests = [PanelRequest(a, c, f) for a, c, f in rows]
+                pool, conflicts, load = await self._snapshot(
+                    s,
+                    year=req.year,
+                    credit_codes=[r.credit_code for r in requests],
+                    on=cst_date(req.at),
+                    window_years=req.rules.conflict_window_years,
+                    at=req.at,
+                )
+                rules = _rules(req.rules)
+                exclude = {k: set(v) for k, v in req.exclude.items()}
+                if req.exclude_members_of is not None:
+                    earlier = await s.execute(
+                        select(m.PanelMember.application_id, m.PanelMember.expert_id).where(
+                            m.PanelMember.application_id.in_(req.application_ids),
+                            m.PanelMember.purpose == req.exclude_members_of,
+                        )
+                    )
+                    for app_id, expert_id in earlier.all():
+                        exclude.setdefault(app_id, set()).add(expert_id)
+                result = draw_panels(
+                    requests, pool, conflicts, rules, req.seed, existing_load=load, exclude=exclude
+                )
+                await self._record_draw(
+                    s,
+                    draw_id=req.draw_id,
+                    year=req.year,
+                    purpose=req.purpose,
+                    seed=req.seed,
+                    inputs=encode_inputs(requests, pool, conflicts, rules, load, exclude),
+                    result=result,
+                    by=req.actor.username,
+                    at=req.at,
+                )
+                for p in result.panels:
+                    if len(p.members) < rules.panel_size:
+                        continue  # a panel with an unfilled seat is not seated; the office redraws it
+                    for x in p.members:
+                        s.add(
+                            m.PanelMember(
+                                application_id=p.application_id,
+                                purpose=req.purpose,
+                                expert_id=x,
+                                leader=x == p.leader,
+                                active=True,
+                                draw_id=req.draw_id,
+                                joined_at=req.at,
+                            )
+                        )
+                await s.flush()
+                recorded = await s.get(m.PanelDraw, req.draw_id)
+                assert recorded is not None
+            return await self._outcome(s, recorded, req.rules.panel_size)
+
+    @activity.defn
+    async def draw_alternate(self, req: ReplacementRequest) -> DrawOutcome:
+        """Replace one member of a panel by a reproducibly drawn alternate (recorded as its own draw)."""
+        async with self.sessions.begin() as s:
+            recorded = await s.get(m.PanelDraw, req.draw_id)
+            if recorded is None:
+                seats = (
+                    await s.scalars(
+                        select(m.PanelMember)
+                        .where(
+                            m.PanelMember.application_id == req.application_id,
+                            m.PanelMember.purpose == req.purpose,
+                            m.PanelMember.active.is_(True),
+                        )
+                        .order_by(m.PanelMember.id)
+                    )
+                ).all()
+                if req.leaving not in {x.expert_id for x in seats}:
+                    raise ApplicationError(f"expert {req.leaving} holds no seat", non_retryable=True)
+                app = await repo.application(s, req.application_id)
+                assert app is not None
+                ent = await repo.enterprise(s, app.enterprise_id)
+                assert ent is not None
+                request = PanelRequest(app.id, ent.credit_code, app.field)
+                pool, conflicts, load = await self._snapshot(
+                    s,
+                    year=req.year,
+                    credit_codes=[ent.credit_code],
+                    on=cst_date(req.at),
+                    window_years=req.rules.conflict_window_years,
+                    at=req.at,
+                )
+                fields = {e.expert_id: set(e.fields) for e in pool}
+                members = tuple(x.expert_id for x in seats)
+                leader = next((x.expert_id for x in seats if x.leader), None)
+                panel = Panel(
+                    app.id, members, leader, tuple(x for x in members if app.field in fields.get(x, ()))
+                )
+                rules = _rules(req.rules)
+                result = draw_replacement(
+                    panel, req.leaving, request, pool, conflicts, rules, req.seed, existing_load=load
+                )
+                await self._record_draw(
+                    s,
+                    draw_id=req.draw_id,
+                    year=req.year,
+                    purpose="REPLACEMENT",
+                    seed=req.seed,
+                    inputs=encode_inputs(
+                        [request], pool, conflicts, rules, load, replacing=(panel, req.leaving)
+                    ),
+                    result=result,
+                    by=req.actor.username,
+                    at=req.at,
+                )
+                await s.execute(
+                    update(m.PanelMember)
+                    .where(
+                        m.PanelMember.application_id == req.application_id,
+                        m.PanelMember.purpose == req.purpose,
+                        m.PanelMember.expert_id == req.leaving,
+                    )
+                    .values(active=False, leader=False, left_at=req.at, left_reason=req.reason)
+                )
+                new_panel = result.panels[0] if result.panels else None
+                if new_panel is not None:
+                    for x in new_panel.members:
+                        if x not in members:
+                            s.add(
+                                m.PanelMember(
+                                    application_id=req.application_id,
+                                    purpose=req.purpose,
+                                    expert_id=x,
+                                    leader=False,
+                                    active=True,
+                                    draw_id=req.draw_id,
+                                    joined_at=req.at,
+                                )
+                            )
+                    await s.flush()
+                    await s.execute(
+                        update(m.PanelMember)
+                        .where(
+                            m.PanelMember.application_id == req.application_id,
+                            m.PanelMember.purpose == req.purpose,
+                            m.PanelMember.active.is_(True),
+                        )
+                        .values(leader=m.PanelMember.expert_id == new_panel.leader)
+                    )
+                await repo.audit(
+                    s,
+                    key=f"replaced-{req.draw_id}",
+                    at=req.at,
+                    actor=req.actor.username,
+                    actor_role=req.actor.role,
+                    action="EXPERT_REPLACED",
+                    entity_type="application",
+                    entity_id=req.application_id,
+                    reason=req.reason,
+                    details={"leaving": req.leaving, "purpose": req.purpose, "draw_id": req.draw_id},
+                )
+                await s.flush()
+                recorded = await s.get(m.PanelDraw, req.draw_id)
+                assert recorded is not None
+            return await self._outcome(s, recorded, req.rules.panel_size)
+
+    # --- scores, opinions, confirmations ----------------------------------------------------------
+    @activity.defn
+    async def record_expert_score(self, inp: RecordScoreInput) -> None:
+        async with self.sessions.begin() as s:
+            await s.execute(
+                insert(m.ExpertScore)
+                .values(
+                    application_id=inp.application_id,
+                    purpose=inp.purpose,
+                    expert_id=inp.expert_id,
+                    scores=inp.scores,
+                    total=inp.total,
+                    strengths=inp.strengths,
+                    improvements=inp.improvements,
+                    submitted_at=inp.at,
+                )
+                .on_conflict_do_nothing(constraint="uq_expert_scores_once")
+            )
+            await repo.audit(
+                s,
+                key=f"score-{inp.application_id}-{inp.purpose}-{inp.expert_id}",
+                at=inp.at,
+                actor=inp.actor.username,
+                actor_role=inp.actor.role,
+                action="EXPERT_SCORED",
+                entity_type="application",
+                entity_id=inp.application_id,
+                details={"purpose": inp.purpose, "expert_id": inp.expert_id, "total": inp.total},
+            )
+
+    @activity.defn
+    async def record_panel_opinion(self, inp: RecordOpinionInput) -> None:
+        async with self.sessions.begin() as s:
+            await s.execute(
+                insert(m.PanelOpinion)
+                .values(
+                    application_id=inp.application_id,
+                    purpose=inp.purpose,
+                    leader_expert_id=inp.leader_expert_id,
+                    scores=inp.scores,
+                    total=inp.total,
+                    category_points=inp.category_points,
+                    opinion=inp.opinion,
+                    rationales=inp.rationales,
+                    submitted_at=inp.at,
+                    visit_date=inp.visit_date,
+                )
+                .on_conflict_do_nothing(constraint="uq_panel_opinions_once")
+            )
+            column = "document_score" if inp.purpose == ReviewPurpose.DOCUMENT else "onsite_score"
+            await s.execute(
+                update(m.Application)
+                .where(m.Application.id == inp.application_id)
+                .values({column: inp.total})
+            )
+            await repo.audit(
+                s,
+                key=f"opinion-{inp.application_id}-{inp.purpose}",
+                at=inp.at,
+                actor=inp.actor.username,
+                actor_role=inp.actor.role,
+                action=f"PANEL_OPINION_{inp.purpose}",
+                entity_type="application",
+                entity_id=inp.application_id,
+                reason=inp.opinion,
+                details={"total": inp.total, "rationales": inp.rationales},
+            )
+
+    @activity.defn
+    async def record_onsite_confirmation(self, inp: RecordConfirmationInput) -> None:
+        async with self.sessions.begin() as s:
+            opinion = await s.scalar(
+                select(m.PanelOpinion).where(
+                    m.PanelOpinion.application_id == inp.application_id,
+                    m.PanelOpinion.purpose == ReviewPurpose.ONSITE,
+                )
+            )
+            if opinion is None:
+                raise ApplicationError("no on-site report to confirm", non_retryable=True)
+            if inp.confirmation in ("CONFIRMED", "DISPUTED", "DEEMED_CONFIRMED"):
+                opinion.confirmation = inp.confirmation
+                opinion.dispute_reason = (
+                    inp.reason if inp.confirmation == "DISPUTED" else opinion.dispute_reason
+                )
+            else:  # SETTLED
+                opinion.confirmation, opinion.settlement = "SETTLED", inp.reason
+                if inp.revised_scores is not None and inp.revised_total is not None:
+                    opinion.scores, opinion.total = inp.revised_scores, inp.revised_total
+                    await s.execute(
+                        update(m.Application)
+                        .where(m.Application.id == inp.application_id)
+                        .values(onsite_score=inp.revised_total)
+                    )
+            opinion.confirmed_at = inp.at
+            await repo.audit(
+                s,
+                key=f"onsite-{inp.confirmation}-{inp.application_id}",
+                at=inp.at,
+                actor=inp.actor.username,
+                actor_role=inp.actor.role,
+                action=f"ONSITE_{inp.confirmation}",
+                entity_type="application",
+                entity_id=inp.application_id,
+                reason=inp.reason,
+                details={"revised_total": inp.revised_total},
+            )
+
+    @activity.defn
+    async def record_onsite_list(self, inp: OnsiteListRecord) -> None:
+        async with self.sessions.begin() as s:
+            await repo.audit(
+                s,
+                key=f"onsite-list-{inp.year}",
+                at=inp.at,
+                actor=inp.actor.username,
+                actor_role=inp.actor.role,
+                action="ONSITE_LIST_FIXED",
+                entity_type="cycle",
+                entity_id=str(inp.year),
+                reason=inp.note,
+                details={"listed": inp.listed, "not_listed": inp.not_listed},
+            )
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.draw_review_panels,
+            self.draw_alternate,
+            self.record_expert_score,
+            self.record_panel_opinion,
+            self.record_onsite_confirmation,
+        ]

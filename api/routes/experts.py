@@ -1,0 +1,376 @@
+"""Expert registry (R10.1), discipline (R20.3) and conflicts of interest (R20.1)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from db import models as m
+from db import repositories as repo
+from domain.conflicts import ConflictSource, ConflictState, ConflictType
+from domain.credit_code import normalize_credit_code
+from domain.errors import conflict, invalid
+from domain.types import Role
+from workflows.application import ApplicationWorkflow
+from workflows.messages import ReplaceExpertInput
+
+from .. import workflow_calls
+from ..deps import Config, CurrentUser, Office, Session, Temporal, User
+from ..errors import forbidden, not_found
+from ..schemas import (
+    AvailabilityIn,
+    ConflictDeclarationIn,
+    ConflictOut,
+    ConflictResolutionIn,
+    DisciplineIn,
+    ExpertIn,
+    ExpertOut,
+)
+from ..security import hash_password
+
+router = APIRouter(tags=["experts"])
+
+
+async def expert_out(s: Session, e: m.Expert) -> ExpertOut:
+    user = await s.get(m.User, e.user_id) if e.user_id else None
+    engagements = (
+        await s.scalars(select(m.ExpertEngagement).where(m.ExpertEngagement.expert_id == e.id))
+    ).all()
+    discipline = (
+        await s.scalars(select(m.ExpertDiscipline).where(m.ExpertDiscipline.expert_id == e.id))
+    ).all()
+    return ExpertOut(
+        id=e.id,
+        name=e.name,
+        username=user.username if user else None,
+        qualifications=list(e.qualifications),
+        fields=list(e.fields),
+        current_employer_credit_code=e.current_employer_credit_code,
+        current_employer_name=e.current_employer_name,
+        available=e.available,
+        status=e.status,
+        engagements=[
+            {
+                "credit_code": g.credit_code,
+                "organisation_name": g.organisation_name,
+                "kind": g.kind,
+                "start": g.start,
+                "end": g.end,
+            }
+            for g in engagements
+        ],
+        discipline=[
+            {"kind": d.kind, "reason": d.reason, "decided_by": d.decided_by, "decided_at": d.decided_at}
+            for d in discipline
+        ],
+    )
+
+
+async def load_expert(s: Session, expert_id: int, user: CurrentUser) -> m.Expert:
+    e = await s.get(m.Expert, expert_id)
+    if e is None:
+        raise not_found("专家", "Expert")
+    if user.role is not Role.OFFICE and (user.role is not Role.EXPERT or e.user_id != user.id):
+        raise forbidden("只能查看本人的专家信息", "You may only see your own expert record")
+    return e
+
+
+@router.post("/experts", response_model=ExpertOut, status_code=201)
+async def register_expert(body: ExpertIn, s: Session, office: Office) -> ExpertOut:
+    if (body.username is None) != (body.password is None):
+        raise invalid(
+            "EXPERT_ACCOUNT",
+            "创建专家账号须同时提供用户名和密码",
+            "Give both username and password for the account",
+        )
+    user_id = None
+    if body.username and body.password:
+        if await repo.user_by_name(s, body.username):
+            raise conflict(
+                "USERNAME_TAKEN", f"用户名{body.username}已被使用", f"Username {body.username} is taken"
+            )
+        user = m.User(
+            username=body.username,
+            display_name=body.name,
+            password_hash=hash_password(body.password),
+            role=Role.EXPERT,
+            active=True,
+        )
+        s.add(user)
+        await s.flush()
+        user_id = user.id
+    employer = (
+        normalize_credit_code(body.current_employer_credit_code)
+        if body.current_employer_credit_code
+        else None
+    )
+    e = m.Expert(
+        user_id=user_id,
+        name=body.name,
+        qualifications=body.qualifications,
+        fields=[str(f) for f in body.fields],
+        current_employer_credit_code=employer,
+        current_employer_name=body.current_employer_name,
+        available=body.available,
+        status="ACTIVE",
+    )
+    s.add(e)
+    await s.flush()
+    for g in body.engagements:
+        if g.end is not None and g.end < g.start:
+            raise invalid(
+                "ENGAGEMENT_PERIOD", "任职或咨询的结束日期早于开始日期", "An engagement ends before it starts"
+            )
+        s.add(
+            m.ExpertEngagement(
+                expert_id=e.id,
+                credit_code=normalize_credit_code(g.credit_code),
+                organisation_name=g.organisation_name,
+                kind=g.kind,
+                start=g.start,
+                end=g.end,
+            )
+        )
+    await repo.audit(
+        s,
+        at=datetime.now(UTC),
+        actor=office.username,
+        actor_role=office.role,
+        action="EXPERT_REGISTERED",
+        entity_type="expert",
+        entity_id=str(e.id),
+        details=body.model_dump(mode="json", exclude={"password"}),
+    )
+    await s.flush()
+    return await expert_out(s, e)
+
+
+@router.get("/experts", response_model=list[ExpertOut])
+async def list_experts(s: Session, office: Office) -> list[ExpertOut]:
+    return [await expert_out(s, e) for e in (await s.scalars(select(m.Expert).order_by(m.Expert.id))).all()]
+
+
+@router.get("/experts/{expert_id}", response_model=ExpertOut)
+async def get_expert(expert_id: int, s: Session, user: User) -> ExpertOut:
+    return await expert_out(s, await load_expert(s, expert_id, user))
+
+
+@router.post("/experts/{expert_id}/availability", response_model=ExpertOut)
+async def set_availability(expert_id: int, body: AvailabilityIn, s: Session, user: User) -> ExpertOut:
+    e = await load_expert(s, expert_id, user)
+    e.available = body.available
+    await repo.audit(
+        s,
+        at=datetime.now(UTC),
+        actor=user.username,
+        actor_role=user.role,
+        action="EXPERT_AVAILABILITY",
+        entity_type="expert",
+        entity_id=str(e.id),
+        reason=body.reason,
+        details={"available": body.available},
+    )
+    return await expert_out(s, e)
+
+
+@router.post("/experts/{expert_id}/discipline", response_model=ExpertOut)
+async def discipline(
+    expert_id: int, body: DisciplineIn, s: Session, office: Office, client: Temporal, cfg: Config
+) -> ExpertOut:
+    """Criticism, warning or disqualification (R20.3). A disqualified expert is never drawn again
+    and is replaced, reproducibly, on every open panel."""
+    e = await load_expert(s, expert_id, office)
+    if e.status == "DISQUALIFIED":
+        raise conflict("EXPERT_DISQUALIFIED", "该专家已被取消评审资格", "This expert is already disqualified")
+    now = datetime.now(UTC)
+    s.add(
+        m.ExpertDiscipline(
+            expert_id=e.id, kind=body.kind, reason=body.reason, decided_by=office.username, decided_at=now
+        )
+    )
+    if body.kind == "DISQUALIFICATION":
+        e.status = "DISQUALIFIED"
+    await repo.audit(
+        s,
+        at=now,
+        actor=office.username,
+        actor_role=office.role,
+        action=f"EXPERT_{body.kind}",
+        entity_type="expert",
+        entity_id=str(e.id),
+        reason=body.reason,
+    )
+    await s.commit()  # the replacement draws read the registry: they must see the disqualification
+    if body.kind == "DISQUALIFICATION":
+        seats = (
+            await s.scalars(
+                select(m.PanelMember).where(m.PanelMember.expert_id == e.id, m.PanelMember.active.is_(True))
+            )
+        ).all()
+        for seat in seats:
+            await workflow_calls.update(
+                client,
+                f"application-{seat.application_id}",
+                ApplicationWorkflow.replace_expert,
+                ReplaceExpertInput(
+                    e.id, f"专家被取消评审资格：{body.reason}", office.actor, disqualified=True
+                ),
+                update_id=f"disqualify-{e.id}-{seat.application_id}-{uuid.uuid4()}",
+                timeout=cfg.temporal_rpc_timeout_seconds,
+                result_type=type(None),
+            )
+    return await expert_out(s, e)
+
+
+# --- conflicts ------------------------------------------------------------------------------------
+async def _record_conflict(
+    s: Session,
+    *,
+    expert_id: int,
+    credit_code: str,
+    type_: ConflictType,
+    source: ConflictSource,
+    evidence: str,
+    by: CurrentUser,
+) -> m.Conflict:
+    existing = await s.scalar(
+        select(m.Conflict).where(
+            m.Conflict.expert_id == expert_id, m.Conflict.credit_code == credit_code, m.Conflict.type == type_
+        )
+    )
+    if existing is not None:
+        raise conflict("CONFLICT_EXISTS", "该利害关系已登记", "This conflict of interest is already recorded")
+    now = datetime.now(UTC)
+    c = m.Conflict(
+        expert_id=expert_id,
+        credit_code=credit_code,
+        type=type_,
+        source=source,
+        evidence=evidence,
+        state=ConflictState.SUSPECTED,
+        recorded_by=by.username,
+        recorded_at=now,
+    )
+    s.add(c)
+    await s.flush()
+    await repo.audit(
+        s,
+        at=now,
+        actor=by.username,
+        actor_role=by.role,
+        action="CONFLICT_DECLARED",
+        entity_type="conflict",
+        entity_id=str(c.id),
+        reason=evidence,
+        details={"expert_id": expert_id, "credit_code": credit_code, "type": type_},
+    )
+    return c
+
+
+@router.post(
+    "/experts/{expert_id}/conflicts", response_model=ConflictOut, status_code=201, tags=["conflicts"]
+)
+async def expert_declares(expert_id: int, body: ConflictDeclarationIn, s: Session, user: User) -> ConflictOut:
+    """The expert (or the office on the expert's word) declares an interest in an organisation."""
+    e = await load_expert(s, expert_id, user)
+    if not body.credit_code:
+        raise invalid(
+            "CREDIT_CODE_REQUIRED",
+            "请填写有利害关系单位的统一社会信用代码",
+            "Name the organisation's credit code",
+        )
+    c = await _record_conflict(
+        s,
+        expert_id=e.id,
+        credit_code=normalize_credit_code(body.credit_code),
+        type_=ConflictType.DECLARED_BY_EXPERT,
+        source=ConflictSource.EXPERT,
+        evidence=body.evidence,
+        by=user,
+    )
+    return ConflictOut.model_validate(c)
+
+
+@router.post(
+    "/enterprises/{credit_code}/conflicts", response_model=ConflictOut, status_code=201, tags=["conflicts"]
+)
+async def enterprise_declares(
+    credit_code: str, body: ConflictDeclarationIn, s: Session, user: User
+) -> ConflictOut:
+    """The enterprise asks that a named expert not review it (回避申请)."""
+    code = normalize_credit_code(credit_code)
+    ent = await repo.enterprise_by_code(s, code)
+    if ent is None:
+        raise not_found("企业", "Enterprise")
+    if user.role is not Role.OFFICE and user.enterprise_id != ent.id:
+        raise forbidden(
+            "只能为本单位提出回避申请", "You may only declare conflicts for your own organisation"
+        )
+    if not body.expert_name:
+        raise invalid("EXPERT_NAME_REQUIRED", "请填写需回避专家的姓名", "Name the expert")
+    matches = (await s.scalars(select(m.Expert).where(m.Expert.name == body.expert_name))).all()
+    if not matches:
+        raise not_found(f"专家{body.expert_name}", f"Expert {body.expert_name}")
+    if len(matches) > 1:
+        raise conflict(
+            "EXPERT_AMBIGUOUS",
+            "同名专家不止一位，请联系区评审办",
+            "Several experts have that name; contact the office",
+        )
+    c = await _record_conflict(
+        s,
+        expert_id=matches[0].id,
+        credit_code=code,
+        type_=ConflictType.DECLARED_BY_ENTERPRISE,
+        source=ConflictSource.ENTERPRISE,
+        evidence=body.evidence,
+        by=user,
+    )
+    return ConflictOut.model_validate(c)
+
+
+@router.get("/conflicts", response_model=list[ConflictOut], tags=["conflicts"])
+async def list_conflicts(s: Session, office: Office) -> list[ConflictOut]:
+    rows = (await s.scalars(select(m.Conflict).order_by(m.Conflict.id))).all()
+    return [ConflictOut.model_validate(c) for c in rows]
+
+
+async def _resolve(
+    s: Session, conflict_id: int, state: ConflictState, reason: str, office: CurrentUser
+) -> ConflictOut:
+    c = await s.get(m.Conflict, conflict_id)
+    if c is None:
+        raise not_found("利害关系记录", "Conflict")
+    if c.state != ConflictState.SUSPECTED:
+        raise conflict("CONFLICT_RESOLVED", "该利害关系已处理", f"This conflict is already {c.state}")
+    now = datetime.now(UTC)
+    c.state, c.resolved_by, c.resolved_at, c.resolution = state, office.username, now, reason
+    await repo.audit(
+        s,
+        at=now,
+        actor=office.username,
+        actor_role=office.role,
+        action=f"CONFLICT_{state}",
+        entity_type="conflict",
+        entity_id=str(c.id),
+        reason=reason,
+    )
+    return ConflictOut.model_validate(c)
+
+
+@router.post("/conflicts/{conflict_id}/confirm", response_model=ConflictOut, tags=["conflicts"])
+async def confirm_conflict(
+    conflict_id: int, body: ConflictResolutionIn, s: Session, office: Office
+) -> ConflictOut:
+    return await _resolve(s, conflict_id, ConflictState.CONFIRMED, body.reason, office)
+
+
+@router.post("/conflicts/{conflict_id}/dismiss", response_model=ConflictOut, tags=["conflicts"])
+async def dismiss_conflict(
+    conflict_id: int, body: ConflictResolutionIn, s: Session, office: Office
+) -> ConflictOut:
+    """Only the office dismisses a suspected conflict, with a reason; then it no longer excludes."""
+    return await _resolve(s, conflict_id, ConflictState.DISMISSED, body.reason, office)
