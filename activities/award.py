@@ -135,6 +135,7 @@ class AwardActivities:
                     field=sub.field,
                     sector_tags=list(sub.sector_tags),
                     documents=[_json(asdict(d)) for d in sub.documents],
+                    self_assessment=dict(sub.self_assessment),
                     contact_name=sub.contact_name,
                     contact_phone=sub.contact_phone,
                     stage=ApplicationStage.SUBMITTED,

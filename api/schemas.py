@@ -217,6 +217,9 @@ class DocumentRefIn(Strict):
 class ApplicationSubmit(Strict):
     award: Award
     documents: Annotated[list[DocumentRefIn], Field(min_length=2, max_length=200)]
+    self_assessment: dict[str, int] = Field(
+        description="the enterprise's own score per rubric item, percent in 5 % steps (R13.1)"
+    )
     contact_name: Annotated[str, Field(max_length=100)] = ""
     contact_phone: Annotated[str, Field(max_length=50)] = ""
 
@@ -257,6 +260,9 @@ class ApplicationOut(BaseModel):
     submitted_by: str
     submitted_at: datetime
     documents: list[dict[str, Any]] = []
+    self_assessment: dict[str, int] = {}
+    document_score: str | None = None
+    onsite_score: str | None = None
     waiting_for: str | None = None
     qualification: list[ConditionOut] | None = None
     decision: dict[str, Any] | None = None
@@ -382,3 +388,43 @@ class ConflictOut(BaseModel):
     recorded_at: datetime
     resolved_by: str | None
     resolution: str
+
+
+# --- review ---------------------------------------------------------------------------------------
+ScoreMap = Annotated[dict[str, int], Field(description="percent per rubric item code, e.g. {'4.1.1': 60}")]
+
+
+class DrawIn(Strict):
+    visits: dict[str, date] = Field(default={}, description="on-site panels: visit date per application id")
+
+
+class ExpertScoreIn(Strict):
+    scores: ScoreMap
+    strengths: Annotated[str, Field(max_length=5000)] = ""
+    improvements: Annotated[str, Field(max_length=5000)] = ""
+
+
+class PanelOpinionIn(Strict):
+    scores: ScoreMap
+    opinion: Annotated[str, Field(min_length=1, max_length=10000)]
+    rationales: dict[str, Annotated[str, Field(max_length=2000)]] = {}
+
+
+class ReplaceIn(Strict):
+    expert_id: int
+    reason: Text
+
+
+class OnsiteListIn(Strict):
+    application_ids: list[str]
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ConfirmationIn(Strict):
+    confirmed: bool
+    reason: Annotated[str, Field(max_length=5000)] = ""
+
+
+class SettlementIn(Strict):
+    settlement: Text
+    revised_scores: ScoreMap | None = None

@@ -219,13 +219,21 @@ async def document(s: AsyncSession, sha256: str) -> m.Document | None:
 
 # --- notices -------------------------------------------------------------------------------------
 async def notices_for(
-    s: AsyncSession, *, enterprise_id: int | None, public: bool, limit: int, offset: int
+    s: AsyncSession,
+    *,
+    enterprise_id: int | None,
+    public: bool,
+    limit: int,
+    offset: int,
+    recipient_user_id: int | None = None,
 ) -> Sequence[m.Notice]:
     q = select(m.Notice).where(m.Notice.delivery_state == DeliveryState.DELIVERED)
     if public:
         q = q.where(m.Notice.audience == "PUBLIC")
+    elif recipient_user_id is not None:
+        q = q.where(m.Notice.recipient_user_id == recipient_user_id)
     elif enterprise_id is not None:
-        q = q.where(m.Notice.enterprise_id == enterprise_id)
+        q = q.where(m.Notice.enterprise_id == enterprise_id, m.Notice.recipient_user_id.is_(None))
     return (await s.scalars(q.order_by(m.Notice.id.desc()).limit(limit).offset(offset))).all()
 
 
@@ -235,3 +243,25 @@ async def applications_by_sector(s: AsyncSession, year: int) -> list[tuple[str, 
         m.Application.award, m.Application.sector_tags, m.Application.stage, m.Application.outcome
     ).where(m.Application.cycle_year == year)
     return [(a, list(t), st, o) for a, t, st, o in (await s.execute(q)).all()]
+
+
+async def expert_sits_on(s: AsyncSession, user_id: int, application_id: str) -> bool:
+    """Whether the expert account `user_id` sits (or sat) on a panel of the application."""
+    q = (
+        select(m.PanelMember.id)
+        .join(m.Expert, m.Expert.id == m.PanelMember.expert_id)
+        .where(m.Expert.user_id == user_id, m.PanelMember.application_id == application_id)
+        .limit(1)
+    )
+    return (await s.scalar(q)) is not None
+
+
+async def expert_may_read_document(s: AsyncSession, user_id: int, sha256: str) -> bool:
+    """An expert reads a document only if it belongs to an application on whose panel they sit."""
+    q = (
+        select(m.Application.documents)
+        .join(m.PanelMember, m.PanelMember.application_id == m.Application.id)
+        .join(m.Expert, m.Expert.id == m.PanelMember.expert_id)
+        .where(m.Expert.user_id == user_id)
+    )
+    return any(d.get("sha256") == sha256 for docs in (await s.scalars(q)).all() for d in docs)

@@ -110,6 +110,13 @@ async def application_documents(
     ]
 
 
+def self_assessment(pct: int = 70) -> dict[str, int]:
+    """The enterprise's own score of every item of the 2012 rubric (R13.1)."""
+    from domain.rubric import load_rubric
+
+    return dict.fromkeys(load_rubric("GB/T 19580-2012").item_codes, pct)
+
+
 async def eventually(
     probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30, every: float = 0.2
 ) -> T:

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import conflict, invalid
     from domain.intake import Submission, validate_extension, validate_submission
     from domain.review import ReviewPurpose, check_onsite_list
+    from domain.rubric import load_rubric, validate_scores
     from domain.rules import CycleRules
     from domain.types import ApplicationStage, Audience, CycleStage, NoticeKind, Outcome
     from workflows.application import ApplicationWorkflow
@@ -273,6 +274,7 @@ class AwardCycleWorkflow:
                 applicants=self.applicants,
             )
         )
+        enforce(lambda: validate_scores(load_rubric(self.rules.criteria_edition), inp.self_assessment, complete=True))
 
     # --- intake: deadline extension (update) --------------------------------------------------
     @workflow.update

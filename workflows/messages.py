@@ -6,6 +6,7 @@ histories recorded months earlier still decode.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -48,6 +49,8 @@ class SubmitApplicationInput:
     submitted_by: Actor
     contact_name: str = ""
     contact_phone: str = ""
+    # `field` above shadows dataclasses.field inside this class body
+    self_assessment: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclass

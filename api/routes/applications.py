@@ -27,7 +27,7 @@ from workflows.messages import (
 )
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, EnterpriseUser, Office, OfficeOrEnterprise, Session, Temporal
+from ..deps import Config, CurrentUser, EnterpriseUser, Office, OfficeOrEnterprise, Session, Temporal, User
 from ..errors import forbidden, not_found
 from ..schemas import (
     ApplicationOut,
@@ -85,6 +85,7 @@ async def submit(
             submitted_by=user.actor,
             contact_name=body.contact_name,
             contact_phone=body.contact_phone,
+            self_assessment=dict(body.self_assessment),
         ),
         update_id=f"submit-{ent.credit_code}-{idempotency_key or uuid.uuid4()}",
         timeout=cfg.temporal_rpc_timeout_seconds,
@@ -94,12 +95,15 @@ async def submit(
     return SubmitResult(**asdict(result))
 
 
-def _ensure_can_read(app: m.Application, user: CurrentUser) -> None:
+async def _ensure_can_read(s: Session, app: m.Application, user: CurrentUser) -> None:
+    """The office; the enterprise that applied; an expert on one of its panels (R20.2)."""
     if user.role is Role.OFFICE:
         return
     if user.role is Role.ENTERPRISE and user.enterprise_id == app.enterprise_id:
         return
-    raise forbidden("只能查看本单位的申报", "You may only see your own organisation's applications")
+    if user.role is Role.EXPERT and await repo.expert_sits_on(s, user.id, app.id):
+        return
+    raise forbidden("无权查看该申报", "You may not see this application")
 
 
 async def _out(s: Session, app: m.Application, *, detail: bool = False) -> ApplicationOut:
@@ -121,6 +125,9 @@ async def _out(s: Session, app: m.Application, *, detail: bool = False) -> Appli
         submitted_by=app.submitted_by,
         submitted_at=app.submitted_at,
         documents=list(app.documents),
+        self_assessment=dict(app.self_assessment),
+        document_score=app.document_score,
+        onsite_score=app.onsite_score,
     )
     if detail:
         checks = await repo.qualification_checks(s, app.id)
@@ -174,12 +181,12 @@ async def list_applications(
 
 @router.get("/applications/{application_id}", response_model=ApplicationOut)
 async def get_application(
-    application_id: str, s: Session, user: OfficeOrEnterprise, client: Temporal, cfg: Config
+    application_id: str, s: Session, user: User, client: Temporal, cfg: Config
 ) -> ApplicationOut:
     app = await repo.application(s, application_id)
     if app is None:
         raise not_found("申报", "Application")
-    _ensure_can_read(app, user)
+    await _ensure_can_read(s, app, user)
     out = await _out(s, app, detail=True)
     live = await workflow_calls.query(
         client, app.workflow_id, ApplicationWorkflow.state, timeout=5, result_type=ApplicationState

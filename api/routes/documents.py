@@ -68,7 +68,10 @@ async def upload(file: UploadFile, s: Session, user: EnterpriseUser, cfg: Config
 
 @router.get("/documents/{sha256}", response_class=Response)
 async def download(sha256: str, s: Session, user: User) -> Response:
-    if user.role is not Role.OFFICE:
+    if user.role is Role.EXPERT:
+        if not await repo.expert_may_read_document(s, user.id, sha256):
+            raise not_found("材料", "Document")
+    elif user.role is not Role.OFFICE:
         owners = set(
             (
                 await s.scalars(select(m.DocumentOwner.enterprise_id).where(m.DocumentOwner.sha256 == sha256))

@@ -12,8 +12,8 @@ from db import models as m
 from db import repositories as repo
 from domain.types import Role
 
-from ..deps import OfficeOrEnterprise, Session
-from ..errors import not_found
+from ..deps import OfficeOrEnterprise, Session, User
+from ..errors import forbidden, not_found
 from ..schemas import NoticeOut
 
 router = APIRouter(tags=["notices"])
@@ -32,12 +32,19 @@ async def public_notices(
 
 @router.get("/notices", response_model=list[NoticeOut])
 async def my_notices(
-    s: Session, user: OfficeOrEnterprise, page: Annotated[int, Query(ge=1)] = 1, page_size: PageSize = 50
+    s: Session, user: User, page: Annotated[int, Query(ge=1)] = 1, page_size: PageSize = 50
 ) -> list[NoticeOut]:
-    """An enterprise's inbox (only its own notices); the office sees every delivered notice."""
+    """My inbox: an enterprise's own notices, an expert's own notices; the office sees every notice."""
+    if user.role not in (Role.OFFICE, Role.ENTERPRISE, Role.EXPERT):
+        raise forbidden()
     enterprise_id = user.enterprise_id if user.role is Role.ENTERPRISE else None
     rows = await repo.notices_for(
-        s, enterprise_id=enterprise_id, public=False, limit=page_size, offset=(page - 1) * page_size
+        s,
+        enterprise_id=enterprise_id,
+        public=False,
+        limit=page_size,
+        offset=(page - 1) * page_size,
+        recipient_user_id=user.id if user.role is Role.EXPERT else None,
     )
     return [NoticeOut.model_validate(n) for n in rows]
 

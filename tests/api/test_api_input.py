@@ -17,6 +17,7 @@ from support import (
     in_seconds,
     login,
     register_enterprise,
+    self_assessment,
     upload,
     valid_certificate,
 )
@@ -162,7 +163,9 @@ async def test_roles_and_ownership_are_enforced(api: httpx.AsyncClient, sessions
     )
     assert r.status_code == 201, r.text
     r = await api.post(
-        f"/cycles/{year}/applications", headers=a, json={"award": "QUALITY", "documents": docs}
+        f"/cycles/{year}/applications",
+        headers=a,
+        json={"award": "QUALITY", "documents": docs, "self_assessment": self_assessment()},
     )
     assert r.status_code == 201, r.text
     app_id = r.json()["application_id"]
@@ -173,7 +176,9 @@ async def test_roles_and_ownership_are_enforced(api: httpx.AsyncClient, sessions
     assert (await api.get(f"/documents/{docs[0]['sha256']}", headers=a)).status_code == 200
     # B cannot submit with A's documents; the office cannot decide for an application not yet checked.
     r = await api.post(
-        f"/cycles/{year}/applications", headers=b, json={"award": "QUALITY", "documents": docs}
+        f"/cycles/{year}/applications",
+        headers=b,
+        json={"award": "QUALITY", "documents": docs, "self_assessment": self_assessment()},
     )
     assert_error(r, 422, "DOCUMENT_NOT_FOUND")
     r = await api.post(
@@ -196,6 +201,7 @@ async def test_roles_and_ownership_are_enforced(api: httpx.AsyncClient, sessions
 @pytest.mark.req("P2")
 @pytest.mark.req("R13.1")
 @pytest.mark.req("R2.1")
+@pytest.mark.req("R4.1")
 async def test_submission_input_errors_and_idempotent_retry(
     api: httpx.AsyncClient, sessions: Sessions
 ) -> None:
@@ -211,27 +217,46 @@ async def test_submission_input_errors_and_idempotent_retry(
 
     assert_error(
         await api.post(
-            f"/cycles/{year}/applications", headers=h, json={"award": "GOLDEN", "documents": docs}
+            f"/cycles/{year}/applications",
+            headers=h,
+            json={"award": "GOLDEN", "documents": docs, "self_assessment": self_assessment()},
         ),
         422,
         "INVALID_INPUT",
     )
     r = await api.post(
-        f"/cycles/{year}/applications", headers=h, json={"award": "QUALITY", "documents": docs[2:] * 2}
+        f"/cycles/{year}/applications",
+        headers=h,
+        json={"award": "QUALITY", "documents": docs[2:] * 2, "self_assessment": self_assessment()},
     )
     assert_error(r, 422, "DOCUMENT_REF_DUPLICATE")
     r = await api.post(
-        f"/cycles/{year}/applications", headers=h, json={"award": "QUALITY", "documents": [docs[0], docs[2]]}
+        f"/cycles/{year}/applications",
+        headers=h,
+        json={"award": "QUALITY", "documents": [docs[0], docs[2]], "self_assessment": self_assessment()},
     )
     assert_error(r, 422, "DOCUMENTS_MISSING")
     assert "申报表" in r.json()["message_zh"]
     assert_error(
         await api.post(
-            f"/cycles/{year + 5}/applications", headers=h, json={"award": "QUALITY", "documents": docs}
+            f"/cycles/{year + 5}/applications",
+            headers=h,
+            json={"award": "QUALITY", "documents": docs, "self_assessment": self_assessment()},
         ),
         404,
         "NOT_FOUND",
     )
+    # The self-assessment is checked against the cycle's rubric (R13.1, R4.1).
+    bad = {**self_assessment(), "4.1.1": 37}
+    r = await api.post(
+        f"/cycles/{year}/applications", headers=h, json={"award": "QUALITY", "documents": docs, "self_assessment": bad}
+    )
+    assert_error(r, 422, "SCORE_OFF_STEP")
+    partial = {k: v for k, v in self_assessment().items() if k != "4.7.6"}
+    r = await api.post(
+        f"/cycles/{year}/applications", headers=h, json={"award": "QUALITY", "documents": docs, "self_assessment": partial}
+    )
+    assert_error(r, 422, "SCORE_MISSING_ITEM")
     # Oversized and empty documents.
     big = b"x" * (64 * 1024 + 1)
     r = await api.post("/documents", files={"file": ("big.pdf", big, "application/pdf")}, headers=h)
@@ -246,10 +271,14 @@ async def test_submission_input_errors_and_idempotent_retry(
     # A retried POST with the same idempotency key acts once and answers the same.
     key = {"Idempotency-Key": "submit-once-21"}
     first = await api.post(
-        f"/cycles/{year}/applications", headers={**h, **key}, json={"award": "QUALITY", "documents": docs}
+        f"/cycles/{year}/applications",
+        headers={**h, **key},
+        json={"award": "QUALITY", "documents": docs, "self_assessment": self_assessment()},
     )
     again = await api.post(
-        f"/cycles/{year}/applications", headers={**h, **key}, json={"award": "QUALITY", "documents": docs}
+        f"/cycles/{year}/applications",
+        headers={**h, **key},
+        json={"award": "QUALITY", "documents": docs, "self_assessment": self_assessment()},
     )
     assert first.status_code == 201 and again.status_code == 201, (first.text, again.text)
     assert first.json()["application_id"] == again.json()["application_id"]
@@ -257,7 +286,9 @@ async def test_submission_input_errors_and_idempotent_retry(
     assert after["applications"] == before["applications"] + 1
     # A second, different submission by the same enterprise is a duplicate (one per cycle).
     r = await api.post(
-        f"/cycles/{year}/applications", headers=h, json={"award": "INNOVATION", "documents": docs}
+        f"/cycles/{year}/applications",
+        headers=h,
+        json={"award": "INNOVATION", "documents": docs, "self_assessment": self_assessment()},
     )
     assert_error(r, 409, "DUPLICATE_APPLICATION")
     assert await snapshot(sessions) == after

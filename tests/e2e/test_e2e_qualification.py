@@ -17,6 +17,7 @@ from support import (
     in_seconds,
     login,
     register_enterprise,
+    self_assessment,
     valid_certificate,
 )
 from temporalio.client import Client
@@ -116,7 +117,9 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
 
     # Only enterprises submit, for themselves (R3.2); the office cannot submit on their behalf.
     r = await api.post(
-        f"/cycles/{year}/applications", headers=office, json={"award": "QUALITY", "documents": docs[1]}
+        f"/cycles/{year}/applications",
+        headers=office,
+        json={"award": "QUALITY", "documents": docs[1], "self_assessment": self_assessment()},
     )
     assert r.status_code == 403
     ids = {}
@@ -124,7 +127,12 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
         r = await api.post(
             f"/cycles/{year}/applications",
             headers={**h, "Idempotency-Key": f"k{n}"},
-            json={"award": award, "documents": docs[n], "contact_name": "张三"},
+            json={
+                "award": award,
+                "documents": docs[n],
+                "contact_name": "张三",
+                "self_assessment": self_assessment(),
+            },
         )
         assert r.status_code == 201, r.text
         ids[n] = r.json()["application_id"]
@@ -141,7 +149,9 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
 
     await eventually(cycle_stage, timeout=30)
     r = await api.post(
-        f"/cycles/{year}/applications", headers=late_h, json={"award": "QUALITY", "documents": docs[4]}
+        f"/cycles/{year}/applications",
+        headers=late_h,
+        json={"award": "QUALITY", "documents": docs[4], "self_assessment": self_assessment()},
     )
     assert r.status_code == 409 and r.json()["code"] == "INTAKE_CLOSED", r.text
     assert "截止" in r.json()["message_zh"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import reset_state
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from support import credit_code
+from support import credit_code, self_assessment
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowHistory
@@ -102,6 +102,7 @@ async def test_months_long_call_with_extension(
                     DocumentRef(DocumentKind.APPLICATION_FORM, "b" * 64),
                 ],
                 Actor("ent901", Role.ENTERPRISE),
+                self_assessment=self_assessment(),
             ),
         )
         new_deadline = rules.application_deadline + timedelta(days=30)
