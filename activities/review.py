@@ -469,4 +469,5 @@ class ReviewActivities:
             self.record_expert_score,
             self.record_panel_opinion,
             self.record_onsite_confirmation,
+            self.record_onsite_list,
         ]

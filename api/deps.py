@@ -9,7 +9,7 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from config.settings import Settings
@@ -32,6 +32,11 @@ async def session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the route returns, rolled back on error."""
     async with request.app.state.sessions() as s, s.begin():
         yield s
+
+
+def session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For a route that must commit before it calls a workflow (the workflow reads what it wrote)."""
+    return request.app.state.sessions  # type: ignore[no-any-return]
 
 
 def temporal(request: Request) -> Client:
@@ -95,4 +100,5 @@ Office = Annotated[CurrentUser, Depends(require(Role.OFFICE))]
 EnterpriseUser = Annotated[CurrentUser, Depends(require(Role.ENTERPRISE))]
 OfficeOrEnterprise = Annotated[CurrentUser, Depends(require(Role.OFFICE, Role.ENTERPRISE))]
 Temporal = Annotated[Client, Depends(temporal)]
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(session_factory)]
 Config = Annotated[Settings, Depends(settings)]

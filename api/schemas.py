@@ -264,6 +264,8 @@ class ApplicationOut(BaseModel):
     document_score: str | None = None
     onsite_score: str | None = None
     waiting_for: str | None = None
+    panels: dict[str, list[dict[str, Any]]] | None = None  # office and panel experts only
+    scored: dict[str, list[int]] | None = None
     qualification: list[ConditionOut] | None = None
     decision: dict[str, Any] | None = None
 

@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import DomainError
@@ -42,7 +42,7 @@ async def update(
         )
     except WorkflowUpdateFailedError as e:
         raise from_temporal(e) from None
-    except TimeoutError:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise unavailable() from None
     except RPCError as e:
         raise _rpc(e, workflow_id, missing) from None

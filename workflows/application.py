@@ -275,10 +275,10 @@ class ApplicationWorkflow:
             self._wait(
                 f"Waiting for {len(pending)} of {len(review.members)} expert scores ({scored} in), {state}"
             )
-            version = review.version
+            version, count = review.version, len(review.scores)
 
-            def moved(version: int = version) -> bool:
-                return review.all_scored() or review.version != version
+            def moved(version: int = version, count: int = count) -> bool:
+                return review.all_scored() or review.version != version or len(review.scores) != count
 
             try:
                 await workflow.wait_condition(

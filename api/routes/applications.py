@@ -193,6 +193,12 @@ async def get_application(
     )
     if live is not None:
         out.stage, out.outcome, out.waiting_for = live.stage, live.outcome, live.waiting_for
+        if user.role in (Role.OFFICE, Role.EXPERT):  # enterprises do not learn who reviews them
+            out.panels = {
+                str(p): [{"expert_id": x.expert_id, "name": x.name, "leader": x.leader} for x in seats]
+                for p, seats in live.panels.items()
+            }
+            out.scored = {str(p): list(v) for p, v in live.scored.items()}
     del cfg
     return out
 

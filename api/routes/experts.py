@@ -12,13 +12,13 @@ from db import models as m
 from db import repositories as repo
 from domain.conflicts import ConflictSource, ConflictState, ConflictType
 from domain.credit_code import normalize_credit_code
-from domain.errors import conflict, invalid
+from domain.errors import DomainError, conflict, invalid
 from domain.types import Role
 from workflows.application import ApplicationWorkflow
 from workflows.messages import ReplaceExpertInput
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, Office, Session, Temporal, User
+from ..deps import Config, CurrentUser, Office, Session, Sessions, Temporal, User
 from ..errors import forbidden, not_found
 from ..schemas import (
     AvailabilityIn,
@@ -178,51 +178,60 @@ async def set_availability(expert_id: int, body: AvailabilityIn, s: Session, use
 
 @router.post("/experts/{expert_id}/discipline", response_model=ExpertOut)
 async def discipline(
-    expert_id: int, body: DisciplineIn, s: Session, office: Office, client: Temporal, cfg: Config
+    expert_id: int, body: DisciplineIn, sessions: Sessions, office: Office, client: Temporal, cfg: Config
 ) -> ExpertOut:
     """Criticism, warning or disqualification (R20.3). A disqualified expert is never drawn again
     and is replaced, reproducibly, on every open panel."""
-    e = await load_expert(s, expert_id, office)
-    if e.status == "DISQUALIFIED":
-        raise conflict("EXPERT_DISQUALIFIED", "该专家已被取消评审资格", "This expert is already disqualified")
-    now = datetime.now(UTC)
-    s.add(
-        m.ExpertDiscipline(
-            expert_id=e.id, kind=body.kind, reason=body.reason, decided_by=office.username, decided_at=now
+    async with sessions.begin() as s:  # committed before the replacement draws read the registry
+        e = await load_expert(s, expert_id, office)
+        if e.status == "DISQUALIFIED":
+            raise conflict(
+                "EXPERT_DISQUALIFIED", "该专家已被取消评审资格", "This expert is already disqualified"
+            )
+        now = datetime.now(UTC)
+        s.add(
+            m.ExpertDiscipline(
+                expert_id=e.id, kind=body.kind, reason=body.reason, decided_by=office.username, decided_at=now
+            )
         )
-    )
-    if body.kind == "DISQUALIFICATION":
-        e.status = "DISQUALIFIED"
-    await repo.audit(
-        s,
-        at=now,
-        actor=office.username,
-        actor_role=office.role,
-        action=f"EXPERT_{body.kind}",
-        entity_type="expert",
-        entity_id=str(e.id),
-        reason=body.reason,
-    )
-    await s.commit()  # the replacement draws read the registry: they must see the disqualification
-    if body.kind == "DISQUALIFICATION":
+        if body.kind == "DISQUALIFICATION":
+            e.status = "DISQUALIFIED"
+        await repo.audit(
+            s,
+            at=now,
+            actor=office.username,
+            actor_role=office.role,
+            action=f"EXPERT_{body.kind}",
+            entity_type="expert",
+            entity_id=str(e.id),
+            reason=body.reason,
+        )
         seats = (
             await s.scalars(
-                select(m.PanelMember).where(m.PanelMember.expert_id == e.id, m.PanelMember.active.is_(True))
+                select(m.PanelMember.application_id).where(
+                    m.PanelMember.expert_id == e.id, m.PanelMember.active.is_(True)
+                )
             )
         ).all()
-        for seat in seats:
-            await workflow_calls.update(
-                client,
-                f"application-{seat.application_id}",
-                ApplicationWorkflow.replace_expert,
-                ReplaceExpertInput(
-                    e.id, f"专家被取消评审资格：{body.reason}", office.actor, disqualified=True
-                ),
-                update_id=f"disqualify-{e.id}-{seat.application_id}-{uuid.uuid4()}",
-                timeout=cfg.temporal_rpc_timeout_seconds,
-                result_type=type(None),
-            )
-    return await expert_out(s, e)
+    if body.kind == "DISQUALIFICATION":
+        for application_id in sorted(set(seats)):
+            try:
+                await workflow_calls.update(
+                    client,
+                    f"application-{application_id}",
+                    ApplicationWorkflow.replace_expert,
+                    ReplaceExpertInput(
+                        e.id, f"专家被取消评审资格：{body.reason}", office.actor, disqualified=True
+                    ),
+                    update_id=f"disqualify-{e.id}-{application_id}-{uuid.uuid4()}",
+                    timeout=cfg.temporal_rpc_timeout_seconds,
+                    result_type=list,
+                )
+            except DomainError as err:
+                if err.code != "NOT_ON_OPEN_PANEL":  # a finished review keeps its record as it was
+                    raise
+    async with sessions() as s:
+        return await expert_out(s, await load_expert(s, expert_id, office))
 
 
 # --- conflicts ------------------------------------------------------------------------------------
