@@ -370,3 +370,159 @@ class PanelOpinion(Base):
     settlement: Mapped[str] = mapped_column(Text, default="")
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     __table_args__ = (UniqueConstraint("application_id", "purpose", name="uq_panel_opinions_once"),)
+
+
+# --- committee, ballot, public notice, objections, approval, certificates -------------------------
+class CommitteeMember(Base):
+    """The cycle's committee roster (R6.1): chair, vice-chairs, members."""
+
+    __tablename__ = "committee_members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[str] = mapped_column(String(20))  # CHAIR / VICE_CHAIR / MEMBER
+    __table_args__ = (UniqueConstraint("cycle_year", "user_id", name="uq_committee_members_seat"),)
+
+
+class Roster(Base):
+    """The roster's approval by the district government and its publication."""
+
+    __tablename__ = "rosters"
+    cycle_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))  # PROPOSED / APPROVED
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    document_no: Mapped[str] = mapped_column(String(100), default="")
+
+
+class RulesApproval(Base):
+    """The committee's approval of a cycle's rules (R7.1), before the call opens."""
+
+    __tablename__ = "rules_approvals"
+    cycle_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rules_hash: Mapped[str] = mapped_column(String(64))
+    rules: Mapped[dict[str, Any]] = mapped_column(Json)
+    approved_by: Mapped[str] = mapped_column(String(100))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CommitteeRecusal(Base):
+    """A committee member's interest in a candidate: the member abstains on it (R14.6)."""
+
+    __tablename__ = "committee_recusals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("cycle_year", "user_id", "application_id", name="uq_committee_recusals_pair"),
+    )
+
+
+class WorkReport(Base):
+    """The office's evaluation work report (评审工作报告) presented to the plenary (R7.1)."""
+
+    __tablename__ = "work_reports"
+    cycle_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content: Mapped[dict[str, Any]] = mapped_column(Json)
+    text: Mapped[str] = mapped_column(Text)
+    presented_by: Mapped[str] = mapped_column(String(100))
+    presented_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Meeting(Base):
+    """The plenary meeting and its secret ballot. Attendance is public; votes are not linked to it."""
+
+    __tablename__ = "meetings"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "2027-plenary-1"
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    candidates: Mapped[list[str]] = mapped_column(Json)
+    roster_size: Mapped[int] = mapped_column(Integer)
+    present: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))  # VOTING / CLOSED
+    opened_by: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    tally: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)  # the published tally
+
+
+class BallotTurnout(Base):
+    """Who attended and whether they have voted: never what they voted."""
+
+    __tablename__ = "ballot_turnout"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    voted: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id", name="uq_ballot_turnout_member"),)
+
+
+class BallotVote(Base):
+    """One mark on one candidate. No voter, no ballot grouping, no time: a random key only."""
+
+    __tablename__ = "ballot_votes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # random uuid4
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    candidate_id: Mapped[str] = mapped_column(String(20))
+    choice: Mapped[str] = mapped_column(String(10))
+
+
+class PublicNotice(Base):
+    """The preliminary list's 7-day public notice (初选公示, R14.7) and the final list."""
+
+    __tablename__ = "public_notices"
+    cycle_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    preliminary: Mapped[dict[str, Any]] = mapped_column(Json)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    final: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    final_fixed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    final_fixed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    approval_state: Mapped[str] = mapped_column(String(20), default="")  # APPROVED / RETURNED
+    approval_document_no: Mapped[str] = mapped_column(String(100), default="")
+    approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Objection(Base):
+    """An objection filed by the public during the notice, and its investigation."""
+
+    __tablename__ = "objections"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "2027-OBJ-1"
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    facts: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(30))  # RECORDED / INVESTIGATING / REPORTED
+    investigator: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    findings: Mapped[str] = mapped_column(Text, default="")
+    conclusion: Mapped[str] = mapped_column(String(20), default="")
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Certificate(Base):
+    """A winner's certificate and plaque (R15.1); the number is unique."""
+
+    __tablename__ = "certificates"
+    number: Mapped[str] = mapped_column(String(60), primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    award: Mapped[str] = mapped_column(String(20))
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), unique=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    text: Mapped[str] = mapped_column(Text)
+    plaque_text: Mapped[str] = mapped_column(Text)
+    workflow_id: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
