@@ -177,6 +177,15 @@ class CycleStart(Strict):
     onsite_reuse_members: bool = True
     onsite_confirmation_period: timedelta = timedelta(days=7)
     onsite_reminder_before: timedelta = timedelta(days=2)
+    quorum_numerator: int = 2
+    quorum_denominator: int = 3
+    pass_numerator: int = 1
+    pass_denominator: int = 2
+    public_notice_period: timedelta = timedelta(days=7)
+    objection_investigation_period: timedelta = timedelta(days=10)
+    objection_reminder_before: timedelta = timedelta(days=2)
+    investigate_anonymous: bool = False
+    demo: bool = Field(False, description="a demonstration cycle (shortened notice); refused in production")
     notes: str = ""
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from domain.calendar import format_cst, format_cst_date
 from domain.qualification import FinalCondition
@@ -203,3 +204,72 @@ def onsite_dispute(
         + _sign(issued_at)
     )
     return NoticeText("现场评审报告异议", body)
+
+
+def committee_roster(
+    year: int, members: Sequence[tuple[str, str]], document_no: str, issued_at: datetime
+) -> NoticeText:
+    """R6.1: the approved roster is published. `members` are (position in Chinese, name)."""
+    lines = "\n".join(f"{pos}：{name}" for pos, name in members)
+    body = f"经区政府批准（{document_no}），{year}年度鹿城区政府质量奖评审委员会组成如下：\n{lines}" + _sign(
+        issued_at
+    )
+    return NoticeText(f"{year}年度鹿城区政府质量奖评审委员会名单", body)
+
+
+def preliminary_notice(
+    year: int, winners: Sequence[Any], closes_at: datetime, issued_at: datetime
+) -> NoticeText:
+    """R14.7: the preliminary list with the 7-day window (the last day ends at 24:00)."""
+    lines = []
+    for award in (Award.QUALITY, Award.INNOVATION):
+        names = [w.enterprise_name for w in winners if w.award is award]
+        lines.append(f"{award.name_zh}：" + ("、".join(names) if names else "空缺"))
+    last = format_cst_date(closes_at - timedelta(microseconds=1))
+    body = (
+        f"经鹿城区政府质量奖评审委员会全体会议无记名投票，{year}年度鹿城区政府质量奖初步入选名单公示如下：\n"
+        + "\n".join(lines)
+        + f"\n公示期自{format_cst(issued_at)}起至{last}24时止。公示期间，任何单位和个人对名单有异议的，"
+        "可通过评审系统实名反映，并提供事实依据；匿名反映予以登记。" + _sign(issued_at)
+    )
+    return NoticeText(f"{year}年度鹿城区政府质量奖初选公示", body)
+
+
+def award_announcement(
+    year: int, winners: Sequence[Any], document_no: str, issued_at: datetime
+) -> NoticeText:
+    """R14.8, R15.1: the result as approved by the district government."""
+    lines = []
+    for award in (Award.QUALITY, Award.INNOVATION):
+        names = [w.enterprise_name for w in winners if w.award is award]
+        lines.append(f"{award.name_zh}：" + ("、".join(names) if names else "空缺"))
+    body = (
+        f"经区政府批准（{document_no}），授予以下单位{year}年度鹿城区政府质量奖：\n"
+        + "\n".join(lines)
+        + "\n获奖单位可在企业形象宣传中使用该称号并注明获奖年份，但不得用于产品宣传。\n\n鹿城区人民政府\n"
+        + format_cst_date(issued_at)
+    )
+    return NoticeText(f"关于授予{year}年度鹿城区政府质量奖的决定", body)
+
+
+def award_result(
+    *,
+    enterprise_name: str,
+    year: int,
+    award: Award,
+    awarded: bool,
+    reason: str,
+    number: str,
+    issued_at: datetime,
+) -> NoticeText:
+    if awarded:
+        body = (
+            f"{enterprise_name}：\n经区政府批准，贵单位荣获{year}年度{award.name_zh}，证书编号{number}。"
+            "请按通知领取证书和奖牌。" + _sign(issued_at)
+        )
+    else:
+        body = (
+            f"{enterprise_name}：\n贵单位申报的{year}年度{award.name_zh}未获授奖。情况说明：{reason}。"
+            + _sign(issued_at)
+        )
+    return NoticeText(f"{year}年度{award.name_zh}评审结果告知", body)

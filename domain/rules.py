@@ -58,6 +58,19 @@ class CycleRules:
     onsite_reuse_members: bool = True
     onsite_confirmation_period: timedelta = timedelta(days=7)
     onsite_reminder_before: timedelta = timedelta(days=2)
+    # Plenary (Art. 14(4)): quorum and pass mark as fractions of members present.
+    quorum_numerator: int = 2
+    quorum_denominator: int = 3
+    pass_numerator: int = 1
+    pass_denominator: int = 2
+    # Public notice (Art. 14(5)): 7 calendar days, fixed by the measures; objections investigated
+    # within a period from the rules; anonymous objections are recorded, investigated only if asked.
+    public_notice_period: timedelta = timedelta(days=PUBLIC_NOTICE_DAYS)
+    objection_investigation_period: timedelta = timedelta(days=10)
+    objection_reminder_before: timedelta = timedelta(days=2)
+    investigate_anonymous: bool = False
+    # A demonstration or training cycle may shorten the notice period; production refuses it.
+    demo: bool = False
     # Extra fields added later must get defaults: histories months old must still decode.
     notes: str = ""
     extra: dict[str, str] = field(default_factory=dict)
@@ -123,7 +136,41 @@ def validate_rules(rules: CycleRules, now: datetime) -> CycleRules:
     return rules
 
 
+def _validate_committee_rules(rules: CycleRules) -> None:
+    if not (
+        0 < rules.quorum_numerator <= rules.quorum_denominator
+        and 0 < rules.pass_numerator < rules.pass_denominator
+    ):
+        raise invalid(
+            "RULES_QUORUM",
+            "法定人数和通过比例须为0到1之间的分数",
+            "Quorum and pass mark must be fractions between 0 and 1",
+        )
+    if rules.quorum_numerator * 2 <= rules.quorum_denominator:
+        raise invalid(
+            "RULES_QUORUM", "全体会议的法定人数须超过半数", "The plenary quorum must be more than half"
+        )
+    if rules.pass_numerator * 2 < rules.pass_denominator:
+        raise invalid("RULES_PASS_MARK", "通过比例不得低于半数", "The pass mark may not be below half")
+    if not rules.demo and rules.public_notice_period != timedelta(days=PUBLIC_NOTICE_DAYS):
+        raise invalid(
+            "RULES_NOTICE_PERIOD",
+            f"公示期为{PUBLIC_NOTICE_DAYS}天（办法第十四条第（五）项），不得更改",
+            f"The public notice lasts {PUBLIC_NOTICE_DAYS} days (Art. 14(5)); it cannot be changed",
+        )
+    if rules.public_notice_period <= timedelta(0):
+        raise invalid("RULES_NOTICE_PERIOD", "公示期须大于0", "The notice period must be positive")
+    period, reminder = rules.objection_investigation_period, rules.objection_reminder_before
+    if period <= timedelta(0) or period > timedelta(days=90) or not timedelta(0) <= reminder < period:
+        raise invalid(
+            "RULES_DURATION",
+            "异议调查期限应大于0且不超过90天，提醒须早于到期",
+            "The objection investigation period must be 1 s to 90 days, with the reminder before it",
+        )
+
+
 def _validate_review_rules(rules: CycleRules) -> None:
+    _validate_committee_rules(rules)
     if not 3 <= rules.panel_size <= 15:
         raise invalid(
             "RULES_PANEL_SIZE",

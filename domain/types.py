@@ -82,6 +82,11 @@ class CycleStage(StrEnum):
     ONSITE_SELECTION = "ONSITE_SELECTION"  # every panel reported; the office fixes the on-site list
     ONSITE_REVIEW = "ONSITE_REVIEW"  # 现场评审: visits, reports, enterprises' confirmations
     AWAITING_COMMITTEE = "AWAITING_COMMITTEE"  # on-site review finished; waiting for 审查表决
+    BALLOT = "BALLOT"  # 审查表决: the plenary votes by secret ballot
+    PUBLIC_NOTICE = "PUBLIC_NOTICE"  # 初选公示: 7 days, objections investigated
+    FINAL_LIST = "FINAL_LIST"  # the committee fixes the proposed list
+    GOVERNMENT_APPROVAL = "GOVERNMENT_APPROVAL"  # 审定批准 by the district government
+    COMPLETED = "COMPLETED"  # published, certificates issued
 
 
 class ApplicationStage(StrEnum):
@@ -98,6 +103,8 @@ class ApplicationStage(StrEnum):
     ONSITE_CONFIRMATION = "ONSITE_CONFIRMATION"  # the enterprise confirms or disputes the report
     ONSITE_DISPUTED = "ONSITE_DISPUTED"  # the office settles the enterprise's dispute
     AWAITING_COMMITTEE = "AWAITING_COMMITTEE"  # on-site review confirmed; waiting for 审查表决
+    AWARDED = "AWARDED"  # final: approved, certificate issued
+    NOT_AWARDED = "NOT_AWARDED"  # final: not on the approved list
 
 
 class Outcome(StrEnum):
@@ -106,6 +113,8 @@ class Outcome(StrEnum):
     QUALIFIED = "QUALIFIED"
     NOT_SHORTLISTED = "NOT_SHORTLISTED"
     SHORTLISTED = "SHORTLISTED"
+    AWARDED = "AWARDED"
+    NOT_AWARDED = "NOT_AWARDED"
 
 
 class DocumentKind(StrEnum):
@@ -129,6 +138,13 @@ class NoticeKind(StrEnum):
     ONSITE_REPORT = "ONSITE_REPORT"  # 现场评审报告确认通知 (to the enterprise)
     ONSITE_CONFIRMATION_REMINDER = "ONSITE_CONFIRMATION_REMINDER"
     ONSITE_DISPUTE = "ONSITE_DISPUTE"  # 企业对现场评审报告的异议 (to the office)
+    COMMITTEE_ROSTER = "COMMITTEE_ROSTER"  # 评委会名单公布 (public)
+    PRELIMINARY_LIST = "PRELIMINARY_LIST"  # 初选公示 (public)
+    OBJECTION_ASSIGNED = "OBJECTION_ASSIGNED"  # 异议调查任务 (to the investigator)
+    OBJECTION_REMINDER = "OBJECTION_REMINDER"
+    OBJECTION_OVERDUE = "OBJECTION_OVERDUE"
+    AWARD_ANNOUNCEMENT = "AWARD_ANNOUNCEMENT"  # 授奖公告 (public)
+    AWARD_RESULT = "AWARD_RESULT"  # 评审结果告知 (to the enterprise)
 
 
 class Audience(StrEnum):

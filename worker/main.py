@@ -12,14 +12,17 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.award import AwardActivities
+from activities.committee import CommitteeActivities
 from activities.review import ReviewActivities
 from config.settings import Settings, get_settings
 from config.temporal import connect
 from db.session import make_engine, make_sessionmaker
 from workflows.application import ApplicationWorkflow
+from workflows.award import AwardWorkflow
 from workflows.cycle import AwardCycleWorkflow
+from workflows.objection import ObjectionWorkflow
 
-WORKFLOWS = [AwardCycleWorkflow, ApplicationWorkflow]
+WORKFLOWS = [AwardCycleWorkflow, ApplicationWorkflow, ObjectionWorkflow, AwardWorkflow]
 
 # Our own pure modules and the message types are imported once, outside the sandbox: they are
 # deterministic (domain/ has no I/O and no clock) and re-importing them per workflow is slow.
@@ -43,7 +46,11 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 def build_worker(client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str) -> Worker:
-    acts = AwardActivities(sessions).all() + ReviewActivities(sessions).all()
+    acts = (
+        AwardActivities(sessions).all()
+        + ReviewActivities(sessions).all()
+        + CommitteeActivities(sessions).all()
+    )
     return Worker(
         client,
         task_queue=task_queue,

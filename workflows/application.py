@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         ConfirmationInput,
         DecideQualificationInput,
         ExpertScoreInput,
+        FinalResult,
         IntakeClosed,
         NoticeInput,
         OnsiteDecision,
@@ -77,6 +78,7 @@ class ApplicationWorkflow:
         self.confirmation_recorded = False
         self.confirmation_due: datetime | None = None
         self.settled = False
+        self.final: FinalResult | None = None
         self.overdue = False
         self.rubric = load_rubric(inp.rules.criteria_edition)
 
@@ -176,8 +178,27 @@ class ApplicationWorkflow:
         self._wait(
             f"On-site review confirmed ({onsite.opinion_total} points); waiting for the committee (审查表决)"
         )
-        # The committee stage (审查表决) takes over from here; the application holds its state.
-        await workflow.wait_condition(lambda: False)
+        # 审查表决, 初选公示 and 审定批准 are steps of the cycle; it tells each application the result.
+        await workflow.wait_condition(lambda: self.final is not None)
+        assert self.final is not None
+        self.outcome = Outcome.AWARDED if self.final.awarded else Outcome.NOT_AWARDED
+        text = texts.award_result(
+            enterprise_name=inp.enterprise_name,
+            year=inp.year,
+            award=inp.award,
+            awarded=self.final.awarded,
+            reason=self.final.reason,
+            number=self.final.certificate_number,
+            issued_at=workflow.now(),
+        )
+        await self._notify(f"award-result-{inp.application_id}", NoticeKind.AWARD_RESULT, text)
+        await self._enter(ApplicationStage.AWARDED if self.final.awarded else ApplicationStage.NOT_AWARDED)
+        self._wait(
+            f"Ended: awarded, certificate {self.final.certificate_number}"
+            if self.final.awarded
+            else f"Ended: not awarded ({self.final.reason})"
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return ApplicationResult(inp.application_id, self.outcome, self.stage)
 
     # --- panel reviews --------------------------------------------------------------------------
@@ -504,6 +525,11 @@ class ApplicationWorkflow:
         )
         due = due_after(now, period) if period else now
         self.reviews[a.purpose] = PanelReview(a.purpose, a.draw_id, list(a.members), now, due, a.visit_date)
+
+    @workflow.signal
+    def final_result(self, r: FinalResult) -> None:
+        if self.final is None:
+            self.final = r
 
     @workflow.signal
     def onsite_listed(self, d: OnsiteDecision) -> None:

@@ -2,32 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.award import AwardActivities
+    from activities.committee import CommitteeActivities
     from activities.review import ReviewActivities
     from config.constants import application_workflow_id, cycle_workflow_id
     from domain import notices as texts
     from domain.calendar import cst_date, format_cst
     from domain.errors import conflict, invalid
+    from domain.final_list import removals
     from domain.intake import Submission, validate_extension, validate_submission
+    from domain.publicity import check_objection_window, needs_investigation
     from domain.review import ReviewPurpose, check_onsite_list
     from domain.rubric import load_rubric, validate_scores
     from domain.rules import CycleRules
     from domain.types import ApplicationStage, Audience, CycleStage, NoticeKind, Outcome
     from workflows.application import ApplicationWorkflow
-    from workflows.common import SA_STAGE, SA_YEAR, enforce, publish, record, rejected
+    from workflows.award import AwardWorkflow
+    from workflows.common import (
+        SA_AWARD,
+        SA_CREDIT_CODE,
+        SA_STAGE,
+        SA_YEAR,
+        enforce,
+        publish,
+        record,
+        rejected,
+    )
     from workflows.messages import (
+        Actor,
         ApplicationInput,
         ApplicationProgress,
         ApplicationRef,
+        AwardFacts,
+        CertificateIssued,
+        CloseBallotRequest,
+        ConveneInput,
         CycleStageInput,
         CycleState,
         DeadlineExtendedInput,
@@ -35,19 +56,39 @@ with workflow.unsafe.imports_passed_through():
         DrawPanelsInput,
         DrawRequest,
         ExtendDeadlineInput,
+        FinalList,
+        FinalListInput,
+        FinalResult,
+        GovernmentDecisionInput,
         IntakeClosed,
+        IssueCertificatesRequest,
+        MeetingOpened,
         NoticeInput,
+        NoticeWindow,
+        ObjectionConcluded,
+        ObjectionFiled,
+        ObjectionInput,
+        ObjectionWorkflowInput,
         OnsiteDecision,
         OnsiteListInput,
         OnsiteListRecord,
+        OpenMeetingRequest,
         PanelAssignment,
+        Preliminary,
+        PublishPreliminaryRequest,
         RecordApplicationInput,
+        RecordApprovalInput,
         RecordCycleInput,
+        RecordFinalListInput,
+        RecordObjectionInput,
         ReviewProgress,
         StartCycleInput,
         SubmitApplicationInput,
         SubmitApplicationResult,
     )
+    from workflows.objection import ObjectionWorkflow
+
+T = TypeVar("T")
 
 
 @workflow.defn
@@ -61,6 +102,7 @@ class AwardCycleWorkflow:
         self.applications: dict[str, ApplicationRef] = {}  # by application id
         self.applicants: set[str] = set()  # credit codes
         self.submitting = 0  # submissions between acceptance and child start
+        self.enterprise_ids: dict[str, int] = {}
         self.waiting_for = ""
         self.opened = False  # cycle recorded and call notice published
         self.review_totals: dict[tuple[str, ReviewPurpose], str] = {}
@@ -71,6 +113,21 @@ class AwardCycleWorkflow:
         self.draw_count = 0
         self.onsite_list: list[str] | None = None
         self.onsite_note = ""
+        self.meeting: MeetingOpened | None = None
+        self.ballots_signalled = 0
+        self.ballots_cast = 0
+        self.ballot_close_requested = False
+        self.preliminary: Preliminary | None = None
+        self.window: NoticeWindow | None = None
+        self.window_closed = False
+        self.objections = 0
+        self.investigated = 0
+        self.submissions_in_flight = 0
+        self.concluded: dict[str, ObjectionConcluded] = {}
+        self.final: FinalList | None = None
+        self.approval: GovernmentDecisionInput | None = None
+        self.returns: list[str] = []
+        self.certificates: dict[str, str] = {}
 
     # --- the process -------------------------------------------------------------------------
     @workflow.run
@@ -122,8 +179,98 @@ class AwardCycleWorkflow:
 
         await self._enter(CycleStage.AWAITING_COMMITTEE)
         self._wait_text()
-        # The committee stage (审查表决) takes over from here; the cycle holds its state.
-        await workflow.wait_condition(lambda: False)
+
+        # 审查表决 (Art. 14(4)): the office convenes the plenary (update convene_meeting), presents its
+        # work report; members vote by secret ballot through the API, which tells us only that a
+        # ballot was cast. The ballot closes when everyone present has voted or the office closes it.
+        await workflow.wait_condition(lambda: self.meeting is not None)
+        assert self.meeting is not None
+        await self._enter(CycleStage.BALLOT)
+        while not self.ballot_close_requested:
+            self._wait_text()
+            seen = self.ballots_signalled
+
+            def news(seen: int = seen) -> bool:
+                return self.ballots_signalled != seen or self.ballot_close_requested
+
+            await workflow.wait_condition(news)
+            status = await record(
+                CommitteeActivities.ballot_status, self.meeting.meeting_id, "count ballots cast"
+            )
+            self.ballots_cast = status.voted
+            if status.voted >= status.present:
+                break
+        self.preliminary = await record(
+            CommitteeActivities.close_ballot,
+            CloseBallotRequest(self.rules.year, self.meeting.meeting_id, self.rules, workflow.now()),
+            "tally the ballot and derive the preliminary list",
+        )
+
+        # 初选公示 (Art. 14(5)): 7 days, counted by the Civil Code; objections are investigated.
+        await self._enter(CycleStage.PUBLIC_NOTICE)
+        self.window = await record(
+            CommitteeActivities.publish_preliminary,
+            PublishPreliminaryRequest(self.rules.year, self.preliminary, self.rules, workflow.now()),
+            "publish the preliminary list",
+        )
+        text = texts.preliminary_notice(
+            self.rules.year, self.preliminary.winners, self.window.closes_at, self.window.published_at
+        )
+        await self._publish(f"preliminary-{self.rules.year}", NoticeKind.PRELIMINARY_LIST, text)
+        self._wait_text()
+        remaining = self.window.closes_at - workflow.now()
+        if remaining > timedelta(0):
+            await workflow.sleep(remaining, summary="7-day public notice")
+        self.window_closed = True
+        self._wait_text()
+        await workflow.wait_condition(
+            lambda: self.submissions_in_flight == 0 and len(self.concluded) == self.investigated
+        )
+
+        # 审定批准 (Art. 14(6)): the committee fixes the list, the government approves or returns it.
+        while True:
+            await self._enter(CycleStage.FINAL_LIST)
+            self.final = None
+            self._wait_text()
+            await workflow.wait_condition(lambda: self.final is not None)
+            await self._enter(CycleStage.GOVERNMENT_APPROVAL)
+            self.approval = None
+            self._wait_text()
+            await workflow.wait_condition(lambda: self.approval is not None)
+            assert self.approval is not None
+            if self.approval.approved:
+                break
+        assert self.final is not None and self.approval is not None
+
+        # Publication (Art. 15): announcement, certificates, each winner's award workflow, results.
+        announcement = texts.award_announcement(
+            self.rules.year, self.final.winners, self.approval.document_no, workflow.now()
+        )
+        await self._publish(f"announcement-{self.rules.year}", NoticeKind.AWARD_ANNOUNCEMENT, announcement)
+        issued = await record(
+            CommitteeActivities.issue_certificates,
+            IssueCertificatesRequest(
+                self.rules.year, self.final.winners, self.approval.document_no, workflow.now()
+            ),
+            "issue certificates",
+        )
+        self.certificates = {c.application_id: c.number for c in issued}
+        for c in issued:
+            await self._start_award(c)
+        for app_id in sorted(self.onsite_list or []):
+            number = self.certificates.get(app_id, "")
+            reason = (
+                "经区政府批准授奖"
+                if number
+                else self.final.removed.get(app_id)
+                or (self.preliminary.excluded.get(app_id) or "未列入拟授奖名单")
+            )
+            await workflow.get_external_workflow_handle(application_workflow_id(app_id)).signal(
+                ApplicationWorkflow.final_result, FinalResult(bool(number), reason, number)
+            )
+        await self._enter(CycleStage.COMPLETED)
+        self._wait_text()
+        await workflow.wait_condition(workflow.all_handlers_finished)
 
     async def _accept_applications_until_deadline(self) -> None:
         while True:
@@ -200,8 +347,26 @@ class AwardCycleWorkflow:
             done = sum(self._reviewed(a, ReviewPurpose.ONSITE) for a in listed)
             drawn = len(self.drawn[ReviewPurpose.ONSITE])
             text = f"On-site review (现场评审): {len(listed)} listed, {drawn} panels drawn, {done} reports confirmed"
-        else:
+        elif self.stage is CycleStage.AWAITING_COMMITTEE:
             text = f"On-site review finished: {len(self.onsite_list or [])} applications wait for the committee (审查表决)"
+        elif self.stage is CycleStage.BALLOT:
+            present = self.meeting.present if self.meeting else 0
+            text = f"Plenary secret ballot (无记名投票): {self.ballots_cast} of {present} members present have voted"
+        elif self.stage is CycleStage.PUBLIC_NOTICE:
+            closes = format_cst(self.window.closes_at) if self.window else "?"
+            pending = self.investigated - len(self.concluded)
+            text = (
+                f"Public notice (初选公示) until {closes} CST; {self.objections} objections, {pending} investigations open"
+                if not self.window_closed
+                else f"Notice closed; waiting for {pending} investigation reports (调查报告)"
+            )
+        elif self.stage is CycleStage.FINAL_LIST:
+            back = f" (returned by the government: {self.returns[-1]})" if self.returns else ""
+            text = f"Waiting for the committee to fix the list proposed to the government (拟授奖名单){back}"
+        elif self.stage is CycleStage.GOVERNMENT_APPROVAL:
+            text = "Waiting for the district government's approval (区政府审定批准)"
+        else:
+            text = f"Completed: {len(self.certificates)} certificates issued"
         self.waiting_for = text
         workflow.set_current_details(text)
 
@@ -232,6 +397,7 @@ class AwardCycleWorkflow:
             application_id = f"{year}-{len(self.applications) + 1:04d}"
             wf_id = application_workflow_id(application_id)
             self.applications[application_id] = ApplicationRef(application_id, inp.credit_code, inp.award)
+            self.enterprise_ids[application_id] = inp.enterprise_id
             now = workflow.now()
             await record(
                 AwardActivities.record_application,
@@ -274,7 +440,11 @@ class AwardCycleWorkflow:
                 applicants=self.applicants,
             )
         )
-        enforce(lambda: validate_scores(load_rubric(self.rules.criteria_edition), inp.self_assessment, complete=True))
+        enforce(
+            lambda: validate_scores(
+                load_rubric(self.rules.criteria_edition), inp.self_assessment, complete=True
+            )
+        )
 
     # --- intake: deadline extension (update) --------------------------------------------------
     @workflow.update
@@ -443,6 +613,251 @@ class AwardCycleWorkflow:
                 scores, inp.application_ids, threshold=self.rules.onsite_threshold, note=inp.note
             )
         )
+
+    # --- the plenary and its secret ballot -----------------------------------------------------------
+    @workflow.update
+    async def convene_meeting(self, inp: ConveneInput) -> MeetingOpened:
+        """The office convenes the plenary with the members present; the work report is presented and
+        each member present may cast one ballot (through the API, not through this workflow)."""
+        self._check_convene(inp)
+        candidates = sorted(a for (a, p) in self.review_totals if p is ReviewPurpose.ONSITE)
+        opened = await self._refusable(
+            record(
+                CommitteeActivities.open_meeting,
+                OpenMeetingRequest(
+                    self.rules.year,
+                    f"{self.rules.year}-plenary-1",
+                    sorted(set(inp.attendees)),
+                    candidates,
+                    self.rules,
+                    inp.actor,
+                    workflow.now(),
+                ),
+                "convene the plenary and issue ballots",
+            )
+        )
+        self.meeting = opened
+        return opened
+
+    @convene_meeting.validator
+    def _validate_convene(self, inp: ConveneInput) -> None:
+        self._check_convene(inp)
+
+    def _check_convene(self, inp: ConveneInput) -> None:
+        if self.stage is not CycleStage.AWAITING_COMMITTEE or self.meeting is not None:
+            raise rejected(
+                conflict("MEETING_NOT_OPEN", "当前不能召开审查表决会议", "The plenary cannot be convened now")
+            )
+        if not inp.attendees:
+            raise rejected(
+                invalid("ATTENDANCE_REQUIRED", "请登记出席会议的评委会成员", "Record the members present")
+            )
+
+    @workflow.signal
+    def ballot_cast(self) -> None:
+        """A ballot was stored by the API. Deliberately carries nothing: no voter, no vote."""
+        self.ballots_signalled += 1
+
+    @workflow.update
+    def close_ballot(self, inp: Actor) -> int:
+        """The office closes the ballot before everyone present has voted (absent marks count as not approving)."""
+        if self.stage is not CycleStage.BALLOT:
+            raise rejected(conflict("BALLOT_NOT_OPEN", "当前没有进行中的投票", "No ballot is open"))
+        self.ballot_close_requested = True
+        return self.ballots_cast
+
+    # --- the public notice and objections ----------------------------------------------------------
+    @workflow.update
+    async def file_objection(self, inp: ObjectionInput) -> ObjectionFiled:
+        self._check_objection(inp)
+        assert self.window is not None and self.preliminary is not None
+        self.submissions_in_flight += 1
+        try:
+            self.objections += 1
+            objection_id = f"{self.rules.year}-OBJ-{self.objections}"
+            investigate = needs_investigation(inp.anonymous, self.rules.investigate_anonymous)
+            if investigate:
+                self.investigated += 1
+            await record(
+                CommitteeActivities.record_objection,
+                RecordObjectionInput(objection_id, self.rules.year, inp, investigate, workflow.now()),
+                f"record objection {objection_id}",
+            )
+            if investigate:
+                name = next(
+                    w.enterprise_name
+                    for w in self.preliminary.winners
+                    if w.application_id == inp.application_id
+                )
+                await workflow.start_child_workflow(
+                    ObjectionWorkflow.run,
+                    ObjectionWorkflowInput(
+                        objection_id,
+                        self.rules.year,
+                        inp.application_id,
+                        name,
+                        self.rules,
+                        workflow.info().workflow_id,
+                    ),
+                    id=f"objection-{objection_id.lower()}",
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                    search_attributes=TypedSearchAttributes(
+                        [
+                            SearchAttributePair(SA_YEAR, self.rules.year),
+                            SearchAttributePair(SA_STAGE, "INVESTIGATION"),
+                        ]
+                    ),
+                    static_summary=f"{self.rules.year} 公示异议 {objection_id} · {name}",
+                )
+            self._wait_text()
+            return ObjectionFiled(objection_id, investigate, self.window.closes_at)
+        finally:
+            self.submissions_in_flight -= 1
+
+    @file_objection.validator
+    def _validate_objection(self, inp: ObjectionInput) -> None:
+        self._check_objection(inp)
+
+    def _check_objection(self, inp: ObjectionInput) -> None:
+        if self.window is None or self.preliminary is None or self.stage is not CycleStage.PUBLIC_NOTICE:
+            raise rejected(
+                conflict("OBJECTION_WINDOW_NOT_OPEN", "当前没有进行中的公示", "No public notice is open")
+            )
+        published = self.window.published_at
+        enforce(lambda: check_objection_window(published, workflow.now(), self.rules.public_notice_period))
+        if self.window_closed:
+            raise rejected(
+                conflict(
+                    "OBJECTION_WINDOW_CLOSED", "公示期已结束，不再受理异议", "The public notice has closed"
+                )
+            )
+        if inp.application_id not in {w.application_id for w in self.preliminary.winners}:
+            raise rejected(
+                invalid(
+                    "OBJECTION_TARGET",
+                    "异议对象须为公示名单中的单位",
+                    "Object to an organisation on the list",
+                )
+            )
+        if not inp.facts.strip():
+            raise rejected(
+                invalid("OBJECTION_FACTS", "请说明异议的事实和理由", "State the facts of the objection")
+            )
+        if not inp.anonymous and (not inp.name.strip() or not inp.contact.strip()):
+            raise rejected(
+                invalid(
+                    "OBJECTION_IDENTITY",
+                    "实名反映须填写姓名和联系方式；也可选择匿名",
+                    "Give your name and contact, or file anonymously",
+                )
+            )
+
+    @workflow.signal
+    def objection_concluded(self, c: ObjectionConcluded) -> None:
+        self.concluded[c.objection_id] = c
+        self._wait_text()
+
+    # --- the final list and the government's approval ----------------------------------------------
+    @workflow.update
+    async def fix_final_list(self, inp: FinalListInput) -> FinalList:
+        """The committee fixes the list proposed to the government: the preliminary list without any
+        candidate whose objection was substantiated, each removal with its reason (R14.8)."""
+        self._check_final(inp)
+        assert self.preliminary is not None
+        substantiated = {
+            c.application_id: c.findings for c in self.concluded.values() if c.conclusion == "SUBSTANTIATED"
+        }
+        removed = removals(self.preliminary.winners, substantiated)
+        final = FinalList([w for w in self.preliminary.winners if w.application_id not in removed], removed)
+        await record(
+            CommitteeActivities.record_final_list,
+            RecordFinalListInput(self.rules.year, final, inp.actor, workflow.now(), inp.note),
+            "record the list proposed to the government",
+        )
+        self.final = final
+        return final
+
+    @fix_final_list.validator
+    def _validate_final(self, inp: FinalListInput) -> None:
+        self._check_final(inp)
+
+    def _check_final(self, inp: FinalListInput) -> None:
+        if self.stage is not CycleStage.FINAL_LIST or self.final is not None:
+            raise rejected(
+                conflict(
+                    "FINAL_LIST_NOT_OPEN", "当前不能确定拟授奖名单", "The final list cannot be fixed now"
+                )
+            )
+
+    @workflow.update
+    async def government_decision(self, inp: GovernmentDecisionInput) -> str:
+        self._check_decision(inp)
+        await record(
+            CommitteeActivities.record_approval,
+            RecordApprovalInput(self.rules.year, inp, workflow.now()),
+            "record the government's decision",
+        )
+        if not inp.approved:
+            self.returns.append(inp.reason)
+        self.approval = inp
+        return "APPROVED" if inp.approved else "RETURNED"
+
+    @government_decision.validator
+    def _validate_decision(self, inp: GovernmentDecisionInput) -> None:
+        self._check_decision(inp)
+
+    def _check_decision(self, inp: GovernmentDecisionInput) -> None:
+        if self.stage is not CycleStage.GOVERNMENT_APPROVAL or self.approval is not None:
+            raise rejected(
+                conflict("APPROVAL_NOT_OPEN", "当前没有待审批的拟授奖名单", "No list is waiting for approval")
+            )
+        if inp.approved and not inp.document_no.strip():
+            raise rejected(
+                invalid("DOCUMENT_NO_REQUIRED", "批准须填写批准文号", "Approval needs the document number")
+            )
+        if not inp.approved and not inp.reason.strip():
+            raise rejected(
+                invalid("RETURN_REASON_REQUIRED", "退回须说明理由", "Returning the list needs a reason")
+            )
+
+    async def _start_award(self, c: CertificateIssued) -> None:
+        assert self.approval is not None
+        ref = self.applications[c.application_id]
+        facts = AwardFacts(
+            self.rules.year,
+            c.award,
+            c.application_id,
+            self.enterprise_ids[c.application_id],
+            c.enterprise_name,
+            ref.credit_code,
+            c.number,
+            self.approval.document_no,
+            workflow.now(),
+        )
+        await workflow.start_child_workflow(
+            AwardWorkflow.run,
+            facts,
+            id=c.workflow_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(SA_YEAR, self.rules.year),
+                    SearchAttributePair(SA_AWARD, str(c.award)),
+                    SearchAttributePair(SA_CREDIT_CODE, ref.credit_code),
+                    SearchAttributePair(SA_STAGE, "AWARDED"),
+                ]
+            ),
+            static_summary=f"{self.rules.year} {c.award.name_zh} · {c.enterprise_name} · {c.number}",
+        )
+
+    async def _refusable(self, call: Awaitable[T]) -> T:
+        """An activity refused the step by a rule: fail the update with the same error, not the cycle."""
+        try:
+            return await call
+        except ActivityError as e:
+            if isinstance(e.cause, ApplicationError) and e.cause.non_retryable:
+                raise e.cause from None
+            raise
 
     @workflow.update
     async def wait_opened(self) -> CycleState:

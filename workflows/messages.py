@@ -415,3 +415,236 @@ class OnsiteListRecord:
     note: str
     actor: Actor
     at: datetime
+
+
+# --- committee, ballot, public notice, approval, certificates -----------------------------------
+@dataclass
+class ConveneInput:
+    """Office -> cycle update: convene the plenary with the members present (attendance is public)."""
+
+    attendees: list[str]  # usernames of the committee members present
+    actor: Actor
+
+
+@dataclass
+class OpenMeetingRequest:
+    year: int
+    meeting_id: str
+    attendees: list[str]
+    candidates: list[str]
+    rules: CycleRules
+    actor: Actor
+    at: datetime
+
+
+@dataclass
+class MeetingOpened:
+    meeting_id: str
+    candidates: list[str]
+    present: int
+    roster: int
+
+
+@dataclass
+class BallotStatus:
+    present: int
+    voted: int
+
+
+@dataclass
+class CloseBallotRequest:
+    year: int
+    meeting_id: str
+    rules: CycleRules
+    at: datetime
+
+
+@dataclass
+class ListEntry:
+    application_id: str
+    award: Award
+    enterprise_name: str
+    final_score: str
+    approve: int
+
+
+@dataclass
+class Preliminary:
+    """The preliminary list (初步入选名单) per award after the ballot."""
+
+    winners: list[ListEntry]
+    excluded: dict[str, str]  # application id -> reason (Chinese)
+    ties: list[str] = field(default_factory=list)
+    tally: list[dict[str, int | str | bool]] = field(default_factory=list)
+
+
+@dataclass
+class PublishPreliminaryRequest:
+    year: int
+    preliminary: Preliminary
+    rules: CycleRules
+    at: datetime
+
+
+@dataclass
+class NoticeWindow:
+    published_at: datetime
+    closes_at: datetime
+
+
+@dataclass
+class ObjectionInput:
+    """The public files an objection during the notice (R14.7)."""
+
+    application_id: str
+    facts: str
+    evidence: str = ""
+    anonymous: bool = False
+    name: str = ""
+    contact: str = ""
+
+
+@dataclass
+class ObjectionFiled:
+    objection_id: str
+    investigated: bool
+    closes_at: datetime
+
+
+@dataclass
+class RecordObjectionInput:
+    objection_id: str
+    year: int
+    objection: ObjectionInput
+    investigated: bool
+    at: datetime
+
+
+@dataclass
+class ObjectionWorkflowInput:
+    objection_id: str
+    year: int
+    application_id: str
+    enterprise_name: str
+    rules: CycleRules
+    cycle_workflow_id: str
+
+
+@dataclass
+class AssignInvestigatorInput:
+    investigator: str  # username of an office account
+    investigator_user_id: int
+    actor: Actor
+
+
+@dataclass
+class InvestigationReportInput:
+    findings: str
+    conclusion: str  # SUBSTANTIATED / UNSUBSTANTIATED
+    actor: Actor
+
+
+@dataclass
+class ObjectionConcluded:
+    objection_id: str
+    application_id: str
+    conclusion: str
+    findings: str
+
+
+@dataclass
+class RecordInvestigationInput:
+    objection_id: str
+    state: str
+    at: datetime
+    investigator: str | None = None
+    due_at: datetime | None = None
+    findings: str = ""
+    conclusion: str = ""
+    actor: Actor | None = None
+
+
+@dataclass
+class ObjectionState:
+    objection_id: str
+    application_id: str
+    stage: str
+    investigator: str | None
+    due_at: datetime | None
+    conclusion: str
+    waiting_for: str
+
+
+@dataclass
+class FinalListInput:
+    actor: Actor  # the committee chair (or a vice-chair) for the committee
+    note: str = ""
+
+
+@dataclass
+class FinalList:
+    winners: list[ListEntry]
+    removed: dict[str, str]  # application id -> reason
+
+
+@dataclass
+class RecordFinalListInput:
+    year: int
+    final: FinalList
+    actor: Actor
+    at: datetime
+    note: str = ""
+
+
+@dataclass
+class GovernmentDecisionInput:
+    approved: bool
+    document_no: str
+    reason: str
+    actor: Actor
+
+
+@dataclass
+class RecordApprovalInput:
+    year: int
+    decision: GovernmentDecisionInput
+    at: datetime
+
+
+@dataclass
+class IssueCertificatesRequest:
+    year: int
+    winners: list[ListEntry]
+    document_no: str
+    at: datetime
+
+
+@dataclass
+class CertificateIssued:
+    application_id: str
+    number: str
+    award: Award
+    enterprise_name: str
+    workflow_id: str
+
+
+@dataclass
+class FinalResult:
+    """Cycle -> application signal: the outcome of the year."""
+
+    awarded: bool
+    reason: str
+    certificate_number: str = ""
+
+
+@dataclass
+class AwardFacts:
+    year: int
+    award: Award
+    application_id: str
+    enterprise_id: int
+    enterprise_name: str
+    credit_code: str
+    certificate_number: str
+    approval_document_no: str
+    issued_at: datetime

@@ -249,12 +249,16 @@ async def test_submission_input_errors_and_idempotent_retry(
     # The self-assessment is checked against the cycle's rubric (R13.1, R4.1).
     bad = {**self_assessment(), "4.1.1": 37}
     r = await api.post(
-        f"/cycles/{year}/applications", headers=h, json={"award": "QUALITY", "documents": docs, "self_assessment": bad}
+        f"/cycles/{year}/applications",
+        headers=h,
+        json={"award": "QUALITY", "documents": docs, "self_assessment": bad},
     )
     assert_error(r, 422, "SCORE_OFF_STEP")
     partial = {k: v for k, v in self_assessment().items() if k != "4.7.6"}
     r = await api.post(
-        f"/cycles/{year}/applications", headers=h, json={"award": "QUALITY", "documents": docs, "self_assessment": partial}
+        f"/cycles/{year}/applications",
+        headers=h,
+        json={"award": "QUALITY", "documents": docs, "self_assessment": partial},
     )
     assert_error(r, 422, "SCORE_MISSING_ITEM")
     # Oversized and empty documents.

@@ -1,0 +1,540 @@
+"""Activities of the committee stage: the plenary and its secret ballot, the public notice and
+objections, the final list, the government's approval and the certificates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from db import models as m
+from db import repositories as repo
+from domain.ballot import Choice, Vote, check_quorum, tally
+from domain.calendar import due_after
+from domain.certificates import certificate_number, certificate_text, plaque_text
+from domain.errors import DomainError, invalid
+from domain.review import ReviewPurpose
+from domain.selection import Candidate, SelectionRules, final_score, preliminary_list
+from domain.types import Award
+from domain.work_report import CycleFigures, ReportRow, compose_work_report
+from workflows.messages import (
+    BallotStatus,
+    CertificateIssued,
+    CloseBallotRequest,
+    IssueCertificatesRequest,
+    ListEntry,
+    MeetingOpened,
+    NoticeWindow,
+    OpenMeetingRequest,
+    Preliminary,
+    PublishPreliminaryRequest,
+    RecordApprovalInput,
+    RecordFinalListInput,
+    RecordInvestigationInput,
+    RecordObjectionInput,
+)
+
+
+def refuse(e: DomainError) -> ApplicationError:
+    """A rule refused the step: fail the activity for good, carrying the bilingual error."""
+    return ApplicationError(e.message_en, e.to_dict(), e.status, type=e.code, non_retryable=True)
+
+
+def award_workflow_id(year: int, application_id: str) -> str:
+    return f"award-{application_id}"
+
+
+class CommitteeActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    # --- the plenary ------------------------------------------------------------------------------
+    @activity.defn
+    async def open_meeting(self, req: OpenMeetingRequest) -> MeetingOpened:
+        """Check attendance against the roster and the quorum, present the work report, issue ballots."""
+        async with self.sessions.begin() as s:
+            existing = await s.get(m.Meeting, req.meeting_id)
+            if existing is None:
+                roster = (
+                    await s.execute(
+                        select(m.User.username, m.User.id)
+                        .join(m.CommitteeMember, m.CommitteeMember.user_id == m.User.id)
+                        .where(m.CommitteeMember.cycle_year == req.year)
+                    )
+                ).all()
+                members = dict(roster)
+                approved = await s.get(m.Roster, req.year)
+                try:
+                    if approved is None or approved.state != "APPROVED":
+                        raise invalid(
+                            "ROSTER_NOT_APPROVED",
+                            "评委会名单尚未经区政府批准",
+                            "The committee roster is not approved",
+                        )
+                    strangers = sorted(set(req.attendees) - set(members))
+                    if strangers:
+                        raise invalid(
+                            "NOT_COMMITTEE_MEMBERS",
+                            "以下人员不是本年度评委会成员：" + "、".join(strangers),
+                            "Not members of this year's committee: " + ", ".join(strangers),
+                        )
+                    check_quorum(
+                        len(set(req.attendees)),
+                        len(members),
+                        Fraction(req.rules.quorum_numerator, req.rules.quorum_denominator),
+                    )
+                except DomainError as e:
+                    raise refuse(e) from None
+                await self._work_report(s, req)
+                s.add(
+                    m.Meeting(
+                        id=req.meeting_id,
+                        cycle_year=req.year,
+                        candidates=list(req.candidates),
+                        roster_size=len(members),
+                        present=len(set(req.attendees)),
+                        state="VOTING",
+                        opened_by=req.actor.username,
+                        opened_at=req.at,
+                    )
+                )
+                await s.flush()
+                for username in sorted(set(req.attendees)):
+                    s.add(m.BallotTurnout(meeting_id=req.meeting_id, user_id=members[username], voted=False))
+                await repo.audit(
+                    s,
+                    key=f"meeting-opened-{req.meeting_id}",
+                    at=req.at,
+                    actor=req.actor.username,
+                    actor_role=req.actor.role,
+                    action="PLENARY_CONVENED",
+                    entity_type="meeting",
+                    entity_id=req.meeting_id,
+                    details={
+                        "attendees": sorted(set(req.attendees)),
+                        "roster": len(members),
+                        "candidates": list(req.candidates),
+                    },
+                )
+                existing = await s.get(m.Meeting, req.meeting_id)
+                assert existing is not None
+            return MeetingOpened(
+                existing.id, list(existing.candidates), existing.present, existing.roster_size
+            )
+
+    async def _work_report(self, s: AsyncSession, req: OpenMeetingRequest) -> None:
+        if await s.get(m.WorkReport, req.year) is not None:
+            return
+        apps = (await s.scalars(select(m.Application).where(m.Application.cycle_year == req.year))).all()
+        opinions = {
+            (o.application_id, o.purpose): o
+            for o in (
+                await s.scalars(
+                    select(m.PanelOpinion)
+                    .join(m.Application, m.Application.id == m.PanelOpinion.application_id)
+                    .where(m.Application.cycle_year == req.year)
+                )
+            ).all()
+        }
+        names = {e.id: e.name for e in (await s.scalars(select(m.Enterprise))).all()}
+        rows = []
+        for a in sorted(apps, key=lambda a: a.id):
+            if a.id not in req.candidates:
+                continue
+            doc, ons = (
+                opinions.get((a.id, ReviewPurpose.DOCUMENT)),
+                opinions.get((a.id, ReviewPurpose.ONSITE)),
+            )
+            rows.append(
+                ReportRow(
+                    a.id,
+                    names[a.enterprise_id],
+                    Award(a.award),
+                    doc.total if doc else "",
+                    doc.opinion if doc else "",
+                    ons.total if ons else "",
+                    ons.opinion if ons else "",
+                    ons.confirmation if ons else "",
+                    dict(ons.category_points) if ons else {},
+                    ons.settlement if ons else "",
+                )
+            )
+        seated = await s.scalar(
+            select(func.count())
+            .select_from(m.PanelMember)
+            .join(m.Application, m.Application.id == m.PanelMember.application_id)
+            .where(m.Application.cycle_year == req.year)
+        )
+        replaced = await s.scalar(
+            select(func.count())
+            .select_from(m.PanelMember)
+            .join(m.Application, m.Application.id == m.PanelMember.application_id)
+            .where(m.Application.cycle_year == req.year, m.PanelMember.active.is_(False))
+        )
+        figures = CycleFigures(
+            req.year,
+            len(apps),
+            sum(a.outcome not in ("NOT_QUALIFIED", "PENDING") for a in apps),
+            sum((a.id, ReviewPurpose.DOCUMENT) in opinions for a in apps),
+            len(req.candidates),
+            int(seated or 0),
+            int(replaced or 0),
+        )
+        content, text = compose_work_report(figures, rows, req.at)
+        s.add(
+            m.WorkReport(
+                cycle_year=req.year,
+                content=content,
+                text=text,
+                presented_by=req.actor.username,
+                presented_at=req.at,
+            )
+        )
+        await repo.audit(
+            s,
+            key=f"work-report-{req.year}",
+            at=req.at,
+            actor=req.actor.username,
+            actor_role=req.actor.role,
+            action="WORK_REPORT_PRESENTED",
+            entity_type="cycle",
+            entity_id=str(req.year),
+        )
+
+    @activity.defn
+    async def ballot_status(self, meeting_id: str) -> BallotStatus:
+        async with self.sessions() as s:
+            rows = (
+                await s.scalars(select(m.BallotTurnout).where(m.BallotTurnout.meeting_id == meeting_id))
+            ).all()
+            return BallotStatus(len(rows), sum(r.voted for r in rows))
+
+    @activity.defn
+    async def close_ballot(self, req: CloseBallotRequest) -> Preliminary:
+        """Count the stored votes, publish the tally, and derive the preliminary list (R3.3, R14.6)."""
+        async with self.sessions.begin() as s:
+            meeting = await s.get(m.Meeting, req.meeting_id, with_for_update=True)
+            if meeting is None:
+                raise ApplicationError(f"meeting {req.meeting_id} not found", non_retryable=True)
+            votes = [
+                Vote(v.candidate_id, Choice(v.choice))
+                for v in (
+                    await s.scalars(select(m.BallotVote).where(m.BallotVote.meeting_id == req.meeting_id))
+                ).all()
+            ]
+            present_ids = [
+                t.user_id
+                for t in (
+                    await s.scalars(
+                        select(m.BallotTurnout).where(m.BallotTurnout.meeting_id == req.meeting_id)
+                    )
+                ).all()
+            ]
+            recusals = Counter(
+                r.application_id
+                for r in (
+                    await s.scalars(
+                        select(m.CommitteeRecusal).where(
+                            m.CommitteeRecusal.cycle_year == req.year,
+                            m.CommitteeRecusal.user_id.in_(present_ids),
+                        )
+                    )
+                ).all()
+            )
+            counted = tally(
+                votes,
+                candidates=list(meeting.candidates),
+                present=meeting.present,
+                recusals={c: recusals.get(c, 0) for c in meeting.candidates},
+                pass_ratio=Fraction(req.rules.pass_numerator, req.rules.pass_denominator),
+            )
+            if meeting.state != "CLOSED":
+                meeting.state, meeting.closed_at = "CLOSED", req.at
+                meeting.tally = [asdict(t) for t in counted]
+                await repo.audit(
+                    s,
+                    key=f"ballot-closed-{req.meeting_id}",
+                    at=req.at,
+                    actor="system",
+                    actor_role="system",
+                    action="BALLOT_TALLIED",
+                    entity_type="meeting",
+                    entity_id=req.meeting_id,
+                    details={"tally": meeting.tally},
+                )
+            by_id = {t.candidate_id: t for t in counted}
+            rows = (
+                await s.execute(
+                    select(m.Application, m.Enterprise.name)
+                    .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
+                    .where(m.Application.id.in_(list(meeting.candidates)))
+                )
+            ).all()
+            candidates = [
+                Candidate(
+                    a.id,
+                    Award(a.award),
+                    name,
+                    final_score(Decimal(a.onsite_score or "0")),
+                    Decimal(a.document_score or "0"),
+                    by_id[a.id].approve,
+                    by_id[a.id].passed,
+                )
+                for a, name in rows
+            ]
+            selection = preliminary_list(
+                candidates,
+                SelectionRules(
+                    req.rules.quota_quality, req.rules.quota_innovation, req.rules.min_final_score
+                ),
+            )
+            winners = [
+                ListEntry(c.application_id, c.award, c.enterprise_name, str(c.final_score), c.approve)
+                for award in (Award.QUALITY, Award.INNOVATION)
+                for c in selection.winners.get(award, ())
+            ]
+            return Preliminary(
+                winners=winners,
+                excluded={x.application_id: x.reason_zh for x in selection.excluded},
+                ties=[a for t in selection.ties for a in t.application_ids],
+                tally=[asdict(t) for t in counted],
+            )
+
+    # --- the public notice and objections ---------------------------------------------------------
+    @activity.defn
+    async def publish_preliminary(self, req: PublishPreliminaryRequest) -> NoticeWindow:
+        async with self.sessions.begin() as s:
+            await s.execute(
+                insert(m.PublicNotice)
+                .values(
+                    cycle_year=req.year,
+                    preliminary=_jsonable(asdict(req.preliminary)),
+                    published_at=req.at,
+                    closes_at=due_after(req.at, req.rules.public_notice_period),
+                )
+                .on_conflict_do_nothing(index_elements=["cycle_year"])
+            )
+            n = await s.get(m.PublicNotice, req.year)
+            assert n is not None
+            await repo.audit(
+                s,
+                key=f"preliminary-published-{req.year}",
+                at=req.at,
+                actor="system",
+                actor_role="system",
+                action="PRELIMINARY_LIST_PUBLISHED",
+                entity_type="cycle",
+                entity_id=str(req.year),
+                details={
+                    "closes_at": n.closes_at.isoformat(),
+                    "winners": [w.application_id for w in req.preliminary.winners],
+                },
+            )
+            return NoticeWindow(n.published_at, n.closes_at)
+
+    @activity.defn
+    async def record_objection(self, inp: RecordObjectionInput) -> None:
+        o = inp.objection
+        async with self.sessions.begin() as s:
+            await s.execute(
+                insert(m.Objection)
+                .values(
+                    id=inp.objection_id,
+                    cycle_year=inp.year,
+                    application_id=o.application_id,
+                    anonymous=o.anonymous,
+                    name=o.name,
+                    contact=o.contact,
+                    facts=o.facts,
+                    evidence=o.evidence,
+                    filed_at=inp.at,
+                    state="INVESTIGATING" if inp.investigated else "RECORDED",
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            await repo.audit(
+                s,
+                key=f"objection-{inp.objection_id}",
+                at=inp.at,
+                actor="public",
+                actor_role="public",
+                action="OBJECTION_FILED",
+                entity_type="application",
+                entity_id=o.application_id,
+                details={
+                    "objection_id": inp.objection_id,
+                    "anonymous": o.anonymous,
+                    "investigated": inp.investigated,
+                },
+            )
+
+    @activity.defn
+    async def record_investigation(self, inp: RecordInvestigationInput) -> None:
+        async with self.sessions.begin() as s:
+            o = await s.get(m.Objection, inp.objection_id)
+            if o is None:
+                raise ApplicationError(f"objection {inp.objection_id} not found", non_retryable=True)
+            o.state = inp.state
+            if inp.investigator is not None:
+                o.investigator, o.due_at = inp.investigator, inp.due_at
+            if inp.state == "REPORTED":
+                o.findings, o.conclusion, o.reported_at = inp.findings, inp.conclusion, inp.at
+            actor = inp.actor.username if inp.actor else "system"
+            await repo.audit(
+                s,
+                key=f"objection-{inp.objection_id}-{inp.state}",
+                at=inp.at,
+                actor=actor,
+                actor_role=inp.actor.role if inp.actor else "system",
+                action=f"OBJECTION_{inp.state}",
+                entity_type="objection",
+                entity_id=inp.objection_id,
+                reason=inp.findings,
+                details={"investigator": inp.investigator, "conclusion": inp.conclusion},
+            )
+
+    # --- final list, approval, certificates -------------------------------------------------------
+    @activity.defn
+    async def record_final_list(self, inp: RecordFinalListInput) -> None:
+        async with self.sessions.begin() as s:
+            n = await s.get(m.PublicNotice, inp.year, with_for_update=True)
+            assert n is not None
+            n.final, n.final_fixed_by, n.final_fixed_at = (
+                _jsonable(asdict(inp.final)),
+                inp.actor.username,
+                inp.at,
+            )
+            n.approval_state, n.return_reason = "", n.return_reason
+            await repo.audit(
+                s,
+                at=inp.at,
+                actor=inp.actor.username,
+                actor_role=inp.actor.role,
+                action="FINAL_LIST_FIXED",
+                entity_type="cycle",
+                entity_id=str(inp.year),
+                reason=inp.note,
+                details=_jsonable(asdict(inp.final)),
+                key=f"final-list-{inp.year}-{inp.at.isoformat()}",
+            )
+
+    @activity.defn
+    async def record_approval(self, inp: RecordApprovalInput) -> None:
+        d = inp.decision
+        async with self.sessions.begin() as s:
+            n = await s.get(m.PublicNotice, inp.year, with_for_update=True)
+            assert n is not None
+            n.approval_state = "APPROVED" if d.approved else "RETURNED"
+            n.approved_by, n.approved_at = d.actor.username, inp.at
+            if d.approved:
+                n.approval_document_no = d.document_no
+            else:
+                n.return_reason = d.reason
+            await repo.audit(
+                s,
+                key=f"approval-{inp.year}-{inp.at.isoformat()}",
+                at=inp.at,
+                actor=d.actor.username,
+                actor_role=d.actor.role,
+                action="GOVERNMENT_APPROVED" if d.approved else "GOVERNMENT_RETURNED",
+                entity_type="cycle",
+                entity_id=str(inp.year),
+                reason=d.reason,
+                details={"document_no": d.document_no},
+            )
+
+    @activity.defn
+    async def issue_certificates(self, req: IssueCertificatesRequest) -> list[CertificateIssued]:
+        """Number and record each winner's certificate and plaque once (R15.1)."""
+        async with self.sessions.begin() as s:
+            for award in (Award.QUALITY, Award.INNOVATION):
+                group = [w for w in req.winners if w.award is award]
+                for seq, w in enumerate(group, 1):
+                    app = await repo.application(s, w.application_id)
+                    assert app is not None
+                    number = certificate_number(req.year, award, seq)
+                    await s.execute(
+                        insert(m.Certificate)
+                        .values(
+                            number=number,
+                            cycle_year=req.year,
+                            award=award,
+                            application_id=w.application_id,
+                            enterprise_id=app.enterprise_id,
+                            text=certificate_text(
+                                enterprise_name=w.enterprise_name,
+                                year=req.year,
+                                award=award,
+                                number=number,
+                                issued_on=req.at,
+                            ),
+                            plaque_text=plaque_text(
+                                enterprise_name=w.enterprise_name, year=req.year, award=award
+                            ),
+                            workflow_id=award_workflow_id(req.year, w.application_id),
+                            issued_at=req.at,
+                        )
+                        .on_conflict_do_nothing(index_elements=["application_id"])
+                    )
+                    await repo.audit(
+                        s,
+                        key=f"certificate-{w.application_id}",
+                        at=req.at,
+                        actor="system",
+                        actor_role="system",
+                        action="CERTIFICATE_ISSUED",
+                        entity_type="application",
+                        entity_id=w.application_id,
+                        details={"number": number, "approval": req.document_no},
+                    )
+            rows = (
+                (
+                    await s.execute(
+                        select(m.Certificate).where(
+                            m.Certificate.application_id.in_([w.application_id for w in req.winners])
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            names = {w.application_id: w.enterprise_name for w in req.winners}
+            return [
+                CertificateIssued(
+                    c.application_id, c.number, Award(c.award), names[c.application_id], c.workflow_id
+                )
+                for c in sorted(rows, key=lambda c: c.number)
+            ]
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.open_meeting,
+            self.ballot_status,
+            self.close_ballot,
+            self.publish_preliminary,
+            self.record_objection,
+            self.record_investigation,
+            self.record_final_list,
+            self.record_approval,
+            self.issue_certificates,
+        ]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal | datetime):
+        return str(value)
+    return value

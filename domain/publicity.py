@@ -1,0 +1,108 @@
+"""The public notice of the preliminary list (初选公示, Art. 14(5); R14.7).
+
+The notice runs for 7 calendar days counted by the Civil Code (see domain.calendar): the day of
+publication is not counted and the last day ends at 24:00 China Standard Time. A notice
+published on 20 November at 10:00 accepts objections from that moment until 27 November 24:00
+(= 28 November 00:00, which is already closed).
+
+Demo and test cycles may pass a `timedelta` shorter than a day instead of a number of days; it
+is then counted exactly (domain.calendar.due_after).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from domain.calendar import CST, due_after, format_cst, format_cst_date, period_end_from
+from domain.errors import conflict, invalid
+from domain.rules import PUBLIC_NOTICE_DAYS
+
+
+class ObjectionConclusion(StrEnum):
+    SUBSTANTIATED = "SUBSTANTIATED"  # 异议成立
+    UNSUBSTANTIATED = "UNSUBSTANTIATED"  # 异议不成立
+
+    @property
+    def name_zh(self) -> str:
+        return "异议成立" if self is ObjectionConclusion.SUBSTANTIATED else "异议不成立"
+
+
+def _require_aware(at: datetime, name: str) -> None:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise invalid(
+            "TIME_ZONE_REQUIRED",
+            f"{name}必须带时区，例如 2026-11-20T10:00:00+08:00",
+            f"{name} needs a time zone, e.g. 2026-11-20T10:00:00+08:00",
+        )
+
+
+def notice_window(
+    published_at: datetime, days: int | timedelta = PUBLIC_NOTICE_DAYS
+) -> tuple[datetime, datetime]:
+    """(opens, closes) of the notice: it opens at publication and closes at 24:00 CST of the
+    `days`-th day after the publication date (an aware UTC instant; objections are accepted
+    strictly before it)."""
+    _require_aware(published_at, "published_at")
+    if isinstance(days, timedelta):
+        if days <= timedelta(0):
+            raise invalid(
+                "NOTICE_PERIOD_INVALID",
+                "公示期必须大于0",
+                "The notice period must be positive",
+            )
+        return published_at, due_after(published_at, days)
+    if days < 1:
+        raise invalid(
+            "NOTICE_PERIOD_INVALID",
+            f"公示期应至少为1天，收到{days}天",
+            f"The notice period must be at least 1 day; got {days}",
+        )
+    return published_at, period_end_from(published_at, days=days)
+
+
+def format_close(close: datetime) -> str:
+    """The close as people say it: an instant at 00:00 CST is shown as 24:00 of the day before
+    (2026年11月27日 24:00)."""
+    local = close.astimezone(CST)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return f"{format_cst_date(local.date() - timedelta(days=1))} 24:00"
+    return format_cst(close)
+
+
+def objection_open(published_at: datetime, now: datetime, days: int | timedelta = PUBLIC_NOTICE_DAYS) -> bool:
+    """True while objections are accepted: published_at <= now < close."""
+    _require_aware(now, "now")
+    opens, closes = notice_window(published_at, days)
+    return opens <= now < closes
+
+
+def check_objection_window(
+    published_at: datetime, now: datetime, days: int | timedelta = PUBLIC_NOTICE_DAYS
+) -> None:
+    """Raise DomainError (409) unless an objection may be lodged at `now`."""
+    _require_aware(now, "now")
+    opens, closes = notice_window(published_at, days)
+    if now < opens:
+        raise conflict(
+            "OBJECTION_WINDOW_NOT_OPEN",
+            f"初选名单尚未公示（公示自{format_cst(opens)}起，至{format_close(closes)}止），请在公示期内提出异议",
+            f"The preliminary list is not yet published (notice from {format_cst(opens)} to "
+            f"{format_close(closes)} CST); lodge the objection during the notice",
+            opens_at=opens.isoformat(),
+            closes_at=closes.isoformat(),
+        )
+    if now >= closes:
+        raise conflict(
+            "OBJECTION_WINDOW_CLOSED",
+            f"公示期已于{format_close(closes)}（北京时间）届满，不再受理异议",
+            f"The public notice closed at {format_close(closes)} CST; objections are no longer accepted",
+            opens_at=opens.isoformat(),
+            closes_at=closes.isoformat(),
+        )
+
+
+def needs_investigation(anonymous: bool, investigate_anonymous: bool = False) -> bool:
+    """Every named objection is investigated; an anonymous one is recorded, and investigated only
+    if the cycle's rules say so (R14.7)."""
+    return not anonymous or investigate_anonymous
