@@ -21,7 +21,18 @@ from db.session import make_engine, make_sessionmaker
 from domain.types import Role
 
 from . import errors
-from .routes import applications, audit, auth, cycles, documents, enterprises, experts, notices, review
+from .routes import (
+    applications,
+    audit,
+    auth,
+    committee,
+    cycles,
+    documents,
+    enterprises,
+    experts,
+    notices,
+    review,
+)
 from .security import hash_password
 
 log = logging.getLogger(__name__)
@@ -80,7 +91,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         lifespan=lifespan,
     )
     errors.install(app)
-    for r in (auth, enterprises, experts, cycles, documents, applications, review, notices, audit):
+    for r in (auth, enterprises, experts, cycles, committee, documents, applications, review, notices, audit):
         app.include_router(r.router)
 
     @app.get("/health", tags=["health"])

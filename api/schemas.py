@@ -439,3 +439,64 @@ class ConfirmationIn(Strict):
 class SettlementIn(Strict):
     settlement: Text
     revised_scores: ScoreMap | None = None
+
+
+# --- committee, ballot, notice, approval ----------------------------------------------------------
+class RosterMemberIn(Strict):
+    username: str
+    position: Literal["CHAIR", "VICE_CHAIR", "MEMBER"]
+
+
+class RosterIn(Strict):
+    members: list[RosterMemberIn] = Field(min_length=3)
+
+
+class RosterApprovalIn(Strict):
+    document_no: Name
+
+
+class RulesApprovalIn(Strict):
+    rules: CycleStart
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class RecusalIn(Strict):
+    username: str
+    application_id: str
+    reason: Text
+
+
+class MeetingIn(Strict):
+    attendees: list[str] = Field(min_length=1)
+
+
+class BallotIn(Strict):
+    choices: dict[str, Literal["APPROVE", "REJECT"]]
+
+
+class ObjectionIn(Strict):
+    application_id: str
+    facts: Annotated[str, Field(min_length=1, max_length=10000)]
+    evidence: Annotated[str, Field(max_length=10000)] = ""
+    anonymous: bool = False
+    name: Annotated[str, Field(max_length=100)] = ""
+    contact: Annotated[str, Field(max_length=200)] = ""
+
+
+class InvestigatorIn(Strict):
+    username: str
+
+
+class InvestigationReportIn(Strict):
+    findings: Text
+    conclusion: Literal["SUBSTANTIATED", "UNSUBSTANTIATED"]
+
+
+class FinalListIn(Strict):
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class GovernmentDecisionIn(Strict):
+    approved: bool
+    document_no: Annotated[str, Field(max_length=100)] = ""
+    reason: Annotated[str, Field(max_length=2000)] = ""

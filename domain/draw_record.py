@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -58,6 +59,11 @@ def _panel_json(p: Panel) -> dict[str, Any]:
 
 
 def result_json(result: DrawResult) -> dict[str, Any]:
+    """The result as JSON stores it (tuples become lists), so a re-run compares equal to the record."""
+    return json.loads(json.dumps(_result_doc(result), ensure_ascii=False))  # type: ignore[no-any-return]
+
+
+def _result_doc(result: DrawResult) -> dict[str, Any]:
     return {
         "seed": result.seed,
         "input_hash": result.input_hash,

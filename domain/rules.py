@@ -215,3 +215,12 @@ def _validate_review_rules(rules: CycleRules) -> None:
                 f"{name}的提醒时间须早于到期时间",
                 f"The reminder for {name} must come before it is due",
             )
+
+
+def rules_fingerprint(doc: dict[str, object]) -> str:
+    """sha256 of a rules document in canonical JSON: what the committee approved is what runs."""
+    import hashlib
+    import json
+
+    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,711 @@
+"""The committee (R6.1, R7.1, R14.6) and the government (R14.8) through the API; the public notice
+and objections (R14.7); certificates (R15.1).
+
+Secret ballot: a member's ballot is stored here, in one transaction, as votes that carry no voter
+and no time, while the turnout row records only that the member has voted. The workflow is told
+that a ballot was cast, nothing more; nothing is logged."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import asdict
+from datetime import UTC, datetime
+from fractions import Fraction
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+from sqlalchemy import delete, select
+from temporalio.service import RPCError
+
+from config.constants import cycle_workflow_id
+from db import models as m
+from db import repositories as repo
+from domain import notices as texts
+from domain.ballot import Choice, Vote, tally, validate_ballot
+from domain.errors import conflict, invalid
+from domain.rules import rules_fingerprint
+from domain.types import Audience, DeliveryState, NoticeKind, Role
+from workflows.cycle import AwardCycleWorkflow
+from workflows.messages import (
+    AssignInvestigatorInput,
+    ConveneInput,
+    FinalList,
+    FinalListInput,
+    GovernmentDecisionInput,
+    InvestigationReportInput,
+    MeetingOpened,
+    ObjectionFiled,
+    ObjectionInput,
+)
+from workflows.objection import ObjectionWorkflow
+
+from .. import workflow_calls
+from ..deps import Config, CurrentUser, Office, Session, Sessions, Temporal, User
+from ..errors import forbidden, not_found
+from ..schemas import (
+    BallotIn,
+    FinalListIn,
+    GovernmentDecisionIn,
+    InvestigationReportIn,
+    InvestigatorIn,
+    MeetingIn,
+    ObjectionIn,
+    RecusalIn,
+    RosterApprovalIn,
+    RosterIn,
+    RulesApprovalIn,
+)
+
+router = APIRouter(tags=["committee"])
+Key = Annotated[str | None, Header(max_length=100, description="repeat to retry safely")]
+POSITION_ZH = {"CHAIR": "主任", "VICE_CHAIR": "副主任", "MEMBER": "成员"}
+
+
+def _cycle(year: int) -> tuple[str, str]:
+    return (f"{year}年度评审周期", f"Cycle {year}")
+
+
+async def _update(
+    client: Temporal,
+    cfg: Config,
+    wid: str,
+    upd: Any,
+    arg: Any,
+    key: str,
+    result: type,
+    missing: tuple[str, str],
+) -> Any:
+    return await workflow_calls.update(
+        client,
+        wid,
+        upd,
+        arg,
+        update_id=key,
+        timeout=cfg.temporal_rpc_timeout_seconds,
+        result_type=result,
+        missing=missing,
+    )
+
+
+async def seat(
+    s: Session, year: int, user: CurrentUser, positions: tuple[str, ...] = ()
+) -> m.CommitteeMember:
+    """The user's seat on the approved committee of the year (optionally one of `positions`)."""
+    member = await s.scalar(
+        select(m.CommitteeMember).where(
+            m.CommitteeMember.cycle_year == year, m.CommitteeMember.user_id == user.id
+        )
+    )
+    roster = await s.get(m.Roster, year)
+    if user.role is not Role.COMMITTEE or member is None or roster is None or roster.state != "APPROVED":
+        raise forbidden("您不是本年度评委会成员", "You are not a member of this year's committee")
+    if positions and member.position not in positions:
+        raise forbidden(
+            "只有评委会主任或副主任可以代表评委会办理",
+            "Only the chair or a vice-chair acts for the committee",
+        )
+    return member
+
+
+def _public_notice(key: str, kind: NoticeKind, text: texts.NoticeText, year: int, at: datetime) -> m.Notice:
+    return m.Notice(
+        key=key,
+        kind=kind,
+        audience=Audience.PUBLIC,
+        cycle_year=year,
+        title=text.title,
+        body=text.body,
+        created_at=at,
+        delivery_state=DeliveryState.DELIVERED,
+        delivery_channel="portal",
+        delivery_attempts=1,
+        delivered_at=at,
+    )
+
+
+# --- roster and rules (before the call) ---------------------------------------------------------------
+@router.post("/cycles/{year}/committee", status_code=201, summary="Propose the committee roster (R6.1)")
+async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) -> dict[str, Any]:
+    roster = await s.get(m.Roster, year)
+    if roster is not None and roster.state == "APPROVED":
+        raise conflict(
+            "ROSTER_APPROVED",
+            "评委会名单已经批准，不能修改",
+            "The roster is approved and can no longer change",
+        )
+    chairs = sum(x.position == "CHAIR" for x in body.members)
+    if chairs != 1:
+        raise invalid("ROSTER_CHAIR", "评委会须有且仅有一名主任", "The committee has exactly one chair")
+    usernames = [x.username for x in body.members]
+    if len(set(usernames)) != len(usernames):
+        raise invalid("ROSTER_DUPLICATE", "名单中有重复人员", "Someone is listed twice")
+    users = {
+        u.username: u for u in (await s.scalars(select(m.User).where(m.User.username.in_(usernames)))).all()
+    }
+    wrong = [u for u in usernames if u not in users or users[u].role != Role.COMMITTEE]
+    if wrong:
+        raise invalid(
+            "ROSTER_ACCOUNTS",
+            "以下账号不存在或不是评委会成员账号：" + "、".join(wrong),
+            "These are not committee accounts: " + ", ".join(wrong),
+        )
+    now = datetime.now(UTC)
+    await s.execute(delete(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))
+    for x in body.members:
+        u = users[x.username]
+        s.add(m.CommitteeMember(cycle_year=year, user_id=u.id, name=u.display_name, position=x.position))
+    if roster is None:
+        s.add(m.Roster(cycle_year=year, state="PROPOSED", proposed_by=office.username, proposed_at=now))
+    else:
+        roster.proposed_by, roster.proposed_at = office.username, now
+    await repo.audit(
+        s,
+        at=now,
+        actor=office.username,
+        actor_role=office.role,
+        action="ROSTER_PROPOSED",
+        entity_type="cycle",
+        entity_id=str(year),
+        details=body.model_dump(),
+    )
+    return {"year": year, "state": "PROPOSED", "members": body.model_dump()["members"]}
+
+
+@router.post("/cycles/{year}/committee/approve", summary="The government approves and publishes the roster")
+async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: User) -> dict[str, Any]:
+    if user.role is not Role.GOVERNMENT:
+        raise forbidden("只有区政府可以批准评委会名单", "Only the district government approves the roster")
+    roster = await s.get(m.Roster, year)
+    if roster is None:
+        raise not_found("评委会名单", "Roster")
+    if roster.state == "APPROVED":
+        raise conflict("ROSTER_APPROVED", "评委会名单已经批准", "The roster is already approved")
+    now = datetime.now(UTC)
+    roster.state, roster.approved_by, roster.approved_at, roster.document_no = (
+        "APPROVED",
+        user.username,
+        now,
+        body.document_no,
+    )
+    members = (await s.scalars(select(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))).all()
+    order = {"CHAIR": 0, "VICE_CHAIR": 1, "MEMBER": 2}
+    listing = [
+        (POSITION_ZH[x.position], x.name) for x in sorted(members, key=lambda x: (order[x.position], x.id))
+    ]
+    s.add(
+        _public_notice(
+            f"roster-{year}",
+            NoticeKind.COMMITTEE_ROSTER,
+            texts.committee_roster(year, listing, body.document_no, now),
+            year,
+            now,
+        )
+    )
+    await repo.audit(
+        s,
+        at=now,
+        actor=user.username,
+        actor_role=user.role,
+        action="ROSTER_APPROVED",
+        entity_type="cycle",
+        entity_id=str(year),
+        details={"document_no": body.document_no},
+    )
+    return {"year": year, "state": "APPROVED", "document_no": body.document_no}
+
+
+@router.get("/cycles/{year}/committee", summary="The committee roster of a cycle (public once approved)")
+async def get_roster(year: int, s: Session) -> dict[str, Any]:
+    roster = await s.get(m.Roster, year)
+    if roster is None or roster.state != "APPROVED":
+        raise not_found("已批准的评委会名单", "Approved roster")
+    members = (
+        await s.scalars(
+            select(m.CommitteeMember)
+            .where(m.CommitteeMember.cycle_year == year)
+            .order_by(m.CommitteeMember.id)
+        )
+    ).all()
+    return {
+        "year": year,
+        "document_no": roster.document_no,
+        "members": [{"name": x.name, "position": x.position} for x in members],
+    }
+
+
+@router.post("/cycles/{year}/rules/approve", summary="The committee approves the cycle's rules (R7.1)")
+async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User) -> dict[str, Any]:
+    await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
+    if body.rules.year != year:
+        raise invalid("RULES_YEAR", "细则年度与周期年度不一致", "The rules are for another year")
+    if await repo.cycle(s, year) is not None:
+        raise conflict(
+            "CYCLE_EXISTS", "评审周期已启动，细则不能再更改", "The cycle has started; its rules are frozen"
+        )
+    doc = body.rules.model_dump(mode="json")
+    digest = rules_fingerprint(doc)
+    now = datetime.now(UTC)
+    existing = await s.get(m.RulesApproval, year)
+    if existing is None:
+        s.add(
+            m.RulesApproval(
+                cycle_year=year,
+                rules_hash=digest,
+                rules=doc,
+                approved_by=user.username,
+                approved_at=now,
+                note=body.note,
+            )
+        )
+    else:
+        existing.rules_hash, existing.rules, existing.approved_by, existing.approved_at = (
+            digest,
+            doc,
+            user.username,
+            now,
+        )
+    await repo.audit(
+        s,
+        at=now,
+        actor=user.username,
+        actor_role=user.role,
+        action="RULES_APPROVED",
+        entity_type="cycle",
+        entity_id=str(year),
+        reason=body.note,
+        details={"rules_hash": digest},
+    )
+    return {"year": year, "rules_hash": digest}
+
+
+@router.post(
+    "/cycles/{year}/committee/recusals", status_code=201, summary="A member's interest in a candidate"
+)
+async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> dict[str, Any]:
+    if user.role is not Role.OFFICE:
+        await seat(s, year, user)
+        if user.username != body.username:
+            raise forbidden("只能为本人申报回避", "You may only declare your own interest")
+    member_user = await repo.user_by_name(s, body.username)
+    if (
+        member_user is None
+        or await s.scalar(
+            select(m.CommitteeMember).where(
+                m.CommitteeMember.cycle_year == year, m.CommitteeMember.user_id == member_user.id
+            )
+        )
+        is None
+    ):
+        raise not_found("评委会成员", "Committee member")
+    app = await repo.application(s, body.application_id)
+    if app is None or app.cycle_year != year:
+        raise not_found("申报", "Application")
+    now = datetime.now(UTC)
+    s.add(
+        m.CommitteeRecusal(
+            cycle_year=year,
+            user_id=member_user.id,
+            application_id=app.id,
+            reason=body.reason,
+            recorded_by=user.username,
+            recorded_at=now,
+        )
+    )
+    await repo.audit(
+        s,
+        at=now,
+        actor=user.username,
+        actor_role=user.role,
+        action="COMMITTEE_RECUSAL",
+        entity_type="application",
+        entity_id=app.id,
+        reason=body.reason,
+        details={"member": body.username},
+    )
+    return {"member": body.username, "application_id": app.id}
+
+
+# --- the plenary -----------------------------------------------------------------------------------
+@router.post("/cycles/{year}/meeting", summary="Convene the plenary and present the work report (R14.6)")
+async def convene(
+    year: int, body: MeetingIn, office: Office, client: Temporal, cfg: Config, key: Key = None
+) -> dict[str, Any]:
+    opened = await _update(
+        client,
+        cfg,
+        cycle_workflow_id(year),
+        AwardCycleWorkflow.convene_meeting,
+        ConveneInput(list(body.attendees), office.actor),
+        f"convene-{key or uuid.uuid4()}",
+        MeetingOpened,
+        _cycle(year),
+    )
+    return asdict(opened)
+
+
+@router.get("/cycles/{year}/work-report", summary="The office's evaluation work report (R7.1)")
+async def work_report(year: int, s: Session, user: User) -> dict[str, Any]:
+    if user.role not in (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT):
+        raise forbidden()
+    r = await s.get(m.WorkReport, year)
+    if r is None:
+        raise not_found("评审工作报告", "Work report")
+    return {
+        "year": year,
+        "text": r.text,
+        "content": r.content,
+        "presented_by": r.presented_by,
+        "presented_at": r.presented_at,
+    }
+
+
+@router.post("/meetings/{meeting_id}/ballot", summary="Cast my secret ballot (once)")
+async def cast_ballot(
+    meeting_id: str, body: BallotIn, sessions: Sessions, user: User, client: Temporal, cfg: Config
+) -> dict[str, Any]:
+    async with sessions.begin() as s:
+        meeting = await s.get(m.Meeting, meeting_id)
+        if meeting is None:
+            raise not_found("会议", "Meeting")
+        turnout = await s.scalar(
+            select(m.BallotTurnout)
+            .where(m.BallotTurnout.meeting_id == meeting_id, m.BallotTurnout.user_id == user.id)
+            .with_for_update()
+        )
+        if turnout is None or user.role is not Role.COMMITTEE:
+            raise forbidden(
+                "您未登记出席本次会议，不能投票", "You are not recorded as present at this meeting"
+            )
+        if meeting.state != "VOTING":
+            raise conflict("BALLOT_CLOSED", "投票已结束", "The ballot is closed")
+        if turnout.voted:
+            raise conflict(
+                "ALREADY_VOTED",
+                "您已投票，每位成员只能投一次",
+                "You have already voted; one ballot per member",
+            )
+        recused = set(
+            (
+                await s.scalars(
+                    select(m.CommitteeRecusal.application_id).where(
+                        m.CommitteeRecusal.cycle_year == meeting.cycle_year,
+                        m.CommitteeRecusal.user_id == user.id,
+                    )
+                )
+            ).all()
+        )
+        votes = validate_ballot(dict(body.choices), candidates=list(meeting.candidates), recused=recused)
+        turnout.voted = True
+        for v in sorted(votes, key=lambda _: uuid.uuid4().hex):  # no order to read anything from
+            s.add(
+                m.BallotVote(
+                    id=str(uuid.uuid4()), meeting_id=meeting_id, candidate_id=v.candidate_id, choice=v.choice
+                )
+            )
+    try:  # the cycle learns that one more ballot is in, nothing else
+        await client.get_workflow_handle(cycle_workflow_id(meeting.cycle_year)).signal(
+            AwardCycleWorkflow.ballot_cast
+        )
+    except RPCError:
+        pass  # the office can close the ballot; the count is taken from the database in any case
+    return {"meeting_id": meeting_id, "accepted": True, "recused": sorted(recused)}
+
+
+@router.post("/cycles/{year}/meeting/close", summary="Close the ballot before every member present has voted")
+async def close_ballot(
+    year: int, office: Office, client: Temporal, cfg: Config, key: Key = None
+) -> dict[str, Any]:
+    cast = await _update(
+        client,
+        cfg,
+        cycle_workflow_id(year),
+        AwardCycleWorkflow.close_ballot,
+        office.actor,
+        f"close-ballot-{key or uuid.uuid4()}",
+        int,
+        _cycle(year),
+    )
+    return {"year": year, "ballots_cast": cast}
+
+
+@router.get("/meetings/{meeting_id}", summary="Attendance, turnout and, once closed, the published tally")
+async def get_meeting(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
+    if user.role not in (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT):
+        raise forbidden()
+    meeting = await s.get(m.Meeting, meeting_id)
+    if meeting is None:
+        raise not_found("会议", "Meeting")
+    turnout = (
+        await s.execute(
+            select(m.User.username, m.BallotTurnout.voted)
+            .join(m.BallotTurnout, m.BallotTurnout.user_id == m.User.id)
+            .where(m.BallotTurnout.meeting_id == meeting_id)
+        )
+    ).all()
+    return {
+        "id": meeting.id,
+        "state": meeting.state,
+        "present": meeting.present,
+        "roster": meeting.roster_size,
+        "candidates": meeting.candidates,
+        "attendance": sorted(u for u, _ in turnout),
+        "voted": sum(v for _, v in turnout),
+        "tally": meeting.tally if meeting.state == "CLOSED" else None,
+    }
+
+
+@router.get("/meetings/{meeting_id}/recount", summary="Recount the stored votes: equals the published tally")
+async def recount(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
+    if user.role not in (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT):
+        raise forbidden()
+    meeting = await s.get(m.Meeting, meeting_id)
+    if meeting is None or meeting.state != "CLOSED":
+        raise conflict("BALLOT_NOT_CLOSED", "投票尚未结束", "The ballot is not closed")
+    rules = await repo.cycle(s, meeting.cycle_year)
+    assert rules is not None
+    votes = [
+        Vote(v.candidate_id, Choice(v.choice))
+        for v in (await s.scalars(select(m.BallotVote).where(m.BallotVote.meeting_id == meeting_id))).all()
+    ]
+    present_ids = (
+        await s.scalars(select(m.BallotTurnout.user_id).where(m.BallotTurnout.meeting_id == meeting_id))
+    ).all()
+    recusals = Counter(
+        (
+            await s.scalars(
+                select(m.CommitteeRecusal.application_id).where(
+                    m.CommitteeRecusal.cycle_year == meeting.cycle_year,
+                    m.CommitteeRecusal.user_id.in_(present_ids),
+                )
+            )
+        ).all()
+    )
+    counted = [
+        asdict(t)
+        for t in tally(
+            votes,
+            candidates=list(meeting.candidates),
+            present=meeting.present,
+            recusals={c: recusals.get(c, 0) for c in meeting.candidates},
+            pass_ratio=Fraction(
+                int(rules.rules.get("pass_numerator", 1)), int(rules.rules.get("pass_denominator", 2))
+            ),
+        )
+    ]
+    return {
+        "meeting_id": meeting_id,
+        "recount": counted,
+        "published": meeting.tally,
+        "equal": counted == meeting.tally,
+    }
+
+
+# --- public notice and objections ---------------------------------------------------------------------
+@router.get("/public/preliminary/{year}", tags=["public"], summary="The preliminary list on public notice")
+async def preliminary(year: int, s: Session) -> dict[str, Any]:
+    n = await s.get(m.PublicNotice, year)
+    if n is None:
+        raise not_found(f"{year}年度初选公示", f"Public notice {year}")
+    return {
+        "year": year,
+        "published_at": n.published_at,
+        "closes_at": n.closes_at,
+        "list": [
+            {
+                "application_id": w["application_id"],
+                "enterprise_name": w["enterprise_name"],
+                "award": w["award"],
+            }
+            for w in n.preliminary["winners"]
+        ],
+        "final": n.final,
+        "approval_document_no": n.approval_document_no or None,
+    }
+
+
+@router.post(
+    "/public/objections/{year}",
+    tags=["public"],
+    status_code=201,
+    summary="Object to the preliminary list during the notice (no sign-in)",
+)
+async def file_objection(year: int, body: ObjectionIn, client: Temporal, cfg: Config) -> dict[str, Any]:
+    filed = await _update(
+        client,
+        cfg,
+        cycle_workflow_id(year),
+        AwardCycleWorkflow.file_objection,
+        ObjectionInput(
+            body.application_id, body.facts, body.evidence, body.anonymous, body.name, body.contact
+        ),
+        f"objection-{uuid.uuid4()}",
+        ObjectionFiled,
+        _cycle(year),
+    )
+    return asdict(filed)
+
+
+@router.get("/objections", summary="Objections of a cycle and their investigation")
+async def list_objections(year: int, s: Session, office: Office) -> list[dict[str, Any]]:
+    rows = (
+        await s.scalars(
+            select(m.Objection).where(m.Objection.cycle_year == year).order_by(m.Objection.filed_at)
+        )
+    ).all()
+    return [
+        {
+            "id": o.id,
+            "application_id": o.application_id,
+            "anonymous": o.anonymous,
+            "name": o.name,
+            "facts": o.facts,
+            "state": o.state,
+            "investigator": o.investigator,
+            "due_at": o.due_at,
+            "conclusion": o.conclusion,
+            "findings": o.findings,
+        }
+        for o in rows
+    ]
+
+
+def _objection_wf(objection_id: str) -> str:
+    return f"objection-{objection_id.lower()}"
+
+
+@router.post("/objections/{objection_id}/investigator", summary="Assign the investigator")
+async def assign(
+    objection_id: str,
+    body: InvestigatorIn,
+    s: Session,
+    office: Office,
+    client: Temporal,
+    cfg: Config,
+    key: Key = None,
+) -> dict[str, Any]:
+    investigator = await repo.user_by_name(s, body.username)
+    if investigator is None or investigator.role != Role.OFFICE:
+        raise invalid(
+            "INVESTIGATOR_ACCOUNT",
+            "调查人须为区评审办工作人员账号",
+            "The investigator must be an office account",
+        )
+    due = await _update(
+        client,
+        cfg,
+        _objection_wf(objection_id),
+        ObjectionWorkflow.assign_investigator,
+        AssignInvestigatorInput(investigator.username, investigator.id, office.actor),
+        f"assign-{key or uuid.uuid4()}",
+        datetime,
+        ("异议", "Objection"),
+    )
+    return {"objection_id": objection_id, "investigator": investigator.username, "due_at": due}
+
+
+@router.post("/objections/{objection_id}/report", summary="The investigator's report")
+async def report(
+    objection_id: str,
+    body: InvestigationReportIn,
+    office: Office,
+    client: Temporal,
+    cfg: Config,
+    key: Key = None,
+) -> dict[str, Any]:
+    conclusion = await _update(
+        client,
+        cfg,
+        _objection_wf(objection_id),
+        ObjectionWorkflow.submit_report,
+        InvestigationReportInput(body.findings, body.conclusion, office.actor),
+        f"report-{key or uuid.uuid4()}",
+        str,
+        ("异议", "Objection"),
+    )
+    return {"objection_id": objection_id, "conclusion": conclusion}
+
+
+# --- the final list and the government's approval ---------------------------------------------------
+@router.post("/cycles/{year}/final-list", summary="The committee fixes the list proposed to the government")
+async def final_list(
+    year: int, body: FinalListIn, s: Session, user: User, client: Temporal, cfg: Config, key: Key = None
+) -> dict[str, Any]:
+    await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
+    final = await _update(
+        client,
+        cfg,
+        cycle_workflow_id(year),
+        AwardCycleWorkflow.fix_final_list,
+        FinalListInput(user.actor, body.note),
+        f"final-{key or uuid.uuid4()}",
+        FinalList,
+        _cycle(year),
+    )
+    return asdict(final)
+
+
+@router.post(
+    "/cycles/{year}/approval", summary="The district government approves or returns the list (R14.8)"
+)
+async def approval(
+    year: int, body: GovernmentDecisionIn, user: User, client: Temporal, cfg: Config, key: Key = None
+) -> dict[str, Any]:
+    if user.role is not Role.GOVERNMENT:
+        raise forbidden("只有区政府可以审批拟授奖名单", "Only the district government approves the list")
+    state = await _update(
+        client,
+        cfg,
+        cycle_workflow_id(year),
+        AwardCycleWorkflow.government_decision,
+        GovernmentDecisionInput(body.approved, body.document_no, body.reason, user.actor),
+        f"approval-{key or uuid.uuid4()}",
+        str,
+        _cycle(year),
+    )
+    return {"year": year, "decision": state}
+
+
+@router.get("/public/results/{year}", tags=["public"], summary="The approved result with certificate numbers")
+async def results(year: int, s: Session) -> dict[str, Any]:
+    n = await s.get(m.PublicNotice, year)
+    if n is None or n.approval_state != "APPROVED":
+        raise not_found(f"{year}年度评审结果", f"Result {year}")
+    certs = (
+        await s.execute(
+            select(m.Certificate, m.Enterprise.name)
+            .join(m.Enterprise, m.Enterprise.id == m.Certificate.enterprise_id)
+            .where(m.Certificate.cycle_year == year)
+            .order_by(m.Certificate.number)
+        )
+    ).all()
+    return {
+        "year": year,
+        "approval_document_no": n.approval_document_no,
+        "winners": [
+            {
+                "certificate_number": c.number,
+                "award": c.award,
+                "enterprise_name": name,
+                "application_id": c.application_id,
+            }
+            for c, name in certs
+        ],
+    }
+
+
+@router.get("/certificates/{number}", summary="A certificate and its plaque text")
+async def certificate(number: str, s: Session, user: User) -> dict[str, Any]:
+    c = await s.get(m.Certificate, number)
+    if c is None or (user.role is Role.ENTERPRISE and user.enterprise_id != c.enterprise_id):
+        raise not_found("证书", "Certificate")
+    return {
+        "number": c.number,
+        "year": c.cycle_year,
+        "award": c.award,
+        "application_id": c.application_id,
+        "text": c.text,
+        "plaque_text": c.plaque_text,
+        "workflow_id": c.workflow_id,
+        "issued_at": c.issued_at,
+    }
