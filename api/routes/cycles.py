@@ -15,8 +15,8 @@ from temporalio.service import RPCError
 from config.constants import cycle_workflow_id
 from db import models as m
 from db import repositories as repo
-from domain.errors import DomainError, conflict
-from domain.rules import CycleRules, validate_rules
+from domain.errors import DomainError, conflict, invalid
+from domain.rules import CycleRules, rules_fingerprint, validate_rules
 from workflows.cycle import AwardCycleWorkflow
 from workflows.cycle import start_cycle as start_cycle_workflow
 from workflows.messages import CycleState, ExtendDeadlineInput, StartCycleInput
@@ -34,6 +34,15 @@ async def start_cycle(
     body: CycleStart, s: Session, office: Office, client: Temporal, cfg: Config
 ) -> CycleOut:
     rules = validate_rules(CycleRules(**body.model_dump()), datetime.now(UTC))
+    if rules.demo and cfg.environment == "production":
+        raise invalid("RULES_DEMO", "生产环境不能启动演示评审周期", "A demonstration cycle cannot run in production")
+    approved = await s.get(m.RulesApproval, rules.year)
+    if approved is None or approved.rules_hash != rules_fingerprint(body.model_dump(mode="json")):
+        raise conflict(
+            "RULES_NOT_APPROVED",
+            f"{rules.year}年度评审实施细则须先经评委会审定，且启动时的细则须与审定的一致（办法第七条）",
+            f"The {rules.year} rules must first be approved by the committee, exactly as submitted (Art. 7)",
+        )
     try:
         await asyncio.wait_for(
             start_cycle_workflow(

@@ -16,6 +16,7 @@ from support import (
     enterprise_body,
     in_seconds,
     login,
+    open_cycle,
     register_enterprise,
     self_assessment,
     upload,
@@ -158,10 +159,7 @@ async def test_roles_and_ownership_are_enforced(api: httpx.AsyncClient, sessions
 
     # Another enterprise's application and documents are out of reach.
     docs = await application_documents(api, a, "a")
-    r = await api.post(
-        "/cycles", headers=office, json={"year": year, "application_deadline": in_seconds(120)}
-    )
-    assert r.status_code == 201, r.text
+    await open_cycle(api, office, year, application_deadline=in_seconds(120))
     r = await api.post(
         f"/cycles/{year}/applications",
         headers=a,
@@ -208,10 +206,7 @@ async def test_submission_input_errors_and_idempotent_retry(
     office = await login(api, *OFFICE)
     ent, h = await register_enterprise(api, office, 21)
     year = datetime.now(UTC).year + 1
-    r = await api.post(
-        "/cycles", headers=office, json={"year": year, "application_deadline": in_seconds(120)}
-    )
-    assert r.status_code == 201, r.text
+    await open_cycle(api, office, year, application_deadline=in_seconds(120))
     docs = await application_documents(api, h, "21")
     before = await snapshot(sessions)
 
@@ -325,11 +320,8 @@ async def test_cycle_rules_are_validated(api: httpx.AsyncClient, sessions: Sessi
 async def test_deadline_extension(api: httpx.AsyncClient) -> None:
     office = await login(api, *OFFICE)
     year = datetime.now(UTC).year + 1
-    r = await api.post(
-        "/cycles", headers=office, json={"year": year, "application_deadline": in_seconds(600)}
-    )
-    assert r.status_code == 201
-    old = datetime.fromisoformat(r.json()["deadline"])
+    opened = await open_cycle(api, office, year, application_deadline=in_seconds(600))
+    old = datetime.fromisoformat(opened["cycle"]["deadline"])
     r = await api.post(
         f"/cycles/{year}/deadline",
         headers=office,

@@ -16,6 +16,7 @@ from support import (
     eventually,
     in_seconds,
     login,
+    open_cycle,
     register_enterprise,
     self_assessment,
     valid_certificate,
@@ -31,6 +32,7 @@ pytestmark = [pytest.mark.asyncio]
 
 
 @pytest.mark.req("R3.1")
+@pytest.mark.req("R7.1")
 @pytest.mark.req("R3.2")
 @pytest.mark.req("R5.1")
 @pytest.mark.req("R11.4")
@@ -107,12 +109,14 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
     }
 
     # The office starts the cycle (R3.1) with its rules; the rules revision is recorded (R21.1).
+    # The committee approved the rules first (R7.1); a start with other rules is refused.
     r = await api.post("/cycles", headers=office, json={"year": year, "application_deadline": in_seconds(8)})
-    assert r.status_code == 201, r.text
-    cycle = r.json()
+    assert r.status_code == 409 and r.json()["code"] == "RULES_NOT_APPROVED"
+    opened = await open_cycle(api, office, year, application_deadline=in_seconds(8))
+    cycle = opened["cycle"]
     assert cycle["workflow_id"] == f"award-cycle-{year}"
     assert "2023年修订" in cycle["rules_revision"] and cycle["criteria_edition"] == "GB/T 19580-2012"
-    r = await api.post("/cycles", headers=office, json={"year": year, "application_deadline": in_seconds(30)})
+    r = await api.post("/cycles", headers=office, json=opened["rules"])
     assert r.status_code == 409 and r.json()["code"] == "CYCLE_EXISTS"
 
     # Only enterprises submit, for themselves (R3.2); the office cannot submit on their behalf.

@@ -16,6 +16,7 @@ from support import (
     eventually,
     in_seconds,
     login,
+    open_cycle,
     register_enterprise,
     self_assessment,
     valid_certificate,
@@ -106,23 +107,20 @@ async def test_document_and_onsite_review(api: httpx.AsyncClient, temporal_clien
     by_id = {e["id"]: k for k, e in experts.items()}
 
     # Cycle with short review periods (rules carry every duration).
-    r = await api.post(
-        "/cycles",
-        headers=office,
-        json={
-            "year": year,
-            "application_deadline": in_seconds(8),
-            "panel_size": 3,
-            "expert_load_cap": 5,
-            "document_review_period": 8,
-            "review_reminder_before": 4,
-            "score_spread_tolerance": 20,
-            "onsite_threshold": 500,
-            "onsite_confirmation_period": 30,
-            "onsite_reminder_before": 5,
-        },
+    await open_cycle(
+        api,
+        office,
+        year,
+        application_deadline=in_seconds(8),
+        panel_size=3,
+        expert_load_cap=5,
+        document_review_period=8,
+        review_reminder_before=4,
+        score_spread_tolerance=20,
+        onsite_threshold=500,
+        onsite_confirmation_period=30,
+        onsite_reminder_before=5,
     )
-    assert r.status_code == 201, r.text
     ids: list[str] = []
     for n, h in enumerate(heads):
         docs = await application_documents(api, h, f"r{n}")
