@@ -1,0 +1,391 @@
+"""Drive the award through its HTTP API the way its users do: used by `make demo` and the tests.
+
+Every function acts as one of the system's users (office, enterprise, expert, committee member,
+government) with that user's own token; nothing here reaches into the database or Temporal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+
+from domain.credit_code import CHARSET, check_character
+from domain.rubric import load_rubric
+
+T = TypeVar("T")
+Headers = dict[str, str]
+COMMITTEE = [
+    ("chair", "CHAIR"),
+    ("vice1", "VICE_CHAIR"),
+    ("member1", "MEMBER"),
+    ("member2", "MEMBER"),
+    ("member3", "MEMBER"),
+]
+
+
+class ScenarioError(AssertionError):
+    """The system answered something a user would not expect at this step."""
+
+
+def credit_code(n: int) -> str:
+    """A valid unified social credit code (Wenzhou Lucheng prefix 330302) for sample enterprise n."""
+    body = "".join(CHARSET[(n // 31**i) % 31] for i in range(9))
+    first17 = "91330302" + body
+    return first17 + check_character(first17)
+
+
+def scores(pct: int, **items: int) -> dict[str, int]:
+    """A score sheet of the 2012 rubric: `pct` on every item, some items set otherwise (4_1_1=30)."""
+    base = dict.fromkeys(load_rubric("GB/T 19580-2012").item_codes, pct)
+    return {**base, **{k.replace("_", "."): v for k, v in items.items()}}
+
+
+def expect(r: httpx.Response, *status: int) -> dict[str, Any]:
+    """The JSON object of a response with one of the expected statuses."""
+    if r.status_code not in status:
+        raise ScenarioError(f"{r.request.method} {r.request.url.path} -> {r.status_code}: {r.text}")
+    body = r.json() if r.content else {}
+    if not isinstance(body, dict):
+        raise ScenarioError(f"{r.request.url.path}: expected an object, got {type(body).__name__}")
+    return body
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 60, every: float = 0.25, what: str = ""
+) -> T:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    last: T | None = None
+    while loop.time() < end:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(every)
+    raise ScenarioError(f"{what or 'condition'} not reached in {timeout}s; last value: {last!r}")
+
+
+@dataclass
+class Scenario:
+    """One cycle driven through the API."""
+
+    api: httpx.AsyncClient
+    office: Headers
+    year: int
+    enterprises: dict[int, dict[str, Any]] = field(default_factory=dict)
+    enterprise_heads: dict[int, Headers] = field(default_factory=dict)
+    experts: dict[int, dict[str, Any]] = field(default_factory=dict)  # by expert id
+    expert_heads: dict[int, Headers] = field(default_factory=dict)  # by expert id
+    committee: dict[str, Headers] = field(default_factory=dict)
+    government: Headers = field(default_factory=dict)
+    applications: dict[int, str] = field(default_factory=dict)  # enterprise n -> application id
+    rules: dict[str, Any] = field(default_factory=dict)
+
+    # --- people -----------------------------------------------------------------------------------
+    @staticmethod
+    async def login(api: httpx.AsyncClient, username: str, password: str) -> Headers:
+        r = await api.post("/auth/token", data={"username": username, "password": password})
+        return {"Authorization": f"Bearer {expect(r, 200)['access_token']}"}
+
+    async def account(
+        self, username: str, role: str, password: str, display_name: str = "", enterprise: str | None = None
+    ) -> Headers:
+        body: dict[str, Any] = {
+            "username": username,
+            "password": password,
+            "role": role,
+            "display_name": display_name or username,
+        }
+        if enterprise:
+            body["enterprise_credit_code"] = enterprise
+        expect(await self.api.post("/users", headers=self.office, json=body), 201, 409)
+        return await self.login(self.api, username, password)
+
+    async def enterprise(
+        self, n: int, name: str, *, facts: Sequence[dict[str, Any]] | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """The office registers an enterprise, its eligibility facts and its account."""
+        today = datetime.now(UTC).date()
+        body: dict[str, Any] = {
+            "credit_code": credit_code(n),
+            "name": name,
+            "registered_district": "鹿城区",
+            "tax_district": "鹿城区",
+            "independent_legal_person": True,
+            "registration_date": "2012-05-18",
+            "field": "INDUSTRY",
+            "sector_tags": ["INTELLIGENT_EQUIPMENT"],
+            **overrides,
+        }
+        ent = expect(await self.api.post("/enterprises", headers=self.office, json=body), 201)
+        default_facts: list[dict[str, Any]] = [
+            {
+                "kind": "QMS_CERTIFICATE",
+                "on": str(today - timedelta(days=500)),
+                "number": f"CQC-{n:05d}",
+                "body": "中国质量认证中心",
+                "valid_from": str(today - timedelta(days=500)),
+                "valid_to": str(today + timedelta(days=600)),
+            },
+            {"kind": "CREDIT_STATUS", "on": str(today - timedelta(days=20)), "status": "GOOD"},
+            {
+                "kind": "INNOVATION_RESULT",
+                "on": str(today - timedelta(days=200)),
+                "summary": "主导制定团体标准一项",
+            },
+        ]
+        for fact in default_facts if facts is None else facts:
+            expect(
+                await self.api.post(
+                    f"/enterprises/{ent['credit_code']}/facts",
+                    headers=self.office,
+                    json={"source": "鹿城区市场监督管理局", "evidence": f"鹿市监记〔{n}〕号", **fact},
+                ),
+                201,
+            )
+        self.enterprises[n] = ent
+        self.enterprise_heads[n] = await self.account(
+            f"ent{n}", "enterprise", f"ent{n}-password", f"{name}联系人", ent["credit_code"]
+        )
+        return ent
+
+    async def expert(
+        self, k: int, *, fields: Sequence[str] = ("INDUSTRY", "SERVICES"), employer: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "name": f"专家{k:02d}",
+            "qualifications": ["高级工程师", "卓越绩效评价师"],
+            "fields": list(fields),
+            "username": f"expert{k}",
+            "password": f"expert{k}-password",
+        }
+        if employer:
+            body |= {"current_employer_credit_code": employer, "current_employer_name": "（任职单位）"}
+        e = expect(await self.api.post("/experts", headers=self.office, json=body), 201)
+        self.experts[e["id"]] = e
+        self.expert_heads[e["id"]] = await self.login(self.api, f"expert{k}", f"expert{k}-password")
+        return e
+
+    # --- the call ---------------------------------------------------------------------------------
+    async def open_cycle(self, **rules: Any) -> dict[str, Any]:
+        """Roster approved by the government, rules approved by the committee, then the call (R6.1, R7.1, R3.1)."""
+        for u, _ in COMMITTEE:
+            self.committee[u] = await self.account(u, "committee", f"{u}-password-1", f"评委{u}")
+        self.government = await self.account("gov", "government", "government-password-1", "区政府")
+        if (await self.api.get(f"/cycles/{self.year}/committee")).status_code == 404:
+            expect(
+                await self.api.post(
+                    f"/cycles/{self.year}/committee",
+                    headers=self.office,
+                    json={"members": [{"username": u, "position": p} for u, p in COMMITTEE]},
+                ),
+                201,
+            )
+            expect(
+                await self.api.post(
+                    f"/cycles/{self.year}/committee/approve",
+                    headers=self.government,
+                    json={"document_no": f"鹿政办〔{self.year}〕1号"},
+                ),
+                200,
+            )
+        self.rules = {"year": self.year, **rules}
+        expect(
+            await self.api.post(
+                f"/cycles/{self.year}/rules/approve",
+                headers=self.committee["chair"],
+                json={"rules": self.rules},
+            ),
+            200,
+        )
+        return expect(await self.api.post("/cycles", headers=self.office, json=self.rules), 201)
+
+    async def upload(self, n: int, content: bytes, name: str) -> str:
+        r = await self.api.post(
+            "/documents", headers=self.enterprise_heads[n], files={"file": (name, content, "application/pdf")}
+        )
+        sha = expect(r, 201)["sha256"]
+        assert sha == hashlib.sha256(content).hexdigest()
+        return str(sha)
+
+    async def apply(self, n: int, award: str, *, self_pct: int = 70) -> str:
+        docs = [
+            {
+                "kind": "SELF_ASSESSMENT_REPORT",
+                "sha256": await self.upload(n, f"自我评价报告{n}".encode(), "report.pdf"),
+                "title": "自我评价报告",
+            },
+            {
+                "kind": "APPLICATION_FORM",
+                "sha256": await self.upload(n, f"申报表{n}".encode(), "form.pdf"),
+                "title": "鹿城区政府质量奖申报表",
+            },
+            {
+                "kind": "EVIDENCE",
+                "sha256": await self.upload(n, f"证明材料{n}".encode(), "evidence.pdf"),
+                "title": "证明材料",
+            },
+        ]
+        r = await self.api.post(
+            f"/cycles/{self.year}/applications",
+            headers=self.enterprise_heads[n],
+            json={
+                "award": award,
+                "documents": docs,
+                "self_assessment": scores(self_pct),
+                "contact_name": "申报联系人",
+            },
+        )
+        app_id = str(expect(r, 201)["application_id"])
+        self.applications[n] = app_id
+        return app_id
+
+    # --- reading ----------------------------------------------------------------------------------
+    async def app(self, app_id: str) -> dict[str, Any]:
+        return expect(await self.api.get(f"/applications/{app_id}", headers=self.office), 200)
+
+    async def wait_stage(self, app_id: str, *stages: str, timeout: float = 60) -> dict[str, Any]:
+        async def probe() -> dict[str, Any] | None:
+            a = await self.app(app_id)
+            return a if a["stage"] in stages else None
+
+        return await eventually(probe, timeout=timeout, what=f"{app_id} in {stages}")
+
+    async def wait_cycle(self, *stages: str, timeout: float = 60) -> dict[str, Any]:
+        async def probe() -> dict[str, Any] | None:
+            c = expect(await self.api.get(f"/cycles/{self.year}", headers=self.office), 200)
+            return c if c["stage"] in stages else None
+
+        return await eventually(probe, timeout=timeout, what=f"cycle {self.year} in {stages}")
+
+    # --- qualification ----------------------------------------------------------------------------
+    async def qualify(self, app_id: str, *, truthful: bool = True) -> dict[str, Any]:
+        """The office decides: every condition needing judgement passes with a reason."""
+        a = await self.wait_stage(app_id, "QUALIFICATION_DECISION")
+        judged = [
+            {"condition": c["condition"], "status": "PASS", "reason": "经核查申报材料，符合要求"}
+            for c in a["qualification"]
+            if c["auto_status"] == "NEEDS_JUDGEMENT"
+        ]
+        body = {
+            "decisions": judged,
+            "material_truthful": truthful,
+            "note": "资格审查",
+            "truthfulness_note": "" if truthful else "申报材料与实际情况不符",
+        }
+        return expect(
+            await self.api.post(
+                f"/applications/{app_id}/qualification-decision", headers=self.office, json=body
+            ),
+            200,
+        )
+
+    # --- review -----------------------------------------------------------------------------------
+    async def draw(self, visits: dict[str, date] | None = None) -> dict[str, Any]:
+        body = {"visits": {a: str(d) for a, d in (visits or {}).items()}}
+        return expect(await self.api.post(f"/cycles/{self.year}/panels", headers=self.office, json=body), 200)
+
+    async def panel(self, app_id: str, purpose: str) -> list[dict[str, Any]]:
+        async def probe() -> list[dict[str, Any]] | None:
+            return (await self.app(app_id)).get("panels", {}).get(purpose) or None
+
+        return await eventually(probe, what=f"{purpose} panel of {app_id}")
+
+    async def document_review(
+        self, app_id: str, pct: int, opinion: str = "卓越绩效管理体系较完善，结果指标良好。"
+    ) -> str:
+        """Every member scores `pct` on every item, then the leader consolidates."""
+        await self.wait_stage(app_id, "DOCUMENT_REVIEW")
+        seats = await self.panel(app_id, "DOCUMENT")
+        for seat in seats:
+            expect(
+                await self.api.post(
+                    f"/applications/{app_id}/scores",
+                    headers=self.expert_heads[seat["expert_id"]],
+                    json={
+                        "scores": scores(pct),
+                        "strengths": "领导作用突出",
+                        "improvements": "过程管理有待加强",
+                    },
+                ),
+                200,
+            )
+        leader = next(s["expert_id"] for s in seats if s["leader"])
+        r = await self.api.post(
+            f"/applications/{app_id}/panel-opinion",
+            headers=self.expert_heads[leader],
+            json={"scores": scores(pct), "opinion": opinion},
+        )
+        return str(expect(r, 200)["total"])
+
+    async def onsite_list(self, listed: Sequence[str], note: str = "") -> None:
+        await self.wait_cycle("ONSITE_SELECTION")
+        expect(
+            await self.api.post(
+                f"/cycles/{self.year}/onsite-list",
+                headers=self.office,
+                json={"application_ids": list(listed), "note": note},
+            ),
+            200,
+        )
+
+    async def onsite_review(self, app_id: str, pct: int, *, dispute: str = "") -> str:
+        """The leader reports; the enterprise confirms (or disputes and the office settles)."""
+        await self.wait_stage(app_id, "ONSITE_REVIEW")
+        seats = await self.panel(app_id, "ONSITE")
+        leader = next(s["expert_id"] for s in seats if s["leader"])
+        expect(
+            await self.api.post(
+                f"/applications/{app_id}/onsite-report",
+                headers=self.expert_heads[leader],
+                json={"scores": scores(pct), "opinion": "现场核实了质量管理体系运行情况。"},
+            ),
+            200,
+        )
+        await self.wait_stage(app_id, "ONSITE_CONFIRMATION")
+        owner = next(n for n, a in self.applications.items() if a == app_id)
+        h = self.enterprise_heads[owner]
+        if dispute:
+            expect(
+                await self.api.post(
+                    f"/applications/{app_id}/onsite-confirmation",
+                    headers=h,
+                    json={"confirmed": False, "reason": dispute},
+                ),
+                200,
+            )
+            await self.wait_stage(app_id, "ONSITE_DISPUTED")
+            r = await self.api.post(
+                f"/applications/{app_id}/onsite-settlement",
+                headers=self.office,
+                json={"settlement": "经核实，维持现场评审结论"},
+            )
+            total = str(expect(r, 200)["onsite_total"])
+        else:
+            expect(
+                await self.api.post(
+                    f"/applications/{app_id}/onsite-confirmation", headers=h, json={"confirmed": True}
+                ),
+                200,
+            )
+            total = f"{10 * pct}.00"
+        await self.wait_stage(app_id, "AWAITING_COMMITTEE")
+        return total
+
+    # --- committee --------------------------------------------------------------------------------
+    async def convene(self, attendees: Sequence[str] | None = None) -> dict[str, Any]:
+        await self.wait_cycle("AWAITING_COMMITTEE")
+        body = {"attendees": list(attendees or [u for u, _ in COMMITTEE])}
+        return expect(
+            await self.api.post(f"/cycles/{self.year}/meeting", headers=self.office, json=body), 200
+        )
+
+    async def vote(self, meeting_id: str, member: str, choices: dict[str, str]) -> httpx.Response:
+        return await self.api.post(
+            f"/meetings/{meeting_id}/ballot", headers=self.committee[member], json={"choices": choices}
+        )
