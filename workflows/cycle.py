@@ -186,14 +186,15 @@ class AwardCycleWorkflow:
         await workflow.wait_condition(lambda: self.meeting is not None)
         assert self.meeting is not None
         await self._enter(CycleStage.BALLOT)
+        counted = 0  # ballots signalled when we last counted: a signal during a count is not lost
         while not self.ballot_close_requested:
             self._wait_text()
-            seen = self.ballots_signalled
 
-            def news(seen: int = seen) -> bool:
-                return self.ballots_signalled != seen or self.ballot_close_requested
+            def news(counted: int = counted) -> bool:
+                return self.ballots_signalled != counted or self.ballot_close_requested
 
             await workflow.wait_condition(news)
+            counted = self.ballots_signalled
             status = await record(
                 CommitteeActivities.ballot_status, self.meeting.meeting_id, "count ballots cast"
             )
