@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -13,6 +14,7 @@ import httpx
 from domain.credit_code import CHARSET, check_character
 
 T = TypeVar("T")
+HISTORY_DIR = Path(__file__).resolve().parent / "histories"
 
 
 def credit_code(n: int) -> str:
@@ -194,3 +196,27 @@ async def open_cycle(
     r = await api.post("/cycles", headers=office, json=body)
     assert r.status_code == 201, r.text
     return {"cycle": r.json(), "committee": heads, "government": gov, "rules": body}
+
+
+async def replay_and_keep(client: Any, query: str, prefix: str) -> int:
+    """Replay the histories of the workflows matching `query` on the current code; with
+    AWARD_RECORD_HISTORIES=1 keep them under tests/histories/ for future replay tests."""
+    import os
+
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.worker import Replayer
+
+    from worker.main import WORKFLOWS, workflow_runner
+
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+    )
+    folder = HISTORY_DIR
+    n = 0
+    async for wf in client.list_workflows(query):
+        history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
+        await replayer.replay_workflow(history)
+        if os.environ.get("AWARD_RECORD_HISTORIES"):
+            (folder / f"{prefix}-{wf.id}.json").write_text(history.to_json())
+        n += 1
+    return n

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import conflict, invalid
     from domain.final_list import removals
     from domain.intake import Submission, validate_extension, validate_submission
-    from domain.publicity import check_objection_window, needs_investigation
+    from domain.publicity import check_objection_window, format_close, needs_investigation
     from domain.review import ReviewPurpose, check_onsite_list
     from domain.rubric import load_rubric, validate_scores
     from domain.rules import CycleRules
@@ -354,7 +354,7 @@ class AwardCycleWorkflow:
             present = self.meeting.present if self.meeting else 0
             text = f"Plenary secret ballot (无记名投票): {self.ballots_cast} of {present} members present have voted"
         elif self.stage is CycleStage.PUBLIC_NOTICE:
-            closes = format_cst(self.window.closes_at) if self.window else "?"
+            closes = format_close(self.window.closes_at) if self.window else "?"
             pending = self.investigated - len(self.concluded)
             text = (
                 f"Public notice (初选公示) until {closes} CST; {self.objections} objections, {pending} investigations open"
@@ -720,18 +720,15 @@ class AwardCycleWorkflow:
         self._check_objection(inp)
 
     def _check_objection(self, inp: ObjectionInput) -> None:
-        if self.window is None or self.preliminary is None or self.stage is not CycleStage.PUBLIC_NOTICE:
+        if self.window is None or self.preliminary is None:
             raise rejected(
                 conflict("OBJECTION_WINDOW_NOT_OPEN", "当前没有进行中的公示", "No public notice is open")
             )
-        published = self.window.published_at
-        enforce(lambda: check_objection_window(published, workflow.now(), self.rules.public_notice_period))
-        if self.window_closed:
-            raise rejected(
-                conflict(
-                    "OBJECTION_WINDOW_CLOSED", "公示期已结束，不再受理异议", "The public notice has closed"
-                )
-            )
+        published, closes = self.window.published_at, self.window.closes_at
+        period = self.rules.public_notice_period
+        enforce(lambda: check_objection_window(published, workflow.now(), period))
+        if self.window_closed or self.stage is not CycleStage.PUBLIC_NOTICE:  # the close timer has fired
+            enforce(lambda: check_objection_window(published, closes, period))
         if inp.application_id not in {w.application_id for w in self.preliminary.winners}:
             raise rejected(
                 invalid(

@@ -35,7 +35,9 @@ async def start_cycle(
 ) -> CycleOut:
     rules = validate_rules(CycleRules(**body.model_dump()), datetime.now(UTC))
     if rules.demo and cfg.environment == "production":
-        raise invalid("RULES_DEMO", "生产环境不能启动演示评审周期", "A demonstration cycle cannot run in production")
+        raise invalid(
+            "RULES_DEMO", "生产环境不能启动演示评审周期", "A demonstration cycle cannot run in production"
+        )
     approved = await s.get(m.RulesApproval, rules.year)
     if approved is None or approved.rules_hash != rules_fingerprint(body.model_dump(mode="json")):
         raise conflict(
