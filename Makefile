@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint clean-data
+.PHONY: venv run test lint clean-data demo
 
 venv: $(STAMP)
 
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 
 run: venv
 	$(BIN)/python scripts/run.py
+
+# With `make run` up: one whole sample cycle through the HTTP API in a few minutes (scripts/demo.py).
+demo: venv
+	$(BIN)/python scripts/demo.py
 
 test: venv
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

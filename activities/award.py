@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -323,6 +323,9 @@ class AwardActivities:
 
     @activity.defn
     async def deliver_notice(self, notice_id: int) -> None:
+        """Hand the notice to its channel. The attempt is committed before the hand-over and the
+        delivery after it, so a crash in between is visible (attempts > 1) and the retry resends
+        with the same key: a channel that sends outside the system dedupes on `notice.key`."""
         async with self.sessions.begin() as s:
             notice = await s.get(m.Notice, notice_id, with_for_update=True)
             if notice is None:
@@ -330,10 +333,17 @@ class AwardActivities:
             if notice.delivery_state == DeliveryState.DELIVERED:
                 return
             notice.delivery_attempts += 1
-            await self.gateway.deliver(notice)
-            notice.delivery_state = DeliveryState.DELIVERED
-            notice.delivery_channel = self.gateway.channel
-            notice.delivered_at = datetime.now(notice.created_at.tzinfo)
+        await self.gateway.deliver(notice)
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(m.Notice)
+                .where(m.Notice.id == notice_id, m.Notice.delivery_state != DeliveryState.DELIVERED)
+                .values(
+                    delivery_state=DeliveryState.DELIVERED,
+                    delivery_channel=self.gateway.channel,
+                    delivered_at=func.now(),
+                )
+            )
 
     def all(self) -> list[Callable[..., Any]]:
         return [

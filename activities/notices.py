@@ -12,7 +12,8 @@ class NoticeGateway(Protocol):
     channel: str
 
     async def deliver(self, notice: m.Notice) -> None:
-        """Hand the notice to the channel; raise to have the activity retried."""
+        """Hand the notice to the channel; raise to have the activity retried. A retry after a
+        crash may hand the same notice over again: dedupe on `notice.key`."""
 
 
 class PortalGateway:

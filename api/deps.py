@@ -62,7 +62,7 @@ def _unauthenticated(zh: str, en: str) -> DomainError:
 
 async def current_user(
     request: Request,
-    s: Annotated[AsyncSession, Depends(session)],
+    s: Annotated[AsyncSession, Depends(session, scope="function")],
     token: Annotated[str | None, Depends(oauth2)],
 ) -> CurrentUser:
     if not token:
@@ -94,7 +94,9 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
     return check
 
 
-Session = Annotated[AsyncSession, Depends(session)]
+# scope="function": the transaction commits when the route returns, before the response is sent,
+# so a client that got 201 finds the record on its very next request.
+Session = Annotated[AsyncSession, Depends(session, scope="function")]
 User = Annotated[CurrentUser, Depends(current_user)]
 Office = Annotated[CurrentUser, Depends(require(Role.OFFICE))]
 EnterpriseUser = Annotated[CurrentUser, Depends(require(Role.ENTERPRISE))]

@@ -266,7 +266,12 @@ class Scenario:
     # --- qualification ----------------------------------------------------------------------------
     async def qualify(self, app_id: str, *, truthful: bool = True) -> dict[str, Any]:
         """The office decides: every condition needing judgement passes with a reason."""
-        a = await self.wait_stage(app_id, "QUALIFICATION_DECISION")
+
+        async def checked() -> dict[str, Any] | None:  # the live stage may run ahead of the records
+            a = await self.app(app_id)
+            return a if a["stage"] == "QUALIFICATION_DECISION" and a["qualification"] else None
+
+        a = await eventually(checked, what=f"{app_id} checked and awaiting the decision")
         judged = [
             {"condition": c["condition"], "status": "PASS", "reason": "经核查申报材料，符合要求"}
             for c in a["qualification"]

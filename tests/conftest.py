@@ -3,6 +3,7 @@ and stopped at the end (stop a run with SIGINT, not SIGKILL, so these teardowns 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -12,7 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from api.app import create_app
 from config.constants import SEARCH_ATTRIBUTES
@@ -28,6 +32,9 @@ from worker.main import build_worker
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = ROOT / ".data" / f"test-{os.getpid()}"
 OFFICE = ("office", "office-test-password")
+# Tests share one Temporal namespace; each test terminates what earlier ones left running, and
+# visibility queries of a test look only at workflows that were not terminated.
+LIVE = " AND ExecutionStatus != 'Terminated'"
 
 
 @pytest.fixture(scope="session")
@@ -107,9 +114,25 @@ async def worker(
 
 
 async def reset_state(client: Client, sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Terminate every running workflow and empty every table: each test starts from nothing."""
+    """Terminate and delete every workflow and empty every table: each test starts from nothing
+    (a completed cycle would otherwise keep its year's workflow id from being used again)."""
     async for wf in client.list_workflows("ExecutionStatus='Running'"):
         await client.get_workflow_handle(wf.id, run_id=wf.run_id).terminate("test reset")
+    for _ in range(100):
+        found = [wf async for wf in client.list_workflows()]
+        if not found:
+            break
+        for wf in found:
+            try:
+                await client.workflow_service.delete_workflow_execution(
+                    DeleteWorkflowExecutionRequest(
+                        namespace=client.namespace,
+                        workflow_execution=WorkflowExecution(workflow_id=wf.id, run_id=wf.run_id),
+                    )
+                )
+            except RPCError:
+                pass  # already being deleted
+        await asyncio.sleep(0.1)
     async with sessions.begin() as s:
         tables = (
             (

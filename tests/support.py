@@ -213,7 +213,7 @@ async def replay_and_keep(client: Any, query: str, prefix: str) -> int:
     )
     folder = HISTORY_DIR
     n = 0
-    async for wf in client.list_workflows(query):
+    async for wf in client.list_workflows(query + " AND ExecutionStatus != 'Terminated'"):
         history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
         await replayer.replay_workflow(history)
         if os.environ.get("AWARD_RECORD_HISTORIES"):

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import OFFICE
+from conftest import LIVE, OFFICE
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import replay_and_keep
@@ -264,7 +264,7 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
         found = [
             w.id
             async for w in temporal_client.list_workflows(
-                f"AwardYear = {year} AND AwardStage = 'AWARDED' AND WorkflowType = 'AwardWorkflow'"
+                f"AwardYear = {year} AND AwardStage = 'AWARDED' AND WorkflowType = 'AwardWorkflow'" + LIVE
             )
         ]
         return found if len(found) == 4 else None
@@ -407,7 +407,7 @@ async def test_ballot_secrecy(
         assert len(votes) == 8 and set(votes[0].keys()) == {"id", "meeting_id", "candidate_id", "choice"}
 
     # 2. No workflow history payload holds a vote (the API signals only that a ballot was cast).
-    async for wf in temporal_client.list_workflows(f"AwardYear = {year}"):
+    async for wf in temporal_client.list_workflows(f"AwardYear = {year}" + LIVE):
         history = await temporal_client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
         for payload in _history_texts(history):
             assert not any(f'"{c}"' in payload for c in choices), (wf.id, payload[:300])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import OFFICE
+from conftest import LIVE, OFFICE
 from support import (
     add_fact,
     application_documents,
@@ -230,12 +230,12 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
 
     # Operators find everything in Temporal by year, award, stage and enterprise (P3).
     async def visible() -> list | None:
-        q = f"AwardYear = {year} AND AwardStage = 'NOT_QUALIFIED'"
+        q = f"AwardYear = {year} AND AwardStage = 'NOT_QUALIFIED'" + LIVE
         found = [w async for w in temporal_client.list_workflows(q)]
         return found if len(found) == 2 else None
 
     await eventually(visible)
-    q = f"EnterpriseCreditCode = '{good['credit_code']}' AND AwardType = 'QUALITY'"
+    q = f"EnterpriseCreditCode = '{good['credit_code']}' AND AwardType = 'QUALITY'" + LIVE
     assert [w.id async for w in temporal_client.list_workflows(q)] == [f"application-{ids[1]}"]
     desc = await temporal_client.get_workflow_handle(f"application-{ids[1]}").describe()
     assert (await desc.static_summary()) == f"{year} 区政府质量奖 · 鹿城优质制造有限公司"

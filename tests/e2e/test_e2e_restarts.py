@@ -26,10 +26,12 @@ from support import (
     application_documents,
     eventually,
     login,
+    open_cycle,
     register_enterprise,
+    self_assessment,
     valid_certificate,
 )
-from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.enums.v1 import EventType, PendingActivityState, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
@@ -44,9 +46,9 @@ from devstack.ports import free_port
 from devstack.temporal import TemporalDevServer
 from domain.calendar import cst_date
 from domain.rules import CycleRules
-from domain.types import Role
+from domain.types import CycleStage, Role
 from worker.main import build_worker
-from workflows.cycle import AwardCycleWorkflow, start_options
+from workflows.cycle import AwardCycleWorkflow, start_cycle
 from workflows.messages import Actor, CycleState, StartCycleInput
 
 pytestmark = [pytest.mark.asyncio]
@@ -148,7 +150,10 @@ async def pending_activities(client: Client, workflow_ids: list[str]) -> list[st
     found = []
     for wf_id in workflow_ids:
         desc = await client.get_workflow_handle(wf_id).describe()
-        found += [f"{wf_id}:{a.activity_type.name}" for a in desc.raw_description.pending_activities]
+        found += [
+            f"{wf_id}:{a.activity_type.name} ({PendingActivityState.Name(a.state)}, attempt {a.attempt})"
+            for a in desc.raw_description.pending_activities
+        ]
     return found
 
 
@@ -175,10 +180,17 @@ async def _worker_crash_scenario(
     temporal_client: Client,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    t0 = asyncio.get_running_loop().time()
+
+    def lap(what: str) -> None:  # phase timings, shown with -s or on failure
+        print(f"[{asyncio.get_running_loop().time() - t0:5.1f}s] {what}")
+
     first = workers.start()  # it imports while the office registers the enterprises
     office = await login(api, *OFFICE)
     today = datetime.now(UTC).date()
-    year = cst_date(datetime.now(UTC)).year + 1
+    # This year's cycle: the other end-to-end tests use next year's, and terminated workflows of the
+    # same ids and year stay visible to their search-attribute queries on the shared server.
+    year = cst_date(datetime.now(UTC)).year
 
     ents: dict[int, dict[str, Any]] = {}
     heads: dict[int, dict[str, str]] = {}
@@ -213,17 +225,22 @@ async def _worker_crash_scenario(
     docs = {n: await application_documents(api, heads[n], f"restart-{n}") for n in heads}
     await eventually(lambda: polling(temporal_client, RESTART_QUEUE, first), timeout=30)
 
-    deadline = datetime.now(UTC) + timedelta(seconds=7)
-    r = await api.post(
-        "/cycles", headers=office, json={"year": year, "application_deadline": deadline.isoformat()}
-    )
-    assert r.status_code == 201, r.text
+    lap("enterprises registered, first worker polling")
+    # Roster and rules approved by the committee first (creating those accounts takes a moment).
+    deadline = datetime.now(UTC) + timedelta(seconds=8)
+    await open_cycle(api, office, year, application_deadline=deadline.isoformat())
+    lap("cycle open")
     ids: dict[int, str] = {}
     for n in heads:
         r = await api.post(
             f"/cycles/{year}/applications",
             headers={**heads[n], "Idempotency-Key": f"restart-{n}"},
-            json={"award": "QUALITY", "documents": docs[n], "contact_name": "张三"},
+            json={
+                "award": "QUALITY",
+                "documents": docs[n],
+                "contact_name": "张三",
+                "self_assessment": self_assessment(),
+            },
         )
         assert r.status_code == 201, r.text
         ids[n] = r.json()["application_id"]
@@ -232,6 +249,7 @@ async def _worker_crash_scenario(
     # Crash 1: the worker dies while the applications wait for the deadline.
     assert datetime.now(UTC) < deadline - timedelta(seconds=1), "setup too slow: the deadline is too close"
     workers.kill(first)
+    lap("3 submitted; first worker killed")
     await asyncio.sleep((deadline - datetime.now(UTC)).total_seconds() + 1.0)
     async with sessions() as s:
         # Nobody has processed the deadline: the records still show the call open.
@@ -241,6 +259,7 @@ async def _worker_crash_scenario(
         assert await s.scalar(select(func.count()).select_from(m.QualificationCheck)) == 0
 
     second = workers.start()
+    lap("deadline passed; second worker started")
 
     async def awaiting_decision(app_id: str) -> dict[str, Any] | None:
         a = (await api.get(f"/applications/{app_id}", headers=office)).json()
@@ -249,6 +268,7 @@ async def _worker_crash_scenario(
         return a if ok else None
 
     apps = {n: await eventually(lambda i=i: awaiting_decision(i), timeout=60) for n, i in ids.items()}
+    lap("all three await the qualification decision")
     assert {n: len(a["qualification"]) for n, a in apps.items()} == {1: 14, 2: 14, 3: 14}
     auto = {n: {c["condition"]: c["auto_status"] for c in a["qualification"]} for n, a in apps.items()}
     assert auto[1]["QMS_CERTIFICATION"] == "PASS" and auto[3]["QMS_CERTIFICATION"] == "PASS"
@@ -276,17 +296,19 @@ async def _worker_crash_scenario(
     print(f"activities pending when the second worker was killed: {in_flight}")
 
     workers.start()
+    lap("decided; second worker killed, third started")
 
     async def inbox(h: dict[str, str], kind: str) -> list[dict[str, Any]] | None:
         return [x for x in (await api.get("/notices", headers=h)).json() if x["kind"] == kind] or None
 
     # Activities that were running on the dead worker are retried after their start-to-close timeout.
     feedback = await eventually(lambda: inbox(heads[2], "QUALIFICATION_FEEDBACK"), timeout=90)
+    lap("feedback notice delivered")
     assert "质量管理体系认证" in feedback[0]["body"]
 
     async def final_records() -> dict[str, str] | None:
         async with sessions() as s:
-            rows = dict((await s.execute(select(m.Application.id, m.Application.stage))).tuples().all())
+            rows = {i: st for i, st in (await s.execute(select(m.Application.id, m.Application.stage))).all()}
         return rows if set(rows.values()) <= FINAL_STAGES else None
 
     stages_now = await eventually(final_records, timeout=90)
@@ -305,6 +327,7 @@ async def _worker_crash_scenario(
 
     await eventually(cycle_recorded_in_document_review, timeout=30)
 
+    lap("all final, cycle in document review")
     # Nothing was written twice.
     await _assert_written_once(sessions, ids)
 
@@ -327,7 +350,8 @@ async def _assert_written_once(sessions: async_sessionmaker[AsyncSession], ids: 
         }
         assert len(decisions) == 3
 
-        notices = (await s.execute(select(m.Notice))).scalars().all()
+        kinds_here = ("CALL_FOR_APPLICATIONS", "QUALIFICATION_FEEDBACK", "QUALIFICATION_PASSED")
+        notices = (await s.execute(select(m.Notice).where(m.Notice.kind.in_(kinds_here)))).scalars().all()
         kinds = Counter(n.kind for n in notices)
         assert kinds == {
             "CALL_FOR_APPLICATIONS": 1,
@@ -339,7 +363,9 @@ async def _assert_written_once(sessions: async_sessionmaker[AsyncSession], ids: 
         assert {("QUALIFICATION_PASSED", ids[1]), ("QUALIFICATION_PASSED", ids[3])} <= by_kind
         for n in notices:
             assert n.delivery_state == "DELIVERED" and n.delivered_at is not None, (n.key, n.delivery_state)
-            assert n.delivery_attempts == 1, (n.key, n.delivery_attempts)
+            # One row per notice, delivered once; a hand-over cut short by the kill is counted
+            # (deliver_notice commits the attempt before handing over), so at most one retry shows.
+            assert 1 <= n.delivery_attempts <= 2, (n.key, n.delivery_attempts)
 
         audit = Counter(
             (a.action, a.entity_id) for a in (await s.execute(select(m.AuditEntry))).scalars().all()
@@ -375,6 +401,33 @@ async def _call(fn: Callable[[], Any]) -> Any:
     return await asyncio.to_thread(fn)
 
 
+def _at_or_after(stage: str | None, reference: CycleStage) -> bool:
+    order = [str(s) for s in CycleStage]
+    return stage in order and order.index(stage) >= order.index(reference)
+
+
+async def _only(probe: Callable[[], Any], want: str) -> bool:
+    return bool(await probe() == want)
+
+
+async def _diagnose(handle: Any, server_log: Path) -> str:
+    """What the workflow waits for, its last history events, and the server's log tail."""
+    out = []
+    try:
+        desc = (await handle.describe(rpc_timeout=timedelta(seconds=5))).raw_description
+        out.append(f"pending activities: {list(desc.pending_activities)}")
+        out.append(f"pending workflow task: {desc.pending_workflow_task}")
+        events = [e async for e in handle.fetch_history_events(rpc_timeout=timedelta(seconds=5))]
+        out.append("last events: " + ", ".join(EventType.Name(e.event_type) for e in events[-15:]))
+    except Exception as e:
+        out.append(f"describe failed: {type(e).__name__}: {e}")
+    out.append(
+        "--- temporal.log (tail) ---\n"
+        + (await asyncio.to_thread(server_log.read_text, errors="replace"))[-3000:]
+    )
+    return "\n".join(out)
+
+
 @pytest.mark.req("P1")
 @pytest.mark.slow
 async def test_deadline_timer_fires_after_temporal_server_restart(
@@ -394,39 +447,60 @@ async def test_deadline_timer_fires_after_temporal_server_restart(
         year = cst_date(datetime.now(UTC)).year + 1
         rules = CycleRules(year=year, application_deadline=datetime.now(UTC) + timedelta(seconds=8))
         async with running(build_worker(client, sessions, SERVER_RESTART_QUEUE), shutdown_timeout=30):
-            handle = await client.start_workflow(
-                AwardCycleWorkflow.run,
+            await start_cycle(
+                client,
                 StartCycleInput(rules, Actor("office", Role.OFFICE)),
                 task_queue=SERVER_RESTART_QUEUE,
-                **start_options(year),  # type: ignore[arg-type]
+                rpc_timeout=timedelta(seconds=10),
             )
-            assert handle.id == cycle_workflow_id(year)
+            handle = client.get_workflow_handle(cycle_workflow_id(year))
 
             async def stage() -> str | None:
                 try:
                     st = await handle.query(
                         AwardCycleWorkflow.state, result_type=CycleState, rpc_timeout=timedelta(seconds=3)
                     )
-                except Exception:  # server down or restarting
-                    return None
+                except Exception as e:  # server down or restarting
+                    return f"query failed: {type(e).__name__}: {e}"
                 return str(st.stage)
 
             async def recorded_stage() -> str | None:
                 async with sessions() as s:
                     return await s.scalar(select(m.Cycle.stage).where(m.Cycle.year == year))
 
-            assert await eventually(stage, timeout=20) == "CALL_OPEN"
+            assert await eventually(lambda: _only(stage, "CALL_OPEN"), timeout=20)
             assert await eventually(recorded_stage, timeout=20) == "CALL_OPEN"
             assert datetime.now(UTC) < rules.application_deadline, "setup too slow: deadline already passed"
 
             await _call(server.kill)
+            print(
+                f"server killed {(rules.application_deadline - datetime.now(UTC)).total_seconds():.1f}s before the deadline"
+            )
             await asyncio.sleep(3)
             await _call(server.start)  # same db file, same port
+            print(
+                f"server restarted; deadline in {(rules.application_deadline - datetime.now(UTC)).total_seconds():.1f}s"
+            )
+
+            seen: list[tuple[str | None, str | None]] = []
 
             async def in_document_review() -> bool:
-                return await stage() == "DOCUMENT_REVIEW" and await recorded_stage() == "DOCUMENT_REVIEW"
+                # With no applications the cycle passes through QUALIFICATION_REVIEW to DOCUMENT_REVIEW
+                # (and, where the process goes further, on to the next stage that needs the office).
+                seen.append((live := await stage(), await recorded_stage()))
+                return live == seen[-1][1] and _at_or_after(live, CycleStage.DOCUMENT_REVIEW)
 
-            await eventually(in_document_review, timeout=60, every=0.5)
+            try:
+                await eventually(in_document_review, timeout=60, every=0.5)
+            except AssertionError:
+                changes = [x for i, x in enumerate(seen) if i == 0 or x != seen[i - 1]]
+                raise AssertionError(
+                    f"(query stage, recorded stage) over time: {changes}\n"
+                    + await _diagnose(handle, tmp_path / "temporal.log")
+                ) from None
+            print(
+                f"document review {(datetime.now(UTC) - rules.application_deadline).total_seconds():.1f}s after the deadline"
+            )
 
         # The cycle was recorded and its call published once, whatever the restart replayed.
         async with sessions() as s:
@@ -434,6 +508,7 @@ async def test_deadline_timer_fires_after_temporal_server_restart(
             notices = (await s.scalars(select(m.Notice))).all()
         assert actions["CYCLE_STARTED"] == 1
         assert actions["CYCLE_QUALIFICATION_REVIEW"] == 1 and actions["CYCLE_DOCUMENT_REVIEW"] == 1
+        assert all(n == 1 for a, n in actions.items() if a.startswith("CYCLE_")), actions
         assert [(n.kind, n.delivery_state) for n in notices] == [("CALL_FOR_APPLICATIONS", "DELIVERED")]
     finally:
         await _call(server.stop)

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import OFFICE
+from conftest import LIVE, OFFICE
 from support import (
     add_fact,
     application_documents,
@@ -370,7 +370,7 @@ async def test_document_and_onsite_review(api: httpx.AsyncClient, temporal_clien
     assert (
         "scores" not in onsite_review
     )  # the enterprise sees the report and totals, not item-level rationale
-    q = f"AwardYear = {year} AND AwardStage = 'AWAITING_COMMITTEE'"
+    q = f"AwardYear = {year} AND AwardStage = 'AWAITING_COMMITTEE'" + LIVE
     found = await eventually(lambda: _count(temporal_client, q, 4))
     assert found == 4  # three applications and the cycle
 
