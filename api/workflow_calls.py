@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from config.constants import application_workflow_id, cycle_workflow_id
+from config.settings import Settings
 from domain.errors import DomainError
 
 from .errors import from_temporal, not_found, unavailable
@@ -69,3 +71,42 @@ def _rpc(e: RPCError, workflow_id: str, missing: tuple[str, str]) -> DomainError
     if e.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.CANCELLED):
         return unavailable()
     return from_temporal(e)
+
+
+async def cycle_update(
+    client: Client, cfg: Settings, year: int, update_method: Any, arg: Any, *, key: str, result_type: type[T]
+) -> T:
+    """An update on the year's cycle workflow, on behalf of the API."""
+    return await update(
+        client,
+        cycle_workflow_id(year),
+        update_method,
+        arg,
+        update_id=key,
+        timeout=cfg.temporal_rpc_timeout_seconds,
+        result_type=result_type,
+        missing=(f"{year}年度评审周期", f"Cycle {year}"),
+    )
+
+
+async def application_update(
+    client: Client,
+    cfg: Settings,
+    application_id: str,
+    update_method: Any,
+    arg: Any,
+    *,
+    key: str,
+    result_type: type[T],
+) -> T:
+    """An update on one application's workflow, on behalf of the API."""
+    return await update(
+        client,
+        application_workflow_id(application_id),
+        update_method,
+        arg,
+        update_id=key,
+        timeout=cfg.temporal_rpc_timeout_seconds,
+        result_type=result_type,
+        missing=("申报流程", "Application workflow"),
+    )

@@ -269,13 +269,15 @@ class AwardCycleWorkflow:
             await workflow.get_external_workflow_handle(application_workflow_id(app_id)).signal(
                 ApplicationWorkflow.final_result, FinalResult(bool(number), reason, number)
             )
-        # The applications report their final stage back; the cycle closes only after that.
-        await workflow.wait_condition(
-            lambda: all(
-                self.applications[a].stage in (ApplicationStage.AWARDED, ApplicationStage.NOT_AWARDED)
-                for a in self.onsite_list or []
+        # The applications report their final stage back; the cycle closes only after that (cycles
+        # recorded before this rule close at once: `patched` keeps their histories replaying).
+        if workflow.patched("cycle-waits-for-final-results"):
+            await workflow.wait_condition(
+                lambda: all(
+                    self.applications[a].stage in (ApplicationStage.AWARDED, ApplicationStage.NOT_AWARDED)
+                    for a in self.onsite_list or []
+                )
             )
-        )
         await self._enter(CycleStage.COMPLETED)
         self._wait_text()
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 
-from config.constants import application_workflow_id, cycle_workflow_id
 from db import models as m
 from db import repositories as repo
 from domain.credit_code import normalize_credit_code
@@ -70,9 +69,10 @@ async def submit(
             + ", ".join(missing),
             documents=missing,
         )
-    result = await workflow_calls.update(
+    result = await workflow_calls.cycle_update(
         client,
-        cycle_workflow_id(year),
+        cfg,
+        year,
         AwardCycleWorkflow.submit_application,
         SubmitApplicationInput(
             enterprise_id=ent.id,
@@ -87,10 +87,8 @@ async def submit(
             contact_phone=body.contact_phone,
             self_assessment=dict(body.self_assessment),
         ),
-        update_id=f"submit-{ent.credit_code}-{idempotency_key or uuid.uuid4()}",
-        timeout=cfg.temporal_rpc_timeout_seconds,
+        key=f"submit-{ent.credit_code}-{idempotency_key or uuid.uuid4()}",
         result_type=SubmitApplicationResult,
-        missing=(f"{year}年度评审周期", f"Cycle {year}"),
     )
     return SubmitResult(**asdict(result))
 
@@ -223,15 +221,14 @@ async def decide_qualification(
         truthfulness_note=body.truthfulness_note,
         note=body.note,
     )
-    result = await workflow_calls.update(
+    result = await workflow_calls.application_update(
         client,
-        application_workflow_id(application_id),
+        cfg,
+        application_id,
         ApplicationWorkflow.decide_qualification,
         DecideQualificationInput(decision, office.actor),
-        update_id=f"qualification-{application_id}-{idempotency_key or uuid.uuid4()}",
-        timeout=cfg.temporal_rpc_timeout_seconds,
+        key=f"qualification-{application_id}-{idempotency_key or uuid.uuid4()}",
         result_type=QualificationResult,
-        missing=("申报流程", "Application workflow"),
     )
     return {
         "application_id": application_id,

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header
 from sqlalchemy import delete, select
@@ -59,33 +59,8 @@ from ..schemas import (
 
 router = APIRouter(tags=["committee"])
 Key = Annotated[str | None, Header(max_length=100, description="repeat to retry safely")]
+T = TypeVar("T")
 POSITION_ZH = {"CHAIR": "主任", "VICE_CHAIR": "副主任", "MEMBER": "成员"}
-
-
-def _cycle(year: int) -> tuple[str, str]:
-    return (f"{year}年度评审周期", f"Cycle {year}")
-
-
-async def _update(
-    client: Temporal,
-    cfg: Config,
-    wid: str,
-    upd: Any,
-    arg: Any,
-    key: str,
-    result: type,
-    missing: tuple[str, str],
-) -> Any:
-    return await workflow_calls.update(
-        client,
-        wid,
-        upd,
-        arg,
-        update_id=key,
-        timeout=cfg.temporal_rpc_timeout_seconds,
-        result_type=result,
-        missing=missing,
-    )
 
 
 async def seat(
@@ -331,15 +306,14 @@ async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> dict[st
 async def convene(
     year: int, body: MeetingIn, office: Office, client: Temporal, cfg: Config, key: Key = None
 ) -> dict[str, Any]:
-    opened = await _update(
+    opened = await workflow_calls.cycle_update(
         client,
         cfg,
-        cycle_workflow_id(year),
+        year,
         AwardCycleWorkflow.convene_meeting,
         ConveneInput(list(body.attendees), office.actor),
-        f"convene-{key or uuid.uuid4()}",
-        MeetingOpened,
-        _cycle(year),
+        key=f"convene-{key or uuid.uuid4()}",
+        result_type=MeetingOpened,
     )
     return asdict(opened)
 
@@ -416,15 +390,14 @@ async def cast_ballot(
 async def close_ballot(
     year: int, office: Office, client: Temporal, cfg: Config, key: Key = None
 ) -> dict[str, Any]:
-    cast = await _update(
+    cast = await workflow_calls.cycle_update(
         client,
         cfg,
-        cycle_workflow_id(year),
+        year,
         AwardCycleWorkflow.close_ballot,
         office.actor,
-        f"close-ballot-{key or uuid.uuid4()}",
-        int,
-        _cycle(year),
+        key=f"close-ballot-{key or uuid.uuid4()}",
+        result_type=int,
     )
     return {"year": year, "ballots_cast": cast}
 
@@ -531,17 +504,16 @@ async def preliminary(year: int, s: Session) -> dict[str, Any]:
     summary="Object to the preliminary list during the notice (no sign-in)",
 )
 async def file_objection(year: int, body: ObjectionIn, client: Temporal, cfg: Config) -> dict[str, Any]:
-    filed = await _update(
+    filed = await workflow_calls.cycle_update(
         client,
         cfg,
-        cycle_workflow_id(year),
+        year,
         AwardCycleWorkflow.file_objection,
         ObjectionInput(
             body.application_id, body.facts, body.evidence, body.anonymous, body.name, body.contact
         ),
-        f"objection-{uuid.uuid4()}",
-        ObjectionFiled,
-        _cycle(year),
+        key=f"objection-{uuid.uuid4()}",
+        result_type=ObjectionFiled,
     )
     return asdict(filed)
 
@@ -570,8 +542,19 @@ async def list_objections(year: int, s: Session, office: Office) -> list[dict[st
     ]
 
 
-def _objection_wf(objection_id: str) -> str:
-    return f"objection-{objection_id.lower()}"
+async def _objection_update(
+    client: Temporal, cfg: Config, objection_id: str, method: Any, arg: Any, key: str, result_type: type[T]
+) -> T:
+    return await workflow_calls.update(
+        client,
+        f"objection-{objection_id.lower()}",
+        method,
+        arg,
+        update_id=key,
+        timeout=cfg.temporal_rpc_timeout_seconds,
+        result_type=result_type,
+        missing=("异议", "Objection"),
+    )
 
 
 @router.post("/objections/{objection_id}/investigator", summary="Assign the investigator")
@@ -591,15 +574,14 @@ async def assign(
             "调查人须为区评审办工作人员账号",
             "The investigator must be an office account",
         )
-    due = await _update(
+    due = await _objection_update(
         client,
         cfg,
-        _objection_wf(objection_id),
+        objection_id,
         ObjectionWorkflow.assign_investigator,
         AssignInvestigatorInput(investigator.username, investigator.id, office.actor),
         f"assign-{key or uuid.uuid4()}",
         datetime,
-        ("异议", "Objection"),
     )
     return {"objection_id": objection_id, "investigator": investigator.username, "due_at": due}
 
@@ -613,15 +595,14 @@ async def report(
     cfg: Config,
     key: Key = None,
 ) -> dict[str, Any]:
-    conclusion = await _update(
+    conclusion = await _objection_update(
         client,
         cfg,
-        _objection_wf(objection_id),
+        objection_id,
         ObjectionWorkflow.submit_report,
         InvestigationReportInput(body.findings, body.conclusion, office.actor),
         f"report-{key or uuid.uuid4()}",
         str,
-        ("异议", "Objection"),
     )
     return {"objection_id": objection_id, "conclusion": conclusion}
 
@@ -632,15 +613,14 @@ async def final_list(
     year: int, body: FinalListIn, s: Session, user: User, client: Temporal, cfg: Config, key: Key = None
 ) -> dict[str, Any]:
     await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
-    final = await _update(
+    final = await workflow_calls.cycle_update(
         client,
         cfg,
-        cycle_workflow_id(year),
+        year,
         AwardCycleWorkflow.fix_final_list,
         FinalListInput(user.actor, body.note),
-        f"final-{key or uuid.uuid4()}",
-        FinalList,
-        _cycle(year),
+        key=f"final-{key or uuid.uuid4()}",
+        result_type=FinalList,
     )
     return asdict(final)
 
@@ -653,15 +633,14 @@ async def approval(
 ) -> dict[str, Any]:
     if user.role is not Role.GOVERNMENT:
         raise forbidden("只有区政府可以审批拟授奖名单", "Only the district government approves the list")
-    state = await _update(
+    state = await workflow_calls.cycle_update(
         client,
         cfg,
-        cycle_workflow_id(year),
+        year,
         AwardCycleWorkflow.government_decision,
         GovernmentDecisionInput(body.approved, body.document_no, body.reason, user.actor),
-        f"approval-{key or uuid.uuid4()}",
-        str,
-        _cycle(year),
+        key=f"approval-{key or uuid.uuid4()}",
+        result_type=str,
     )
     return {"year": year, "decision": state}
 

@@ -64,13 +64,13 @@ async def start_cycle(
     except (TimeoutError, RPCError):
         raise unavailable() from None
     try:  # answer once the call is recorded and published; the workflow does it in any case
-        await workflow_calls.update(
+        await workflow_calls.cycle_update(
             client,
-            cycle_workflow_id(rules.year),
+            cfg,
+            rules.year,
             AwardCycleWorkflow.wait_opened,
             None,
-            update_id="opened",
-            timeout=cfg.temporal_rpc_timeout_seconds,
+            key="opened",
             result_type=CycleState,
         )
     except DomainError as e:
@@ -134,14 +134,13 @@ async def extend_deadline(
 ) -> CycleOut:
     if await repo.cycle(s, year) is None:
         raise not_found(f"{year}年度评审周期", f"Cycle {year}")
-    await workflow_calls.update(
+    await workflow_calls.cycle_update(
         client,
-        cycle_workflow_id(year),
+        cfg,
+        year,
         AwardCycleWorkflow.extend_deadline,
         ExtendDeadlineInput(body.new_deadline, body.reason, office.actor),
-        update_id=f"extend-deadline-{idempotency_key or uuid.uuid4()}",
-        timeout=cfg.temporal_rpc_timeout_seconds,
+        key=f"extend-deadline-{idempotency_key or uuid.uuid4()}",
         result_type=datetime,
-        missing=(f"{year}年度评审周期", f"Cycle {year}"),
     )
     return await get_cycle(year, s, office, client, cfg)

@@ -216,15 +216,15 @@ async def discipline(
     if body.kind == "DISQUALIFICATION":
         for application_id in sorted(set(seats)):
             try:
-                await workflow_calls.update(
+                await workflow_calls.application_update(
                     client,
-                    f"application-{application_id}",
+                    cfg,
+                    application_id,
                     ApplicationWorkflow.replace_expert,
                     ReplaceExpertInput(
                         e.id, f"专家被取消评审资格：{body.reason}", office.actor, disqualified=True
                     ),
-                    update_id=f"disqualify-{e.id}-{application_id}-{uuid.uuid4()}",
-                    timeout=cfg.temporal_rpc_timeout_seconds,
+                    key=f"disqualify-{e.id}-{application_id}-{uuid.uuid4()}",
                     result_type=list,
                 )
             except DomainError as err:

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header
 from sqlalchemy import select
 
-from config.constants import application_workflow_id, cycle_workflow_id
 from db import models as m
 from db import repositories as repo
 from domain.draw_record import rerun, result_json
@@ -78,28 +77,6 @@ async def assigned_expert(s: Session, user: CurrentUser, application_id: str) ->
     return e
 
 
-def _update(
-    client: Temporal,
-    cfg: Config,
-    workflow_id: str,
-    update: Any,
-    arg: Any,
-    key: str,
-    result: type,
-    missing: tuple[str, str],
-) -> Any:
-    return workflow_calls.update(
-        client,
-        workflow_id,
-        update,
-        arg,
-        update_id=key,
-        timeout=cfg.temporal_rpc_timeout_seconds,
-        result_type=result,
-        missing=missing,
-    )
-
-
 def _outcome(o: DrawOutcome) -> dict[str, Any]:
     return {
         "draw_id": o.draw_id,
@@ -118,15 +95,14 @@ def _outcome(o: DrawOutcome) -> dict[str, Any]:
 async def draw_panels(
     year: int, body: DrawIn, office: Office, client: Temporal, cfg: Config, key: Key = None
 ) -> dict[str, Any]:
-    outcome = await _update(
+    outcome = await workflow_calls.cycle_update(
         client,
         cfg,
-        cycle_workflow_id(year),
+        year,
         AwardCycleWorkflow.draw_panels,
         DrawPanelsInput(office.actor, dict(body.visits)),
-        f"draw-{key or uuid.uuid4()}",
-        DrawOutcome,
-        (f"{year}年度评审周期", f"Cycle {year}"),
+        key=f"draw-{key or uuid.uuid4()}",
+        result_type=DrawOutcome,
     )
     return _outcome(outcome)
 
@@ -205,15 +181,14 @@ async def document_scores(year: int, s: Session, office: Office) -> dict[str, An
 async def fix_onsite_list(
     year: int, body: OnsiteListIn, office: Office, client: Temporal, cfg: Config, key: Key = None
 ) -> dict[str, Any]:
-    listed = await _update(
+    listed = await workflow_calls.cycle_update(
         client,
         cfg,
-        cycle_workflow_id(year),
+        year,
         AwardCycleWorkflow.fix_onsite_list,
         OnsiteListInput(list(body.application_ids), body.note, office.actor),
-        f"onsite-list-{key or uuid.uuid4()}",
-        list,
-        (f"{year}年度评审周期", f"Cycle {year}"),
+        key=f"onsite-list-{key or uuid.uuid4()}",
+        result_type=list,
     )
     return {"listed": listed}
 
@@ -224,15 +199,14 @@ async def fix_onsite_list(
 async def replace_expert(
     application_id: str, body: ReplaceIn, office: Office, client: Temporal, cfg: Config, key: Key = None
 ) -> dict[str, Any]:
-    seats = await _update(
+    seats = await workflow_calls.application_update(
         client,
         cfg,
-        application_workflow_id(application_id),
+        application_id,
         ApplicationWorkflow.replace_expert,
         ReplaceExpertInput(body.expert_id, body.reason, office.actor),
-        f"replace-{key or uuid.uuid4()}",
-        list[PanelSeat],
-        ("申报流程", "Application workflow"),
+        key=f"replace-{key or uuid.uuid4()}",
+        result_type=list[PanelSeat],
     )
     return {"members": [{"expert_id": x.expert_id, "name": x.name, "leader": x.leader} for x in seats]}
 
@@ -241,15 +215,14 @@ async def replace_expert(
 async def settle(
     application_id: str, body: SettlementIn, office: Office, client: Temporal, cfg: Config, key: Key = None
 ) -> dict[str, Any]:
-    total = await _update(
+    total = await workflow_calls.application_update(
         client,
         cfg,
-        application_workflow_id(application_id),
+        application_id,
         ApplicationWorkflow.settle_dispute,
         SettlementInput(body.settlement, office.actor, body.revised_scores),
-        f"settle-{key or uuid.uuid4()}",
-        str,
-        ("申报流程", "Application workflow"),
+        key=f"settle-{key or uuid.uuid4()}",
+        result_type=str,
     )
     return {"application_id": application_id, "onsite_total": total}
 
@@ -292,15 +265,14 @@ async def submit_scores(
     key: Key = None,
 ) -> dict[str, Any]:
     e = await assigned_expert(s, user, application_id)
-    total = await _update(
+    total = await workflow_calls.application_update(
         client,
         cfg,
-        application_workflow_id(application_id),
+        application_id,
         ApplicationWorkflow.submit_expert_score,
         ExpertScoreInput(e.id, dict(body.scores), body.strengths, body.improvements, user.actor),
-        f"score-{e.id}-{key or uuid.uuid4()}",
-        str,
-        ("申报流程", "Application workflow"),
+        key=f"score-{e.id}-{key or uuid.uuid4()}",
+        result_type=str,
     )
     return {"application_id": application_id, "expert_id": e.id, "total": total}
 
@@ -346,15 +318,14 @@ async def _opinion(
     key: str | None,
 ) -> dict[str, Any]:
     e = await assigned_expert(s, user, application_id)
-    total = await _update(
+    total = await workflow_calls.application_update(
         client,
         cfg,
-        application_workflow_id(application_id),
+        application_id,
         ApplicationWorkflow.submit_panel_opinion,
         PanelOpinionInput(e.id, dict(body.scores), body.opinion, user.actor, dict(body.rationales)),
-        f"opinion-{e.id}-{key or uuid.uuid4()}",
-        str,
-        ("申报流程", "Application workflow"),
+        key=f"opinion-{e.id}-{key or uuid.uuid4()}",
+        result_type=str,
     )
     return {"application_id": application_id, "total": total}
 
@@ -405,15 +376,14 @@ async def confirm(
         raise not_found("申报", "Application")
     if app.enterprise_id != user.enterprise_id:
         raise forbidden("只能确认本单位的现场评审报告", "You may only confirm your own organisation's report")
-    state = await _update(
+    state = await workflow_calls.application_update(
         client,
         cfg,
-        application_workflow_id(application_id),
+        application_id,
         ApplicationWorkflow.confirm_onsite,
         ConfirmationInput(body.confirmed, body.reason, user.actor),
-        f"confirm-{key or uuid.uuid4()}",
-        str,
-        ("申报流程", "Application workflow"),
+        key=f"confirm-{key or uuid.uuid4()}",
+        result_type=str,
     )
     return {"application_id": application_id, "confirmation": state}
 
