@@ -93,7 +93,7 @@ class AwardActivities:
             )
             await repo.audit(
                 s,
-                key=f"cycle-stage-{inp.year}-{inp.stage}",
+                key=f"cycle-stage-{inp.year}-{inp.stage}-{inp.at.isoformat()}",
                 at=inp.at,
                 actor="system",
                 actor_role="system",

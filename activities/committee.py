@@ -3,6 +3,7 @@ objections, the final list, the government's approval and the certificates."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
@@ -11,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -19,7 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 from db import models as m
 from db import repositories as repo
-from domain.ballot import Choice, Vote, check_quorum, tally
+from domain.ballot import Choice, Tally, Vote, check_quorum, tally
 from domain.calendar import due_after
 from domain.certificates import certificate_number, certificate_text, plaque_text
 from domain.errors import DomainError, invalid
@@ -251,13 +252,40 @@ class CommitteeActivities:
                     )
                 ).all()
             )
-            counted = tally(
-                votes,
-                candidates=list(meeting.candidates),
-                present=meeting.present,
-                recusals={c: recusals.get(c, 0) for c in meeting.candidates},
-                pass_ratio=Fraction(req.rules.pass_numerator, req.rules.pass_denominator),
-            )
+            if meeting.state == "CLOSED":  # a retry returns the tally that was published, not a new count
+                counted = [Tally(**t) for t in meeting.tally]
+            else:
+                try:
+                    counted = tally(
+                        votes,
+                        candidates=list(meeting.candidates),
+                        present=meeting.present,
+                        recusals={c: recusals.get(c, 0) for c in meeting.candidates},
+                        pass_ratio=Fraction(req.rules.pass_numerator, req.rules.pass_denominator),
+                    )
+                except DomainError as e:
+                    raise refuse(e) from None
+                # Re-write turnout and votes in this transaction: afterwards no row version of a
+                # vote shares a transaction id with its voter's turnout row.
+                await s.execute(
+                    update(m.BallotTurnout)
+                    .where(m.BallotTurnout.meeting_id == req.meeting_id)
+                    .values(voted=m.BallotTurnout.voted)
+                )
+                stored = (
+                    await s.scalars(select(m.BallotVote).where(m.BallotVote.meeting_id == req.meeting_id))
+                ).all()
+                fresh = [(v.candidate_id, v.choice) for v in stored]
+                await s.execute(delete(m.BallotVote).where(m.BallotVote.meeting_id == req.meeting_id))
+                for candidate_id, choice in sorted(fresh, key=lambda _: uuid.uuid4().hex):
+                    s.add(
+                        m.BallotVote(
+                            id=str(uuid.uuid4()),
+                            meeting_id=req.meeting_id,
+                            candidate_id=candidate_id,
+                            choice=choice,
+                        )
+                    )
             if meeting.state != "CLOSED":
                 meeting.state, meeting.closed_at = "CLOSED", req.at
                 meeting.tally = [asdict(t) for t in counted]

@@ -157,7 +157,9 @@ class ReviewActivities:
     async def _outcome(self, s: AsyncSession, record: m.PanelDraw, panel_size: int) -> DrawOutcome:
         panels: dict[str, list[PanelSeat]] = {}
         for p in record.result["panels"]:
-            if len(p["members"]) >= panel_size or record.purpose == "REPLACEMENT":
+            if len(p["members"]) >= panel_size and not (
+                record.purpose == "REPLACEMENT" and record.result["unfilled"]
+            ):
                 panels[p["application_id"]] = await self._seats(s, tuple(p["members"]), p["leader"])
         unfilled = [
             UnfilledSeatInfo(u["application_id"], u["seat"], u["reason_code"], u["reason_zh"], u["reason_en"])
@@ -252,6 +254,17 @@ class ReviewActivities:
                 ).all()
                 if req.leaving not in {x.expert_id for x in seats}:
                     raise ApplicationError(f"expert {req.leaving} holds no seat", non_retryable=True)
+                former = set(
+                    (
+                        await s.scalars(
+                            select(m.PanelMember.expert_id).where(
+                                m.PanelMember.application_id == req.application_id,
+                                m.PanelMember.purpose == req.purpose,
+                                m.PanelMember.active.is_(False),
+                            )
+                        )
+                    ).all()
+                )  # who left this panel never comes back
                 app = await repo.application(s, req.application_id)
                 assert app is not None
                 ent = await repo.enterprise(s, app.enterprise_id)
@@ -273,7 +286,15 @@ class ReviewActivities:
                 )
                 rules = _rules(req.rules)
                 result = draw_replacement(
-                    panel, req.leaving, request, pool, conflicts, rules, req.seed, existing_load=load
+                    panel,
+                    req.leaving,
+                    request,
+                    pool,
+                    conflicts,
+                    rules,
+                    req.seed,
+                    existing_load=load,
+                    exclude=former,
                 )
                 await self._record_draw(
                     s,
@@ -282,12 +303,24 @@ class ReviewActivities:
                     purpose="REPLACEMENT",
                     seed=req.seed,
                     inputs=encode_inputs(
-                        [request], pool, conflicts, rules, load, replacing=(panel, req.leaving)
+                        [request],
+                        pool,
+                        conflicts,
+                        rules,
+                        load,
+                        {app.id: former},
+                        replacing=(panel, req.leaving),
                     ),
                     result=result,
                     by=req.actor.username,
                     at=req.at,
                 )
+                new_panel = result.panels[0] if result.panels and not result.unfilled else None
+                if new_panel is None:  # no eligible alternate: the panel stays as it is
+                    await s.flush()
+                    recorded = await s.get(m.PanelDraw, req.draw_id)
+                    assert recorded is not None
+                    return await self._outcome(s, recorded, req.rules.panel_size)
                 await s.execute(
                     update(m.PanelMember)
                     .where(
@@ -297,31 +330,29 @@ class ReviewActivities:
                     )
                     .values(active=False, leader=False, left_at=req.at, left_reason=req.reason)
                 )
-                new_panel = result.panels[0] if result.panels else None
-                if new_panel is not None:
-                    for x in new_panel.members:
-                        if x not in members:
-                            s.add(
-                                m.PanelMember(
-                                    application_id=req.application_id,
-                                    purpose=req.purpose,
-                                    expert_id=x,
-                                    leader=False,
-                                    active=True,
-                                    draw_id=req.draw_id,
-                                    joined_at=req.at,
-                                )
+                for x in new_panel.members:
+                    if x not in members:
+                        s.add(
+                            m.PanelMember(
+                                application_id=req.application_id,
+                                purpose=req.purpose,
+                                expert_id=x,
+                                leader=False,
+                                active=True,
+                                draw_id=req.draw_id,
+                                joined_at=req.at,
                             )
-                    await s.flush()
-                    await s.execute(
-                        update(m.PanelMember)
-                        .where(
-                            m.PanelMember.application_id == req.application_id,
-                            m.PanelMember.purpose == req.purpose,
-                            m.PanelMember.active.is_(True),
                         )
-                        .values(leader=m.PanelMember.expert_id == new_panel.leader)
+                await s.flush()
+                await s.execute(
+                    update(m.PanelMember)
+                    .where(
+                        m.PanelMember.application_id == req.application_id,
+                        m.PanelMember.purpose == req.purpose,
+                        m.PanelMember.active.is_(True),
                     )
+                    .values(leader=m.PanelMember.expert_id == new_panel.leader)
+                )
                 await repo.audit(
                     s,
                     key=f"replaced-{req.draw_id}",

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -29,8 +30,9 @@ def forbidden(zh: str = "无权访问该资源", en: str = "You may not access t
 def unavailable() -> DomainError:
     return DomainError(
         "WORKFLOW_SERVICE_UNAVAILABLE",
-        "流程服务暂时不可用，请稍后重试；您的请求未被处理",
-        "The workflow service is not answering; your request was not processed, please retry later",
+        "流程服务暂未应答，请求可能尚未处理或仍在处理中；请稍后查看结果，重试时请使用相同的 Idempotency-Key",
+        "The workflow service did not answer in time; the request may or may not have been processed. "
+        "Check the result later; to retry, send the same Idempotency-Key",
         status=503,
     )
 
@@ -73,6 +75,30 @@ def install(app: FastAPI) -> None:
             f"请求内容不符合要求，请检查：{where}",
             f"The request is invalid: {where}",
             details={"errors": errors},
+        )
+        return JSONResponse(_body(body), status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, e: IntegrityError) -> JSONResponse:
+        # two requests raced for the same record (the check before the write saw neither)
+        log.info("integrity conflict: %s", type(e.orig).__name__ if e.orig else "IntegrityError")
+        body = DomainError(
+            "CONFLICTING_WRITE",
+            "该记录已存在或刚被另一请求修改，请刷新后再试",
+            "The record already exists or was just changed by another request; reload and try again",
+            status=409,
+        )
+        return JSONResponse(_body(body), status_code=409)
+
+    @app.exception_handler(DBAPIError)
+    async def _data(_: Request, e: DBAPIError) -> JSONResponse:
+        # a value the database cannot hold (too long, out of range): the input was not acceptable
+        log.info("database refused a value: %s", type(e.orig).__name__ if e.orig else "DBAPIError")
+        body = DomainError(
+            "INVALID_INPUT",
+            "输入的数值超出允许范围或长度，请检查后重试",
+            "A value is out of range or too long; check the input and try again",
+            status=422,
         )
         return JSONResponse(_body(body), status_code=422)
 

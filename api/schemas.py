@@ -30,7 +30,7 @@ class Token(BaseModel):
 class UserCreate(Strict):
     username: Annotated[str, Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
     password: Annotated[str, Field(min_length=10, max_length=200)]
-    display_name: Name
+    display_name: Person
     role: Role
     enterprise_credit_code: str | None = Field(None, description="required for role enterprise")
 
@@ -43,11 +43,16 @@ class UserOut(BaseModel):
 
 
 # --- enterprises and eligibility facts ----------------------------------------------------------
+District = Annotated[str, Field(min_length=1, max_length=50)]
+Person = Annotated[str, Field(min_length=1, max_length=100)]
+DocumentNo = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class EnterpriseIn(Strict):
     credit_code: str = Field(description="统一社会信用代码 (18 characters, GB 32100-2015)")
     name: Name
-    registered_district: Name
-    tax_district: Name
+    registered_district: District
+    tax_district: District
     independent_legal_person: bool
     registration_date: date
     field: Sector
@@ -149,7 +154,7 @@ class RevocationIn(Strict):
     award_year: int = Field(ge=2000, le=2100)
     revoked_on: date
     reason: Text
-    document_no: Name
+    document_no: DocumentNo
 
 
 class RevocationOut(RevocationIn):
@@ -339,11 +344,11 @@ class EngagementIn(Strict):
 
 
 class ExpertIn(Strict):
-    name: Name
+    name: Person
     qualifications: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1)
     fields: list[Sector] = Field(min_length=1)
     current_employer_credit_code: str | None = None
-    current_employer_name: str = ""
+    current_employer_name: Annotated[str, Field(max_length=200)] = ""
     engagements: list[EngagementIn] = []
     available: bool = True
     username: Annotated[str, Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")] | None = None
@@ -452,7 +457,7 @@ class RosterIn(Strict):
 
 
 class RosterApprovalIn(Strict):
-    document_no: Name
+    document_no: DocumentNo
 
 
 class RulesApprovalIn(Strict):
@@ -475,9 +480,9 @@ class BallotIn(Strict):
 
 
 class ObjectionIn(Strict):
-    application_id: str
-    facts: Annotated[str, Field(min_length=1, max_length=10000)]
-    evidence: Annotated[str, Field(max_length=10000)] = ""
+    application_id: Annotated[str, Field(max_length=20)]
+    facts: Annotated[str, Field(min_length=1, max_length=3000)]
+    evidence: Annotated[str, Field(max_length=3000)] = ""
     anonymous: bool = False
     name: Annotated[str, Field(max_length=100)] = ""
     contact: Annotated[str, Field(max_length=200)] = ""

@@ -246,11 +246,16 @@ async def applications_by_sector(s: AsyncSession, year: int) -> list[tuple[str, 
 
 
 async def expert_sits_on(s: AsyncSession, user_id: int, application_id: str) -> bool:
-    """Whether the expert account `user_id` sits (or sat) on a panel of the application."""
+    """Whether the expert account `user_id` holds an active seat on a panel of the application
+    (a replaced or disqualified expert loses access, R20.2)."""
     q = (
         select(m.PanelMember.id)
         .join(m.Expert, m.Expert.id == m.PanelMember.expert_id)
-        .where(m.Expert.user_id == user_id, m.PanelMember.application_id == application_id)
+        .where(
+            m.Expert.user_id == user_id,
+            m.PanelMember.application_id == application_id,
+            m.PanelMember.active.is_(True),
+        )
         .limit(1)
     )
     return (await s.scalar(q)) is not None
@@ -262,6 +267,6 @@ async def expert_may_read_document(s: AsyncSession, user_id: int, sha256: str) -
         select(m.Application.documents)
         .join(m.PanelMember, m.PanelMember.application_id == m.Application.id)
         .join(m.Expert, m.Expert.id == m.PanelMember.expert_id)
-        .where(m.Expert.user_id == user_id)
+        .where(m.Expert.user_id == user_id, m.PanelMember.active.is_(True))
     )
     return any(d.get("sha256") == sha256 for docs in (await s.scalars(q)).all() for d in docs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.calendar import format_cst
 from domain.errors import conflict, invalid
@@ -88,6 +88,12 @@ def validate_extension(
     check_intake_open(now=now, deadline=current, intake_open=intake_open)
     if new_deadline.tzinfo is None:
         raise invalid("DEADLINE_TIMEZONE", "截止时间必须带时区", "The deadline needs a time zone")
+    if new_deadline - now > timedelta(days=400):
+        raise invalid(
+            "DEADLINE_TOO_FAR",
+            "新的截止时间不得晚于一年以后",
+            "The new deadline may not be more than a year ahead",
+        )
     if new_deadline <= current:
         raise invalid(
             "DEADLINE_NOT_LATER",

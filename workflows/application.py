@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         SA_OUTCOME,
         SA_STAGE,
         SA_YEAR,
+        InProgress,
         enforce,
         publish,
         record,
@@ -80,6 +81,7 @@ class ApplicationWorkflow:
         self.settled = False
         self.final: FinalResult | None = None
         self.overdue = False
+        self.busy = InProgress()
         self.rubric = load_rubric(inp.rules.criteria_edition)
 
     @staticmethod
@@ -374,19 +376,20 @@ class ApplicationWorkflow:
                     timeout_summary="confirmation due",
                 )
             except TimeoutError:
-                self.confirmation = ConfirmationInput(True, "逾期未确认，视为无异议", SYSTEM)
-                await record(
-                    ReviewActivities.record_onsite_confirmation,
-                    RecordConfirmationInput(
-                        self.inp.application_id,
-                        "DEEMED_CONFIRMED",
-                        self.confirmation.reason,
-                        SYSTEM,
-                        workflow.now(),
-                    ),
-                    "deemed confirmed",
-                )
-                self.confirmation_recorded = True
+                if self.confirmation is None:  # silence; an answer that came with the timer wins
+                    self.confirmation = ConfirmationInput(True, "逾期未确认，视为无异议", SYSTEM)
+                    await record(
+                        ReviewActivities.record_onsite_confirmation,
+                        RecordConfirmationInput(
+                            self.inp.application_id,
+                            "DEEMED_CONFIRMED",
+                            self.confirmation.reason,
+                            SYSTEM,
+                            workflow.now(),
+                        ),
+                        "deemed confirmed",
+                    )
+                    self.confirmation_recorded = True
         await workflow.wait_condition(lambda: self.confirmation_recorded)
         assert self.confirmation is not None
         if not self.confirmation.confirmed:
@@ -594,6 +597,10 @@ class ApplicationWorkflow:
 
     @workflow.update
     async def submit_panel_opinion(self, inp: PanelOpinionInput) -> str:
+        with self.busy.running("submit_panel_opinion"):
+            return await self._submit_panel_opinion(inp)
+
+    async def _submit_panel_opinion(self, inp: PanelOpinionInput) -> str:
         """The leader's consolidated opinion (document review) or the on-site report (on-site review)."""
         purpose = self._opinion_purpose()
         review = self._open_review(purpose)
@@ -623,6 +630,7 @@ class ApplicationWorkflow:
 
     @submit_panel_opinion.validator
     def _validate_opinion(self, inp: PanelOpinionInput) -> None:
+        self.busy.refuse_if_running("submit_panel_opinion")
         self._check_opinion(self._open_review(self._opinion_purpose()), inp)
 
     def _opinion_purpose(self) -> ReviewPurpose:
@@ -658,6 +666,10 @@ class ApplicationWorkflow:
 
     @workflow.update
     async def replace_expert(self, inp: ReplaceExpertInput) -> list[PanelSeat]:
+        with self.busy.running("replace_expert"):
+            return await self._replace_expert(inp)
+
+    async def _replace_expert(self, inp: ReplaceExpertInput) -> list[PanelSeat]:
         """The office replaces a member (not responding, withdrawn, disqualified) by a drawn alternate."""
         review = self._replaceable(inp)
         seed = workflow.random().getrandbits(62)
@@ -679,12 +691,19 @@ class ApplicationWorkflow:
             ),
             f"draw an alternate for expert {inp.expert_id}",
         )
+        if self.inp.application_id not in outcome.panels:
+            why = outcome.unfilled[0].reason_zh if outcome.unfilled else ""
+            raise rejected(
+                conflict(
+                    "NO_ALTERNATE",
+                    f"没有符合条件的替补专家，评审组保持不变（{why}）；请补充专家库后重试",
+                    "No eligible alternate: the panel is unchanged; add experts to the pool and try again",
+                )
+            )
         old = {m.expert_id for m in review.members}
         if inp.expert_id in review.scores:
             review.set_aside[inp.expert_id] = review.scores.pop(inp.expert_id)
-        review.members = outcome.panels.get(
-            self.inp.application_id, [m for m in review.members if m.expert_id != inp.expert_id]
-        )
+        review.members = outcome.panels[self.inp.application_id]
         now = workflow.now()
         if review.purpose is ReviewPurpose.DOCUMENT:
             review.due = max(review.due, due_after(now, self.inp.rules.document_review_period))
@@ -695,6 +714,7 @@ class ApplicationWorkflow:
 
     @replace_expert.validator
     def _validate_replacement(self, inp: ReplaceExpertInput) -> None:
+        self.busy.refuse_if_running("replace_expert")
         self._replaceable(inp)
 
     def _replaceable(self, inp: ReplaceExpertInput) -> PanelReview:
@@ -752,6 +772,10 @@ class ApplicationWorkflow:
 
     @workflow.update
     async def settle_dispute(self, inp: SettlementInput) -> str:
+        with self.busy.running("settle_dispute"):
+            return await self._settle_dispute(inp)
+
+    async def _settle_dispute(self, inp: SettlementInput) -> str:
         self._check_settlement(inp)
         review = self.reviews[ReviewPurpose.ONSITE]
         revised_total = (
@@ -777,6 +801,7 @@ class ApplicationWorkflow:
 
     @settle_dispute.validator
     def _validate_settlement(self, inp: SettlementInput) -> None:
+        self.busy.refuse_if_running("settle_dispute")
         self._check_settlement(inp)
 
     def _check_settlement(self, inp: SettlementInput) -> None:

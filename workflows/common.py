@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TypeVar
 
@@ -58,3 +59,32 @@ async def publish(notice: NoticeInput) -> None:
     """Outbox: write the notice once, then deliver it (each step retried on its own)."""
     notice_id = await record(AwardActivities.write_notice, notice, f"write notice {notice.key}")
     await record(AwardActivities.deliver_notice, notice_id, f"deliver notice {notice.key}")
+
+
+class InProgress:
+    """Human steps that are being recorded right now. A step's handler marks itself before its first
+    await and its validator refuses a second, concurrent request for the same step (e.g. a POST
+    retried after a timeout without its idempotency key) instead of letting both act."""
+
+    def __init__(self) -> None:
+        self.steps: set[str] = set()
+
+    def refuse_if_running(self, step: str) -> None:
+        if step in self.steps:
+            raise rejected(
+                DomainError(
+                    "STEP_IN_PROGRESS",
+                    "该操作正在处理中，请稍后查看结果，不要重复提交",
+                    "This step is being recorded; check its result shortly instead of sending it again",
+                    status=409,
+                )
+            )
+
+    @contextmanager
+    def running(self, step: str) -> Iterator[None]:
+        self.refuse_if_running(step)
+        self.steps.add(step)
+        try:
+            yield
+        finally:
+            self.steps.discard(step)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -35,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         SA_CREDIT_CODE,
         SA_STAGE,
         SA_YEAR,
+        InProgress,
         enforce,
         publish,
         record,
@@ -128,6 +130,8 @@ class AwardCycleWorkflow:
         self.approval: GovernmentDecisionInput | None = None
         self.returns: list[str] = []
         self.certificates: dict[str, str] = {}
+        self.objection_digests: set[str] = set()  # the same objection filed twice is one objection
+        self.busy = InProgress()
 
     # --- the process -------------------------------------------------------------------------
     @workflow.run
@@ -627,6 +631,10 @@ class AwardCycleWorkflow:
     # --- the plenary and its secret ballot -----------------------------------------------------------
     @workflow.update
     async def convene_meeting(self, inp: ConveneInput) -> MeetingOpened:
+        with self.busy.running("convene_meeting"):
+            return await self._convene_meeting(inp)
+
+    async def _convene_meeting(self, inp: ConveneInput) -> MeetingOpened:
         """The office convenes the plenary with the members present; the work report is presented and
         each member present may cast one ballot (through the API, not through this workflow)."""
         self._check_convene(inp)
@@ -651,6 +659,7 @@ class AwardCycleWorkflow:
 
     @convene_meeting.validator
     def _validate_convene(self, inp: ConveneInput) -> None:
+        self.busy.refuse_if_running("convene_meeting")
         self._check_convene(inp)
 
     def _check_convene(self, inp: ConveneInput) -> None:
@@ -680,6 +689,7 @@ class AwardCycleWorkflow:
     @workflow.update
     async def file_objection(self, inp: ObjectionInput) -> ObjectionFiled:
         self._check_objection(inp)
+        self.objection_digests.add(_objection_digest(inp))
         assert self.window is not None and self.preliminary is not None
         self.submissions_in_flight += 1
         try:
@@ -750,6 +760,12 @@ class AwardCycleWorkflow:
             raise rejected(
                 invalid("OBJECTION_FACTS", "请说明异议的事实和理由", "State the facts of the objection")
             )
+        if _objection_digest(inp) in self.objection_digests:
+            raise rejected(
+                conflict(
+                    "DUPLICATE_OBJECTION", "相同的异议已经受理", "The same objection has already been filed"
+                )
+            )
         if not inp.anonymous and (not inp.name.strip() or not inp.contact.strip()):
             raise rejected(
                 invalid(
@@ -767,6 +783,10 @@ class AwardCycleWorkflow:
     # --- the final list and the government's approval ----------------------------------------------
     @workflow.update
     async def fix_final_list(self, inp: FinalListInput) -> FinalList:
+        with self.busy.running("fix_final_list"):
+            return await self._fix_final_list(inp)
+
+    async def _fix_final_list(self, inp: FinalListInput) -> FinalList:
         """The committee fixes the list proposed to the government: the preliminary list without any
         candidate whose objection was substantiated, each removal with its reason (R14.8)."""
         self._check_final(inp)
@@ -786,6 +806,7 @@ class AwardCycleWorkflow:
 
     @fix_final_list.validator
     def _validate_final(self, inp: FinalListInput) -> None:
+        self.busy.refuse_if_running("fix_final_list")
         self._check_final(inp)
 
     def _check_final(self, inp: FinalListInput) -> None:
@@ -798,6 +819,10 @@ class AwardCycleWorkflow:
 
     @workflow.update
     async def government_decision(self, inp: GovernmentDecisionInput) -> str:
+        with self.busy.running("government_decision"):
+            return await self._government_decision(inp)
+
+    async def _government_decision(self, inp: GovernmentDecisionInput) -> str:
         self._check_decision(inp)
         await record(
             CommitteeActivities.record_approval,
@@ -811,6 +836,7 @@ class AwardCycleWorkflow:
 
     @government_decision.validator
     def _validate_decision(self, inp: GovernmentDecisionInput) -> None:
+        self.busy.refuse_if_running("government_decision")
         self._check_decision(inp)
 
     def _check_decision(self, inp: GovernmentDecisionInput) -> None:
@@ -903,3 +929,11 @@ async def start_cycle(
         static_details=f"{year}年度鹿城区政府质量奖（区政府质量奖、质量管理创新奖）评审周期",
         rpc_timeout=rpc_timeout,
     )
+
+
+def _objection_digest(inp: ObjectionInput) -> str:
+    """The same target and facts from the same person (or anonymously) count once."""
+    text = "\x00".join(
+        (inp.application_id, " ".join(inp.facts.split()), inp.contact.strip(), str(inp.anonymous))
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

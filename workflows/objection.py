@@ -14,7 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import conflict, invalid
     from domain.publicity import ObjectionConclusion
     from domain.types import Audience, NoticeKind
-    from workflows.common import publish, record, rejected
+    from workflows.common import InProgress, publish, record, rejected
     from workflows.messages import (
         AssignInvestigatorInput,
         InvestigationReportInput,
@@ -35,6 +35,7 @@ class ObjectionWorkflow:
         self.investigator: AssignInvestigatorInput | None = None
         self.due: datetime | None = None
         self.report: InvestigationReportInput | None = None
+        self.busy = InProgress()
         self.waiting_for = "Waiting for the office to assign an investigator (指定调查人)"
 
     @workflow.run
@@ -122,6 +123,10 @@ class ObjectionWorkflow:
 
     @workflow.update
     async def assign_investigator(self, inp: AssignInvestigatorInput) -> datetime:
+        with self.busy.running("assign_investigator"):
+            return await self._assign_investigator(inp)
+
+    async def _assign_investigator(self, inp: AssignInvestigatorInput) -> datetime:
         self._check_assign(inp)
         self.due = due_after(workflow.now(), self.inp.rules.objection_investigation_period)
         await record(
@@ -141,6 +146,7 @@ class ObjectionWorkflow:
 
     @assign_investigator.validator
     def _validate_assign(self, inp: AssignInvestigatorInput) -> None:
+        self.busy.refuse_if_running("assign_investigator")
         self._check_assign(inp)
 
     def _check_assign(self, inp: AssignInvestigatorInput) -> None:
@@ -151,6 +157,10 @@ class ObjectionWorkflow:
 
     @workflow.update
     async def submit_report(self, inp: InvestigationReportInput) -> str:
+        with self.busy.running("submit_report"):
+            return await self._submit_report(inp)
+
+    async def _submit_report(self, inp: InvestigationReportInput) -> str:
         self._check_report(inp)
         await record(
             CommitteeActivities.record_investigation,
@@ -169,6 +179,7 @@ class ObjectionWorkflow:
 
     @submit_report.validator
     def _validate_report(self, inp: InvestigationReportInput) -> None:
+        self.busy.refuse_if_running("submit_report")
         self._check_report(inp)
 
     def _check_report(self, inp: InvestigationReportInput) -> None:

@@ -63,6 +63,14 @@ T = TypeVar("T")
 POSITION_ZH = {"CHAIR": "主任", "VICE_CHAIR": "副主任", "MEMBER": "成员"}
 
 
+async def _may_read_committee_records(s: Session, year: int, user: CurrentUser) -> None:
+    """The office, the government, and the members of this year's committee."""
+    if user.role is Role.COMMITTEE:
+        await seat(s, year, user)
+    elif user.role not in (Role.OFFICE, Role.GOVERNMENT):
+        raise forbidden()
+
+
 async def seat(
     s: Session, year: int, user: CurrentUser, positions: tuple[str, ...] = ()
 ) -> m.CommitteeMember:
@@ -276,6 +284,23 @@ async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> dict[st
     app = await repo.application(s, body.application_id)
     if app is None or app.cycle_year != year:
         raise not_found("申报", "Application")
+    if await s.scalar(select(m.Meeting.id).where(m.Meeting.cycle_year == year)) is not None:
+        raise conflict(
+            "MEETING_CONVENED",
+            "审查表决会议已召开，回避须在会前申报",
+            "Recusals are declared before the plenary is convened",
+        )
+    if (
+        await s.scalar(
+            select(m.CommitteeRecusal.id).where(
+                m.CommitteeRecusal.cycle_year == year,
+                m.CommitteeRecusal.user_id == member_user.id,
+                m.CommitteeRecusal.application_id == app.id,
+            )
+        )
+        is not None
+    ):
+        raise conflict("RECUSAL_EXISTS", "该回避已登记", "This recusal is already recorded")
     now = datetime.now(UTC)
     s.add(
         m.CommitteeRecusal(
@@ -320,8 +345,7 @@ async def convene(
 
 @router.get("/cycles/{year}/work-report", summary="The office's evaluation work report (R7.1)")
 async def work_report(year: int, s: Session, user: User) -> dict[str, Any]:
-    if user.role not in (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT):
-        raise forbidden()
+    await _may_read_committee_records(s, year, user)
     r = await s.get(m.WorkReport, year)
     if r is None:
         raise not_found("评审工作报告", "Work report")
@@ -339,7 +363,8 @@ async def cast_ballot(
     meeting_id: str, body: BallotIn, sessions: Sessions, user: User, client: Temporal, cfg: Config
 ) -> dict[str, Any]:
     async with sessions.begin() as s:
-        meeting = await s.get(m.Meeting, meeting_id)
+        # FOR SHARE: a ballot and the close of the ballot (FOR UPDATE) never overlap
+        meeting = await s.get(m.Meeting, meeting_id, with_for_update={"read": True})
         if meeting is None:
             raise not_found("会议", "Meeting")
         turnout = await s.scalar(
@@ -404,9 +429,9 @@ async def close_ballot(
 
 @router.get("/meetings/{meeting_id}", summary="Attendance, turnout and, once closed, the published tally")
 async def get_meeting(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
-    if user.role not in (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT):
-        raise forbidden()
     meeting = await s.get(m.Meeting, meeting_id)
+    if meeting is not None:
+        await _may_read_committee_records(s, meeting.cycle_year, user)
     if meeting is None:
         raise not_found("会议", "Meeting")
     turnout = (
@@ -430,9 +455,9 @@ async def get_meeting(meeting_id: str, s: Session, user: User) -> dict[str, Any]
 
 @router.get("/meetings/{meeting_id}/recount", summary="Recount the stored votes: equals the published tally")
 async def recount(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
-    if user.role not in (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT):
-        raise forbidden()
     meeting = await s.get(m.Meeting, meeting_id)
+    if meeting is not None:
+        await _may_read_committee_records(s, meeting.cycle_year, user)
     if meeting is None or meeting.state != "CLOSED":
         raise conflict("BALLOT_NOT_CLOSED", "投票尚未结束", "The ballot is not closed")
     rules = await repo.cycle(s, meeting.cycle_year)
@@ -492,7 +517,17 @@ async def preliminary(year: int, s: Session) -> dict[str, Any]:
             }
             for w in n.preliminary["winners"]
         ],
-        "final": n.final,
+        # the committee's list is public once the government has approved it
+        "final": [
+            {
+                "application_id": w["application_id"],
+                "enterprise_name": w["enterprise_name"],
+                "award": w["award"],
+            }
+            for w in (n.final or {}).get("winners", [])
+        ]
+        if n.approval_state == "APPROVED"
+        else None,
         "approval_document_no": n.approval_document_no or None,
     }
 
@@ -503,7 +538,9 @@ async def preliminary(year: int, s: Session) -> dict[str, Any]:
     status_code=201,
     summary="Object to the preliminary list during the notice (no sign-in)",
 )
-async def file_objection(year: int, body: ObjectionIn, client: Temporal, cfg: Config) -> dict[str, Any]:
+async def file_objection(
+    year: int, body: ObjectionIn, client: Temporal, cfg: Config, key: Key = None
+) -> dict[str, Any]:
     filed = await workflow_calls.cycle_update(
         client,
         cfg,
@@ -512,7 +549,7 @@ async def file_objection(year: int, body: ObjectionIn, client: Temporal, cfg: Co
         ObjectionInput(
             body.application_id, body.facts, body.evidence, body.anonymous, body.name, body.contact
         ),
-        key=f"objection-{uuid.uuid4()}",
+        key=f"objection-{key or uuid.uuid4()}",
         result_type=ObjectionFiled,
     )
     return asdict(filed)

@@ -38,6 +38,12 @@ async def start_cycle(
         raise invalid(
             "RULES_DEMO", "生产环境不能启动演示评审周期", "A demonstration cycle cannot run in production"
         )
+    if await repo.cycle(s, rules.year) is not None:
+        raise conflict(
+            "CYCLE_EXISTS",
+            f"{rules.year}年度评审周期已经启动，每年只评定一次",
+            f"The {rules.year} cycle has already been started; one cycle per year",
+        )
     approved = await s.get(m.RulesApproval, rules.year)
     if approved is None or approved.rules_hash != rules_fingerprint(body.model_dump(mode="json")):
         raise conflict(

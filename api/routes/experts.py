@@ -184,28 +184,34 @@ async def discipline(
     and is replaced, reproducibly, on every open panel."""
     async with sessions.begin() as s:  # committed before the replacement draws read the registry
         e = await load_expert(s, expert_id, office)
-        if e.status == "DISQUALIFIED":
+        resuming = e.status == "DISQUALIFIED" and body.kind == "DISQUALIFICATION"
+        if e.status == "DISQUALIFIED" and not resuming:
             raise conflict(
                 "EXPERT_DISQUALIFIED", "该专家已被取消评审资格", "This expert is already disqualified"
             )
-        now = datetime.now(UTC)
-        s.add(
-            m.ExpertDiscipline(
-                expert_id=e.id, kind=body.kind, reason=body.reason, decided_by=office.username, decided_at=now
+        if not resuming:  # a repeated disqualification only finishes replacing the expert on open panels
+            now = datetime.now(UTC)
+            s.add(
+                m.ExpertDiscipline(
+                    expert_id=e.id,
+                    kind=body.kind,
+                    reason=body.reason,
+                    decided_by=office.username,
+                    decided_at=now,
+                )
             )
-        )
-        if body.kind == "DISQUALIFICATION":
-            e.status = "DISQUALIFIED"
-        await repo.audit(
-            s,
-            at=now,
-            actor=office.username,
-            actor_role=office.role,
-            action=f"EXPERT_{body.kind}",
-            entity_type="expert",
-            entity_id=str(e.id),
-            reason=body.reason,
-        )
+            if body.kind == "DISQUALIFICATION":
+                e.status = "DISQUALIFIED"
+            await repo.audit(
+                s,
+                at=now,
+                actor=office.username,
+                actor_role=office.role,
+                action=f"EXPERT_{body.kind}",
+                entity_type="expert",
+                entity_id=str(e.id),
+                reason=body.reason,
+            )
         seats = (
             await s.scalars(
                 select(m.PanelMember.application_id).where(

@@ -62,7 +62,9 @@ async def seat_of(s: Session, expert_id: int, application_id: str) -> list[m.Pan
         (
             await s.scalars(
                 select(m.PanelMember).where(
-                    m.PanelMember.application_id == application_id, m.PanelMember.expert_id == expert_id
+                    m.PanelMember.application_id == application_id,
+                    m.PanelMember.expert_id == expert_id,
+                    m.PanelMember.active.is_(True),  # a replaced expert no longer sees the application
                 )
             )
         ).all()
