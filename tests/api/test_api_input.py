@@ -334,6 +334,12 @@ async def test_deadline_extension(api: httpx.AsyncClient) -> None:
         json={"new_deadline": (old + timedelta(days=7)).isoformat(), "reason": " "},
     )
     assert_error(r, 422, "REASON_REQUIRED")
+    r = await api.post(
+        f"/cycles/{year}/deadline",
+        headers=office,
+        json={"new_deadline": (old + timedelta(days=900)).isoformat(), "reason": "延期"},
+    )
+    assert_error(r, 422, "DEADLINE_TOO_FAR")
     new = old + timedelta(days=7)
     r = await api.post(
         f"/cycles/{year}/deadline",
@@ -378,3 +384,18 @@ async def test_cli_creates_the_first_accounts(api: httpx.AsyncClient, database_u
     assert me["role"] == "government"
     # A government account cannot act as the office.
     assert_error(await api.get("/audit", headers=headers), 403, "FORBIDDEN")
+
+
+@pytest.mark.req("P2")
+async def test_values_the_database_cannot_hold_are_a_4xx(api: httpx.AsyncClient, sessions: Sessions) -> None:
+    office = await login(api, *OFFICE)
+    before = await snapshot(sessions)
+    assert_error(await api.get("/public/preliminary/3000000000"), 422, "INVALID_INPUT")
+    assert (await api.get("/public/notices", params={"page": 50_000_000})).json() == []  # past the end: empty
+    assert_error(await api.get("/public/notices", params={"page": 10**19}), 422, "INVALID_INPUT")
+    assert_error(await api.get("/experts/99999999999", headers=office), 422, "INVALID_INPUT")
+    r = await api.post(
+        "/enterprises", headers=office, json=enterprise_body(51, registered_district="鹿" * 60)
+    )
+    assert_error(r, 422, "INVALID_INPUT")
+    assert await snapshot(sessions) == before

@@ -159,6 +159,17 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
         201,
     )
     assert filed["investigated"] and not anonymous["investigated"]
+    again = await api.post(
+        f"/public/objections/{year}",
+        json={
+            "application_id": target,
+            "facts": "该企业2026年发生产品质量事故未如实申报",
+            "evidence": "媒体报道",
+            "name": "王某",
+            "contact": "13800000000",
+        },
+    )
+    assert again.status_code == 409 and again.json()["code"] == "DUPLICATE_OBJECTION"
     assert (
         expect(
             await api.post(
@@ -349,6 +360,12 @@ async def test_ballot_secrecy(
     sc = Scenario(api, office, year)
     await through_review(sc, {1: ("QUALITY", 70, 70), 2: ("INNOVATION", 70, 70)}, experts=6)
     meeting = await sc.convene(["chair", "vice1", "member1", "member2"])  # 4 of 5 present: quorum 2/3 met
+    r = await api.post(
+        f"/cycles/{year}/committee/recusals",
+        headers=sc.committee["member1"],
+        json={"username": "member1", "application_id": sc.applications[1], "reason": "会后申报"},
+    )
+    assert r.status_code == 409 and r.json()["code"] == "MEETING_CONVENED"  # a recusal cannot change a ballot
     a, b = sorted(sc.applications.values())
     ballots = {
         "chair": {a: "APPROVE", b: "REJECT"},

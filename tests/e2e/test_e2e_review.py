@@ -267,7 +267,9 @@ async def test_document_and_onsite_review(api: httpx.AsyncClient, temporal_clien
     r = await api.post(
         f"/applications/{late_app}/scores", headers=eh[by_id[late]], json={"scores": scores(60)}
     )
-    assert r.json()["code"] == "NOT_ON_PANEL"
+    # the replaced expert is no longer assigned: cannot score, nor see the application (R20.2)
+    assert r.status_code == 403 and r.json()["code"] == "FORBIDDEN"
+    assert (await api.get(f"/applications/{late_app}", headers=eh[by_id[late]])).status_code == 403
 
     # --- the leaders' opinions; a wide spread needs a rationale (R9.1)
     for app_id in ids:
