@@ -16,7 +16,14 @@ from temporalio.exceptions import ApplicationError
 from activities.notices import NoticeGateway, PortalGateway
 from db import models as m
 from db import repositories as repo
-from domain.eligibility import CONDITIONS, ConditionCheck, EligibilityInput, check_eligibility
+from domain.eligibility import (
+    CONDITIONS,
+    CheckStatus,
+    Condition,
+    ConditionCheck,
+    EligibilityInput,
+    check_eligibility,
+)
 from domain.types import ApplicationStage, DeliveryState, Outcome
 from workflows.messages import (
     ApplicationStageInput,
@@ -209,7 +216,18 @@ class AwardActivities:
                 entity_id=inp.application_id,
                 details={c.condition: c.status for c in checks},
             )
-        return checks
+            # What the office decides on is what was recorded first (a retry may see newer facts).
+            stored = await repo.qualification_checks(s, inp.application_id)
+        return [
+            ConditionCheck(
+                Condition(r.condition),
+                CheckStatus(r.auto_status),
+                r.finding,
+                tuple(r.evidence),
+                tuple(r.fact_ids),
+            )
+            for r in sorted(stored, key=lambda r: list(Condition).index(Condition(r.condition)))
+        ]
 
     @activity.defn
     async def record_qualification_decision(self, inp: RecordDecisionInput) -> None:
