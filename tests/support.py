@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
-from domain.credit_code import CHARSET, check_character
+from devstack.scenario import COMMITTEE, credit_code, eventually, scores
 
-T = TypeVar("T")
+# the tests import these from here as well as the helpers defined below
+__all__ = ["COMMITTEE", "credit_code", "eventually", "scores"]
 HISTORY_DIR = Path(__file__).resolve().parent / "histories"
-
-
-def credit_code(n: int) -> str:
-    """A valid unified social credit code (Wenzhou Lucheng prefix 330302) for test enterprise n."""
-    body = "".join(CHARSET[(n // 31**i) % 31] for i in range(9))
-    first17 = "91330302" + body
-    return first17 + check_character(first17)
 
 
 async def login(api: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
@@ -114,36 +106,13 @@ async def application_documents(
 
 def self_assessment(pct: int = 70) -> dict[str, int]:
     """The enterprise's own score of every item of the 2012 rubric (R13.1)."""
-    from domain.rubric import load_rubric
-
-    return dict.fromkeys(load_rubric("GB/T 19580-2012").item_codes, pct)
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30, every: float = 0.2
-) -> T:
-    """Poll until probe returns something truthy; fail with the last value after `timeout` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    last: T | None = None
-    while asyncio.get_running_loop().time() < deadline:
-        last = await probe()
-        if last:
-            return last
-        await asyncio.sleep(every)
-    raise AssertionError(f"condition not reached in {timeout}s; last value: {last!r}")
+    return scores(pct)
 
 
 def in_seconds(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
 
-COMMITTEE = [
-    ("chair", "CHAIR"),
-    ("vice1", "VICE_CHAIR"),
-    ("member1", "MEMBER"),
-    ("member2", "MEMBER"),
-    ("member3", "MEMBER"),
-]
 GOVERNMENT = ("gov", "government-pass-1")
 
 
