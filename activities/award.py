@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -16,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 from activities.notices import NoticeGateway, PortalGateway
 from db import models as m
 from db import repositories as repo
+from db.jsonable import jsonable
 from domain.eligibility import (
     CONDITIONS,
     CheckStatus,
@@ -37,21 +37,6 @@ from workflows.messages import (
 )
 
 
-def _json(value: object) -> object:
-    """Dataclass -> JSON-safe structure (dates as ISO strings)."""
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()  # date
-    return value
-
-
 class AwardActivities:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], gateway: NoticeGateway | None = None
@@ -69,7 +54,7 @@ class AwardActivities:
                 .values(
                     year=r.year,
                     workflow_id=inp.workflow_id,
-                    rules=_json(asdict(r)),
+                    rules=jsonable(asdict(r)),
                     rules_revision=r.rules_revision,
                     criteria_edition=r.criteria_edition,
                     deadline=r.application_deadline,
@@ -89,7 +74,7 @@ class AwardActivities:
                 entity_type="cycle",
                 entity_id=str(r.year),
                 reason=f"启动{r.year}年度评审，依据{r.rules_revision}；评价准则{r.criteria_edition}",
-                details={"rules": _json(asdict(r))},
+                details={"rules": jsonable(asdict(r))},
             )
 
     @activity.defn
@@ -141,7 +126,7 @@ class AwardActivities:
                     award=sub.award,
                     field=sub.field,
                     sector_tags=list(sub.sector_tags),
-                    documents=[_json(asdict(d)) for d in sub.documents],
+                    documents=[jsonable(asdict(d)) for d in sub.documents],
                     self_assessment=dict(sub.self_assessment),
                     contact_name=sub.contact_name,
                     contact_phone=sub.contact_phone,

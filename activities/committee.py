@@ -7,7 +7,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -18,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from config.temporal import refusal
 from db import models as m
 from db import repositories as repo
+from db.jsonable import jsonable
 from domain.ballot import Choice, Tally, Vote, check_quorum, tally
 from domain.calendar import due_after
 from domain.certificates import certificate_number, certificate_text, plaque_text
@@ -45,10 +46,7 @@ from workflows.messages import (
     RecordObjectionInput,
 )
 
-
-def refuse(e: DomainError) -> ApplicationError:
-    """A rule refused the step: fail the activity for good, carrying the bilingual error."""
-    return ApplicationError(e.message_en, e.to_dict(), e.status, type=e.code, non_retryable=True)
+refuse = refusal  # a rule refused the step: fail the activity for good, carrying the error
 
 
 def award_workflow_id(year: int, application_id: str) -> str:
@@ -346,7 +344,7 @@ class CommitteeActivities:
                 insert(m.PublicNotice)
                 .values(
                     cycle_year=req.year,
-                    preliminary=_jsonable(asdict(req.preliminary)),
+                    preliminary=jsonable(asdict(req.preliminary)),
                     published_at=req.at,
                     closes_at=due_after(req.at, req.rules.public_notice_period),
                 )
@@ -438,7 +436,7 @@ class CommitteeActivities:
             n = await s.get(m.PublicNotice, inp.year, with_for_update=True)
             assert n is not None
             n.final, n.final_fixed_by, n.final_fixed_at = (
-                _jsonable(asdict(inp.final)),
+                jsonable(asdict(inp.final)),
                 inp.actor.username,
                 inp.at,
             )
@@ -452,7 +450,7 @@ class CommitteeActivities:
                 entity_type="cycle",
                 entity_id=str(inp.year),
                 reason=inp.note,
-                details=_jsonable(asdict(inp.final)),
+                details=jsonable(asdict(inp.final)),
                 key=f"final-list-{inp.year}-{inp.at.isoformat()}",
             )
 
@@ -556,13 +554,3 @@ class CommitteeActivities:
             self.record_approval,
             self.issue_certificates,
         ]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Decimal | datetime):
-        return str(value)
-    return value

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -104,3 +104,12 @@ OfficeOrEnterprise = Annotated[CurrentUser, Depends(require(Role.OFFICE, Role.EN
 Temporal = Annotated[Client, Depends(temporal)]
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(session_factory)]
 Config = Annotated[Settings, Depends(settings)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=100,
+        description="repeat the same key to retry a request safely; it acts once",
+    ),
+]

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from devstack.scenario import COMMITTEE, credit_code, eventually, scores
+from devstack.scenario import COMMITTEE, Scenario, credit_code, eventually, scores
 
 # the tests import these from here as well as the helpers defined below
 __all__ = ["COMMITTEE", "credit_code", "eventually", "scores"]
@@ -17,9 +17,7 @@ HISTORY_DIR = Path(__file__).resolve().parent / "histories"
 
 
 async def login(api: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
-    r = await api.post("/auth/token", data={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return await Scenario.login(api, username, password)
 
 
 def enterprise_body(n: int, **overrides: Any) -> dict[str, Any]:
@@ -113,58 +111,14 @@ def in_seconds(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
 
-GOVERNMENT = ("gov", "government-pass-1")
-
-
-async def create_account(
-    api: httpx.AsyncClient,
-    office: dict[str, str],
-    username: str,
-    role: str,
-    password: str,
-    display_name: str = "",
-) -> dict[str, str]:
-    r = await api.post(
-        "/users",
-        headers=office,
-        json={
-            "username": username,
-            "password": password,
-            "role": role,
-            "display_name": display_name or username,
-        },
-    )
-    assert r.status_code in (201, 409), r.text
-    return await login(api, username, password)
-
-
 async def open_cycle(
     api: httpx.AsyncClient, office: dict[str, str], year: int, **rules: Any
 ) -> dict[str, Any]:
     """The way a cycle starts: the government approves the committee roster, the committee
     approves the rules (R6.1, R7.1), then the office starts the cycle (R3.1)."""
-    heads = {
-        u: await create_account(api, office, u, "committee", f"{u}-pass-123", f"评委{u}")
-        for u, _ in COMMITTEE
-    }
-    gov = await create_account(api, office, GOVERNMENT[0], "government", GOVERNMENT[1], "区政府")
-    if (await api.get(f"/cycles/{year}/committee")).status_code == 404:
-        r = await api.post(
-            f"/cycles/{year}/committee",
-            headers=office,
-            json={"members": [{"username": u, "position": p} for u, p in COMMITTEE]},
-        )
-        assert r.status_code == 201, r.text
-        r = await api.post(
-            f"/cycles/{year}/committee/approve", headers=gov, json={"document_no": f"鹿政办〔{year}〕1号"}
-        )
-        assert r.status_code == 200, r.text
-    body = {"year": year, **rules}
-    r = await api.post(f"/cycles/{year}/rules/approve", headers=heads["chair"], json={"rules": body})
-    assert r.status_code == 200, r.text
-    r = await api.post("/cycles", headers=office, json=body)
-    assert r.status_code == 201, r.text
-    return {"cycle": r.json(), "committee": heads, "government": gov, "rules": body}
+    sc = Scenario(api, office, year)
+    cycle = await sc.open_cycle(**rules)
+    return {"cycle": cycle, "committee": sc.committee, "government": sc.government, "rules": sc.rules}
 
 
 async def replay_and_keep(client: Any, query: str, prefix: str) -> int:

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.award import AwardActivities
     from config import constants as c
+    from config.temporal import refusal
     from domain.errors import DomainError
     from workflows.messages import NoticeInput
 
@@ -41,10 +42,8 @@ async def record(method: Callable[[S, A], Awaitable[R]], arg: A, summary: str) -
 
 
 def rejected(error: DomainError) -> ApplicationError:
-    """A domain rule refused a human step: the API turns this back into a 4xx with the same code."""
-    return ApplicationError(
-        error.message_en, error.to_dict(), error.status, type=error.code, non_retryable=True
-    )
+    """A domain rule refused a human step: the update fails with the error, the workflow goes on."""
+    return refusal(error)
 
 
 def enforce(check: Callable[[], T]) -> T:

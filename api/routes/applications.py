@@ -6,7 +6,7 @@ import uuid
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 
 from db import models as m
 from db import repositories as repo
@@ -26,7 +26,17 @@ from workflows.messages import (
 )
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, EnterpriseUser, Office, OfficeOrEnterprise, Session, Temporal, User
+from ..deps import (
+    Config,
+    CurrentUser,
+    EnterpriseUser,
+    IdempotencyKey,
+    Office,
+    OfficeOrEnterprise,
+    Session,
+    Temporal,
+    User,
+)
 from ..errors import forbidden, not_found
 from ..schemas import (
     ApplicationOut,
@@ -38,11 +48,6 @@ from ..schemas import (
 )
 
 router = APIRouter(tags=["applications"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(max_length=100, description="repeat the same key to retry a request safely; it acts once"),
-]
 
 
 @router.post("/cycles/{year}/applications", response_model=SubmitResult, status_code=201)

@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from sqlalchemy import delete, select
 from temporalio.service import RPCError
 
@@ -41,7 +41,7 @@ from workflows.messages import (
 from workflows.objection import ObjectionWorkflow
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, Office, Session, Sessions, Temporal, User
+from ..deps import Config, CurrentUser, IdempotencyKey, Office, Session, Sessions, Temporal, User
 from ..errors import forbidden, not_found
 from ..schemas import (
     BallotIn,
@@ -58,7 +58,6 @@ from ..schemas import (
 )
 
 router = APIRouter(tags=["committee"])
-Key = Annotated[str | None, Header(max_length=100, description="repeat to retry safely")]
 T = TypeVar("T")
 POSITION_ZH = {"CHAIR": "主任", "VICE_CHAIR": "副主任", "MEMBER": "成员"}
 
@@ -329,7 +328,7 @@ async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> dict[st
 # --- the plenary -----------------------------------------------------------------------------------
 @router.post("/cycles/{year}/meeting", summary="Convene the plenary and present the work report (R14.6)")
 async def convene(
-    year: int, body: MeetingIn, office: Office, client: Temporal, cfg: Config, key: Key = None
+    year: int, body: MeetingIn, office: Office, client: Temporal, cfg: Config, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     opened = await workflow_calls.cycle_update(
         client,
@@ -413,7 +412,7 @@ async def cast_ballot(
 
 @router.post("/cycles/{year}/meeting/close", summary="Close the ballot before every member present has voted")
 async def close_ballot(
-    year: int, office: Office, client: Temporal, cfg: Config, key: Key = None
+    year: int, office: Office, client: Temporal, cfg: Config, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     cast = await workflow_calls.cycle_update(
         client,
@@ -539,7 +538,7 @@ async def preliminary(year: int, s: Session) -> dict[str, Any]:
     summary="Object to the preliminary list during the notice (no sign-in)",
 )
 async def file_objection(
-    year: int, body: ObjectionIn, client: Temporal, cfg: Config, key: Key = None
+    year: int, body: ObjectionIn, client: Temporal, cfg: Config, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     filed = await workflow_calls.cycle_update(
         client,
@@ -602,7 +601,7 @@ async def assign(
     office: Office,
     client: Temporal,
     cfg: Config,
-    key: Key = None,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     investigator = await repo.user_by_name(s, body.username)
     if investigator is None or investigator.role != Role.OFFICE:
@@ -630,7 +629,7 @@ async def report(
     office: Office,
     client: Temporal,
     cfg: Config,
-    key: Key = None,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     conclusion = await _objection_update(
         client,
@@ -647,7 +646,13 @@ async def report(
 # --- the final list and the government's approval ---------------------------------------------------
 @router.post("/cycles/{year}/final-list", summary="The committee fixes the list proposed to the government")
 async def final_list(
-    year: int, body: FinalListIn, s: Session, user: User, client: Temporal, cfg: Config, key: Key = None
+    year: int,
+    body: FinalListIn,
+    s: Session,
+    user: User,
+    client: Temporal,
+    cfg: Config,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
     final = await workflow_calls.cycle_update(
@@ -666,7 +671,12 @@ async def final_list(
     "/cycles/{year}/approval", summary="The district government approves or returns the list (R14.8)"
 )
 async def approval(
-    year: int, body: GovernmentDecisionIn, user: User, client: Temporal, cfg: Config, key: Key = None
+    year: int,
+    body: GovernmentDecisionIn,
+    user: User,
+    client: Temporal,
+    cfg: Config,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     if user.role is not Role.GOVERNMENT:
         raise forbidden("只有区政府可以审批拟授奖名单", "Only the district government approves the list")

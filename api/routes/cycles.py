@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from sqlalchemy import func, select
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
@@ -22,7 +21,7 @@ from workflows.cycle import start_cycle as start_cycle_workflow
 from workflows.messages import CycleState, ExtendDeadlineInput, StartCycleInput
 
 from .. import workflow_calls
-from ..deps import Config, Office, Session, Temporal, User
+from ..deps import Config, IdempotencyKey, Office, Session, Temporal, User
 from ..errors import not_found, unavailable
 from ..schemas import CycleOut, CycleStart, DeadlineExtension
 
@@ -136,7 +135,7 @@ async def extend_deadline(
     office: Office,
     client: Temporal,
     cfg: Config,
-    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> CycleOut:
     if await repo.cycle(s, year) is None:
         raise not_found(f"{year}年度评审周期", f"Cycle {year}")

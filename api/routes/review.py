@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from sqlalchemy import select
 
 from db import models as m
@@ -34,7 +34,7 @@ from workflows.messages import (
 )
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, EnterpriseUser, Office, Session, Temporal, User
+from ..deps import Config, CurrentUser, EnterpriseUser, IdempotencyKey, Office, Session, Temporal, User
 from ..errors import forbidden, not_found
 from ..schemas import (
     ConfirmationIn,
@@ -47,7 +47,6 @@ from ..schemas import (
 )
 
 router = APIRouter(tags=["review"])
-Key = Annotated[str | None, Header(max_length=100, description="repeat to retry safely")]
 
 
 async def expert_of(s: Session, user: CurrentUser) -> m.Expert:
@@ -95,7 +94,7 @@ def _outcome(o: DrawOutcome) -> dict[str, Any]:
 # --- the office: draws, lists, replacements, settlements --------------------------------------------
 @router.post("/cycles/{year}/panels", summary="Draw the review panels that are due (document or on-site)")
 async def draw_panels(
-    year: int, body: DrawIn, office: Office, client: Temporal, cfg: Config, key: Key = None
+    year: int, body: DrawIn, office: Office, client: Temporal, cfg: Config, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     outcome = await workflow_calls.cycle_update(
         client,
@@ -181,7 +180,7 @@ async def document_scores(year: int, s: Session, office: Office) -> dict[str, An
 
 @router.post("/cycles/{year}/onsite-list", summary="Fix the on-site review list (R14.3)")
 async def fix_onsite_list(
-    year: int, body: OnsiteListIn, office: Office, client: Temporal, cfg: Config, key: Key = None
+    year: int, body: OnsiteListIn, office: Office, client: Temporal, cfg: Config, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     listed = await workflow_calls.cycle_update(
         client,
@@ -199,7 +198,12 @@ async def fix_onsite_list(
     "/applications/{application_id}/panel/replace", summary="Replace a panel member by a drawn alternate"
 )
 async def replace_expert(
-    application_id: str, body: ReplaceIn, office: Office, client: Temporal, cfg: Config, key: Key = None
+    application_id: str,
+    body: ReplaceIn,
+    office: Office,
+    client: Temporal,
+    cfg: Config,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     seats = await workflow_calls.application_update(
         client,
@@ -215,7 +219,12 @@ async def replace_expert(
 
 @router.post("/applications/{application_id}/onsite-settlement", summary="Settle the enterprise's dispute")
 async def settle(
-    application_id: str, body: SettlementIn, office: Office, client: Temporal, cfg: Config, key: Key = None
+    application_id: str,
+    body: SettlementIn,
+    office: Office,
+    client: Temporal,
+    cfg: Config,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     total = await workflow_calls.application_update(
         client,
@@ -264,7 +273,7 @@ async def submit_scores(
     user: User,
     client: Temporal,
     cfg: Config,
-    key: Key = None,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     e = await assigned_expert(s, user, application_id)
     total = await workflow_calls.application_update(
@@ -342,7 +351,7 @@ async def panel_opinion(
     user: User,
     client: Temporal,
     cfg: Config,
-    key: Key = None,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await _opinion(application_id, body, s, user, client, cfg, key)
 
@@ -355,7 +364,7 @@ async def onsite_report(
     user: User,
     client: Temporal,
     cfg: Config,
-    key: Key = None,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     return await _opinion(application_id, body, s, user, client, cfg, key)
 
@@ -371,7 +380,7 @@ async def confirm(
     user: EnterpriseUser,
     client: Temporal,
     cfg: Config,
-    key: Key = None,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     app = await repo.application(s, application_id)
     if app is None:
