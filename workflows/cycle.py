@@ -233,13 +233,16 @@ class AwardCycleWorkflow:
         )
 
         # 审定批准 (Art. 14(6)): the committee fixes the list, the government approves or returns it.
+        # Each step's slot is emptied *before* its stage is entered: the stage is visible (and the
+        # update accepted) while `_enter` records it, and a list or decision that arrives then must
+        # neither be refused as "already given" nor be wiped after it was accepted.
         while True:
-            await self._enter(CycleStage.FINAL_LIST)
             self.final = None
+            await self._enter(CycleStage.FINAL_LIST)
             self._wait_text()
             await workflow.wait_condition(lambda: self.final is not None)
-            await self._enter(CycleStage.GOVERNMENT_APPROVAL)
             self.approval = None
+            await self._enter(CycleStage.GOVERNMENT_APPROVAL)
             self._wait_text()
             await workflow.wait_condition(lambda: self.approval is not None)
             assert self.approval is not None
