@@ -25,6 +25,7 @@ from .routes import (
     applications,
     audit,
     auth,
+    awards,
     committee,
     cycles,
     documents,
@@ -91,7 +92,19 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         lifespan=lifespan,
     )
     errors.install(app)
-    for r in (auth, enterprises, experts, cycles, committee, documents, applications, review, notices, audit):
+    for r in (
+        auth,
+        enterprises,
+        experts,
+        cycles,
+        committee,
+        documents,
+        applications,
+        review,
+        notices,
+        audit,
+        awards,
+    ):
         app.include_router(r.router)
 
     @app.get("/health", tags=["health"])

@@ -189,6 +189,13 @@ class CycleStart(Strict):
     public_notice_period: timedelta = timedelta(days=7)
     objection_investigation_period: timedelta = timedelta(days=10)
     objection_reminder_before: timedelta = timedelta(days=2)
+    follow_up_interval: timedelta = Field(
+        timedelta(days=365), description="a follow-up round each year (Art. 18)"
+    )
+    follow_up_rounds: int = Field(3, ge=0, le=10)
+    follow_up_report_period: timedelta = timedelta(days=30)
+    misuse_correction_period: timedelta = Field(timedelta(days=30), description="责令限期改正 (Art. 19)")
+    misuse_reminder_before: timedelta = timedelta(days=5)
     investigate_anonymous: bool = False
     demo: bool = Field(False, description="a demonstration cycle (shortened notice); refused in production")
     notes: str = ""
@@ -505,3 +512,46 @@ class GovernmentDecisionIn(Strict):
     approved: bool
     document_no: Annotated[str, Field(max_length=100)] = ""
     reason: Annotated[str, Field(max_length=2000)] = ""
+
+
+# --- after the award (Art. 17-19) -----------------------------------------------------------------
+class RevocationProposalIn(Strict):
+    reason: Annotated[str, Field(max_length=5000, description="以不正当手段骗取奖项的事实")]
+    evidence: Annotated[str, Field(max_length=5000, description="证据材料说明")]
+
+
+class RevocationDecisionIn(Strict):
+    approved: bool
+    document_no: Annotated[str, Field(max_length=100)] = ""
+    reason: Annotated[str, Field(max_length=2000)] = ""
+
+
+class RecoveryIn(Strict):
+    item: Annotated[str, Field(max_length=20, description="CERTIFICATE or TROPHY")]
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class MisuseReportIn(Strict):
+    kind: Annotated[str, Field(max_length=30, description="PRODUCT_PROMOTION or YEAR_NOT_STATED")]
+    facts: Annotated[str, Field(max_length=5000)]
+    evidence: Annotated[str, Field(max_length=5000)] = ""
+    source: Annotated[str, Field(max_length=500, description="how the office learned of it")] = ""
+
+
+class CorrectionIn(Strict):
+    description: Annotated[str, Field(max_length=5000)]
+
+
+class VerificationIn(Strict):
+    accepted: bool
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class FollowUpReportIn(Strict):
+    text: Annotated[str, Field(max_length=5000)]
+
+
+class ExperienceIn(Strict):
+    round_no: Annotated[int, Field(ge=1, le=10)]
+    title: Annotated[str, Field(max_length=200)]
+    text: Annotated[str, Field(max_length=5000)]

@@ -28,3 +28,8 @@ def cycle_workflow_id(year: int) -> str:
 def application_workflow_id(application_id: str) -> str:
     # application ids already carry the year: "2027-0003" -> "application-2027-0003"
     return f"application-{application_id}"
+
+
+def misuse_workflow_id(case_id: str) -> str:
+    # case ids carry the certificate number: "LCZLJ-2027-Q-01-M1" -> "misuse-LCZLJ-2027-Q-01-M1"
+    return f"misuse-{case_id}"

@@ -526,3 +526,67 @@ class Certificate(Base):
     plaque_text: Mapped[str] = mapped_column(Text)
     workflow_id: Mapped[str] = mapped_column(String(100))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # After the award (Art. 17): ACTIVE, REVOCATION_PROPOSED or REVOKED; recoveries recorded by the office.
+    status: Mapped[str] = mapped_column(String(30), default="ACTIVE", server_default="ACTIVE")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revocation_document_no: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    certificate_recovered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    trophy_recovered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RevocationCase(Base):
+    """A proposal to revoke an award (R17.2): the committee proposes, the government decides."""
+
+    __tablename__ = "revocation_cases"
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # "{certificate}-R{n}"
+    certificate_number: Mapped[str] = mapped_column(ForeignKey("certificates.number"), index=True)
+    state: Mapped[str] = mapped_column(String(20))  # PROPOSED, APPROVED, REJECTED
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    document_no: Mapped[str] = mapped_column(String(100), default="")
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class MisuseCase(Base):
+    """A reported misuse of the title (R19.1), with its correction deadline."""
+
+    __tablename__ = "misuse_cases"
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # "{certificate}-M{n}"
+    certificate_number: Mapped[str] = mapped_column(ForeignKey("certificates.number"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    facts: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(30))
+    opened_by: Mapped[str] = mapped_column(String(100))
+    ordered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    correction: Mapped[str] = mapped_column(Text, default="")
+    correction_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    verified_by: Mapped[str] = mapped_column(String(100), default="")
+    verification_note: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    workflow_id: Mapped[str] = mapped_column(String(120))
+
+
+class FollowUp(Base):
+    """One follow-up round of a winner (R18.1) and the experience published from it."""
+
+    __tablename__ = "follow_ups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    certificate_number: Mapped[str] = mapped_column(ForeignKey("certificates.number"), index=True)
+    round_no: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    report: Mapped[str] = mapped_column(Text, default="")
+    reported_by: Mapped[str] = mapped_column(String(100), default="")
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    experience_title: Mapped[str] = mapped_column(Text, default="")
+    experience_published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table_args__ = (UniqueConstraint("certificate_number", "round_no", name="uq_follow_ups_round"),)

@@ -273,3 +273,149 @@ def award_result(
             + _sign(issued_at)
         )
     return NoticeText(f"{year}年度{award.name_zh}评审结果告知", body)
+
+
+# --- after the award (Art. 17-19) -------------------------------------------------------------------
+def _title(year: int, award: Award) -> str:
+    return f"{year}年度{award.name_zh}"
+
+
+def revocation_proposed(
+    *, enterprise_name: str, year: int, award: Award, number: str, reason: str, issued_at: datetime
+) -> NoticeText:
+    body = (
+        f"{enterprise_name}：\n经查，贵单位在申报{_title(year, award)}（证书编号{number}）过程中涉嫌采用不正当手段骗取奖项："
+        f"{reason}。根据《鹿城区政府质量奖评审管理办法》第十七条，区评委会已提请区政府批准撤销贵单位的获奖称号。"
+        "贵单位如有异议，可向区评审办书面陈述意见并提交证明材料。" + _sign(issued_at)
+    )
+    return NoticeText(f"关于提请撤销{_title(year, award)}的告知", body)
+
+
+def revocation_decision(
+    *,
+    enterprise_name: str,
+    year: int,
+    award: Award,
+    number: str,
+    approved: bool,
+    document_no: str,
+    reason: str,
+    ban_until: datetime | None,
+    issued_at: datetime,
+) -> NoticeText:
+    if approved:
+        assert ban_until is not None
+        body = (
+            f"{enterprise_name}：\n经区政府批准（{document_no}），撤销贵单位{_title(year, award)}称号（证书编号{number}）。"
+            f"撤销理由：{reason}。请于接到本通知后将证书、奖杯交回区评审办，并立即停止使用该称号。"
+            f"根据办法第十七条，贵单位自撤销之日起5年内（至{format_cst_date(ban_until - timedelta(seconds=1))}）"
+            "不得再次申报鹿城区政府质量奖。" + _sign(issued_at)
+        )
+        return NoticeText(f"撤销{_title(year, award)}称号决定告知", body)
+    body = (
+        f"{enterprise_name}：\n区政府对撤销贵单位{_title(year, award)}称号（证书编号{number}）的提请不予批准。"
+        f"理由：{reason}。贵单位的获奖称号继续有效。" + _sign(issued_at)
+    )
+    return NoticeText(f"关于不予撤销{_title(year, award)}称号的告知", body)
+
+
+def revocation_announcement(
+    *,
+    enterprise_name: str,
+    year: int,
+    award: Award,
+    number: str,
+    reason: str,
+    document_no: str,
+    issued_at: datetime,
+) -> NoticeText:
+    body = (
+        f"经查实，{enterprise_name}在申报{_title(year, award)}过程中采用不正当手段骗取奖项（{reason}）。"
+        f"根据《鹿城区政府质量奖评审管理办法》第十七条，经区政府批准（{document_no}），撤销其{_title(year, award)}称号，"
+        f"收回奖杯、证书（证书编号{number}，自即日起作废），5年内不得再次申报鹿城区政府质量奖。特此公告。"
+        + _sign(issued_at)
+    )
+    return NoticeText(f"关于撤销{enterprise_name}{_title(year, award)}称号的公告", body)
+
+
+def misuse_correction_order(
+    *,
+    enterprise_name: str,
+    year: int,
+    award: Award,
+    case_id: str,
+    misuse: str,
+    facts: str,
+    due: datetime,
+    issued_at: datetime,
+) -> NoticeText:
+    body = (
+        f"{enterprise_name}：\n经核查，贵单位存在{misuse}的情形：{facts}。"
+        f"根据《鹿城区政府质量奖评审管理办法》第十九条，获奖企业（组织）可在企业（组织）形象宣传中使用"
+        f"“{_title(year, award)}”称号并注明获奖年份，但不得用于产品宣传。现责令贵单位于{format_cst(due)}（北京时间）前改正，"
+        f"并将整改情况报送区评审办（案件编号{case_id}）。" + _sign(issued_at)
+    )
+    return NoticeText(f"责令限期改正通知书（{case_id}）", body)
+
+
+def misuse_reminder(*, enterprise_name: str, case_id: str, due: datetime, issued_at: datetime) -> NoticeText:
+    body = (
+        f"{enterprise_name}：\n贵单位违规使用获奖称号一案（{case_id}）的整改期限将于{format_cst(due)}（北京时间）届满，"
+        "请按时改正并报送整改情况。" + _sign(issued_at)
+    )
+    return NoticeText(f"整改期限提醒（{case_id}）", body)
+
+
+def misuse_overdue(*, enterprise_name: str, case_id: str, due: datetime, issued_at: datetime) -> NoticeText:
+    body = (
+        f"{enterprise_name}违规使用获奖称号一案（{case_id}）的整改期限已于{format_cst(due)}（北京时间）届满，"
+        "企业未改正或整改未经核实通过，请区评审办督办。" + _sign(issued_at)
+    )
+    return NoticeText(f"逾期未改正（{case_id}）", body)
+
+
+def misuse_verified(
+    *, enterprise_name: str, case_id: str, accepted: bool, note: str, due: datetime, issued_at: datetime
+) -> NoticeText:
+    if accepted:
+        body = f"{enterprise_name}：\n经核实，贵单位已按要求改正（{case_id}），本案结案。{note}" + _sign(
+            issued_at
+        )
+        return NoticeText(f"整改核实结果：已改正（{case_id}）", body)
+    body = (
+        f"{enterprise_name}：\n经核实，贵单位报送的整改情况未达到要求（{case_id}）：{note}。"
+        f"请于{format_cst(due)}（北京时间）前继续改正并重新报送；逾期的，区评审办将督办。" + _sign(issued_at)
+    )
+    return NoticeText(f"整改核实结果：未通过（{case_id}）", body)
+
+
+def follow_up_request(
+    *, enterprise_name: str, year: int, award: Award, round_no: int, due: datetime, issued_at: datetime
+) -> NoticeText:
+    body = (
+        f"{enterprise_name}：\n根据《鹿城区政府质量奖评审管理办法》第十八条，获奖企业（组织）应持续实施卓越绩效质量管理模式。"
+        f"现开展{_title(year, award)}获奖企业第{round_no}次跟踪回访，请于{format_cst(due)}（北京时间）前报送"
+        "持续实施卓越绩效模式、采用质量管理新理论新方法及创新成效的情况，以及可供宣传推广的质量管理经验。"
+        + _sign(issued_at)
+    )
+    return NoticeText(f"{_title(year, award)}获奖企业跟踪回访通知（第{round_no}次）", body)
+
+
+def follow_up_overdue(
+    *, enterprise_name: str, number: str, round_no: int, due: datetime, issued_at: datetime
+) -> NoticeText:
+    body = (
+        f"{enterprise_name}（证书编号{number}）第{round_no}次跟踪回访材料已于{format_cst(due)}（北京时间）逾期未报送，"
+        "请区评审办联系督促。" + _sign(issued_at)
+    )
+    return NoticeText(f"跟踪回访材料逾期（{number}，第{round_no}次）", body)
+
+
+def experience(
+    *, enterprise_name: str, year: int, award: Award, title: str, text: str, issued_at: datetime
+) -> NoticeText:
+    body = (
+        f"{enterprise_name}（{_title(year, award)}获奖企业）质量管理先进经验：\n{text}\n"
+        "欢迎各企业（组织）学习借鉴，发挥质量管理标杆企业的示范作用。" + _sign(issued_at)
+    )
+    return NoticeText(f"质量管理先进经验推广：{title}", body)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain.aftercare import AftercareRules, validate_aftercare
 from domain.calendar import cst_date
 from domain.errors import invalid
 from domain.rubric import available_editions
@@ -69,6 +70,13 @@ class CycleRules:
     objection_investigation_period: timedelta = timedelta(days=10)
     objection_reminder_before: timedelta = timedelta(days=2)
     investigate_anonymous: bool = False
+    # After the award (Art. 17-19): yearly follow-up rounds and their report period, and the
+    # deadline to correct a misuse of the title with its reminder.
+    follow_up_interval: timedelta = timedelta(days=365)
+    follow_up_rounds: int = 3
+    follow_up_report_period: timedelta = timedelta(days=30)
+    misuse_correction_period: timedelta = timedelta(days=30)
+    misuse_reminder_before: timedelta = timedelta(days=5)
     # A demonstration or training cycle may shorten the notice period; production refuses it.
     demo: bool = False
     # Extra fields added later must get defaults: histories months old must still decode.
@@ -77,6 +85,15 @@ class CycleRules:
 
     def quota(self, award: Award) -> int:
         return self.quota_quality if award is Award.QUALITY else self.quota_innovation
+
+    def aftercare(self) -> AftercareRules:
+        return AftercareRules(
+            self.follow_up_interval,
+            self.follow_up_rounds,
+            self.follow_up_report_period,
+            self.misuse_correction_period,
+            self.misuse_reminder_before,
+        )
 
 
 def validate_rules(rules: CycleRules, now: datetime) -> CycleRules:
@@ -127,6 +144,7 @@ def validate_rules(rules: CycleRules, now: datetime) -> CycleRules:
             f"Unknown criteria edition {rules.criteria_edition}; known: {', '.join(KNOWN_CRITERIA_EDITIONS)}",
         )
     _validate_review_rules(rules)
+    validate_aftercare(rules.aftercare())
     if not 1 <= rules.qualification_review_days <= 180:
         raise invalid(
             "RULES_DURATION",

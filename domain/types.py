@@ -145,6 +145,17 @@ class NoticeKind(StrEnum):
     OBJECTION_OVERDUE = "OBJECTION_OVERDUE"
     AWARD_ANNOUNCEMENT = "AWARD_ANNOUNCEMENT"  # 授奖公告 (public)
     AWARD_RESULT = "AWARD_RESULT"  # 评审结果告知 (to the enterprise)
+    # After the award (Art. 17-19)
+    REVOCATION_PROPOSED = "REVOCATION_PROPOSED"  # 撤销提请告知 (to the enterprise)
+    REVOCATION_DECISION = "REVOCATION_DECISION"  # 撤销决定告知 / 不予撤销告知 (to the enterprise)
+    REVOCATION_ANNOUNCEMENT = "REVOCATION_ANNOUNCEMENT"  # 撤销公告 (public)
+    MISUSE_CORRECTION_ORDER = "MISUSE_CORRECTION_ORDER"  # 责令限期改正通知书 (to the enterprise)
+    MISUSE_REMINDER = "MISUSE_REMINDER"  # 整改期限提醒 (to the enterprise)
+    MISUSE_OVERDUE = "MISUSE_OVERDUE"  # 逾期未改正 (to the office)
+    MISUSE_VERIFIED = "MISUSE_VERIFIED"  # 整改核实结果 (to the enterprise)
+    FOLLOW_UP_REQUEST = "FOLLOW_UP_REQUEST"  # 跟踪回访通知 (to the enterprise)
+    FOLLOW_UP_OVERDUE = "FOLLOW_UP_OVERDUE"  # 跟踪回访材料逾期 (to the office)
+    EXPERIENCE = "EXPERIENCE"  # 质量管理先进经验推广 (public)
 
 
 class Audience(StrEnum):

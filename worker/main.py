@@ -11,6 +11,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.aftercare import AftercareActivities
 from activities.award import AwardActivities
 from activities.committee import CommitteeActivities
 from activities.review import ReviewActivities
@@ -20,9 +21,10 @@ from db.session import make_engine, make_sessionmaker
 from workflows.application import ApplicationWorkflow
 from workflows.award import AwardWorkflow
 from workflows.cycle import AwardCycleWorkflow
+from workflows.misuse import MisuseCaseWorkflow
 from workflows.objection import ObjectionWorkflow
 
-WORKFLOWS = [AwardCycleWorkflow, ApplicationWorkflow, ObjectionWorkflow, AwardWorkflow]
+WORKFLOWS = [AwardCycleWorkflow, ApplicationWorkflow, ObjectionWorkflow, AwardWorkflow, MisuseCaseWorkflow]
 
 # Our own pure modules and the message types are imported once, outside the sandbox: they are
 # deterministic (domain/ has no I/O and no clock) and re-importing them per workflow is slow.
@@ -50,6 +52,7 @@ def build_worker(client: Client, sessions: async_sessionmaker[AsyncSession], tas
         AwardActivities(sessions).all()
         + ReviewActivities(sessions).all()
         + CommitteeActivities(sessions).all()
+        + AftercareActivities(sessions).all()
     )
     return Worker(
         client,

@@ -1,12 +1,69 @@
-"""AwardWorkflow (`award-{year}-{n}`): a winner's award, long-lived. It holds the award's facts and is
-where follow-up (Art. 18), misuse cases (Art. 19) and revocation (Art. 17) will be carried."""
+"""AwardWorkflow (`award-{application}`): a winner's award, long-lived (Art. 17-19).
+
+It holds the award for years:
+- **follow-up (R18.1)**: on each anniversary, for the rounds the rules name, the winner is asked for
+  its follow-up report (跟踪回访) by a due date; a missed date is escalated to the office and a late
+  report is still taken; the office may publish the experience from a report (经验推广);
+- **misuse (R19.1)**: each reported misuse of the title opens a MisuseCaseWorkflow child with its
+  correction deadline;
+- **revocation (R17.2)**: the committee proposes, the government approves or rejects; an approval
+  revokes the title, publishes the revocation, enters the 5-year ban (R17.1) and waits until the
+  office has recovered the certificate and the trophy; then the award's workflow ends.
+
+Awards started before this behaviour (their histories carry no `award-aftercare` marker) keep
+waiting as they did; the updates work on them too.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
 from temporalio import workflow
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.messages import AwardFacts
+    from activities.aftercare import AftercareActivities
+    from config.constants import misuse_workflow_id
+    from domain import notices as texts
+    from domain.aftercare import (
+        AwardStatus,
+        FollowUpState,
+        ban_starts,
+        check_experience,
+        check_follow_up_report,
+        check_misuse_report,
+        check_recovery,
+        check_revocation_decision,
+        check_revocation_proposal,
+        correction_due,
+        follow_up_due,
+    )
+    from domain.calendar import format_cst
+    from domain.eligibility import ban_end
+    from domain.facts import Revocation
+    from domain.types import Audience, NoticeKind
+    from workflows.common import SA_STAGE, InProgress, enforce, publish, record
+    from workflows.messages import (
+        AwardFacts,
+        AwardState,
+        ExperienceInput,
+        FollowUpReportInput,
+        FollowUpRound,
+        MisuseCaseInput,
+        MisuseOpened,
+        MisuseReportInput,
+        NoticeInput,
+        RecordFollowUpInput,
+        RecordRecoveryInput,
+        RecordRevocationInput,
+        RecoveryInput,
+        RevocationDecisionInput,
+        RevocationProposalInput,
+    )
+    from workflows.misuse import MisuseCaseWorkflow
+
+AFTERCARE = "award-aftercare"
 
 
 @workflow.defn
@@ -15,17 +72,374 @@ class AwardWorkflow:
     def __init__(self, facts: AwardFacts) -> None:
         self.facts = facts
         self.ended = False
+        self.status = AwardStatus.ACTIVE
+        self.proposal: RevocationProposalInput | None = None
+        self.proposals = 0
+        self.proposed_at = facts.issued_at
+        self.revoked_at: datetime | None = None
+        self.recovered: set[str] = set()
+        self.rounds: dict[int, FollowUpRound] = {}
+        self.open_round: int | None = None
+        self.reported: set[int] = set()
+        self.published: set[int] = set()
+        self.misuse_cases: list[str] = []
+        self.busy = InProgress()
+        self.waiting_for = ""
 
     @workflow.run
     async def run(self, facts: AwardFacts) -> AwardFacts:
-        workflow.set_current_details(
+        held = (
             f"Awarded: certificate {facts.certificate_number}, approved by {facts.approval_document_no}; "
             "holds the award for follow-up, misuse cases and revocation"
         )
-        # The award lives on for years; follow-up, misuse and revocation steps will arrive as updates.
-        await workflow.wait_condition(lambda: self.ended)
+        self._wait(held)
+        if not workflow.patched(AFTERCARE):
+            await workflow.wait_condition(lambda: self.ended)
+            return self.facts
+
+        rules = facts.aftercare
+        for n in range(1, rules.follow_up_rounds + 1):
+            opens, due = follow_up_due(facts.issued_at, rules, n)
+            self._wait(f"{held}. Follow-up round {n} opens {format_cst(opens)} CST")
+            if await self._revoked_by(opens):
+                break
+            await self._open_round(n, due)
+            if await self._reported_or_revoked_by(n, due):
+                continue
+            if self.status is AwardStatus.REVOKED:
+                break
+            await self._round_overdue(n, due)
+        if self.status is not AwardStatus.REVOKED:
+            self._wait(f"{held}. Follow-up rounds done")
+        await workflow.wait_condition(lambda: self.status is AwardStatus.REVOKED)
+        self.open_round = None
+        self._wait(
+            f"Revoked {format_cst(self.revoked_at)} CST; waiting for the office to recover the certificate "
+            "and the trophy (收回证书、奖杯)"
+            if self.revoked_at
+            else "Revoked"
+        )
+        await workflow.wait_condition(lambda: len(self.recovered) == 2)
+        self._wait("Revoked; certificate and trophy recovered. Closed.")
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self.facts
 
+    # --- follow-up (R18.1) -------------------------------------------------------------------------
+    async def _revoked_by(self, at: datetime) -> bool:
+        return await self._until(lambda: self.status is AwardStatus.REVOKED, at, "follow-up round opens")
+
+    async def _reported_or_revoked_by(self, n: int, due: datetime) -> bool:
+        return (
+            await self._until(
+                lambda: n in self.reported or self.status is AwardStatus.REVOKED, due, "follow-up report due"
+            )
+            and n in self.reported
+        )
+
+    @staticmethod
+    async def _until(condition: Callable[[], bool], at: datetime, summary: str) -> bool:
+        try:
+            await workflow.wait_condition(
+                condition, timeout=max(at - workflow.now(), timedelta(0)), timeout_summary=summary
+            )
+        except TimeoutError:
+            return condition()
+        return True
+
+    async def _open_round(self, n: int, due: datetime) -> None:
+        f, now = self.facts, workflow.now()
+        self.rounds[n] = FollowUpRound(n, FollowUpState.REQUESTED, now, due)
+        await self._record_round(n, FollowUpState.REQUESTED, now)
+        self.open_round = n
+        text = texts.follow_up_request(
+            enterprise_name=f.enterprise_name, year=f.year, award=f.award, round_no=n, due=due, issued_at=now
+        )
+        await self._notice(f"follow-up-{n}", NoticeKind.FOLLOW_UP_REQUEST, text, Audience.ENTERPRISE)
+        self._wait(f"Follow-up round {n}: waiting for the winner's report, due {format_cst(due)} CST")
+
+    async def _round_overdue(self, n: int, due: datetime) -> None:
+        f = self.facts
+        self.rounds[n].state = FollowUpState.OVERDUE
+        await self._record_round(n, FollowUpState.OVERDUE, workflow.now())
+        text = texts.follow_up_overdue(
+            enterprise_name=f.enterprise_name,
+            number=f.certificate_number,
+            round_no=n,
+            due=due,
+            issued_at=workflow.now(),
+        )
+        await self._notice(f"follow-up-{n}-overdue", NoticeKind.FOLLOW_UP_OVERDUE, text, Audience.OFFICE)
+
+    async def _record_round(
+        self,
+        n: int,
+        state: FollowUpState,
+        at: datetime,
+        *,
+        actor: str = "system",
+        report: str = "",
+        title: str = "",
+    ) -> None:
+        r = self.rounds[n]
+        await record(
+            AftercareActivities.record_follow_up,
+            RecordFollowUpInput(
+                self.facts.certificate_number,
+                n,
+                str(state),
+                r.requested_at,
+                r.due_at,
+                at,
+                actor,
+                report,
+                title,
+            ),
+            f"follow-up round {n} {state}",
+        )
+
+    @workflow.update
+    async def submit_follow_up(self, inp: FollowUpReportInput) -> int:
+        with self.busy.running("follow_up"):
+            n = enforce(lambda: check_follow_up_report(self.status, self.open_round, inp.text))
+            await self._record_round(
+                n, FollowUpState.REPORTED, workflow.now(), actor=inp.actor.username, report=inp.text
+            )
+            self.rounds[n].state = FollowUpState.REPORTED
+            self.reported.add(n)
+            if self.open_round == n:
+                self.open_round = None
+            return n
+
+    @submit_follow_up.validator
+    def _validate_follow_up(self, inp: FollowUpReportInput) -> None:
+        self.busy.refuse_if_running("follow_up")
+        enforce(lambda: check_follow_up_report(self.status, self.open_round, inp.text))
+
+    @workflow.update
+    async def publish_experience(self, inp: ExperienceInput) -> int:
+        with self.busy.running("experience"):
+            self._check_experience(inp)
+            f = self.facts
+            text = texts.experience(
+                enterprise_name=f.enterprise_name,
+                year=f.year,
+                award=f.award,
+                title=inp.title,
+                text=inp.text,
+                issued_at=workflow.now(),
+            )
+            await self._notice(f"experience-{inp.round_no}", NoticeKind.EXPERIENCE, text, Audience.PUBLIC)
+            await self._record_round(
+                inp.round_no,
+                FollowUpState.PUBLISHED,
+                workflow.now(),
+                actor=inp.actor.username,
+                title=inp.title,
+            )
+            self.rounds[inp.round_no].state = FollowUpState.PUBLISHED
+            self.published.add(inp.round_no)
+            return inp.round_no
+
+    @publish_experience.validator
+    def _validate_experience(self, inp: ExperienceInput) -> None:
+        self.busy.refuse_if_running("experience")
+        self._check_experience(inp)
+
+    def _check_experience(self, inp: ExperienceInput) -> None:
+        enforce(lambda: check_experience(self.reported, inp.round_no, self.published, inp.title, inp.text))
+
+    # --- misuse (R19.1) ----------------------------------------------------------------------------
+    @workflow.update
+    async def report_misuse(self, inp: MisuseReportInput) -> MisuseOpened:
+        with self.busy.running("misuse"):
+            kind = enforce(lambda: check_misuse_report(self.status, inp.kind, inp.facts))
+            now = workflow.now()
+            case_id = f"{self.facts.certificate_number}-M{len(self.misuse_cases) + 1}"
+            wf_id = misuse_workflow_id(case_id)
+            await workflow.start_child_workflow(
+                MisuseCaseWorkflow.run,
+                MisuseCaseInput(
+                    case_id, self.facts, str(kind), inp.facts, inp.evidence, inp.source, inp.actor, now
+                ),
+                id=wf_id,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=f"Misuse case {case_id}: {kind.name_zh} ({self.facts.enterprise_name})",
+            )
+            self.misuse_cases.append(case_id)
+            return MisuseOpened(case_id, wf_id, correction_due(now, self.facts.aftercare))
+
+    @report_misuse.validator
+    def _validate_misuse(self, inp: MisuseReportInput) -> None:
+        self.busy.refuse_if_running("misuse")
+        enforce(lambda: check_misuse_report(self.status, inp.kind, inp.facts))
+
+    # --- revocation (R17.2) ------------------------------------------------------------------------
+    @workflow.update
+    async def propose_revocation(self, inp: RevocationProposalInput) -> str:
+        with self.busy.running("revocation"):
+            enforce(lambda: check_revocation_proposal(self.status, inp.reason, inp.evidence))
+            f = self.facts
+            self.proposals += 1
+            self.proposal, self.proposed_at = inp, workflow.now()
+            await record(
+                AftercareActivities.record_revocation,
+                self._revocation_record("PROPOSED"),
+                "revocation proposed",
+            )
+            self.status = AwardStatus.REVOCATION_PROPOSED
+            text = texts.revocation_proposed(
+                enterprise_name=f.enterprise_name,
+                year=f.year,
+                award=f.award,
+                number=f.certificate_number,
+                reason=inp.reason,
+                issued_at=workflow.now(),
+            )
+            await self._notice(
+                f"revocation-{self.proposals}-proposed",
+                NoticeKind.REVOCATION_PROPOSED,
+                text,
+                Audience.ENTERPRISE,
+            )
+            self._wait("Revocation proposed by the committee; waiting for the district government's decision")
+            return self._case_id()
+
+    @propose_revocation.validator
+    def _validate_proposal(self, inp: RevocationProposalInput) -> None:
+        self.busy.refuse_if_running("revocation")
+        enforce(lambda: check_revocation_proposal(self.status, inp.reason, inp.evidence))
+
+    @workflow.update
+    async def decide_revocation(self, inp: RevocationDecisionInput) -> str:
+        with self.busy.running("revocation"):
+            enforce(lambda: check_revocation_decision(self.status, inp.approved, inp.document_no, inp.reason))
+            assert self.proposal is not None
+            f, now = self.facts, workflow.now()
+            state = "APPROVED" if inp.approved else "REJECTED"
+            await record(
+                AftercareActivities.record_revocation,
+                self._revocation_record(state, inp, now),
+                f"revocation {state.lower()}",
+            )
+            ban_until = None
+            if inp.approved:
+                self.status, self.revoked_at = AwardStatus.REVOKED, now
+                self.open_round = None
+                workflow.upsert_search_attributes([SA_STAGE.value_set("REVOKED")])
+                ban_until = ban_end(
+                    Revocation(f.credit_code, f.award, f.year, ban_starts(now), self.proposal.reason)
+                )
+            else:
+                self.status = AwardStatus.ACTIVE
+                self._wait("Revocation rejected by the government; the award stands")
+            text = texts.revocation_decision(
+                enterprise_name=f.enterprise_name,
+                year=f.year,
+                award=f.award,
+                number=f.certificate_number,
+                approved=inp.approved,
+                document_no=inp.document_no,
+                reason=self.proposal.reason if inp.approved else inp.reason,
+                ban_until=ban_until,
+                issued_at=now,
+            )
+            key = f"revocation-{self.proposals}"
+            await self._notice(f"{key}-decision", NoticeKind.REVOCATION_DECISION, text, Audience.ENTERPRISE)
+            if inp.approved:
+                announcement = texts.revocation_announcement(
+                    enterprise_name=f.enterprise_name,
+                    year=f.year,
+                    award=f.award,
+                    number=f.certificate_number,
+                    reason=self.proposal.reason,
+                    document_no=inp.document_no,
+                    issued_at=now,
+                )
+                await self._notice(
+                    f"{key}-announcement", NoticeKind.REVOCATION_ANNOUNCEMENT, announcement, Audience.PUBLIC
+                )
+            return str(self.status)
+
+    @decide_revocation.validator
+    def _validate_decision(self, inp: RevocationDecisionInput) -> None:
+        self.busy.refuse_if_running("revocation")
+        enforce(lambda: check_revocation_decision(self.status, inp.approved, inp.document_no, inp.reason))
+
+    @workflow.update
+    async def record_recovery(self, inp: RecoveryInput) -> list[str]:
+        with self.busy.running("recovery"):
+            item = enforce(lambda: check_recovery(self.status, inp.item, self.recovered))
+            await record(
+                AftercareActivities.record_recovery,
+                RecordRecoveryInput(
+                    self.facts.certificate_number, str(item), inp.note, inp.actor.username, workflow.now()
+                ),
+                f"{item.value.lower()} recovered",
+            )
+            self.recovered.add(str(item))
+            return sorted(self.recovered)
+
+    @record_recovery.validator
+    def _validate_recovery(self, inp: RecoveryInput) -> None:
+        self.busy.refuse_if_running("recovery")
+        enforce(lambda: check_recovery(self.status, inp.item, self.recovered))
+
+    def _case_id(self) -> str:
+        return f"{self.facts.certificate_number}-R{self.proposals}"
+
+    def _revocation_record(
+        self, state: str, decision: RevocationDecisionInput | None = None, at: datetime | None = None
+    ) -> RecordRevocationInput:
+        p = self.proposal
+        assert p is not None
+        return RecordRevocationInput(
+            self._case_id(),
+            self.facts,
+            state,
+            p.reason,
+            p.evidence,
+            p.actor.username,
+            self.proposed_at,
+            decided_by=decision.actor.username if decision else "",
+            decided_at=at,
+            document_no=decision.document_no if decision else "",
+            decision_reason=decision.reason if decision else "",
+        )
+
+    # --- queries and helpers ------------------------------------------------------------------------
     @workflow.query
     def award_facts(self) -> AwardFacts:
         return self.facts
+
+    @workflow.query
+    def award_state(self) -> AwardState:
+        return AwardState(
+            self.facts.certificate_number,
+            str(self.status),
+            [self.rounds[n] for n in sorted(self.rounds)],
+            list(self.misuse_cases),
+            sorted(self.recovered),
+            self.waiting_for,
+            self.revoked_at,
+        )
+
+    def _wait(self, text: str) -> None:
+        self.waiting_for = text
+        workflow.set_current_details(text)
+
+    async def _notice(self, key: str, kind: NoticeKind, text: texts.NoticeText, audience: Audience) -> None:
+        f = self.facts
+        await publish(
+            NoticeInput(
+                f"award-{f.certificate_number}-{key}",
+                kind,
+                audience,
+                text.title,
+                text.body,
+                workflow.now(),
+                cycle_year=f.year,
+                enterprise_id=f.enterprise_id if audience is Audience.ENTERPRISE else None,
+                application_id=f.application_id,
+                recipient_role="office" if audience is Audience.OFFICE else None,
+            )
+        )

@@ -869,6 +869,7 @@ class AwardCycleWorkflow:
             c.number,
             self.approval.document_no,
             workflow.now(),
+            self.rules.aftercare(),
         )
         await workflow.start_child_workflow(
             AwardWorkflow.run,

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from domain.aftercare import AftercareRules
 from domain.eligibility import ConditionCheck
 from domain.intake import DocumentRef
 from domain.qualification import QualificationDecision, QualificationResult
@@ -648,3 +649,167 @@ class AwardFacts:
     certificate_number: str
     approval_document_no: str
     issued_at: datetime
+    # Added with Art. 17-19 support; awards started before it run the defaults.
+    aftercare: AftercareRules = field(default_factory=AftercareRules)
+
+
+# --- after the award (Art. 17-19) ---------------------------------------------------------------
+@dataclass
+class RevocationProposalInput:
+    reason: str
+    evidence: str
+    actor: Actor
+
+
+@dataclass
+class RevocationDecisionInput:
+    approved: bool
+    document_no: str
+    reason: str
+    actor: Actor
+
+
+@dataclass
+class RecoveryInput:
+    item: str  # RecoveryItem
+    note: str
+    actor: Actor
+
+
+@dataclass
+class MisuseReportInput:
+    kind: str  # MisuseKind
+    facts: str
+    evidence: str
+    source: str  # who reported it (a complaint, the office's own inspection, ...)
+    actor: Actor
+
+
+@dataclass
+class MisuseOpened:
+    case_id: str
+    workflow_id: str
+    due_at: datetime
+
+
+@dataclass
+class MisuseCaseInput:
+    case_id: str
+    award: AwardFacts
+    kind: str
+    facts: str
+    evidence: str
+    source: str
+    actor: Actor
+    ordered_at: datetime
+
+
+@dataclass
+class CorrectionInput:
+    description: str
+    actor: Actor
+
+
+@dataclass
+class VerificationInput:
+    accepted: bool
+    note: str
+    actor: Actor
+
+
+@dataclass
+class MisuseCaseState:
+    case_id: str
+    certificate_number: str
+    state: str
+    due_at: datetime
+    waiting_for: str
+
+
+@dataclass
+class FollowUpReportInput:
+    text: str
+    actor: Actor
+
+
+@dataclass
+class ExperienceInput:
+    round_no: int
+    title: str
+    text: str
+    actor: Actor
+
+
+@dataclass
+class FollowUpRound:
+    round_no: int
+    state: str  # FollowUpState
+    requested_at: datetime
+    due_at: datetime
+
+
+@dataclass
+class AwardState:
+    certificate_number: str
+    status: str  # AwardStatus
+    rounds: list[FollowUpRound]
+    misuse_cases: list[str]
+    recovered: list[str]
+    waiting_for: str
+    revoked_at: datetime | None = None
+
+
+@dataclass
+class RecordRevocationInput:
+    case_id: str
+    award: AwardFacts
+    state: str  # PROPOSED, APPROVED, REJECTED
+    reason: str
+    evidence: str
+    proposed_by: str
+    proposed_at: datetime
+    decided_by: str = ""
+    decided_at: datetime | None = None
+    document_no: str = ""
+    decision_reason: str = ""
+
+
+@dataclass
+class RecordRecoveryInput:
+    certificate_number: str
+    item: str
+    note: str
+    actor: str
+    at: datetime
+
+
+@dataclass
+class RecordMisuseInput:
+    case_id: str
+    workflow_id: str
+    award: AwardFacts
+    kind: str
+    facts: str
+    evidence: str
+    source: str
+    state: str
+    opened_by: str
+    ordered_at: datetime
+    due_at: datetime
+    at: datetime
+    actor: str
+    correction: str = ""
+    verification_note: str = ""
+
+
+@dataclass
+class RecordFollowUpInput:
+    certificate_number: str
+    round_no: int
+    state: str
+    requested_at: datetime
+    due_at: datetime
+    at: datetime
+    actor: str = "system"
+    report: str = ""
+    experience_title: str = ""

@@ -1,0 +1,197 @@
+"""Records after the award (Art. 17-19): revocation cases and the registry entry that starts the
+5-year ban, recoveries of certificate and trophy, misuse cases, follow-up rounds.
+
+Every write is an idempotent upsert keyed by a business id, with an audit row keyed the same way:
+an activity retried after a crash writes nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from db import models as m
+from db import repositories as repo
+from domain.aftercare import AwardStatus, ban_starts
+from workflows.messages import (
+    RecordFollowUpInput,
+    RecordMisuseInput,
+    RecordRecoveryInput,
+    RecordRevocationInput,
+)
+
+
+class AftercareActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def _certificate(self, s: AsyncSession, number: str) -> m.Certificate:
+        c = await s.get(m.Certificate, number, with_for_update=True)
+        if c is None:
+            raise ApplicationError(f"certificate {number} not found", non_retryable=True)
+        return c
+
+    @activity.defn
+    async def record_revocation(self, inp: RecordRevocationInput) -> None:
+        """The proposal, and the government's decision on it. An approval revokes the certificate and
+        enters the award in the revocation registry (R17.1), which starts the 5-year ban."""
+        a = inp.award
+        async with self.sessions.begin() as s:
+            c = await self._certificate(s, a.certificate_number)
+            row = await s.get(m.RevocationCase, inp.case_id)
+            if row is None:
+                row = m.RevocationCase(
+                    id=inp.case_id,
+                    certificate_number=a.certificate_number,
+                    reason=inp.reason,
+                    evidence=inp.evidence,
+                    proposed_by=inp.proposed_by,
+                    proposed_at=inp.proposed_at,
+                )
+                s.add(row)
+            row.state = inp.state
+            if inp.state == "PROPOSED":
+                c.status = AwardStatus.REVOCATION_PROPOSED
+            else:
+                row.decided_by, row.decided_at = inp.decided_by, inp.decided_at
+                row.document_no, row.decision_reason = inp.document_no, inp.decision_reason
+            if inp.state == "REJECTED":
+                c.status = AwardStatus.ACTIVE
+            if inp.state == "APPROVED":
+                assert inp.decided_at is not None
+                c.status, c.revoked_at, c.revocation_document_no = (
+                    AwardStatus.REVOKED,
+                    inp.decided_at,
+                    inp.document_no,
+                )
+                await s.execute(
+                    insert(m.Revocation)
+                    .values(
+                        credit_code=a.credit_code,
+                        award=a.award,
+                        award_year=a.year,
+                        revoked_on=ban_starts(inp.decided_at),
+                        reason=inp.reason,
+                        document_no=inp.document_no,
+                        recorded_by=inp.decided_by,
+                    )
+                    .on_conflict_do_nothing(constraint="uq_revocations_award")
+                )
+            actor = inp.proposed_by if inp.state == "PROPOSED" else inp.decided_by
+            await repo.audit(
+                s,
+                key=f"revocation-{inp.case_id}-{inp.state}",
+                at=inp.proposed_at if inp.state == "PROPOSED" else (inp.decided_at or inp.proposed_at),
+                actor=actor,
+                actor_role="committee" if inp.state == "PROPOSED" else "government",
+                action=f"REVOCATION_{inp.state}",
+                entity_type="certificate",
+                entity_id=a.certificate_number,
+                reason=inp.reason if inp.state == "PROPOSED" else inp.decision_reason,
+                details={"case_id": inp.case_id, "document_no": inp.document_no},
+            )
+
+    @activity.defn
+    async def record_recovery(self, inp: RecordRecoveryInput) -> None:
+        async with self.sessions.begin() as s:
+            c = await self._certificate(s, inp.certificate_number)
+            if inp.item == "CERTIFICATE":
+                c.certificate_recovered_at = c.certificate_recovered_at or inp.at
+            else:
+                c.trophy_recovered_at = c.trophy_recovered_at or inp.at
+            await repo.audit(
+                s,
+                key=f"recovery-{inp.certificate_number}-{inp.item}",
+                at=inp.at,
+                actor=inp.actor,
+                actor_role="office",
+                action=f"{inp.item}_RECOVERED",
+                entity_type="certificate",
+                entity_id=inp.certificate_number,
+                reason=inp.note,
+            )
+
+    @activity.defn
+    async def record_misuse(self, inp: RecordMisuseInput) -> None:
+        async with self.sessions.begin() as s:
+            row = await s.get(m.MisuseCase, inp.case_id, with_for_update=True)
+            if row is None:
+                row = m.MisuseCase(
+                    id=inp.case_id,
+                    certificate_number=inp.award.certificate_number,
+                    enterprise_id=inp.award.enterprise_id,
+                    kind=inp.kind,
+                    facts=inp.facts,
+                    evidence=inp.evidence,
+                    source=inp.source,
+                    opened_by=inp.opened_by,
+                    ordered_at=inp.ordered_at,
+                    due_at=inp.due_at,
+                    workflow_id=inp.workflow_id,
+                )
+                s.add(row)
+            row.state = inp.state
+            if inp.correction:
+                row.correction, row.correction_at = inp.correction, inp.at
+            if inp.verification_note or inp.state == "CORRECTED":
+                row.verified_by, row.verification_note = inp.actor, inp.verification_note
+            if inp.state == "CORRECTED":
+                row.closed_at = inp.at
+            await repo.audit(
+                s,
+                key=f"misuse-{inp.case_id}-{inp.state}-{inp.at.isoformat()}",
+                at=inp.at,
+                actor=inp.actor,
+                actor_role="enterprise" if inp.state == "CORRECTION_REPORTED" else "office",
+                action=f"MISUSE_{inp.state}",
+                entity_type="misuse_case",
+                entity_id=inp.case_id,
+                reason=inp.verification_note or inp.correction or inp.facts,
+                details={"certificate_number": inp.award.certificate_number, "kind": inp.kind},
+            )
+
+    @activity.defn
+    async def record_follow_up(self, inp: RecordFollowUpInput) -> None:
+        async with self.sessions.begin() as s:
+            row = await s.scalar(
+                select(m.FollowUp)
+                .where(
+                    m.FollowUp.certificate_number == inp.certificate_number,
+                    m.FollowUp.round_no == inp.round_no,
+                )
+                .with_for_update()
+            )
+            if row is None:
+                row = m.FollowUp(
+                    certificate_number=inp.certificate_number,
+                    round_no=inp.round_no,
+                    requested_at=inp.requested_at,
+                    due_at=inp.due_at,
+                )
+                s.add(row)
+            row.state = inp.state
+            if inp.report:
+                row.report, row.reported_by, row.reported_at = inp.report, inp.actor, inp.at
+            if inp.experience_title:
+                row.experience_title, row.experience_published_at = inp.experience_title, inp.at
+            await repo.audit(
+                s,
+                key=f"follow-up-{inp.certificate_number}-{inp.round_no}-{inp.state}",
+                at=inp.at,
+                actor=inp.actor,
+                actor_role={"REPORTED": "enterprise", "PUBLISHED": "office"}.get(inp.state, "system"),
+                action=f"FOLLOW_UP_{inp.state}",
+                entity_type="certificate",
+                entity_id=inp.certificate_number,
+                reason=inp.experience_title,
+                details={"round": inp.round_no},
+            )
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.record_revocation, self.record_recovery, self.record_misuse, self.record_follow_up]

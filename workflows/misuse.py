@@ -1,0 +1,218 @@
+"""MisuseCaseWorkflow (`misuse-{case}`): a reported misuse of the award title (Art. 19, R19.1).
+
+The office's order to correct by a deadline (责令限期改正) goes to the enterprise; a reminder comes
+before the deadline; the enterprise reports its correction and the office verifies it. A correction
+not accepted by the deadline is escalated to the office, and the case stays open until one is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.aftercare import AftercareActivities
+    from domain import notices as texts
+    from domain.aftercare import (
+        MisuseKind,
+        MisuseState,
+        check_correction_report,
+        check_verification,
+        correction_due,
+    )
+    from domain.calendar import format_cst
+    from domain.types import Audience, NoticeKind
+    from workflows.common import InProgress, enforce, publish, record
+    from workflows.messages import (
+        CorrectionInput,
+        MisuseCaseInput,
+        MisuseCaseState,
+        NoticeInput,
+        RecordMisuseInput,
+        VerificationInput,
+    )
+
+
+@workflow.defn
+class MisuseCaseWorkflow:
+    @workflow.init
+    def __init__(self, inp: MisuseCaseInput) -> None:
+        self.inp = inp
+        self.state = MisuseState.CORRECTION_ORDERED
+        self.due: datetime = correction_due(inp.ordered_at, inp.award.aftercare)
+        self.past_due = False
+        self.busy = InProgress()
+        self.waiting_for = ""
+
+    @workflow.run
+    async def run(self, inp: MisuseCaseInput) -> str:
+        a = inp.award
+        await self._record(self.state, inp.actor.username, inp.ordered_at)
+        text = texts.misuse_correction_order(
+            enterprise_name=a.enterprise_name,
+            year=a.year,
+            award=a.award,
+            case_id=inp.case_id,
+            misuse=MisuseKind(inp.kind).name_zh,
+            facts=inp.facts,
+            due=self.due,
+            issued_at=inp.ordered_at,
+        )
+        await self._notice("order", NoticeKind.MISUSE_CORRECTION_ORDER, text)
+        self._wait(f"Correction ordered (责令限期改正), due {format_cst(self.due)} CST")
+
+        remind_at = self.due - a.aftercare.misuse_reminder_before
+        try:
+            await workflow.wait_condition(
+                lambda: self.state is not MisuseState.CORRECTION_ORDERED,
+                timeout=max(remind_at - workflow.now(), timedelta(0)),
+                timeout_summary="correction reminder",
+            )
+        except TimeoutError:
+            text = texts.misuse_reminder(
+                enterprise_name=a.enterprise_name, case_id=inp.case_id, due=self.due, issued_at=workflow.now()
+            )
+            await self._notice("reminder", NoticeKind.MISUSE_REMINDER, text)
+        try:
+            await workflow.wait_condition(
+                lambda: self.state is MisuseState.CORRECTED,
+                timeout=max(self.due - workflow.now(), timedelta(0)),
+                timeout_summary="correction due",
+            )
+        except TimeoutError:
+            self.past_due = True
+            if self.state is MisuseState.CORRECTION_ORDERED:
+                await self._overdue()
+            elif self.state is MisuseState.CORRECTION_REPORTED:
+                self._wait(
+                    "Deadline passed with a correction reported in time; waiting for the office to verify it"
+                )
+        await workflow.wait_condition(lambda: self.state is MisuseState.CORRECTED)
+        self._wait("Closed: the correction was verified (整改到位，结案)")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return str(self.state)
+
+    async def _overdue(self) -> None:
+        self.state = MisuseState.OVERDUE
+        await self._record(self.state, "system", workflow.now())
+        text = texts.misuse_overdue(
+            enterprise_name=self.inp.award.enterprise_name,
+            case_id=self.inp.case_id,
+            due=self.due,
+            issued_at=workflow.now(),
+        )
+        await self._notice("overdue", NoticeKind.MISUSE_OVERDUE, text, to_office=True)
+        self._wait(
+            f"OVERDUE since {format_cst(self.due)} CST: no accepted correction; the office follows it up"
+        )
+
+    # --- the enterprise reports, the office verifies ----------------------------------------------
+    @workflow.update
+    async def submit_correction(self, inp: CorrectionInput) -> str:
+        with self.busy.running("correction"):
+            enforce(lambda: check_correction_report(self.state, inp.description))
+            await self._record(
+                MisuseState.CORRECTION_REPORTED,
+                inp.actor.username,
+                workflow.now(),
+                correction=inp.description,
+            )
+            self.state = MisuseState.CORRECTION_REPORTED
+            self._wait("Correction reported; waiting for the office to verify it (核实整改情况)")
+            return str(self.state)
+
+    @submit_correction.validator
+    def _validate_correction(self, inp: CorrectionInput) -> None:
+        self.busy.refuse_if_running("correction")
+        enforce(lambda: check_correction_report(self.state, inp.description))
+
+    @workflow.update
+    async def verify_correction(self, inp: VerificationInput) -> str:
+        with self.busy.running("verification"):
+            enforce(lambda: check_verification(self.state, inp.accepted, inp.note))
+            a = self.inp.award
+            if inp.accepted:
+                await self._record(
+                    MisuseState.CORRECTED, inp.actor.username, workflow.now(), note=inp.note or "核实已改正"
+                )
+                self.state = MisuseState.CORRECTED
+            else:
+                late = self.past_due or workflow.now() >= self.due
+                state = MisuseState.OVERDUE if late else MisuseState.CORRECTION_ORDERED
+                await self._record(state, inp.actor.username, workflow.now(), note=inp.note)
+                self.state = state
+                self._wait(
+                    f"Correction not accepted; {'OVERDUE' if late else 'due'} {format_cst(self.due)} CST"
+                )
+            text = texts.misuse_verified(
+                enterprise_name=a.enterprise_name,
+                case_id=self.inp.case_id,
+                accepted=inp.accepted,
+                note=inp.note,
+                due=self.due,
+                issued_at=workflow.now(),
+            )
+            await self._notice(f"verified-{workflow.now().isoformat()}", NoticeKind.MISUSE_VERIFIED, text)
+            return str(self.state)
+
+    @verify_correction.validator
+    def _validate_verification(self, inp: VerificationInput) -> None:
+        self.busy.refuse_if_running("verification")
+        enforce(lambda: check_verification(self.state, inp.accepted, inp.note))
+
+    @workflow.query
+    def case_state(self) -> MisuseCaseState:
+        return MisuseCaseState(
+            self.inp.case_id, self.inp.award.certificate_number, str(self.state), self.due, self.waiting_for
+        )
+
+    # --- helpers ----------------------------------------------------------------------------------
+    def _wait(self, text: str) -> None:
+        self.waiting_for = text
+        workflow.set_current_details(text)
+
+    async def _record(
+        self, state: MisuseState, actor: str, at: datetime, *, correction: str = "", note: str = ""
+    ) -> None:
+        i = self.inp
+        await record(
+            AftercareActivities.record_misuse,
+            RecordMisuseInput(
+                i.case_id,
+                workflow.info().workflow_id,
+                i.award,
+                i.kind,
+                i.facts,
+                i.evidence,
+                i.source,
+                str(state),
+                i.actor.username,
+                i.ordered_at,
+                self.due,
+                at,
+                actor,
+                correction=correction,
+                verification_note=note,
+            ),
+            f"misuse case {state}",
+        )
+
+    async def _notice(
+        self, key: str, kind: NoticeKind, text: texts.NoticeText, *, to_office: bool = False
+    ) -> None:
+        a = self.inp.award
+        await publish(
+            NoticeInput(
+                f"misuse-{self.inp.case_id}-{key}",
+                kind,
+                Audience.OFFICE if to_office else Audience.ENTERPRISE,
+                text.title,
+                text.body,
+                workflow.now(),
+                cycle_year=a.year,
+                enterprise_id=None if to_office else a.enterprise_id,
+                application_id=a.application_id,
+                recipient_role="office" if to_office else None,
+            )
+        )
