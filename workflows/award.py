@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.aftercare import (
         AwardStatus,
         FollowUpState,
+        MisuseState,
         ban_starts,
         check_experience,
         check_follow_up_report,
@@ -55,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         MisuseReportInput,
         NoticeInput,
         RecordFollowUpInput,
+        RecordMisuseInput,
         RecordRecoveryInput,
         RecordRevocationInput,
         RecoveryInput,
@@ -256,6 +258,28 @@ class AwardWorkflow:
             now = workflow.now()
             case_id = f"{self.facts.certificate_number}-M{len(self.misuse_cases) + 1}"
             wf_id = misuse_workflow_id(case_id)
+            due = correction_due(now, self.facts.aftercare)
+            # Recorded before the case's workflow starts, so the case can be read as soon as this
+            # update returns (the child's own first record of the same event writes nothing twice).
+            await record(
+                AftercareActivities.record_misuse,
+                RecordMisuseInput(
+                    case_id,
+                    wf_id,
+                    self.facts,
+                    str(kind),
+                    inp.facts,
+                    inp.evidence,
+                    inp.source,
+                    str(MisuseState.CORRECTION_ORDERED),
+                    inp.actor.username,
+                    now,
+                    due,
+                    now,
+                    inp.actor.username,
+                ),
+                "misuse case opened",
+            )
             await workflow.start_child_workflow(
                 MisuseCaseWorkflow.run,
                 MisuseCaseInput(
@@ -266,7 +290,7 @@ class AwardWorkflow:
                 static_summary=f"Misuse case {case_id}: {kind.name_zh} ({self.facts.enterprise_name})",
             )
             self.misuse_cases.append(case_id)
-            return MisuseOpened(case_id, wf_id, correction_due(now, self.facts.aftercare))
+            return MisuseOpened(case_id, wf_id, due)
 
     @report_misuse.validator
     def _validate_misuse(self, inp: MisuseReportInput) -> None:

@@ -136,6 +136,8 @@ async def test_misuse_case_and_yearly_follow_up(
         )
         case = opened["case_id"]
         due = datetime.fromisoformat(opened["due_at"])
+        at_once = expect(await api.get(f"/misuse-cases/{case}", headers=sc.office), 200)  # readable at once
+        assert at_once["state"] == "CORRECTION_ORDERED" and datetime.fromisoformat(at_once["due_at"]) == due
         assert due == period_end_from(before, days=30)  # 30 days by the Civil Code, 24:00 CST
         order = (await notices_of(api, ent1, "MISUSE_CORRECTION_ORDER"))[0]
         assert "责令" in order["body"] and "不得用于产品宣传" in order["body"] and case in order["body"]
