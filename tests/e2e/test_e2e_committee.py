@@ -133,8 +133,16 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
     )  # the lowest on-site score of the six (4.1.1 at 70 %) is over the quota
     tally = expect(await api.get(f"/meetings/{meeting['meeting_id']}", headers=office), 200)["tally"]
     assert next(t for t in tally if t["candidate_id"] == recused_app)["recused"] == 1
-    public = expect_list(await api.get("/public/notices"))
-    assert any(n["kind"] == "PRELIMINARY_LIST" and "空缺" in n["body"] for n in public)
+
+    # The notice itself reaches /public/notices once the outbox has delivered it (just after the
+    # list is readable at /public/preliminary): wait for the delivery, then read it.
+    async def delivered_notice() -> dict[str, Any] | None:
+        public = expect_list(await api.get("/public/notices"))
+        return next((n for n in public if n["kind"] == "PRELIMINARY_LIST"), None)
+
+    assert (
+        "空缺" in (await eventually(delivered_notice, what="the preliminary-list notice delivered"))["body"]
+    )
 
     # An objection inside the window is investigated; the finding is substantiated.
     target = listed[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -143,8 +144,13 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
     assert len(set(ids.values())) == 3
 
     # The call notice is public (R3.1).
-    r = await api.get("/public/notices")
-    assert any(n["kind"] == "CALL_FOR_APPLICATIONS" and str(year) in n["title"] for n in r.json())
+    async def call_notice() -> list[dict[str, Any]] | None:  # delivered by the outbox, not at once
+        r = await api.get("/public/notices")
+        return [
+            n for n in r.json() if n["kind"] == "CALL_FOR_APPLICATIONS" and str(year) in n["title"]
+        ] or None
+
+    assert await eventually(call_notice, what="the call notice delivered")
 
     # Intake closes when the deadline timer fires; a later submission is refused (R13.1).
     async def cycle_stage() -> str | None:
