@@ -136,13 +136,14 @@ class AftercareActivities:
                     workflow_id=inp.workflow_id,
                 )
                 s.add(row)
-            row.state = inp.state
-            if inp.correction:
-                row.correction, row.correction_at = inp.correction, inp.at
-            if inp.verification_note or inp.state == "CORRECTED":
-                row.verified_by, row.verification_note = inp.actor, inp.verification_note
-            if inp.state == "CORRECTED":
-                row.closed_at = inp.at
+            if inp.version >= (row.version or 0):  # a record written late never undoes a newer one
+                row.state, row.version = inp.state, inp.version
+                if inp.correction:
+                    row.correction, row.correction_at = inp.correction, inp.at
+                if inp.verification_note or inp.state == "CORRECTED":
+                    row.verified_by, row.verification_note = inp.actor, inp.verification_note
+                if inp.state == "CORRECTED":
+                    row.closed_at = inp.at
             await repo.audit(
                 s,
                 key=f"misuse-{inp.case_id}-{inp.state}-{inp.at.isoformat()}",
@@ -175,7 +176,8 @@ class AftercareActivities:
                     due_at=inp.due_at,
                 )
                 s.add(row)
-            row.state = inp.state
+            if inp.version >= (row.version or 0):  # a record written late never undoes a newer one
+                row.state, row.version = inp.state, inp.version
             if inp.report:
                 row.report, row.reported_by, row.reported_at = inp.report, inp.actor, inp.at
             if inp.experience_title:

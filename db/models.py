@@ -572,6 +572,7 @@ class MisuseCase(Base):
     verification_note: Mapped[str] = mapped_column(Text, default="")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     workflow_id: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of the last record applied
 
 
 class FollowUp(Base):
@@ -589,4 +590,5 @@ class FollowUp(Base):
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     experience_title: Mapped[str] = mapped_column(Text, default="")
     experience_published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of the last record applied
     __table_args__ = (UniqueConstraint("certificate_number", "round_no", name="uq_follow_ups_round"),)

@@ -100,6 +100,12 @@ def validate_aftercare(r: AftercareRules) -> None:
                 f"期限{name}应大于0且不超过180天",
                 f"{name} must be positive and at most 180 days",
             )
+    if r.follow_up_rounds and r.follow_up_report_period >= r.follow_up_interval:
+        raise invalid(
+            "RULES_DURATION",
+            "跟踪回访材料报送期限须短于回访间隔",
+            "The follow-up report period must be shorter than the follow-up interval",
+        )
     if not timedelta(0) <= r.misuse_reminder_before < r.misuse_correction_period:
         raise invalid(
             "RULES_REMINDER",
@@ -242,8 +248,14 @@ def check_follow_up_report(status: AwardStatus, open_round: int | None, text: st
 
 
 def check_experience(
-    reported_rounds: set[int], round_no: int, published: set[int], title: str, text: str
+    status: AwardStatus, reported_rounds: set[int], round_no: int, published: set[int], title: str, text: str
 ) -> None:
+    if status is AwardStatus.REVOKED:
+        raise conflict(
+            "AWARD_REVOKED",
+            "该奖项已被撤销，不再宣传推广其经验",
+            "The award is revoked; its experience is not published",
+        )
     if round_no not in reported_rounds:
         raise conflict(
             "FOLLOW_UP_NOT_REPORTED",

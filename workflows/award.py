@@ -85,6 +85,7 @@ class AwardWorkflow:
         self.reported: set[int] = set()
         self.published: set[int] = set()
         self.misuse_cases: list[str] = []
+        self.version = 0  # numbers the follow-up records: an older one never overwrites a newer
         self.busy = InProgress()
         self.waiting_for = ""
 
@@ -152,6 +153,8 @@ class AwardWorkflow:
         f, now = self.facts, workflow.now()
         self.rounds[n] = FollowUpRound(n, FollowUpState.REQUESTED, now, due)
         await self._record_round(n, FollowUpState.REQUESTED, now)
+        if self.status is AwardStatus.REVOKED:  # revoked while the round was being recorded
+            return
         self.open_round = n
         text = texts.follow_up_request(
             enterprise_name=f.enterprise_name, year=f.year, award=f.award, round_no=n, due=due, issued_at=now
@@ -163,6 +166,8 @@ class AwardWorkflow:
         f = self.facts
         self.rounds[n].state = FollowUpState.OVERDUE
         await self._record_round(n, FollowUpState.OVERDUE, workflow.now())
+        if self.status is AwardStatus.REVOKED or n in self.reported:  # changed while recording
+            return
         text = texts.follow_up_overdue(
             enterprise_name=f.enterprise_name,
             number=f.certificate_number,
@@ -183,6 +188,7 @@ class AwardWorkflow:
         title: str = "",
     ) -> None:
         r = self.rounds[n]
+        self.version += 1
         await record(
             AftercareActivities.record_follow_up,
             RecordFollowUpInput(
@@ -195,6 +201,7 @@ class AwardWorkflow:
                 actor,
                 report,
                 title,
+                version=self.version,
             ),
             f"follow-up round {n} {state}",
         )
@@ -203,13 +210,14 @@ class AwardWorkflow:
     async def submit_follow_up(self, inp: FollowUpReportInput) -> int:
         with self.busy.running("follow_up"):
             n = enforce(lambda: check_follow_up_report(self.status, self.open_round, inp.text))
-            await self._record_round(
-                n, FollowUpState.REPORTED, workflow.now(), actor=inp.actor.username, report=inp.text
-            )
+            # Taken before the record is written: a due date passing meanwhile finds it reported.
             self.rounds[n].state = FollowUpState.REPORTED
             self.reported.add(n)
             if self.open_round == n:
                 self.open_round = None
+            await self._record_round(
+                n, FollowUpState.REPORTED, workflow.now(), actor=inp.actor.username, report=inp.text
+            )
             return n
 
     @submit_follow_up.validator
@@ -248,12 +256,16 @@ class AwardWorkflow:
         self._check_experience(inp)
 
     def _check_experience(self, inp: ExperienceInput) -> None:
-        enforce(lambda: check_experience(self.reported, inp.round_no, self.published, inp.title, inp.text))
+        enforce(
+            lambda: check_experience(
+                self.status, self.reported, inp.round_no, self.published, inp.title, inp.text
+            )
+        )
 
     # --- misuse (R19.1) ----------------------------------------------------------------------------
     @workflow.update
     async def report_misuse(self, inp: MisuseReportInput) -> MisuseOpened:
-        with self.busy.running("misuse"):
+        with self.busy.running("award-status"):
             kind = enforce(lambda: check_misuse_report(self.status, inp.kind, inp.facts))
             now = workflow.now()
             case_id = f"{self.facts.certificate_number}-M{len(self.misuse_cases) + 1}"
@@ -294,13 +306,13 @@ class AwardWorkflow:
 
     @report_misuse.validator
     def _validate_misuse(self, inp: MisuseReportInput) -> None:
-        self.busy.refuse_if_running("misuse")
+        self.busy.refuse_if_running("award-status")
         enforce(lambda: check_misuse_report(self.status, inp.kind, inp.facts))
 
     # --- revocation (R17.2) ------------------------------------------------------------------------
     @workflow.update
     async def propose_revocation(self, inp: RevocationProposalInput) -> str:
-        with self.busy.running("revocation"):
+        with self.busy.running("award-status"):
             enforce(lambda: check_revocation_proposal(self.status, inp.reason, inp.evidence))
             f = self.facts
             self.proposals += 1
@@ -330,12 +342,12 @@ class AwardWorkflow:
 
     @propose_revocation.validator
     def _validate_proposal(self, inp: RevocationProposalInput) -> None:
-        self.busy.refuse_if_running("revocation")
+        self.busy.refuse_if_running("award-status")
         enforce(lambda: check_revocation_proposal(self.status, inp.reason, inp.evidence))
 
     @workflow.update
     async def decide_revocation(self, inp: RevocationDecisionInput) -> str:
-        with self.busy.running("revocation"):
+        with self.busy.running("award-status"):
             enforce(lambda: check_revocation_decision(self.status, inp.approved, inp.document_no, inp.reason))
             assert self.proposal is not None
             f, now = self.facts, workflow.now()
@@ -386,7 +398,7 @@ class AwardWorkflow:
 
     @decide_revocation.validator
     def _validate_decision(self, inp: RevocationDecisionInput) -> None:
-        self.busy.refuse_if_running("revocation")
+        self.busy.refuse_if_running("award-status")
         enforce(lambda: check_revocation_decision(self.status, inp.approved, inp.document_no, inp.reason))
 
     @workflow.update

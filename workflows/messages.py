@@ -800,6 +800,7 @@ class RecordMisuseInput:
     actor: str
     correction: str = ""
     verification_note: str = ""
+    version: int = 1  # records of one case are numbered; an older one never overwrites a newer
 
 
 @dataclass
@@ -813,3 +814,4 @@ class RecordFollowUpInput:
     actor: str = "system"
     report: str = ""
     experience_title: str = ""
+    version: int = 1  # records of one award's rounds are numbered; an older one never overwrites a newer

@@ -7,7 +7,7 @@ not accepted by the deadline is escalated to the office, and the case stays open
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
 
@@ -42,13 +42,15 @@ class MisuseCaseWorkflow:
         self.state = MisuseState.CORRECTION_ORDERED
         self.due: datetime = correction_due(inp.ordered_at, inp.award.aftercare)
         self.past_due = False
+        self.escalations = 0
+        self.version = 1  # the award's update wrote version 1 (the order); each record here counts up
         self.busy = InProgress()
         self.waiting_for = ""
 
     @workflow.run
     async def run(self, inp: MisuseCaseInput) -> str:
         a = inp.award
-        await self._record(self.state, inp.actor.username, inp.ordered_at)
+        # The award's update recorded the case before starting this workflow (readable at once).
         text = texts.misuse_correction_order(
             enterprise_name=a.enterprise_name,
             year=a.year,
@@ -62,39 +64,46 @@ class MisuseCaseWorkflow:
         await self._notice("order", NoticeKind.MISUSE_CORRECTION_ORDER, text)
         self._wait(f"Correction ordered (责令限期改正), due {format_cst(self.due)} CST")
 
+        # Until a correction is accepted: remind once before the deadline while a correction is
+        # still owed, and escalate whenever one is owed past the deadline (also after a late rejection).
         remind_at = self.due - a.aftercare.misuse_reminder_before
-        try:
-            await workflow.wait_condition(
-                lambda: self.state is not MisuseState.CORRECTION_ORDERED,
-                timeout=max(remind_at - workflow.now(), timedelta(0)),
-                timeout_summary="correction reminder",
-            )
-        except TimeoutError:
-            text = texts.misuse_reminder(
-                enterprise_name=a.enterprise_name, case_id=inp.case_id, due=self.due, issued_at=workflow.now()
-            )
-            await self._notice("reminder", NoticeKind.MISUSE_REMINDER, text)
-        try:
-            await workflow.wait_condition(
-                lambda: self.state is MisuseState.CORRECTED,
-                timeout=max(self.due - workflow.now(), timedelta(0)),
-                timeout_summary="correction due",
-            )
-        except TimeoutError:
-            self.past_due = True
-            if self.state is MisuseState.CORRECTION_ORDERED:
-                await self._overdue()
-            elif self.state is MisuseState.CORRECTION_REPORTED:
-                self._wait(
-                    "Deadline passed with a correction reported in time; waiting for the office to verify it"
+        reminded = False
+        while self.state is not MisuseState.CORRECTED:
+            now = workflow.now()
+            wake = remind_at if not reminded and now < remind_at else self.due if now < self.due else None
+            state = self.state
+
+            def changed(state: MisuseState = state) -> bool:
+                return self.state is not state
+
+            try:
+                await workflow.wait_condition(
+                    changed,
+                    timeout=(wake - now) if wake is not None else None,
+                    timeout_summary="correction reminder" if wake == remind_at else "correction due",
                 )
-        await workflow.wait_condition(lambda: self.state is MisuseState.CORRECTED)
+            except TimeoutError:
+                pass
+            now = workflow.now()
+            owed = self.state is MisuseState.CORRECTION_ORDERED
+            if owed and now >= self.due:
+                self.past_due = True
+                await self._overdue()
+            elif owed and not reminded and now >= remind_at:
+                reminded = True
+                text = texts.misuse_reminder(
+                    enterprise_name=a.enterprise_name, case_id=inp.case_id, due=self.due, issued_at=now
+                )
+                await self._notice("reminder", NoticeKind.MISUSE_REMINDER, text)
+            elif now >= self.due:
+                self.past_due = True
         self._wait("Closed: the correction was verified (整改到位，结案)")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return str(self.state)
 
     async def _overdue(self) -> None:
         self.state = MisuseState.OVERDUE
+        self.escalations += 1
         await self._record(self.state, "system", workflow.now())
         text = texts.misuse_overdue(
             enterprise_name=self.inp.award.enterprise_name,
@@ -102,7 +111,7 @@ class MisuseCaseWorkflow:
             due=self.due,
             issued_at=workflow.now(),
         )
-        await self._notice("overdue", NoticeKind.MISUSE_OVERDUE, text, to_office=True)
+        await self._notice(f"overdue-{self.escalations}", NoticeKind.MISUSE_OVERDUE, text, to_office=True)
         self._wait(
             f"OVERDUE since {format_cst(self.due)} CST: no accepted correction; the office follows it up"
         )
@@ -112,13 +121,15 @@ class MisuseCaseWorkflow:
     async def submit_correction(self, inp: CorrectionInput) -> str:
         with self.busy.running("correction"):
             enforce(lambda: check_correction_report(self.state, inp.description))
+            # The state changes before the record is written: a deadline passing meanwhile finds
+            # the correction reported in time, not owed.
+            self.state = MisuseState.CORRECTION_REPORTED
             await self._record(
                 MisuseState.CORRECTION_REPORTED,
                 inp.actor.username,
                 workflow.now(),
                 correction=inp.description,
             )
-            self.state = MisuseState.CORRECTION_REPORTED
             self._wait("Correction reported; waiting for the office to verify it (核实整改情况)")
             return str(self.state)
 
@@ -138,13 +149,12 @@ class MisuseCaseWorkflow:
                 )
                 self.state = MisuseState.CORRECTED
             else:
-                late = self.past_due or workflow.now() >= self.due
-                state = MisuseState.OVERDUE if late else MisuseState.CORRECTION_ORDERED
-                await self._record(state, inp.actor.username, workflow.now(), note=inp.note)
-                self.state = state
-                self._wait(
-                    f"Correction not accepted; {'OVERDUE' if late else 'due'} {format_cst(self.due)} CST"
+                # Owed again; the run loop escalates at once if the deadline has passed.
+                await self._record(
+                    MisuseState.CORRECTION_ORDERED, inp.actor.username, workflow.now(), note=inp.note
                 )
+                self.state = MisuseState.CORRECTION_ORDERED
+                self._wait(f"Correction not accepted; a correction is owed, due {format_cst(self.due)} CST")
             text = texts.misuse_verified(
                 enterprise_name=a.enterprise_name,
                 case_id=self.inp.case_id,
@@ -176,6 +186,7 @@ class MisuseCaseWorkflow:
         self, state: MisuseState, actor: str, at: datetime, *, correction: str = "", note: str = ""
     ) -> None:
         i = self.inp
+        self.version += 1
         await record(
             AftercareActivities.record_misuse,
             RecordMisuseInput(
@@ -194,6 +205,7 @@ class MisuseCaseWorkflow:
                 actor,
                 correction=correction,
                 verification_note=note,
+                version=self.version,
             ),
             f"misuse case {state}",
         )

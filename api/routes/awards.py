@@ -22,6 +22,7 @@ from temporalio.client import Client
 from config.constants import misuse_workflow_id
 from config.settings import Settings
 from db import models as m
+from domain.errors import conflict
 from domain.types import Role
 from workflows.award import AwardWorkflow
 from workflows.messages import (
@@ -71,6 +72,12 @@ async def _certificate(s: Session, number: str, user: CurrentUser) -> m.Certific
 async def _award_update(
     client: Client, cfg: Settings, c: m.Certificate, method: Any, arg: Any, key: str, result_type: type[T]
 ) -> T:
+    if c.status == "REVOKED" and c.certificate_recovered_at and c.trophy_recovered_at:
+        raise conflict(
+            "AWARD_CLOSED",
+            "该奖项已撤销，证书和奖杯已收回，办理已经结束",
+            "The award is revoked and its certificate and trophy recovered; nothing more can be done on it",
+        )
     return await workflow_calls.update(
         client,
         c.workflow_id,

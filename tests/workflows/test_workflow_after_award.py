@@ -377,6 +377,8 @@ async def test_revocation_proposed_decided_published_and_banned(
         handle = env.client.get_workflow_handle(record["workflow_id"])
         desc = await eventually(lambda: _closed(handle), what="the award workflow to close")
         assert desc.status == WorkflowExecutionStatus.COMPLETED
+        r = await api.post(f"/awards/{c1}/recovery", headers=sc.office, json={"item": "TROPHY"})
+        assert r.status_code == 409 and r.json()["code"] == "AWARD_CLOSED", r.text
         audit = expect_list(await api.get("/audit", headers=sc.office, params={"page_size": 1000}))
         actions = {e["action"] for e in audit}
         for action in (

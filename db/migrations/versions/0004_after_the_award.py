@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("reported_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("experience_title", sa.Text(), nullable=False),
         sa.Column("experience_published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), server_default="0", nullable=False),
         sa.ForeignKeyConstraint(
             ["certificate_number"],
             ["certificates.number"],
@@ -61,6 +62,7 @@ def upgrade() -> None:
         sa.Column("verification_note", sa.Text(), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("workflow_id", sa.String(length=120), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="0", nullable=False),
         sa.ForeignKeyConstraint(
             ["certificate_number"],
             ["certificates.number"],
