@@ -73,17 +73,41 @@ def _rpc(e: RPCError, workflow_id: str, missing: tuple[str, str]) -> DomainError
     return from_temporal(e)
 
 
-async def cycle_update(
-    client: Client, cfg: Settings, year: int, update_method: Any, arg: Any, *, key: str, result_type: type[T]
+async def workflow_update(
+    client: Client,
+    cfg: Settings,
+    workflow_id: str,
+    update_method: Any,
+    arg: Any,
+    *,
+    key: str,
+    result_type: type[T],
+    missing: tuple[str, str],
 ) -> T:
-    """An update on the year's cycle workflow, on behalf of the API."""
+    """An update on behalf of the API, bounded by the configured Temporal timeout."""
     return await update(
         client,
-        cycle_workflow_id(year),
+        workflow_id,
         update_method,
         arg,
         update_id=key,
         timeout=cfg.temporal_rpc_timeout_seconds,
+        result_type=result_type,
+        missing=missing,
+    )
+
+
+async def cycle_update(
+    client: Client, cfg: Settings, year: int, update_method: Any, arg: Any, *, key: str, result_type: type[T]
+) -> T:
+    """An update on the year's cycle workflow, on behalf of the API."""
+    return await workflow_update(
+        client,
+        cfg,
+        cycle_workflow_id(year),
+        update_method,
+        arg,
+        key=key,
         result_type=result_type,
         missing=(f"{year}年度评审周期", f"Cycle {year}"),
     )
@@ -100,13 +124,13 @@ async def application_update(
     result_type: type[T],
 ) -> T:
     """An update on one application's workflow, on behalf of the API."""
-    return await update(
+    return await workflow_update(
         client,
+        cfg,
         application_workflow_id(application_id),
         update_method,
         arg,
-        update_id=key,
-        timeout=cfg.temporal_rpc_timeout_seconds,
+        key=key,
         result_type=result_type,
         missing=("申报流程", "Application workflow"),
     )

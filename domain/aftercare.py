@@ -247,8 +247,13 @@ def check_follow_up_report(status: AwardStatus, open_round: int | None, text: st
     return open_round
 
 
+def reported(state: FollowUpState | None) -> bool:
+    """A round whose report is in (published or not)."""
+    return state in (FollowUpState.REPORTED, FollowUpState.PUBLISHED)
+
+
 def check_experience(
-    status: AwardStatus, reported_rounds: set[int], round_no: int, published: set[int], title: str, text: str
+    status: AwardStatus, round_no: int, round_state: FollowUpState | None, title: str, text: str
 ) -> None:
     if status is AwardStatus.REVOKED:
         raise conflict(
@@ -256,13 +261,13 @@ def check_experience(
             "该奖项已被撤销，不再宣传推广其经验",
             "The award is revoked; its experience is not published",
         )
-    if round_no not in reported_rounds:
+    if not reported(round_state):
         raise conflict(
             "FOLLOW_UP_NOT_REPORTED",
             f"第{round_no}次跟踪回访尚未报送，没有可推广的经验材料",
             f"Follow-up round {round_no} has no report to draw the experience from",
         )
-    if round_no in published:
+    if round_state is FollowUpState.PUBLISHED:
         raise conflict(
             "EXPERIENCE_PUBLISHED",
             f"第{round_no}次跟踪回访的经验已推广",

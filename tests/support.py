@@ -16,6 +16,14 @@ __all__ = ["COMMITTEE", "credit_code", "eventually", "scores"]
 HISTORY_DIR = Path(__file__).resolve().parent / "histories"
 
 
+def expect_list(r: httpx.Response) -> list[dict[str, Any]]:
+    """The body of a 200 answer that is a list."""
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert isinstance(body, list)
+    return body
+
+
 async def login(api: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
     return await Scenario.login(api, username, password)
 

@@ -47,9 +47,16 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def build_worker(client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str) -> Worker:
+def build_worker(
+    client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    task_queue: str,
+    *,
+    award_activities: AwardActivities | None = None,
+) -> Worker:
+    """The worker with every workflow and activity; tests may pass their own AwardActivities."""
     acts = (
-        AwardActivities(sessions).all()
+        (award_activities or AwardActivities(sessions)).all()
         + ReviewActivities(sessions).all()
         + CommitteeActivities(sessions).all()
         + AftercareActivities(sessions).all()

@@ -24,7 +24,6 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.aftercare import AftercareActivities
-    from config.constants import misuse_workflow_id
     from domain import notices as texts
     from domain.aftercare import (
         AwardStatus,
@@ -37,8 +36,8 @@ with workflow.unsafe.imports_passed_through():
         check_recovery,
         check_revocation_decision,
         check_revocation_proposal,
-        correction_due,
         follow_up_due,
+        reported,
     )
     from domain.calendar import format_cst
     from domain.eligibility import ban_end
@@ -56,14 +55,13 @@ with workflow.unsafe.imports_passed_through():
         MisuseReportInput,
         NoticeInput,
         RecordFollowUpInput,
-        RecordMisuseInput,
         RecordRecoveryInput,
         RecordRevocationInput,
         RecoveryInput,
         RevocationDecisionInput,
         RevocationProposalInput,
     )
-    from workflows.misuse import MisuseCaseWorkflow
+    from workflows.misuse import MisuseCaseWorkflow, misuse_record
 
 AFTERCARE = "award-aftercare"
 
@@ -82,8 +80,6 @@ class AwardWorkflow:
         self.recovered: set[str] = set()
         self.rounds: dict[int, FollowUpRound] = {}
         self.open_round: int | None = None
-        self.reported: set[int] = set()
-        self.published: set[int] = set()
         self.misuse_cases: list[str] = []
         self.version = 0  # numbers the follow-up records: an older one never overwrites a newer
         self.busy = InProgress()
@@ -132,12 +128,9 @@ class AwardWorkflow:
         return await self._until(lambda: self.status is AwardStatus.REVOKED, at, "follow-up round opens")
 
     async def _reported_or_revoked_by(self, n: int, due: datetime) -> bool:
-        return (
-            await self._until(
-                lambda: n in self.reported or self.status is AwardStatus.REVOKED, due, "follow-up report due"
-            )
-            and n in self.reported
-        )
+        return await self._until(
+            lambda: self._reported(n) or self.status is AwardStatus.REVOKED, due, "follow-up report due"
+        ) and self._reported(n)
 
     @staticmethod
     async def _until(condition: Callable[[], bool], at: datetime, summary: str) -> bool:
@@ -166,7 +159,7 @@ class AwardWorkflow:
         f = self.facts
         self.rounds[n].state = FollowUpState.OVERDUE
         await self._record_round(n, FollowUpState.OVERDUE, workflow.now())
-        if self.status is AwardStatus.REVOKED or n in self.reported:  # changed while recording
+        if self.status is AwardStatus.REVOKED or self._reported(n):  # changed while recording
             return
         text = texts.follow_up_overdue(
             enterprise_name=f.enterprise_name,
@@ -212,7 +205,6 @@ class AwardWorkflow:
             n = enforce(lambda: check_follow_up_report(self.status, self.open_round, inp.text))
             # Taken before the record is written: a due date passing meanwhile finds it reported.
             self.rounds[n].state = FollowUpState.REPORTED
-            self.reported.add(n)
             if self.open_round == n:
                 self.open_round = None
             await self._record_round(
@@ -247,7 +239,6 @@ class AwardWorkflow:
                 title=inp.title,
             )
             self.rounds[inp.round_no].state = FollowUpState.PUBLISHED
-            self.published.add(inp.round_no)
             return inp.round_no
 
     @publish_experience.validator
@@ -258,7 +249,7 @@ class AwardWorkflow:
     def _check_experience(self, inp: ExperienceInput) -> None:
         enforce(
             lambda: check_experience(
-                self.status, self.reported, inp.round_no, self.published, inp.title, inp.text
+                self.status, inp.round_no, self._round_state(inp.round_no), inp.title, inp.text
             )
         )
 
@@ -269,40 +260,21 @@ class AwardWorkflow:
             kind = enforce(lambda: check_misuse_report(self.status, inp.kind, inp.facts))
             now = workflow.now()
             case_id = f"{self.facts.certificate_number}-M{len(self.misuse_cases) + 1}"
-            wf_id = misuse_workflow_id(case_id)
-            due = correction_due(now, self.facts.aftercare)
-            # Recorded before the case's workflow starts, so the case can be read as soon as this
-            # update returns (the child's own first record of the same event writes nothing twice).
-            await record(
-                AftercareActivities.record_misuse,
-                RecordMisuseInput(
-                    case_id,
-                    wf_id,
-                    self.facts,
-                    str(kind),
-                    inp.facts,
-                    inp.evidence,
-                    inp.source,
-                    str(MisuseState.CORRECTION_ORDERED),
-                    inp.actor.username,
-                    now,
-                    due,
-                    now,
-                    inp.actor.username,
-                ),
-                "misuse case opened",
+            case = MisuseCaseInput(
+                case_id, self.facts, str(kind), inp.facts, inp.evidence, inp.source, inp.actor, now
             )
+            opened = misuse_record(case, MisuseState.CORRECTION_ORDERED, now, inp.actor.username, 1)
+            # Recorded before the case's workflow starts: the case reads as soon as this update returns.
+            await record(AftercareActivities.record_misuse, opened, "misuse case opened")
             await workflow.start_child_workflow(
                 MisuseCaseWorkflow.run,
-                MisuseCaseInput(
-                    case_id, self.facts, str(kind), inp.facts, inp.evidence, inp.source, inp.actor, now
-                ),
-                id=wf_id,
+                case,
+                id=opened.workflow_id,
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 static_summary=f"Misuse case {case_id}: {kind.name_zh} ({self.facts.enterprise_name})",
             )
             self.misuse_cases.append(case_id)
-            return MisuseOpened(case_id, wf_id, due)
+            return MisuseOpened(case_id, opened.workflow_id, opened.due_at)
 
     @report_misuse.validator
     def _validate_misuse(self, inp: MisuseReportInput) -> None:
@@ -419,6 +391,13 @@ class AwardWorkflow:
     def _validate_recovery(self, inp: RecoveryInput) -> None:
         self.busy.refuse_if_running("recovery")
         enforce(lambda: check_recovery(self.status, inp.item, self.recovered))
+
+    def _round_state(self, n: int) -> FollowUpState | None:
+        r = self.rounds.get(n)
+        return FollowUpState(r.state) if r else None
+
+    def _reported(self, n: int) -> bool:
+        return reported(self._round_state(n))
 
     def _case_id(self) -> str:
         return f"{self.facts.certificate_number}-R{self.proposals}"

@@ -13,6 +13,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.aftercare import AftercareActivities
+    from config.constants import misuse_workflow_id
     from domain import notices as texts
     from domain.aftercare import (
         MisuseKind,
@@ -34,6 +35,38 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
+def misuse_record(
+    case: MisuseCaseInput,
+    state: MisuseState,
+    at: datetime,
+    actor: str,
+    version: int,
+    *,
+    correction: str = "",
+    note: str = "",
+) -> RecordMisuseInput:
+    """The record of a case in `state` (written by the award's update when the case opens, then
+    by the case's workflow); the correction deadline follows from the order and the rules."""
+    return RecordMisuseInput(
+        case.case_id,
+        misuse_workflow_id(case.case_id),
+        case.award,
+        case.kind,
+        case.facts,
+        case.evidence,
+        case.source,
+        str(state),
+        case.actor.username,
+        case.ordered_at,
+        correction_due(case.ordered_at, case.award.aftercare),
+        at,
+        actor,
+        correction=correction,
+        verification_note=note,
+        version=version,
+    )
+
+
 @workflow.defn
 class MisuseCaseWorkflow:
     @workflow.init
@@ -41,7 +74,6 @@ class MisuseCaseWorkflow:
         self.inp = inp
         self.state = MisuseState.CORRECTION_ORDERED
         self.due: datetime = correction_due(inp.ordered_at, inp.award.aftercare)
-        self.past_due = False
         self.escalations = 0
         self.version = 1  # the award's update wrote version 1 (the order); each record here counts up
         self.busy = InProgress()
@@ -87,7 +119,6 @@ class MisuseCaseWorkflow:
             now = workflow.now()
             owed = self.state is MisuseState.CORRECTION_ORDERED
             if owed and now >= self.due:
-                self.past_due = True
                 await self._overdue()
             elif owed and not reminded and now >= remind_at:
                 reminded = True
@@ -95,8 +126,6 @@ class MisuseCaseWorkflow:
                     enterprise_name=a.enterprise_name, case_id=inp.case_id, due=self.due, issued_at=now
                 )
                 await self._notice("reminder", NoticeKind.MISUSE_REMINDER, text)
-            elif now >= self.due:
-                self.past_due = True
         self._wait("Closed: the correction was verified (整改到位，结案)")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return str(self.state)
@@ -185,28 +214,10 @@ class MisuseCaseWorkflow:
     async def _record(
         self, state: MisuseState, actor: str, at: datetime, *, correction: str = "", note: str = ""
     ) -> None:
-        i = self.inp
         self.version += 1
         await record(
             AftercareActivities.record_misuse,
-            RecordMisuseInput(
-                i.case_id,
-                workflow.info().workflow_id,
-                i.award,
-                i.kind,
-                i.facts,
-                i.evidence,
-                i.source,
-                str(state),
-                i.actor.username,
-                i.ordered_at,
-                self.due,
-                at,
-                actor,
-                correction=correction,
-                verification_note=note,
-                version=self.version,
-            ),
+            misuse_record(self.inp, state, at, actor, self.version, correction=correction, note=note),
             f"misuse case {state}",
         )
 

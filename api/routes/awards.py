@@ -78,13 +78,13 @@ async def _award_update(
             "该奖项已撤销，证书和奖杯已收回，办理已经结束",
             "The award is revoked and its certificate and trophy recovered; nothing more can be done on it",
         )
-    return await workflow_calls.update(
+    return await workflow_calls.workflow_update(
         client,
+        cfg,
         c.workflow_id,
         method,
         arg,
-        update_id=key,
-        timeout=cfg.temporal_rpc_timeout_seconds,
+        key=key,
         result_type=result_type,
         missing=("获奖流程", "Award workflow"),
     )
@@ -350,13 +350,13 @@ async def _case_row(s: Session, case_id: str, user: CurrentUser) -> m.MisuseCase
 
 
 async def _case_update(client: Client, cfg: Settings, case_id: str, method: Any, arg: Any, key: str) -> str:
-    return await workflow_calls.update(
+    return await workflow_calls.workflow_update(
         client,
+        cfg,
         misuse_workflow_id(case_id),
         method,
         arg,
-        update_id=key,
-        timeout=cfg.temporal_rpc_timeout_seconds,
+        key=key,
         result_type=str,
         missing=("违规使用称号案件", "Misuse case"),
     )

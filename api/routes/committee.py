@@ -581,13 +581,13 @@ async def list_objections(year: int, s: Session, office: Office) -> list[dict[st
 async def _objection_update(
     client: Temporal, cfg: Config, objection_id: str, method: Any, arg: Any, key: str, result_type: type[T]
 ) -> T:
-    return await workflow_calls.update(
+    return await workflow_calls.workflow_update(
         client,
+        cfg,
         f"objection-{objection_id.lower()}",
         method,
         arg,
-        update_id=key,
-        timeout=cfg.temporal_rpc_timeout_seconds,
+        key=key,
         result_type=result_type,
         missing=("异议", "Objection"),
     )

@@ -15,7 +15,7 @@ import pytest
 from conftest import LIVE, OFFICE
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from support import replay_and_keep
+from support import expect_list, replay_and_keep
 from temporalio.client import Client
 
 from devstack.scenario import COMMITTEE, Scenario, eventually, expect, scores
@@ -311,13 +311,6 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
 
     # Every workflow of the year replays on the current code (and may be kept for replay tests).
     assert await replay_and_keep(temporal_client, f"AwardYear = {year}", "full") >= 1 + 8 + 1 + 4
-
-
-def expect_list(r: httpx.Response) -> list[dict[str, Any]]:
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert isinstance(body, list)
-    return body
 
 
 async def _published(api: httpx.AsyncClient, year: int) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from support import expect_list
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -45,13 +46,6 @@ async def awarded(
     await sc.wait_cycle("COMPLETED")
     result = expect(await api.get(f"/public/results/{sc.year}"), 200)
     return sc, {w["application_id"]: w["certificate_number"] for w in result["winners"]}
-
-
-def expect_list(r: httpx.Response) -> list[dict[str, Any]]:
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert isinstance(body, list)
-    return body
 
 
 def owner(sc: Scenario, application_id: str) -> dict[str, str]:

@@ -24,11 +24,9 @@ from temporalio.worker import Worker
 from test_workflow_notice_window import award_api, env, to_public_notice
 
 from activities.award import AwardActivities
-from activities.committee import CommitteeActivities
-from activities.review import ReviewActivities
 from config.settings import Settings
 from devstack.scenario import Scenario, eventually, expect
-from worker.main import WORKFLOWS, workflow_runner
+from worker.main import build_worker
 from workflows.messages import CycleStageInput
 
 __all__ = ["env"]  # the time-skipping server fixture, shared with the notice-window tests
@@ -63,10 +61,7 @@ async def test_list_and_decision_given_while_their_stage_is_being_recorded(
     slow = SlowStageRecords(sessions)
 
     def worker(client: Client, s: async_sessionmaker[AsyncSession], queue: str) -> Worker:
-        acts = slow.all() + ReviewActivities(s).all() + CommitteeActivities(s).all()
-        return Worker(
-            client, task_queue=queue, workflows=WORKFLOWS, activities=acts, workflow_runner=workflow_runner()
-        )
+        return build_worker(client, s, queue, award_activities=slow)
 
     async with award_api(env, settings, sessions, temporal_client, worker) as api:
         n = await to_public_notice(env, api, settings)
