@@ -16,15 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from contracts.award import RecordFollowUpInput, RecordRecoveryInput, RecordRevocationInput
+from contracts.misuse import RecordMisuseInput
 from db import models as m
 from db import repositories as repo
 from domain.aftercare import AwardStatus, ban_starts
-from workflows.messages import (
-    RecordFollowUpInput,
-    RecordMisuseInput,
-    RecordRecoveryInput,
-    RecordRevocationInput,
-)
 
 
 class AftercareActivities:

@@ -13,6 +13,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.notices import NoticeGateway, PortalGateway
+from contracts.application import ApplicationStageInput, QualificationChecksInput, RecordDecisionInput
+from contracts.common import NoticeInput
+from contracts.cycle import CycleStageInput, DeadlineExtendedInput, RecordApplicationInput, RecordCycleInput
 from db import models as m
 from db import repositories as repo
 from db.jsonable import jsonable
@@ -25,16 +28,6 @@ from domain.eligibility import (
     check_eligibility,
 )
 from domain.types import ApplicationStage, DeliveryState, Outcome
-from workflows.messages import (
-    ApplicationStageInput,
-    CycleStageInput,
-    DeadlineExtendedInput,
-    NoticeInput,
-    QualificationChecksInput,
-    RecordApplicationInput,
-    RecordCycleInput,
-    RecordDecisionInput,
-)
 
 
 class AwardActivities:

@@ -18,18 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from config.temporal import refusal
-from db import models as m
-from db import repositories as repo
-from db.jsonable import jsonable
-from domain.ballot import Choice, Tally, Vote, check_quorum, tally
-from domain.calendar import due_after
-from domain.certificates import certificate_number, certificate_text, plaque_text
-from domain.errors import DomainError, invalid
-from domain.review import ReviewPurpose
-from domain.selection import Candidate, SelectionRules, final_score, preliminary_list
-from domain.types import Award
-from domain.work_report import CycleFigures, ReportRow, compose_work_report
-from workflows.messages import (
+from contracts.cycle import (
     BallotStatus,
     CertificateIssued,
     CloseBallotRequest,
@@ -42,9 +31,19 @@ from workflows.messages import (
     PublishPreliminaryRequest,
     RecordApprovalInput,
     RecordFinalListInput,
-    RecordInvestigationInput,
-    RecordObjectionInput,
 )
+from contracts.objection import RecordInvestigationInput, RecordObjectionInput
+from db import models as m
+from db import repositories as repo
+from db.jsonable import jsonable
+from domain.ballot import Choice, Tally, Vote, check_quorum, tally
+from domain.calendar import due_after
+from domain.certificates import certificate_number, certificate_text, plaque_text
+from domain.errors import DomainError, invalid
+from domain.review import ReviewPurpose
+from domain.selection import Candidate, SelectionRules, final_score, preliminary_list
+from domain.types import Award
+from domain.work_report import CycleFigures, ReportRow, compose_work_report
 
 refuse = refusal  # a rule refused the step: fail the activity for good, carrying the error
 

@@ -12,6 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from contracts.application import (
+    PanelSeat,
+    RecordConfirmationInput,
+    RecordOpinionInput,
+    RecordScoreInput,
+    ReplacementRequest,
+)
+from contracts.cycle import DrawOutcome, DrawRequest, OnsiteListRecord, UnfilledSeatInfo
 from db import models as m
 from db import repositories as repo
 from domain.calendar import cst_date
@@ -29,17 +37,6 @@ from domain.conflicts import (
 from domain.draw_record import encode_inputs, result_json
 from domain.panel import DrawResult, DrawRules, Panel, PanelRequest, PoolExpert, draw_panels, draw_replacement
 from domain.review import ReviewPurpose
-from workflows.messages import (
-    DrawOutcome,
-    DrawRequest,
-    OnsiteListRecord,
-    PanelSeat,
-    RecordConfirmationInput,
-    RecordOpinionInput,
-    RecordScoreInput,
-    ReplacementRequest,
-    UnfilledSeatInfo,
-)
 
 
 def _rules(r: Any) -> DrawRules:

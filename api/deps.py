@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from config.settings import Settings
+from contracts.common import Actor
 from db import repositories as repo
 from domain.errors import DomainError
 from domain.types import Role
-from workflows.messages import Actor
 
 from .errors import forbidden
 from .security import decode_token

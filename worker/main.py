@@ -30,7 +30,7 @@ WORKFLOWS = [AwardCycleWorkflow, ApplicationWorkflow, ObjectionWorkflow, AwardWo
 # deterministic (domain/ has no I/O and no clock) and re-importing them per workflow is slow.
 PASSTHROUGH = (
     "domain",
-    "workflows.messages",
+    "contracts",
     "workflows.common",
     "activities",
     "db",

@@ -10,6 +10,31 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 with workflow.unsafe.imports_passed_through():
     from activities.award import AwardActivities
     from activities.review import ReviewActivities
+    from contracts.application import (
+        ApplicationInput,
+        ApplicationResult,
+        ApplicationStageInput,
+        ApplicationState,
+        ConfirmationInput,
+        DecideQualificationInput,
+        ExpertScoreInput,
+        FinalResult,
+        IntakeClosed,
+        OnsiteDecision,
+        PanelAssignment,
+        PanelOpinionInput,
+        PanelSeat,
+        QualificationChecksInput,
+        RecordConfirmationInput,
+        RecordDecisionInput,
+        RecordOpinionInput,
+        RecordScoreInput,
+        ReplaceExpertInput,
+        ReplacementRequest,
+        SettlementInput,
+    )
+    from contracts.common import SYSTEM, NoticeInput
+    from contracts.cycle import ApplicationProgress, ReviewProgress
     from domain import notices as texts
     from domain.calendar import due_after, format_cst, period_end_from
     from domain.eligibility import ConditionCheck
@@ -29,33 +54,6 @@ with workflow.unsafe.imports_passed_through():
         publish,
         record,
         rejected,
-    )
-    from workflows.messages import (
-        SYSTEM,
-        ApplicationInput,
-        ApplicationProgress,
-        ApplicationResult,
-        ApplicationStageInput,
-        ApplicationState,
-        ConfirmationInput,
-        DecideQualificationInput,
-        ExpertScoreInput,
-        FinalResult,
-        IntakeClosed,
-        NoticeInput,
-        OnsiteDecision,
-        PanelAssignment,
-        PanelOpinionInput,
-        PanelSeat,
-        QualificationChecksInput,
-        RecordConfirmationInput,
-        RecordDecisionInput,
-        RecordOpinionInput,
-        RecordScoreInput,
-        ReplaceExpertInput,
-        ReplacementRequest,
-        ReviewProgress,
-        SettlementInput,
     )
     from workflows.review_state import PanelReview
 

@@ -24,6 +24,23 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.aftercare import AftercareActivities
+    from contracts.award import (
+        AwardFacts,
+        AwardState,
+        ExperienceInput,
+        FollowUpReportInput,
+        FollowUpRound,
+        MisuseOpened,
+        MisuseReportInput,
+        RecordFollowUpInput,
+        RecordRecoveryInput,
+        RecordRevocationInput,
+        RecoveryInput,
+        RevocationDecisionInput,
+        RevocationProposalInput,
+    )
+    from contracts.common import NoticeInput
+    from contracts.misuse import MisuseCaseInput
     from domain import notices as texts
     from domain.aftercare import (
         AwardStatus,
@@ -44,23 +61,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.facts import Revocation
     from domain.types import Audience, NoticeKind
     from workflows.common import SA_STAGE, InProgress, enforce, publish, record
-    from workflows.messages import (
-        AwardFacts,
-        AwardState,
-        ExperienceInput,
-        FollowUpReportInput,
-        FollowUpRound,
-        MisuseCaseInput,
-        MisuseOpened,
-        MisuseReportInput,
-        NoticeInput,
-        RecordFollowUpInput,
-        RecordRecoveryInput,
-        RecordRevocationInput,
-        RecoveryInput,
-        RevocationDecisionInput,
-        RevocationProposalInput,
-    )
     from workflows.misuse import MisuseCaseWorkflow, misuse_record
 
 AFTERCARE = "award-aftercare"

@@ -15,8 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.award import AwardActivities
     from config import constants as c
     from config.temporal import refusal
+    from contracts.common import NoticeInput
     from domain.errors import DomainError
-    from workflows.messages import NoticeInput
 
 T = TypeVar("T")
 

@@ -19,6 +19,55 @@ with workflow.unsafe.imports_passed_through():
     from activities.committee import CommitteeActivities
     from activities.review import ReviewActivities
     from config.constants import application_workflow_id, cycle_workflow_id
+    from contracts.application import (
+        ApplicationInput,
+        FinalResult,
+        IntakeClosed,
+        OnsiteDecision,
+        PanelAssignment,
+    )
+    from contracts.award import AwardFacts
+    from contracts.common import Actor, NoticeInput
+    from contracts.cycle import (
+        ApplicationProgress,
+        ApplicationRef,
+        CertificateIssued,
+        CloseBallotRequest,
+        ConveneInput,
+        CycleStageInput,
+        CycleState,
+        DeadlineExtendedInput,
+        DrawOutcome,
+        DrawPanelsInput,
+        DrawRequest,
+        ExtendDeadlineInput,
+        FinalList,
+        FinalListInput,
+        GovernmentDecisionInput,
+        IssueCertificatesRequest,
+        MeetingOpened,
+        NoticeWindow,
+        OnsiteListInput,
+        OnsiteListRecord,
+        OpenMeetingRequest,
+        Preliminary,
+        PublishPreliminaryRequest,
+        RecordApplicationInput,
+        RecordApprovalInput,
+        RecordCycleInput,
+        RecordFinalListInput,
+        ReviewProgress,
+        StartCycleInput,
+        SubmitApplicationInput,
+        SubmitApplicationResult,
+    )
+    from contracts.objection import (
+        ObjectionConcluded,
+        ObjectionFiled,
+        ObjectionInput,
+        ObjectionWorkflowInput,
+        RecordObjectionInput,
+    )
     from domain import notices as texts
     from domain.calendar import cst_date, format_cst
     from domain.errors import conflict, invalid
@@ -41,52 +90,6 @@ with workflow.unsafe.imports_passed_through():
         publish,
         record,
         rejected,
-    )
-    from workflows.messages import (
-        Actor,
-        ApplicationInput,
-        ApplicationProgress,
-        ApplicationRef,
-        AwardFacts,
-        CertificateIssued,
-        CloseBallotRequest,
-        ConveneInput,
-        CycleStageInput,
-        CycleState,
-        DeadlineExtendedInput,
-        DrawOutcome,
-        DrawPanelsInput,
-        DrawRequest,
-        ExtendDeadlineInput,
-        FinalList,
-        FinalListInput,
-        FinalResult,
-        GovernmentDecisionInput,
-        IntakeClosed,
-        IssueCertificatesRequest,
-        MeetingOpened,
-        NoticeInput,
-        NoticeWindow,
-        ObjectionConcluded,
-        ObjectionFiled,
-        ObjectionInput,
-        ObjectionWorkflowInput,
-        OnsiteDecision,
-        OnsiteListInput,
-        OnsiteListRecord,
-        OpenMeetingRequest,
-        PanelAssignment,
-        Preliminary,
-        PublishPreliminaryRequest,
-        RecordApplicationInput,
-        RecordApprovalInput,
-        RecordCycleInput,
-        RecordFinalListInput,
-        RecordObjectionInput,
-        ReviewProgress,
-        StartCycleInput,
-        SubmitApplicationInput,
-        SubmitApplicationResult,
     )
     from workflows.objection import ObjectionWorkflow
 

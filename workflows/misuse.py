@@ -14,6 +14,14 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.aftercare import AftercareActivities
     from config.constants import misuse_workflow_id
+    from contracts.common import NoticeInput
+    from contracts.misuse import (
+        CorrectionInput,
+        MisuseCaseInput,
+        MisuseCaseState,
+        RecordMisuseInput,
+        VerificationInput,
+    )
     from domain import notices as texts
     from domain.aftercare import (
         MisuseKind,
@@ -25,14 +33,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import format_cst
     from domain.types import Audience, NoticeKind
     from workflows.common import InProgress, enforce, publish, record
-    from workflows.messages import (
-        CorrectionInput,
-        MisuseCaseInput,
-        MisuseCaseState,
-        NoticeInput,
-        RecordMisuseInput,
-        VerificationInput,
-    )
 
 
 def misuse_record(

@@ -10,20 +10,20 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.committee import CommitteeActivities
-    from domain.calendar import due_after, format_cst
-    from domain.errors import conflict, invalid
-    from domain.publicity import ObjectionConclusion
-    from domain.types import Audience, NoticeKind
-    from workflows.common import InProgress, publish, record, rejected
-    from workflows.messages import (
+    from contracts.common import NoticeInput
+    from contracts.objection import (
         AssignInvestigatorInput,
         InvestigationReportInput,
-        NoticeInput,
         ObjectionConcluded,
         ObjectionState,
         ObjectionWorkflowInput,
         RecordInvestigationInput,
     )
+    from domain.calendar import due_after, format_cst
+    from domain.errors import conflict, invalid
+    from domain.publicity import ObjectionConclusion
+    from domain.types import Audience, NoticeKind
+    from workflows.common import InProgress, publish, record, rejected
 
 
 @workflow.defn

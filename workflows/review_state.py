@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from contracts.application import PanelSeat
 from domain.review import ReviewPurpose
-from workflows.messages import PanelSeat
 
 
 @dataclass

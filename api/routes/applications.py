@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from contracts.application import ApplicationState, DecideQualificationInput
+from contracts.cycle import SubmitApplicationInput, SubmitApplicationResult
 from db import models as m
 from db import repositories as repo
 from domain.credit_code import normalize_credit_code
@@ -18,12 +20,6 @@ from domain.reports import by_sector
 from domain.types import PRIORITY_SECTORS, ApplicationStage, Award, Outcome, Role
 from workflows.application import ApplicationWorkflow
 from workflows.cycle import AwardCycleWorkflow
-from workflows.messages import (
-    ApplicationState,
-    DecideQualificationInput,
-    SubmitApplicationInput,
-    SubmitApplicationResult,
-)
 
 from .. import workflow_calls
 from ..deps import (

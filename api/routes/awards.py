@@ -21,23 +21,21 @@ from temporalio.client import Client
 
 from config.constants import misuse_workflow_id
 from config.settings import Settings
-from db import models as m
-from domain.errors import conflict
-from domain.types import Role
-from workflows.award import AwardWorkflow
-from workflows.messages import (
+from contracts.award import (
     AwardState,
-    CorrectionInput,
     ExperienceInput,
     FollowUpReportInput,
-    MisuseCaseState,
     MisuseOpened,
     MisuseReportInput,
     RecoveryInput,
     RevocationDecisionInput,
     RevocationProposalInput,
-    VerificationInput,
 )
+from contracts.misuse import CorrectionInput, MisuseCaseState, VerificationInput
+from db import models as m
+from domain.errors import conflict
+from domain.types import Role
+from workflows.award import AwardWorkflow
 from workflows.misuse import MisuseCaseWorkflow
 
 from .. import workflow_calls

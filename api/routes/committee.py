@@ -19,6 +19,13 @@ from sqlalchemy import delete, select
 from temporalio.service import RPCError
 
 from config.constants import cycle_workflow_id
+from contracts.cycle import ConveneInput, FinalList, FinalListInput, GovernmentDecisionInput, MeetingOpened
+from contracts.objection import (
+    AssignInvestigatorInput,
+    InvestigationReportInput,
+    ObjectionFiled,
+    ObjectionInput,
+)
 from db import models as m
 from db import repositories as repo
 from domain import notices as texts
@@ -27,17 +34,6 @@ from domain.errors import conflict, invalid
 from domain.rules import rules_fingerprint
 from domain.types import Audience, DeliveryState, NoticeKind, Role
 from workflows.cycle import AwardCycleWorkflow
-from workflows.messages import (
-    AssignInvestigatorInput,
-    ConveneInput,
-    FinalList,
-    FinalListInput,
-    GovernmentDecisionInput,
-    InvestigationReportInput,
-    MeetingOpened,
-    ObjectionFiled,
-    ObjectionInput,
-)
 from workflows.objection import ObjectionWorkflow
 
 from .. import workflow_calls

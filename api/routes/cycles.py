@@ -12,13 +12,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from config.constants import cycle_workflow_id
+from contracts.cycle import CycleState, ExtendDeadlineInput, StartCycleInput
 from db import models as m
 from db import repositories as repo
 from domain.errors import DomainError, conflict, invalid
 from domain.rules import CycleRules, rules_fingerprint, validate_rules
 from workflows.cycle import AwardCycleWorkflow
 from workflows.cycle import start_cycle as start_cycle_workflow
-from workflows.messages import CycleState, ExtendDeadlineInput, StartCycleInput
 
 from .. import workflow_calls
 from ..deps import Config, IdempotencyKey, Office, Session, Temporal, User

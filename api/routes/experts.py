@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from contracts.application import ReplaceExpertInput
 from db import models as m
 from db import repositories as repo
 from domain.conflicts import ConflictSource, ConflictState, ConflictType
@@ -15,7 +16,6 @@ from domain.credit_code import normalize_credit_code
 from domain.errors import DomainError, conflict, invalid
 from domain.types import Role
 from workflows.application import ApplicationWorkflow
-from workflows.messages import ReplaceExpertInput
 
 from .. import workflow_calls
 from ..deps import Config, CurrentUser, Office, Session, Sessions, Temporal, User

@@ -14,6 +14,15 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from contracts.application import (
+    ConfirmationInput,
+    ExpertScoreInput,
+    PanelOpinionInput,
+    PanelSeat,
+    ReplaceExpertInput,
+    SettlementInput,
+)
+from contracts.cycle import DrawOutcome, DrawPanelsInput, OnsiteListInput
 from db import models as m
 from db import repositories as repo
 from domain.draw_record import rerun, result_json
@@ -21,17 +30,6 @@ from domain.review import ReviewPurpose
 from domain.types import Role
 from workflows.application import ApplicationWorkflow
 from workflows.cycle import AwardCycleWorkflow
-from workflows.messages import (
-    ConfirmationInput,
-    DrawOutcome,
-    DrawPanelsInput,
-    ExpertScoreInput,
-    OnsiteListInput,
-    PanelOpinionInput,
-    PanelSeat,
-    ReplaceExpertInput,
-    SettlementInput,
-)
 
 from .. import workflow_calls
 from ..deps import Config, CurrentUser, EnterpriseUser, IdempotencyKey, Office, Session, Temporal, User

@@ -41,6 +41,8 @@ from api.app import create_app
 from config.constants import SEARCH_ATTRIBUTES, cycle_workflow_id
 from config.settings import Settings
 from config.temporal import connect
+from contracts.common import Actor
+from contracts.cycle import CycleState, StartCycleInput
 from db import models as m
 from devstack.ports import free_port
 from devstack.temporal import TemporalDevServer
@@ -49,7 +51,6 @@ from domain.rules import CycleRules
 from domain.types import CycleStage, Role
 from worker.main import build_worker
 from workflows.cycle import AwardCycleWorkflow, start_cycle
-from workflows.messages import Actor, CycleState, StartCycleInput
 
 pytestmark = [pytest.mark.asyncio]
 

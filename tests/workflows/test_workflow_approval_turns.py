@@ -25,9 +25,9 @@ from test_workflow_notice_window import award_api, env, to_public_notice
 
 from activities.award import AwardActivities
 from config.settings import Settings
+from contracts.cycle import CycleStageInput
 from devstack.scenario import Scenario, eventually, expect
 from worker.main import build_worker
-from workflows.messages import CycleStageInput
 
 __all__ = ["env"]  # the time-skipping server fixture, shared with the notice-window tests
 

@@ -20,6 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from config.constants import SEARCH_ATTRIBUTES
+from contracts.common import Actor
+from contracts.cycle import ExtendDeadlineInput, StartCycleInput, SubmitApplicationInput
 from db import models as m
 from devstack.temporal import test_server_binary as time_skipping_server
 from domain.intake import DocumentRef
@@ -28,7 +30,6 @@ from domain.types import ApplicationStage, Award, CycleStage, DocumentKind, Role
 from worker.main import WORKFLOWS, build_worker, workflow_runner
 from workflows.application import ApplicationWorkflow
 from workflows.cycle import AwardCycleWorkflow, start_cycle
-from workflows.messages import Actor, ExtendDeadlineInput, StartCycleInput, SubmitApplicationInput
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 QUEUE = "time-skipping"

@@ -21,6 +21,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from config.constants import SEARCH_ATTRIBUTES
+from contracts.application import ApplicationState, DecideQualificationInput, ExpertScoreInput
+from contracts.common import Actor
+from contracts.cycle import CycleState, DrawPanelsInput, StartCycleInput, SubmitApplicationInput
 from db import models as m
 from devstack.temporal import test_server_binary as time_skipping_server
 from domain.calendar import cst_date, due_after
@@ -33,16 +36,6 @@ from domain.types import ApplicationStage, Audience, Award, CycleStage, Document
 from worker.main import build_worker
 from workflows.application import ApplicationWorkflow
 from workflows.cycle import AwardCycleWorkflow, start_cycle
-from workflows.messages import (
-    Actor,
-    ApplicationState,
-    CycleState,
-    DecideQualificationInput,
-    DrawPanelsInput,
-    ExpertScoreInput,
-    StartCycleInput,
-    SubmitApplicationInput,
-)
 
 QUEUE = "time-skipping-review"
 OFFICE = Actor("office", Role.OFFICE, "区评审办")
