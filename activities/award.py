@@ -1,4 +1,6 @@
-"""Activities of the cycle and application workflows."""
+"""Activities of the cycle and application workflows: records of the cycle, where each application
+stands, the qualification checks and decision. Every write is idempotent (keyed) and carries the
+notices its step sends (the outbox, delivered by the worker's relay)."""
 
 from __future__ import annotations
 
@@ -6,16 +8,18 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
-from activities.notices import NoticeGateway, PortalGateway
-from contracts.application import ApplicationStageInput, QualificationChecksInput, RecordDecisionInput
-from contracts.common import NoticeInput
-from contracts.cycle import CycleStageInput, DeadlineExtendedInput, RecordApplicationInput, RecordCycleInput
+from activities.fanout import Wakeups
+from activities.notices import write_notices
+from contracts.application import Progress, QualificationChecksInput, RecordDecisionInput
+from contracts.common import NoticeInput, StepFailed
+from contracts.cycle import CycleStageInput, DeadlineExtendedInput, GateInput, GateStatus, RecordCycleInput
 from db import models as m
 from db import repositories as repo
 from db.jsonable import jsonable
@@ -27,19 +31,46 @@ from domain.eligibility import (
     EligibilityInput,
     check_eligibility,
 )
-from domain.types import ApplicationStage, DeliveryState, Outcome
+from domain.progress import waiting_for_decision
+from domain.types import ApplicationStage, Outcome
+
+
+async def record_progress(s: AsyncSession, p: Progress) -> None:
+    """Where the application stands after a step, with the notices the step sends, in the step's
+    transaction; audited once per stage."""
+    written = await repo.set_application_progress(
+        s,
+        p.application_id,
+        stage=p.stage,
+        outcome=p.outcome,
+        waiting_for=p.waiting_for,
+        due_at=p.due_at,
+        at=p.at,
+    )
+    if written:
+        await repo.audit(
+            s,
+            key=f"application-stage-{p.application_id}-{p.stage}",
+            at=p.at,
+            actor="system",
+            actor_role="system",
+            action=f"APPLICATION_{p.stage}",
+            entity_type="application",
+            entity_id=p.application_id,
+            details={"outcome": p.outcome},
+        )
+    await write_notices(s, p.notices)
 
 
 class AwardActivities:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], gateway: NoticeGateway | None = None
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client | None = None) -> None:
         self.sessions = sessions
-        self.gateway = gateway or PortalGateway()
+        self.wakeups = Wakeups(sessions, client)
 
     # --- cycle -------------------------------------------------------------------------------
     @activity.defn
     async def record_cycle_started(self, inp: RecordCycleInput) -> None:
+        """Record the cycle with its frozen rules and publish the call (R3.1, R21.1)."""
         r = inp.rules
         async with self.sessions.begin() as s:
             await s.execute(
@@ -54,6 +85,8 @@ class AwardActivities:
                     stage="CALL_OPEN",
                     started_by=inp.actor.username,
                     started_at=inp.at,
+                    intake_open=True,
+                    updated_at=inp.at,
                 )
                 .on_conflict_do_nothing(index_elements=["year"])
             )
@@ -69,12 +102,25 @@ class AwardActivities:
                 reason=f"启动{r.year}年度评审，依据{r.rules_revision}；评价准则{r.criteria_edition}",
                 details={"rules": jsonable(asdict(r))},
             )
+            await write_notices(s, inp.notices)
 
     @activity.defn
-    async def record_cycle_stage(self, inp: CycleStageInput) -> None:
+    async def record_cycle_stage(self, inp: CycleStageInput) -> GateStatus:
+        """Record the cycle's stage, what it waits for and the gate it waits on, with the stage's
+        notices; answer how much still holds that gate. Closing intake takes the cycle row's lock,
+        so a submission being stored finishes first and none is taken after (P5)."""
         async with self.sessions.begin() as s:
             await s.execute(
-                update(m.Cycle).where(m.Cycle.year == inp.year).values(stage=inp.stage, deadline=inp.deadline)
+                update(m.Cycle)
+                .where(m.Cycle.year == inp.year)
+                .values(
+                    stage=inp.stage,
+                    deadline=inp.deadline,
+                    waiting_for=inp.waiting_for,
+                    gate=inp.gate or "",
+                    intake_open=inp.intake_open,
+                    updated_at=inp.at,
+                )
             )
             await repo.audit(
                 s,
@@ -85,8 +131,20 @@ class AwardActivities:
                 action=f"CYCLE_{inp.stage}",
                 entity_type="cycle",
                 entity_id=str(inp.year),
-                details={"deadline": inp.deadline.isoformat()},
+                details={"deadline": inp.deadline.isoformat(), "gate": inp.gate or ""},
             )
+            await write_notices(s, inp.notices)
+        return await self._gate(inp.year, inp.gate)
+
+    @activity.defn
+    async def gate_status(self, inp: GateInput) -> GateStatus:
+        return await self._gate(inp.year, inp.gate)
+
+    async def _gate(self, year: int, gate: Any) -> GateStatus:
+        async with self.sessions() as s:
+            total = int(await s.scalar(select(m.Cycle.applications_count).where(m.Cycle.year == year)) or 0)
+            pending = await repo.gate_pending(s, year, gate) if gate else 0
+        return GateStatus(pending, total)
 
     @activity.defn
     async def record_deadline_extended(self, inp: DeadlineExtendedInput) -> None:
@@ -104,45 +162,9 @@ class AwardActivities:
                 reason=inp.reason,
                 details={"from": inp.old_deadline.isoformat(), "to": inp.new_deadline.isoformat()},
             )
+            await write_notices(s, inp.notices)
 
     # --- applications ------------------------------------------------------------------------
-    @activity.defn
-    async def record_application(self, inp: RecordApplicationInput) -> None:
-        sub = inp.submission
-        async with self.sessions.begin() as s:
-            await s.execute(
-                insert(m.Application)
-                .values(
-                    id=inp.application_id,
-                    cycle_year=inp.year,
-                    enterprise_id=sub.enterprise_id,
-                    award=sub.award,
-                    field=sub.field,
-                    sector_tags=list(sub.sector_tags),
-                    documents=[jsonable(asdict(d)) for d in sub.documents],
-                    self_assessment=dict(sub.self_assessment),
-                    contact_name=sub.contact_name,
-                    contact_phone=sub.contact_phone,
-                    stage=ApplicationStage.SUBMITTED,
-                    outcome=Outcome.PENDING,
-                    workflow_id=inp.workflow_id,
-                    submitted_by=sub.submitted_by.username,
-                    submitted_at=inp.at,
-                )
-                .on_conflict_do_nothing(index_elements=["id"])
-            )
-            await repo.audit(
-                s,
-                key=f"application-submitted-{inp.application_id}",
-                at=inp.at,
-                actor=sub.submitted_by.username,
-                actor_role=sub.submitted_by.role,
-                action="APPLICATION_SUBMITTED",
-                entity_type="application",
-                entity_id=inp.application_id,
-                details={"award": sub.award, "credit_code": sub.credit_code, "documents": len(sub.documents)},
-            )
-
     @activity.defn
     async def run_qualification_checks(self, inp: QualificationChecksInput) -> list[ConditionCheck]:
         """Load the enterprise's facts, check every condition as of the deadline, store the results."""
@@ -176,13 +198,6 @@ class AwardActivities:
                     )
                     .on_conflict_do_nothing(constraint="uq_qualification_checks_condition")
                 )
-            await repo.set_application_stage(
-                s,
-                inp.application_id,
-                stage=ApplicationStage.QUALIFICATION_DECISION,
-                outcome=Outcome.PENDING,
-                at=inp.at,
-            )
             await repo.audit(
                 s,
                 key=f"qualification-checked-{inp.application_id}",
@@ -196,19 +211,34 @@ class AwardActivities:
             )
             # What the office decides on is what was recorded first (a retry may see newer facts).
             stored = await repo.qualification_checks(s, inp.application_id)
-        return [
-            ConditionCheck(
-                Condition(r.condition),
-                CheckStatus(r.auto_status),
-                r.finding,
-                tuple(r.evidence),
-                tuple(r.fact_ids),
+            recorded = [
+                ConditionCheck(
+                    Condition(r.condition),
+                    CheckStatus(r.auto_status),
+                    r.finding,
+                    tuple(r.evidence),
+                    tuple(r.fact_ids),
+                )
+                for r in sorted(stored, key=lambda r: list(Condition).index(Condition(r.condition)))
+            ]
+            undecided = sum(c.status == CheckStatus.NEEDS_JUDGEMENT for c in recorded)
+            await record_progress(
+                s,
+                Progress(
+                    inp.application_id,
+                    app.cycle_year,
+                    ApplicationStage.QUALIFICATION_DECISION,
+                    Outcome.PENDING,
+                    waiting_for_decision(undecided, inp.decision_due),
+                    inp.at,
+                    inp.decision_due,
+                ),
             )
-            for r in sorted(stored, key=lambda r: list(Condition).index(Condition(r.condition)))
-        ]
+        return recorded
 
     @activity.defn
     async def record_qualification_decision(self, inp: RecordDecisionInput) -> None:
+        """The office's decision, with where it takes the application and the letter it sends."""
         res = inp.result
         async with self.sessions.begin() as s:
             inserted = await s.scalar(
@@ -225,131 +255,92 @@ class AwardActivities:
                 .on_conflict_do_nothing(index_elements=["application_id"])
                 .returning(m.QualificationDecisionRecord.application_id)
             )
-            if inserted is None:
-                return  # recorded by an earlier attempt of this activity
-            for c in res.conditions:
-                await s.execute(
-                    update(m.QualificationCheck)
-                    .where(
-                        m.QualificationCheck.application_id == inp.application_id,
-                        m.QualificationCheck.condition == c.condition,
+            if inserted is not None:  # else recorded by an earlier attempt of this activity
+                for c in res.conditions:
+                    await s.execute(
+                        update(m.QualificationCheck)
+                        .where(
+                            m.QualificationCheck.application_id == inp.application_id,
+                            m.QualificationCheck.condition == c.condition,
+                        )
+                        .values(
+                            final_status=c.final_status,
+                            overridden=c.overridden,
+                            decision_reason=c.reason,
+                            decided_by=inp.actor.username,
+                            decided_at=inp.at,
+                        )
                     )
-                    .values(
-                        final_status=c.final_status,
-                        overridden=c.overridden,
-                        decision_reason=c.reason,
-                        decided_by=inp.actor.username,
-                        decided_at=inp.at,
-                    )
+                await repo.audit(
+                    s,
+                    key=f"qualification-decided-{inp.application_id}",
+                    at=inp.at,
+                    actor=inp.actor.username,
+                    actor_role=inp.actor.role,
+                    action="QUALIFICATION_DECIDED",
+                    entity_type="application",
+                    entity_id=inp.application_id,
+                    reason=inp.decision.note,
+                    details={
+                        "qualified": res.qualified,
+                        "material_truthful": res.material_truthful,
+                        "failed": [c.condition for c in res.failed],
+                        "overridden": {c.condition: c.reason for c in res.conditions if c.overridden},
+                    },
                 )
-            await repo.audit(
-                s,
-                key=f"qualification-decided-{inp.application_id}",
-                at=inp.at,
-                actor=inp.actor.username,
-                actor_role=inp.actor.role,
-                action="QUALIFICATION_DECIDED",
-                entity_type="application",
-                entity_id=inp.application_id,
-                reason=inp.decision.note,
-                details={
-                    "qualified": res.qualified,
-                    "material_truthful": res.material_truthful,
-                    "failed": [c.condition for c in res.failed],
-                    "overridden": {c.condition: c.reason for c in res.conditions if c.overridden},
-                },
-            )
+            if inp.progress is not None:
+                await record_progress(s, inp.progress)
+        if inp.progress is not None:
+            await self.wakeups.after_progress(inp.progress.year)
 
     @activity.defn
-    async def set_application_stage(self, inp: ApplicationStageInput) -> None:
+    async def advance(self, p: Progress) -> None:
+        """Record where the application stands and send the step's notices (one transaction)."""
         async with self.sessions.begin() as s:
-            await repo.set_application_stage(
-                s, inp.application_id, stage=inp.stage, outcome=inp.outcome, at=inp.at
-            )
-            await repo.audit(
-                s,
-                key=f"application-stage-{inp.application_id}-{inp.stage}",
-                at=inp.at,
-                actor="system",
-                actor_role="system",
-                action=f"APPLICATION_{inp.stage}",
-                entity_type="application",
-                entity_id=inp.application_id,
-                details={"outcome": inp.outcome},
-            )
+            await record_progress(s, p)
+        await self.wakeups.after_progress(p.year)
 
-    # --- notices (outbox) --------------------------------------------------------------------
     @activity.defn
-    async def write_notice(self, inp: NoticeInput) -> int:
-        """Write the notice once (keyed), PENDING delivery. Returns its id."""
+    async def send_notices(self, notices: list[NoticeInput]) -> None:
+        """Notices of a step that records nothing else (the outbox; the relay delivers them)."""
         async with self.sessions.begin() as s:
-            await s.execute(
-                insert(m.Notice)
-                .values(
-                    key=inp.key,
-                    kind=inp.kind,
-                    audience=inp.audience,
+            await write_notices(s, notices)
+
+    # --- steps the database refused (P6) -------------------------------------------------------
+    @activity.defn
+    async def record_step_failure(self, inp: StepFailed) -> None:
+        async with self.sessions.begin() as s:
+            s.add(
+                m.StepFailure(
+                    workflow_id=inp.workflow_id,
+                    step=inp.step,
+                    code=inp.code,
+                    error=inp.error.replace("\x00", "\\x00"),
                     cycle_year=inp.cycle_year,
-                    enterprise_id=inp.enterprise_id,
-                    application_id=inp.application_id,
-                    recipient_user_id=inp.recipient_user_id,
-                    recipient_role=inp.recipient_role,
-                    title=inp.title,
-                    body=inp.body,
-                    created_at=inp.at,
-                    delivery_state=DeliveryState.PENDING,
+                    at=inp.at,
                 )
-                .on_conflict_do_nothing(index_elements=["key"])
             )
-            notice_id = await s.scalar(select(m.Notice.id).where(m.Notice.key == inp.key))
             await repo.audit(
                 s,
-                key=f"notice-written-{inp.key}",
                 at=inp.at,
                 actor="system",
                 actor_role="system",
-                action=f"NOTICE_{inp.kind}",
-                entity_type="notice",
-                entity_id=str(notice_id),
-                reason=inp.title,
-                details={"application_id": inp.application_id, "audience": inp.audience},
-            )
-        assert notice_id is not None
-        return int(notice_id)
-
-    @activity.defn
-    async def deliver_notice(self, notice_id: int) -> None:
-        """Hand the notice to its channel. The attempt is committed before the hand-over and the
-        delivery after it, so a crash in between is visible (attempts > 1) and the retry resends
-        with the same key: a channel that sends outside the system dedupes on `notice.key`."""
-        async with self.sessions.begin() as s:
-            notice = await s.get(m.Notice, notice_id, with_for_update=True)
-            if notice is None:
-                raise ApplicationError(f"notice {notice_id} not found", non_retryable=True)
-            if notice.delivery_state == DeliveryState.DELIVERED:
-                return
-            notice.delivery_attempts += 1
-        await self.gateway.deliver(notice)
-        async with self.sessions.begin() as s:
-            await s.execute(
-                update(m.Notice)
-                .where(m.Notice.id == notice_id, m.Notice.delivery_state != DeliveryState.DELIVERED)
-                .values(
-                    delivery_state=DeliveryState.DELIVERED,
-                    delivery_channel=self.gateway.channel,
-                    delivered_at=func.now(),
-                )
+                action="STEP_FAILED",
+                entity_type="workflow",
+                entity_id=inp.workflow_id,
+                reason=inp.step,
+                details={"code": inp.code},
             )
 
     def all(self) -> list[Callable[..., Any]]:
         return [
             self.record_cycle_started,
             self.record_cycle_stage,
+            self.gate_status,
             self.record_deadline_extended,
-            self.record_application,
             self.run_qualification_checks,
             self.record_qualification_decision,
-            self.set_application_stage,
-            self.write_notice,
-            self.deliver_notice,
+            self.advance,
+            self.send_notices,
+            self.record_step_failure,
         ]

@@ -15,13 +15,19 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
+from activities.fanout import Wakeups
+from activities.notices import write_notices
 from config.temporal import refusal
+from contracts.common import NoticeInput
 from contracts.cycle import (
     BallotStatus,
     CertificateIssued,
     CloseBallotRequest,
+    FinalList,
+    FixFinalListRequest,
     IssueCertificatesRequest,
     ListEntry,
     MeetingOpened,
@@ -30,19 +36,20 @@ from contracts.cycle import (
     Preliminary,
     PublishPreliminaryRequest,
     RecordApprovalInput,
-    RecordFinalListInput,
 )
-from contracts.objection import RecordInvestigationInput, RecordObjectionInput
+from contracts.objection import RecordInvestigationInput
 from db import models as m
 from db import repositories as repo
 from db.jsonable import jsonable
+from domain import notices as texts
 from domain.ballot import Choice, Tally, Vote, check_quorum, tally
 from domain.calendar import due_after
 from domain.certificates import certificate_number, certificate_text, plaque_text
 from domain.errors import DomainError, invalid
+from domain.final_list import removals
 from domain.review import ReviewPurpose
 from domain.selection import Candidate, SelectionRules, final_score, preliminary_list
-from domain.types import Award
+from domain.types import ApplicationStage, Audience, Award, NoticeKind
 from domain.work_report import CycleFigures, ReportRow, compose_work_report
 
 refuse = refusal  # a rule refused the step: fail the activity for good, carrying the error
@@ -53,8 +60,9 @@ def award_workflow_id(year: int, application_id: str) -> str:
 
 
 class CommitteeActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client | None = None) -> None:
         self.sessions = sessions
+        self.wakeups = Wakeups(sessions, client)
 
     # --- the plenary ------------------------------------------------------------------------------
     @activity.defn
@@ -63,6 +71,7 @@ class CommitteeActivities:
         async with self.sessions.begin() as s:
             existing = await s.get(m.Meeting, req.meeting_id)
             if existing is None:
+                candidates = await self._candidates(s, req.year)
                 roster = (
                     await s.execute(
                         select(m.User.username, m.User.id)
@@ -93,12 +102,12 @@ class CommitteeActivities:
                     )
                 except DomainError as e:
                     raise refuse(e) from None
-                await self._work_report(s, req)
+                await self._work_report(s, req, candidates)
                 s.add(
                     m.Meeting(
                         id=req.meeting_id,
                         cycle_year=req.year,
-                        candidates=list(req.candidates),
+                        candidates=candidates,
                         roster_size=len(members),
                         present=len(set(req.attendees)),
                         state="VOTING",
@@ -121,7 +130,7 @@ class CommitteeActivities:
                     details={
                         "attendees": sorted(set(req.attendees)),
                         "roster": len(members),
-                        "candidates": list(req.candidates),
+                        "candidates": candidates,
                     },
                 )
                 existing = await s.get(m.Meeting, req.meeting_id)
@@ -130,7 +139,19 @@ class CommitteeActivities:
                 existing.id, list(existing.candidates), existing.present, existing.roster_size
             )
 
-    async def _work_report(self, s: AsyncSession, req: OpenMeetingRequest) -> None:
+    @staticmethod
+    async def _candidates(s: AsyncSession, year: int) -> list[str]:
+        """The applications whose on-site review is confirmed (or settled) wait for the committee."""
+        rows = await s.scalars(
+            select(m.Application.id)
+            .where(
+                m.Application.cycle_year == year, m.Application.stage == ApplicationStage.AWAITING_COMMITTEE
+            )
+            .order_by(m.Application.id)
+        )
+        return list(rows.all())
+
+    async def _work_report(self, s: AsyncSession, req: OpenMeetingRequest, candidates: list[str]) -> None:
         if await s.get(m.WorkReport, req.year) is not None:
             return
         apps = (await s.scalars(select(m.Application).where(m.Application.cycle_year == req.year))).all()
@@ -147,7 +168,7 @@ class CommitteeActivities:
         names = {e.id: e.name for e in (await s.scalars(select(m.Enterprise))).all()}
         rows = []
         for a in sorted(apps, key=lambda a: a.id):
-            if a.id not in req.candidates:
+            if a.id not in candidates:
                 continue
             doc, ons = (
                 opinions.get((a.id, ReviewPurpose.DOCUMENT)),
@@ -184,7 +205,7 @@ class CommitteeActivities:
             len(apps),
             sum(a.outcome not in ("NOT_QUALIFIED", "PENDING") for a in apps),
             sum((a.id, ReviewPurpose.DOCUMENT) in opinions for a in apps),
-            len(req.candidates),
+            len(candidates),
             int(seated or 0),
             int(replaced or 0),
         )
@@ -351,6 +372,21 @@ class CommitteeActivities:
             )
             n = await s.get(m.PublicNotice, req.year)
             assert n is not None
+            text = texts.preliminary_notice(req.year, req.preliminary.winners, n.closes_at, n.published_at)
+            await write_notices(
+                s,
+                [
+                    NoticeInput(
+                        f"preliminary-{req.year}",
+                        NoticeKind.PRELIMINARY_LIST,
+                        Audience.PUBLIC,
+                        text.title,
+                        text.body,
+                        n.published_at,
+                        req.year,
+                    )
+                ],
+            )
             await repo.audit(
                 s,
                 key=f"preliminary-published-{req.year}",
@@ -368,40 +404,26 @@ class CommitteeActivities:
             return NoticeWindow(n.published_at, n.closes_at)
 
     @activity.defn
-    async def record_objection(self, inp: RecordObjectionInput) -> None:
-        o = inp.objection
+    async def close_notice(self, year: int) -> None:
+        """The notice's timer has fired: no objection is taken any more (R14.7). The row lock lets an
+        objection being stored finish first; the API refuses every later one."""
         async with self.sessions.begin() as s:
-            await s.execute(
-                insert(m.Objection)
-                .values(
-                    id=inp.objection_id,
-                    cycle_year=inp.year,
-                    application_id=o.application_id,
-                    anonymous=o.anonymous,
-                    name=o.name,
-                    contact=o.contact,
-                    facts=o.facts,
-                    evidence=o.evidence,
-                    filed_at=inp.at,
-                    state="INVESTIGATING" if inp.investigated else "RECORDED",
+            n = await s.get(m.PublicNotice, year, with_for_update=True)
+            if n is None:
+                raise ApplicationError(f"no public notice for {year}", non_retryable=True)
+            if not n.closed:
+                n.closed = True
+                await repo.audit(
+                    s,
+                    key=f"notice-closed-{year}",
+                    at=n.closes_at,
+                    actor="system",
+                    actor_role="system",
+                    action="PUBLIC_NOTICE_CLOSED",
+                    entity_type="cycle",
+                    entity_id=str(year),
+                    details={"objections": n.objections_count},
                 )
-                .on_conflict_do_nothing(index_elements=["id"])
-            )
-            await repo.audit(
-                s,
-                key=f"objection-{inp.objection_id}",
-                at=inp.at,
-                actor="public",
-                actor_role="public",
-                action="OBJECTION_FILED",
-                entity_type="application",
-                entity_id=o.application_id,
-                details={
-                    "objection_id": inp.objection_id,
-                    "anonymous": o.anonymous,
-                    "investigated": inp.investigated,
-                },
-            )
 
     @activity.defn
     async def record_investigation(self, inp: RecordInvestigationInput) -> None:
@@ -409,7 +431,8 @@ class CommitteeActivities:
             o = await s.get(m.Objection, inp.objection_id)
             if o is None:
                 raise ApplicationError(f"objection {inp.objection_id} not found", non_retryable=True)
-            o.state = inp.state
+            if o.state != "REPORTED":  # a late retry never takes a reported objection back
+                o.state = inp.state
             if inp.investigator is not None:
                 o.investigator, o.due_at = inp.investigator, inp.due_at
             if inp.state == "REPORTED":
@@ -427,31 +450,46 @@ class CommitteeActivities:
                 reason=inp.findings,
                 details={"investigator": inp.investigator, "conclusion": inp.conclusion},
             )
+            await write_notices(s, inp.notices)
+            year = o.cycle_year
+        if inp.state == "REPORTED":
+            await self.wakeups.after_progress(year)
 
     # --- final list, approval, certificates -------------------------------------------------------
     @activity.defn
-    async def record_final_list(self, inp: RecordFinalListInput) -> None:
+    async def fix_final_list(self, req: FixFinalListRequest) -> FinalList:
+        """The committee fixes the list proposed to the government: the preliminary list without any
+        candidate whose objection was found substantiated, each removal with its reason (R14.8)."""
         async with self.sessions.begin() as s:
-            n = await s.get(m.PublicNotice, inp.year, with_for_update=True)
+            n = await s.get(m.PublicNotice, req.year, with_for_update=True)
             assert n is not None
-            n.final, n.final_fixed_by, n.final_fixed_at = (
-                jsonable(asdict(inp.final)),
-                inp.actor.username,
-                inp.at,
+            winners = [ListEntry(**{**w, "award": Award(w["award"])}) for w in n.preliminary["winners"]]
+            substantiated = dict(
+                (
+                    await s.execute(
+                        select(m.Objection.application_id, m.Objection.findings)
+                        .where(m.Objection.cycle_year == req.year, m.Objection.conclusion == "SUBSTANTIATED")
+                        .order_by(m.Objection.reported_at)
+                    )
+                ).all()
             )
-            n.approval_state, n.return_reason = "", n.return_reason
+            removed = removals(winners, substantiated)
+            final = FinalList([w for w in winners if w.application_id not in removed], removed)
+            n.final, n.final_fixed_by, n.final_fixed_at = jsonable(asdict(final)), req.actor.username, req.at
+            n.approval_state = ""
             await repo.audit(
                 s,
-                at=inp.at,
-                actor=inp.actor.username,
-                actor_role=inp.actor.role,
+                at=req.at,
+                actor=req.actor.username,
+                actor_role=req.actor.role,
                 action="FINAL_LIST_FIXED",
                 entity_type="cycle",
-                entity_id=str(inp.year),
-                reason=inp.note,
-                details=jsonable(asdict(inp.final)),
-                key=f"final-list-{inp.year}-{inp.at.isoformat()}",
+                entity_id=str(req.year),
+                reason=req.note,
+                details=jsonable(asdict(final)),
+                key=f"final-list-{req.year}-{req.at.isoformat()}",
             )
+        return final
 
     @activity.defn
     async def record_approval(self, inp: RecordApprovalInput) -> None:
@@ -534,9 +572,25 @@ class CommitteeActivities:
                 .all()
             )
             names = {w.application_id: w.enterprise_name for w in req.winners}
+            codes = dict(
+                (
+                    await s.execute(
+                        select(m.Enterprise.id, m.Enterprise.credit_code).where(
+                            m.Enterprise.id.in_([c.enterprise_id for c in rows])
+                        )
+                    )
+                ).all()
+            )
+            await write_notices(s, req.notices)
             return [
                 CertificateIssued(
-                    c.application_id, c.number, Award(c.award), names[c.application_id], c.workflow_id
+                    c.application_id,
+                    c.number,
+                    Award(c.award),
+                    names[c.application_id],
+                    c.workflow_id,
+                    c.enterprise_id,
+                    codes[c.enterprise_id],
                 )
                 for c in sorted(rows, key=lambda c: c.number)
             ]
@@ -547,9 +601,9 @@ class CommitteeActivities:
             self.ballot_status,
             self.close_ballot,
             self.publish_preliminary,
-            self.record_objection,
+            self.close_notice,
             self.record_investigation,
-            self.record_final_list,
+            self.fix_final_list,
             self.record_approval,
             self.issue_certificates,
         ]

@@ -1,19 +1,46 @@
-"""Delivery of notices. The portal channel publishes the notice to its reader's inbox (the API
-shows DELIVERED notices only); an SMS or e-mail gateway of the district plugs in here."""
+"""Notices: the outbox and its relay.
+
+A notice is written in the same transaction as the step that sends it (a decision and its
+feedback letter are recorded together or not at all), PENDING. The relay, which runs in every
+worker process, hands PENDING notices to their channel and marks them DELIVERED. It claims a
+batch with a lease (`next_attempt_at`) so that several workers never hand the same notice over at
+the same time; a notice whose hand-over failed is retried with a growing back-off, and one whose
+worker died is taken again when its lease ends. Delivery is at least once: a channel that sends
+outside the system dedupes on `notice.key`.
+
+The portal channel publishes the notice to its reader's inbox (the API shows DELIVERED notices
+only); an SMS or e-mail gateway of the district plugs in as another `NoticeGateway`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contracts.common import NoticeInput
 from db import models as m
+from db import repositories as repo
+from domain.types import DeliveryState
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)  # a claimed notice is someone's for this long
+MAX_BACKOFF = timedelta(hours=1)
 
 
 class NoticeGateway(Protocol):
     channel: str
 
     async def deliver(self, notice: m.Notice) -> None:
-        """Hand the notice to the channel; raise to have the activity retried. A retry after a
-        crash may hand the same notice over again: dedupe on `notice.key`."""
+        """Hand the notice to the channel; raise to have it retried later. A retry after a crash
+        may hand the same notice over again: dedupe on `notice.key`."""
 
 
 class PortalGateway:
@@ -24,3 +51,131 @@ class PortalGateway:
     async def deliver(self, notice: m.Notice) -> None:
         if not notice.title or not notice.body:
             raise ValueError(f"notice {notice.key} has no text")
+
+
+async def write_notices(s: AsyncSession, notices: Iterable[NoticeInput]) -> None:
+    """Write each notice once (keyed), PENDING delivery, in the caller's transaction."""
+    for n in notices:
+        notice_id = await s.scalar(
+            insert(m.Notice)
+            .values(
+                key=n.key,
+                kind=n.kind,
+                audience=n.audience,
+                cycle_year=n.cycle_year,
+                enterprise_id=n.enterprise_id,
+                application_id=n.application_id,
+                recipient_user_id=n.recipient_user_id,
+                recipient_role=n.recipient_role,
+                title=n.title,
+                body=n.body,
+                created_at=n.at,
+                delivery_state=DeliveryState.PENDING,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(m.Notice.id)
+        )
+        if notice_id is None:
+            continue  # written by an earlier attempt
+        await repo.audit(
+            s,
+            key=f"notice-written-{n.key}",
+            at=n.at,
+            actor="system",
+            actor_role="system",
+            action=f"NOTICE_{n.kind}",
+            entity_type="notice",
+            entity_id=str(notice_id),
+            reason=n.title,
+            details={"application_id": n.application_id, "audience": n.audience},
+        )
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s … up to an hour between failed hand-overs of one notice."""
+    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+class NoticeRelay:
+    """Delivers PENDING notices; `run` until `stop` is set (one per worker process)."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        gateway: NoticeGateway | None = None,
+        *,
+        interval: float = 1.0,
+        batch: int = 100,
+    ) -> None:
+        self.sessions = sessions
+        self.gateway = gateway or PortalGateway()
+        self.interval = interval
+        self.batch = batch
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                handed = await self.deliver_due()
+            except Exception:  # the database may be down for a while: try again later
+                log.exception("notice relay: delivery round failed")
+                handed = 0
+            if handed < self.batch:
+                try:
+                    await asyncio.wait_for(stop.wait(), self.interval)
+                except TimeoutError:
+                    pass
+
+    async def deliver_due(self) -> int:
+        """Claim a batch of due notices, hand each over, record each result. Returns how many."""
+        now = datetime.now(UTC)
+        async with self.sessions.begin() as s:
+            claimed = (
+                await s.scalars(
+                    select(m.Notice)
+                    .where(
+                        m.Notice.delivery_state == DeliveryState.PENDING,
+                        or_(m.Notice.next_attempt_at.is_(None), m.Notice.next_attempt_at <= now),
+                    )
+                    .order_by(m.Notice.id)
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for n in claimed:  # the attempt is committed before the hand-over: a crash shows
+                n.delivery_attempts += 1
+                n.next_attempt_at = now + LEASE
+            await s.flush()
+            s.expunge_all()  # read after the commit, detached
+        delivered = [n.id for n in claimed if await self._hand_over(n)]
+        if delivered:
+            async with self.sessions.begin() as s:
+                await s.execute(
+                    update(m.Notice)
+                    .where(m.Notice.id.in_(delivered), m.Notice.delivery_state != DeliveryState.DELIVERED)
+                    .values(
+                        delivery_state=DeliveryState.DELIVERED,
+                        delivery_channel=self.gateway.channel,
+                        delivered_at=datetime.now(UTC),
+                        next_attempt_at=None,
+                        last_error="",
+                    )
+                )
+        return len(claimed)
+
+    async def _hand_over(self, n: m.Notice) -> bool:
+        """Hand one notice over; a failure is recorded with its back-off. True if handed over."""
+        try:
+            await self.gateway.deliver(n)
+        except Exception as e:
+            log.warning("notice %s: hand-over failed (attempt %s): %s", n.key, n.delivery_attempts, e)
+            async with self.sessions.begin() as s:
+                await s.execute(
+                    update(m.Notice)
+                    .where(m.Notice.id == n.id, m.Notice.delivery_state == DeliveryState.PENDING)
+                    .values(
+                        next_attempt_at=datetime.now(UTC) + backoff(n.delivery_attempts),
+                        last_error=str(e)[:1000],
+                    )
+                )
+            return False
+        return True

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
+from activities.award import record_progress
+from activities.fanout import Wakeups
+from config.temporal import refusal
 from contracts.application import (
     PanelSeat,
+    Progress,
     RecordConfirmationInput,
     RecordOpinionInput,
     RecordScoreInput,
+    ReplacementOutcome,
     ReplacementRequest,
 )
-from contracts.cycle import DrawOutcome, DrawRequest, OnsiteListRecord, UnfilledSeatInfo
+from contracts.cycle import DrawOutcome, DrawRequest, OnsiteListFixed, OnsiteListRequest, UnfilledSeatInfo
 from db import models as m
 from db import repositories as repo
 from domain.calendar import cst_date
@@ -35,17 +42,25 @@ from domain.conflicts import (
     detect_conflicts,
 )
 from domain.draw_record import encode_inputs, result_json
+from domain.errors import DomainError, conflict, invalid
 from domain.panel import DrawResult, DrawRules, Panel, PanelRequest, PoolExpert, draw_panels, draw_replacement
-from domain.review import ReviewPurpose
+from domain.review import ReviewPurpose, check_onsite_list
+from domain.types import ApplicationStage, Outcome
 
 
 def _rules(r: Any) -> DrawRules:
     return DrawRules(panel_size=r.panel_size, load_cap=r.expert_load_cap)
 
 
+UNFILLED_SHOWN = 20  # unfilled seats listed in a draw's reply; all of them are in its record
+
+LISTED_WAITING = "Listed for on-site review; waiting for the on-site panel and visit date"
+
+
 class ReviewActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client | None = None) -> None:
         self.sessions = sessions
+        self.wakeups = Wakeups(sessions, client)
 
     # --- the pool as it stands at the draw --------------------------------------------------------
     async def _snapshot(
@@ -151,31 +166,78 @@ class ReviewActivities:
             },
         )
 
-    async def _outcome(self, s: AsyncSession, record: m.PanelDraw, panel_size: int) -> DrawOutcome:
-        panels: dict[str, list[PanelSeat]] = {}
-        for p in record.result["panels"]:
-            if len(p["members"]) >= panel_size and not (
-                record.purpose == "REPLACEMENT" and record.result["unfilled"]
-            ):
-                panels[p["application_id"]] = await self._seats(s, tuple(p["members"]), p["leader"])
+    @staticmethod
+    def _outcome(record: m.PanelDraw, panel_size: int) -> DrawOutcome:
+        seated = sum(
+            len(p["members"]) >= panel_size
+            and not (record.purpose == "REPLACEMENT" and record.result["unfilled"])
+            for p in record.result["panels"]
+        )
         unfilled = [
             UnfilledSeatInfo(u["application_id"], u["seat"], u["reason_code"], u["reason_zh"], u["reason_en"])
             for u in record.result["unfilled"]
         ]
-        return DrawOutcome(record.id, record.seed, record.input_hash, panels, unfilled)
+        return DrawOutcome(
+            record.id, record.seed, record.input_hash, seated, unfilled[:UNFILLED_SHOWN], len(unfilled)
+        )
+
+    async def _targets(self, s: AsyncSession, req: DrawRequest) -> list[str]:
+        """The year's applications that wait for a panel of this purpose (PostgreSQL is the truth)."""
+        stage = (
+            ApplicationStage.AWAITING_DOCUMENT_REVIEW
+            if req.purpose is ReviewPurpose.DOCUMENT
+            else ApplicationStage.AWAITING_ONSITE
+        )
+        seated = (
+            select(m.PanelMember.application_id)
+            .where(m.PanelMember.purpose == req.purpose, m.PanelMember.active.is_(True))
+            .distinct()
+        )
+        targets = list(
+            (
+                await s.scalars(
+                    select(m.Application.id)
+                    .where(
+                        m.Application.cycle_year == req.year,
+                        m.Application.stage == stage,
+                        m.Application.id.not_in(seated),
+                    )
+                    .order_by(m.Application.id)
+                )
+            ).all()
+        )
+        try:
+            if not targets:
+                raise conflict(
+                    "NOTHING_TO_DRAW", "所有申报均已抽取评审组", "Every application already has its panel"
+                )
+            if req.purpose is ReviewPurpose.ONSITE:
+                missing = [a for a in targets if a not in req.visits]
+                if missing:
+                    raise invalid(
+                        "VISIT_DATE_REQUIRED",
+                        "请为以下申报安排现场评审日期：" + "、".join(missing),
+                        "Schedule the visit date of: " + ", ".join(missing),
+                    )
+        except DomainError as e:
+            raise refusal(e) from None
+        return targets
 
     # --- draws ------------------------------------------------------------------------------------
     @activity.defn
     async def draw_review_panels(self, req: DrawRequest) -> DrawOutcome:
-        """Draw the panels of `req.application_ids` once; a retry returns the recorded draw."""
+        """Draw the panels of every application that waits for one, once; a retry returns the
+        recorded draw. The panels are recorded here; `announce_panels` tells the applications."""
         async with self.sessions.begin() as s:
             recorded = await s.get(m.PanelDraw, req.draw_id)
             if recorded is None:
+                targets = await self._targets(s, req)
                 rows = (
                     await s.execute(
                         select(m.Application.id, m.Enterprise.credit_code, m.Application.field)
                         .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
-                        .where(m.Application.id.in_(req.application_ids))
+                        .where(m.Application.id.in_(targets))
+                        .order_by(m.Application.id)
                     )
                 ).all()
                 requests = [PanelRequest(a, c, f) for a, c, f in rows]
@@ -188,11 +250,11 @@ class ReviewActivities:
                     at=req.at,
                 )
                 rules = _rules(req.rules)
-                exclude = {k: set(v) for k, v in req.exclude.items()}
+                exclude: dict[str, set[int]] = {}
                 if req.exclude_members_of is not None:
                     earlier = await s.execute(
                         select(m.PanelMember.application_id, m.PanelMember.expert_id).where(
-                            m.PanelMember.application_id.in_(req.application_ids),
+                            m.PanelMember.application_id.in_(targets),
                             m.PanelMember.purpose == req.exclude_members_of,
                         )
                     )
@@ -207,7 +269,10 @@ class ReviewActivities:
                     year=req.year,
                     purpose=req.purpose,
                     seed=req.seed,
-                    inputs=encode_inputs(requests, pool, conflicts, rules, load, exclude),
+                    inputs={
+                        **encode_inputs(requests, pool, conflicts, rules, load, exclude),
+                        "visits": {a: d.isoformat() for a, d in sorted(req.visits.items()) if a in targets},
+                    },
                     result=result,
                     by=req.actor.username,
                     at=req.at,
@@ -230,10 +295,10 @@ class ReviewActivities:
                 await s.flush()
                 recorded = await s.get(m.PanelDraw, req.draw_id)
                 assert recorded is not None
-            return await self._outcome(s, recorded, req.rules.panel_size)
+            return self._outcome(recorded, req.rules.panel_size)
 
     @activity.defn
-    async def draw_alternate(self, req: ReplacementRequest) -> DrawOutcome:
+    async def draw_alternate(self, req: ReplacementRequest) -> ReplacementOutcome:
         """Replace one member of a panel by a reproducibly drawn alternate (recorded as its own draw)."""
         async with self.sessions.begin() as s:
             recorded = await s.get(m.PanelDraw, req.draw_id)
@@ -317,7 +382,7 @@ class ReviewActivities:
                     await s.flush()
                     recorded = await s.get(m.PanelDraw, req.draw_id)
                     assert recorded is not None
-                    return await self._outcome(s, recorded, req.rules.panel_size)
+                    return await self._replacement(s, recorded, req)
                 await s.execute(
                     update(m.PanelMember)
                     .where(
@@ -365,7 +430,16 @@ class ReviewActivities:
                 await s.flush()
                 recorded = await s.get(m.PanelDraw, req.draw_id)
                 assert recorded is not None
-            return await self._outcome(s, recorded, req.rules.panel_size)
+            return await self._replacement(s, recorded, req)
+
+    async def _replacement(
+        self, s: AsyncSession, record: m.PanelDraw, req: ReplacementRequest
+    ) -> ReplacementOutcome:
+        if record.result["unfilled"] or not record.result["panels"]:
+            u = record.result["unfilled"][0] if record.result["unfilled"] else {}
+            return ReplacementOutcome(record.id, None, u.get("reason_zh", ""))
+        p = record.result["panels"][0]
+        return ReplacementOutcome(record.id, await self._seats(s, tuple(p["members"]), p["leader"]))
 
     # --- scores, opinions, confirmations ----------------------------------------------------------
     @activity.defn
@@ -396,6 +470,8 @@ class ReviewActivities:
                 entity_id=inp.application_id,
                 details={"purpose": inp.purpose, "expert_id": inp.expert_id, "total": inp.total},
             )
+            if inp.progress is not None:
+                await record_progress(s, inp.progress)
 
     @activity.defn
     async def record_panel_opinion(self, inp: RecordOpinionInput) -> None:
@@ -434,6 +510,10 @@ class ReviewActivities:
                 reason=inp.opinion,
                 details={"total": inp.total, "rationales": inp.rationales},
             )
+            if inp.progress is not None:
+                await record_progress(s, inp.progress)
+        if inp.progress is not None:
+            await self.wakeups.after_progress(inp.progress.year)
 
     @activity.defn
     async def record_onsite_confirmation(self, inp: RecordConfirmationInput) -> None:
@@ -473,22 +553,71 @@ class ReviewActivities:
                 reason=inp.reason,
                 details={"revised_total": inp.revised_total},
             )
+            if inp.progress is not None:
+                await record_progress(s, inp.progress)
+        if inp.progress is not None:
+            await self.wakeups.after_progress(inp.progress.year)
 
     @activity.defn
-    async def record_onsite_list(self, inp: OnsiteListRecord) -> None:
+    async def fix_onsite_list(self, req: OnsiteListRequest) -> OnsiteListFixed:
+        """The office fixes the on-site list from the document review opinions (R14.3): checked
+        against the consolidated scores, recorded once, the listed applications moved on."""
         async with self.sessions.begin() as s:
-            await repo.audit(
-                s,
-                key=f"onsite-list-{inp.year}",
-                at=inp.at,
-                actor=inp.actor.username,
-                actor_role=inp.actor.role,
-                action="ONSITE_LIST_FIXED",
-                entity_type="cycle",
-                entity_id=str(inp.year),
-                reason=inp.note,
-                details={"listed": inp.listed, "not_listed": inp.not_listed},
-            )
+            existing = await s.get(m.OnsiteList, req.year)
+            if existing is None:
+                scores = {
+                    a: Decimal(score)
+                    for a, score in (
+                        await s.execute(
+                            select(m.Application.id, m.Application.document_score).where(
+                                m.Application.cycle_year == req.year,
+                                m.Application.stage == ApplicationStage.AWAITING_ONSITE_LIST,
+                            )
+                        )
+                    ).all()
+                    if score is not None
+                }
+                try:
+                    check_onsite_list(
+                        scores, req.listed, threshold=int(Decimal(req.threshold)), note=req.note
+                    )
+                except DomainError as e:
+                    raise refusal(e) from None
+                listed = sorted(req.listed)
+                existing = m.OnsiteList(
+                    cycle_year=req.year,
+                    listed=listed,
+                    not_listed=sorted(set(scores) - set(listed)),
+                    note=req.note,
+                    fixed_by=req.actor.username,
+                    fixed_at=req.at,
+                )
+                s.add(existing)
+                for app_id in listed:  # moved on here, so the on-site gate counts them at once
+                    await record_progress(
+                        s,
+                        Progress(
+                            app_id,
+                            req.year,
+                            ApplicationStage.AWAITING_ONSITE,
+                            Outcome.SHORTLISTED,
+                            LISTED_WAITING,
+                            req.at,
+                        ),
+                    )
+                await repo.audit(
+                    s,
+                    key=f"onsite-list-{req.year}",
+                    at=req.at,
+                    actor=req.actor.username,
+                    actor_role=req.actor.role,
+                    action="ONSITE_LIST_FIXED",
+                    entity_type="cycle",
+                    entity_id=str(req.year),
+                    reason=req.note,
+                    details={"listed": listed, "not_listed": existing.not_listed},
+                )
+            return OnsiteListFixed(len(existing.listed), len(existing.not_listed))
 
     def all(self) -> list[Callable[..., Any]]:
         return [
@@ -497,5 +626,5 @@ class ReviewActivities:
             self.record_expert_score,
             self.record_panel_opinion,
             self.record_onsite_confirmation,
-            self.record_onsite_list,
+            self.fix_onsite_list,
         ]

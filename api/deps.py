@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 import jwt
@@ -37,6 +38,10 @@ async def session(request: Request) -> AsyncIterator[AsyncSession]:
 def session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
     """For a route that must commit before it calls a workflow (the workflow reads what it wrote)."""
     return request.app.state.sessions  # type: ignore[no-any-return]
+
+
+def clock(request: Request) -> Callable[[], Awaitable[datetime]]:
+    return request.app.state.clock  # type: ignore[no-any-return]
 
 
 def temporal(request: Request) -> Client:
@@ -102,6 +107,8 @@ Office = Annotated[CurrentUser, Depends(require(Role.OFFICE))]
 EnterpriseUser = Annotated[CurrentUser, Depends(require(Role.ENTERPRISE))]
 OfficeOrEnterprise = Annotated[CurrentUser, Depends(require(Role.OFFICE, Role.ENTERPRISE))]
 Temporal = Annotated[Client, Depends(temporal)]
+Clock = Callable[[], Awaitable[datetime]]
+Now = Annotated[Clock, Depends(clock)]
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(session_factory)]
 Config = Annotated[Settings, Depends(settings)]
 

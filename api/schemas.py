@@ -172,6 +172,7 @@ class CycleStart(Strict):
     min_final_score: int = 600
     criteria_edition: str = "GB/T 19580-2012"
     qualification_review_days: int = 30
+    qualification_reminder_before: timedelta = timedelta(days=5)
     panel_size: int = 3
     expert_load_cap: int = 5
     conflict_window_years: int = 3
@@ -219,6 +220,9 @@ class CycleOut(BaseModel):
     started_by: str
     started_at: datetime
     applications: int | None = None
+    gate: str | None = None  # what the cycle waits for before its next stage
+    stages: dict[str, int] = {}  # applications per stage
+    updated_at: datetime | None = None
 
 
 # --- documents and applications -----------------------------------------------------------------
@@ -285,8 +289,11 @@ class ApplicationOut(BaseModel):
     document_score: str | None = None
     onsite_score: str | None = None
     waiting_for: str | None = None
+    due_at: datetime | None = None
+    updated_at: datetime | None = None
     panels: dict[str, list[dict[str, Any]]] | None = None  # office and panel experts only
     scored: dict[str, list[int]] | None = None
+    live: dict[str, Any] | None = None  # the workflow's own view, when the office asks (live=true)
     qualification: list[ConditionOut] | None = None
     decision: dict[str, Any] | None = None
 

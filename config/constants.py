@@ -33,3 +33,8 @@ def application_workflow_id(application_id: str) -> str:
 def misuse_workflow_id(case_id: str) -> str:
     # case ids carry the certificate number: "LCZLJ-2027-Q-01-M1" -> "misuse-LCZLJ-2027-Q-01-M1"
     return f"misuse-{case_id}"
+
+
+def objection_workflow_id(objection_id: str) -> str:
+    # "2027-OBJ-12" -> "objection-2027-obj-12"
+    return f"objection-{objection_id.lower()}"

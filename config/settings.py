@@ -29,6 +29,21 @@ class Settings(BaseSettings):
     max_document_bytes: int = 20 * 1024 * 1024
     # Upper bound for every API call into Temporal (updates, queries, starts).
     temporal_rpc_timeout_seconds: float = 20.0
+    # Connections per API or worker process (no request holds more than one).
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    # Worker tuning (P5). Measured with `make bench` on the 2-core development machine; see the
+    # README's operators' section. The sticky cache holds every application of a large cycle.
+    worker_max_concurrent_activities: int = 64
+    worker_max_concurrent_workflow_tasks: int = 64
+    worker_max_cached_workflows: int = 12_000
+    worker_workflow_task_pollers: int = 4
+    worker_activity_task_pollers: int = 4
+    # Fan-out: signals sent concurrently to the applications of a stage.
+    fan_out_concurrency: int = 64
+    # The notice relay's poll interval when it found nothing to deliver.
+    notice_relay_interval_seconds: float = 1.0
 
     def check(self) -> None:
         """Refuse to run production with development defaults."""

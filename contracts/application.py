@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from contracts.common import Actor
+from contracts.common import Actor, DeadlineMarks, NoticeInput
 from domain.eligibility import ConditionCheck
 from domain.qualification import QualificationDecision, QualificationResult
 from domain.review import ReviewPurpose
@@ -19,6 +19,8 @@ from domain.types import ApplicationStage, Award, Outcome
 
 @dataclass
 class ApplicationInput:
+    """What the application's workflow starts with; the submission itself is in PostgreSQL."""
+
     application_id: str
     year: int
     award: Award
@@ -26,7 +28,6 @@ class ApplicationInput:
     credit_code: str
     enterprise_name: str
     rules: CycleRules
-    cycle_workflow_id: str
 
 
 @dataclass
@@ -36,63 +37,7 @@ class IntakeClosed:
     deadline: datetime
 
 
-@dataclass
-class DecideQualificationInput:
-    decision: QualificationDecision
-    actor: Actor
-
-
-@dataclass
-class ApplicationState:
-    application_id: str
-    year: int
-    award: Award
-    stage: ApplicationStage
-    outcome: Outcome
-    waiting_for: str
-    deadline: datetime | None = None
-    decision_due: datetime | None = None
-    checks: list[ConditionCheck] = field(default_factory=list)
-    result: QualificationResult | None = None
-    panels: dict[ReviewPurpose, list[PanelSeat]] = field(default_factory=dict)
-    scored: dict[ReviewPurpose, list[int]] = field(default_factory=dict)  # who has scored, never the scores
-    review_due: dict[ReviewPurpose, datetime] = field(default_factory=dict)
-    totals: dict[ReviewPurpose, str] = field(default_factory=dict)
-    confirmation_due: datetime | None = None
-
-
-@dataclass
-class ApplicationResult:
-    application_id: str
-    outcome: Outcome
-    stage: ApplicationStage
-
-
-@dataclass
-class QualificationChecksInput:
-    application_id: str
-    deadline: datetime
-    district: str
-    at: datetime
-
-
-@dataclass
-class RecordDecisionInput:
-    application_id: str
-    decision: QualificationDecision
-    result: QualificationResult
-    actor: Actor
-    at: datetime
-
-
-@dataclass
-class ApplicationStageInput:
-    application_id: str
-    stage: ApplicationStage
-    outcome: Outcome
-    at: datetime
-
-
+# --- panels --------------------------------------------------------------------------------------
 @dataclass
 class PanelSeat:
     expert_id: int
@@ -112,17 +57,121 @@ class PanelAssignment:
 
 
 @dataclass
-class ReplacementRequest:
-    application_id: str
-    year: int
+class PanelReview:
+    """One panel review (document or on-site) of an application, as its workflow holds it."""
+
     purpose: ReviewPurpose
     draw_id: str
-    seed: int
-    leaving: int
+    members: list[PanelSeat]
+    assigned_at: datetime
+    due: datetime
+    visit_date: date | None = None
+    scores: dict[int, dict[str, int]] = field(default_factory=dict)  # expert -> percent per item
+    set_aside: dict[int, dict[str, int]] = field(default_factory=dict)  # scores of replaced experts
+    reminded: list[tuple[int, str]] = field(default_factory=list)  # (expert, due) reminders sent
+    marks: DeadlineMarks = field(default_factory=DeadlineMarks)
+    version: int = 0  # bumps when the panel changes
+    opinion_total: str | None = None
+    opinion_text: str = ""
+
+    @property
+    def active(self) -> list[int]:
+        return [m.expert_id for m in self.members]
+
+    @property
+    def leader(self) -> int | None:
+        return next((m.expert_id for m in self.members if m.leader), None)
+
+    def pending(self) -> list[PanelSeat]:
+        return [m for m in self.members if m.expert_id not in self.scores]
+
+    def all_scored(self) -> bool:
+        return not self.pending()
+
+
+@dataclass
+class OnsiteDecision:
+    """Cycle -> application signal: listed for on-site review or not."""
+
+    listed: bool
+    note: str = ""
+
+
+@dataclass
+class FinalResult:
+    """Cycle -> application signal: the outcome of the year."""
+
+    awarded: bool
     reason: str
-    rules: CycleRules
+    certificate_number: str = ""
+
+
+# --- updates from the API ------------------------------------------------------------------------
+@dataclass
+class DecideQualificationInput:
+    decision: QualificationDecision
     actor: Actor
-    at: datetime
+
+
+@dataclass
+class ConfirmationInput:
+    """The enterprise confirms the on-site report, or disputes it with reasons (R14.5)."""
+
+    confirmed: bool
+    reason: str
+    actor: Actor
+
+
+@dataclass
+class ApplicationState:
+    """Everything the application's workflow holds (one enterprise's way through Art. 14)."""
+
+    stage: ApplicationStage = ApplicationStage.SUBMITTED
+    outcome: Outcome = Outcome.PENDING
+    waiting_for: str = "Waiting for the call for applications to close (等待申报截止)"
+    deadline: datetime | None = None
+    decision_due: datetime | None = None
+    decision_marks: DeadlineMarks = field(default_factory=DeadlineMarks)
+    checks: list[ConditionCheck] = field(default_factory=list)
+    result: QualificationResult | None = None
+    decided: bool = False  # the decision is recorded
+    reviews: dict[ReviewPurpose, PanelReview] = field(default_factory=dict)
+    onsite_decision: OnsiteDecision | None = None
+    confirmation: ConfirmationInput | None = None
+    confirmation_recorded: bool = False
+    confirmation_due: datetime | None = None
+    confirmation_marks: DeadlineMarks = field(default_factory=DeadlineMarks)
+    settled: bool = False
+    final: FinalResult | None = None
+    retries: int = 0
+
+
+@dataclass
+class ApplicationView:
+    """The live state as the query answers it (who has scored, never the scores)."""
+
+    application_id: str
+    year: int
+    award: Award
+    stage: ApplicationStage
+    outcome: Outcome
+    waiting_for: str
+    deadline: datetime | None = None
+    decision_due: datetime | None = None
+    checks: list[ConditionCheck] = field(default_factory=list)
+    result: QualificationResult | None = None
+    panels: dict[ReviewPurpose, list[PanelSeat]] = field(default_factory=dict)
+    scored: dict[ReviewPurpose, list[int]] = field(default_factory=dict)
+    review_due: dict[ReviewPurpose, datetime] = field(default_factory=dict)
+    totals: dict[ReviewPurpose, str] = field(default_factory=dict)
+    confirmation_due: datetime | None = None
+
+
+@dataclass
+class ApplicationResult:
+    application_id: str
+    outcome: Outcome
+    stage: ApplicationStage
 
 
 @dataclass
@@ -154,6 +203,72 @@ class PanelOpinionInput:
 
 
 @dataclass
+class SettlementInput:
+    settlement: str
+    actor: Actor
+    revised_scores: dict[str, int] | None = None
+
+
+# --- activities ------------------------------------------------------------------------------------
+@dataclass
+class Progress:
+    """Where the application stands after a step, recorded with the step in one transaction:
+    stage (only forward), outcome, what it waits for and until when, and the notices it sends
+    (the outbox; the worker's relay delivers them)."""
+
+    application_id: str
+    year: int
+    stage: ApplicationStage
+    outcome: Outcome
+    waiting_for: str
+    at: datetime
+    due_at: datetime | None = None
+    notices: list[NoticeInput] = field(default_factory=list)
+
+
+@dataclass
+class QualificationChecksInput:
+    application_id: str
+    deadline: datetime
+    district: str
+    at: datetime
+    decision_due: datetime | None = None
+
+
+@dataclass
+class RecordDecisionInput:
+    application_id: str
+    decision: QualificationDecision
+    result: QualificationResult
+    actor: Actor
+    at: datetime
+    progress: Progress | None = None
+
+
+@dataclass
+class ReplacementRequest:
+    application_id: str
+    year: int
+    purpose: ReviewPurpose
+    draw_id: str
+    seed: int
+    leaving: int
+    reason: str
+    rules: CycleRules
+    actor: Actor
+    at: datetime
+
+
+@dataclass
+class ReplacementOutcome:
+    """The panel after a replacement draw, or None with the reason when no alternate was eligible."""
+
+    draw_id: str
+    members: list[PanelSeat] | None
+    reason_zh: str = ""
+
+
+@dataclass
 class RecordScoreInput:
     application_id: str
     purpose: ReviewPurpose
@@ -164,6 +279,7 @@ class RecordScoreInput:
     improvements: str
     actor: Actor
     at: datetime
+    progress: Progress | None = None
 
 
 @dataclass
@@ -179,30 +295,7 @@ class RecordOpinionInput:
     actor: Actor
     at: datetime
     visit_date: date | None = None
-
-
-@dataclass
-class OnsiteDecision:
-    """Cycle -> application signal: listed for on-site review or not."""
-
-    listed: bool
-    note: str = ""
-
-
-@dataclass
-class ConfirmationInput:
-    """The enterprise confirms the on-site report, or disputes it with reasons (R14.5)."""
-
-    confirmed: bool
-    reason: str
-    actor: Actor
-
-
-@dataclass
-class SettlementInput:
-    settlement: str
-    actor: Actor
-    revised_scores: dict[str, int] | None = None
+    progress: Progress | None = None
 
 
 @dataclass
@@ -214,12 +307,4 @@ class RecordConfirmationInput:
     at: datetime
     revised_scores: dict[str, int] | None = None
     revised_total: str | None = None
-
-
-@dataclass
-class FinalResult:
-    """Cycle -> application signal: the outcome of the year."""
-
-    awarded: bool
-    reason: str
-    certificate_number: str = ""
+    progress: Progress | None = None

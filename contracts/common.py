@@ -37,3 +37,25 @@ class NoticeInput:
     application_id: str | None = None
     recipient_user_id: int | None = None
     recipient_role: str | None = None
+
+
+@dataclass
+class StepFailed:
+    """A step the database refused for its data (P6): recorded for the office, which may retry it
+    once the cause is mended; the step never retries forever."""
+
+    workflow_id: str
+    step: str
+    code: str
+    error: str
+    at: datetime
+    cycle_year: int | None = None
+
+
+@dataclass
+class DeadlineMarks:
+    """What a wait with a due time has done: the due time (ISO) it reminded for and escalated for,
+    so a moved due time reminds and escalates again, and a replayed one never twice."""
+
+    reminded_for: str = ""
+    escalated_for: str = ""

@@ -1,156 +1,113 @@
 """Inputs and results of the award cycle workflow (AwardCycleWorkflow) and its activities.
 
-One dataclass in and one out for each. Fields added later must have defaults so that
-histories recorded months earlier still decode.
+The cycle carries no per-application data: applications, panels, scores, objections and lists
+live in PostgreSQL, and the cycle's state (`CycleState`) is a handful of flags, counters and
+small results whatever the number of applications (P5). Fields added later must have defaults
+so that histories recorded months earlier still decode.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from contracts.application import PanelSeat
-from contracts.common import Actor
-from domain.intake import DocumentRef
+from contracts.common import Actor, NoticeInput
+from domain.progress import Gate
 from domain.review import ReviewPurpose
 from domain.rules import CycleRules
-from domain.types import ApplicationStage, Award, CycleStage, Outcome
+from domain.types import Award, CycleStage
+
+
+# --- the cycle's state (carried by continue-as-new) ---------------------------------------------
+@dataclass
+class MeetingOpened:
+    meeting_id: str
+    candidates: list[str]
+    present: int
+    roster: int
+
+
+@dataclass
+class ListEntry:
+    application_id: str
+    award: Award
+    enterprise_name: str
+    final_score: str
+    approve: int
+
+
+@dataclass
+class Preliminary:
+    """The preliminary list (初步入选名单) per award after the ballot."""
+
+    winners: list[ListEntry]
+    excluded: dict[str, str]  # application id -> reason (Chinese), candidates of the ballot only
+    ties: list[str] = field(default_factory=list)
+    tally: list[dict[str, int | str | bool]] = field(default_factory=list)
+
+
+@dataclass
+class NoticeWindow:
+    published_at: datetime
+    closes_at: datetime
+
+
+@dataclass
+class FinalList:
+    winners: list[ListEntry]
+    removed: dict[str, str]  # application id -> reason
+
+
+@dataclass
+class GovernmentDecisionInput:
+    approved: bool
+    document_no: str
+    reason: str
+    actor: Actor
+
+
+@dataclass
+class CycleState:
+    """Everything the cycle workflow holds; independent of the number of applications."""
+
+    year: int
+    deadline: datetime
+    stage: CycleStage = CycleStage.CALL_OPEN
+    step_done: CycleStage | None = None  # the last step finished (continue-as-new resumes after it)
+    intake_open: bool = True
+    opened: bool = False  # recorded and the call published
+    waiting_for: str = ""
+    pokes: int = 0  # wake-ups from activities: a gate's last application moved on
+    retries: int = 0  # the office asked to retry a step the database refused
+    draws: int = 0
+    drawing: bool = False
+    onsite_fixed: bool = False
+    meeting: MeetingOpened | None = None
+    ballots_signalled: int = 0
+    ballots_cast: int = 0
+    ballot_close_requested: bool = False
+    preliminary: Preliminary | None = None
+    window: NoticeWindow | None = None
+    window_closed: bool = False
+    final: FinalList | None = None
+    approval: GovernmentDecisionInput | None = None
+    returns: list[str] = field(default_factory=list)
+    certificates: int = 0
 
 
 @dataclass
 class StartCycleInput:
     rules: CycleRules
     started_by: Actor
+    state: CycleState | None = None  # set when the cycle continues as new
 
 
-@dataclass
-class SubmitApplicationInput:
-    enterprise_id: int
-    credit_code: str
-    enterprise_name: str
-    award: Award
-    field: str
-    sector_tags: list[str]
-    documents: list[DocumentRef]
-    submitted_by: Actor
-    contact_name: str = ""
-    contact_phone: str = ""
-    # `field` above shadows dataclasses.field inside this class body
-    self_assessment: dict[str, int] = dataclasses.field(default_factory=dict)
-
-
-@dataclass
-class SubmitApplicationResult:
-    application_id: str
-    workflow_id: str
-    submitted_at: datetime
-
-
+# --- updates from the API -----------------------------------------------------------------------
 @dataclass
 class ExtendDeadlineInput:
     new_deadline: datetime
     reason: str
     actor: Actor
-
-
-@dataclass
-class ApplicationRef:
-    application_id: str
-    credit_code: str
-    award: Award
-    stage: ApplicationStage = ApplicationStage.SUBMITTED
-    outcome: Outcome = Outcome.PENDING
-
-
-@dataclass
-class CycleState:
-    year: int
-    stage: CycleStage
-    deadline: datetime
-    intake_open: bool
-    waiting_for: str
-    applications: list[ApplicationRef] = field(default_factory=list)
-
-
-@dataclass
-class ApplicationProgress:
-    """Child -> parent signal: an application moved on."""
-
-    application_id: str
-    stage: ApplicationStage
-    outcome: Outcome
-
-
-@dataclass
-class RecordCycleInput:
-    rules: CycleRules
-    workflow_id: str
-    actor: Actor
-    at: datetime
-
-
-@dataclass
-class CycleStageInput:
-    year: int
-    stage: CycleStage
-    deadline: datetime
-    at: datetime
-
-
-@dataclass
-class DeadlineExtendedInput:
-    year: int
-    old_deadline: datetime
-    new_deadline: datetime
-    reason: str
-    actor: Actor
-    at: datetime
-    key: str
-
-
-@dataclass
-class RecordApplicationInput:
-    application_id: str
-    year: int
-    workflow_id: str
-    submission: SubmitApplicationInput
-    at: datetime
-
-
-@dataclass
-class DrawRequest:
-    """Activity input: draw (or return the recorded) panels for applications of a cycle."""
-
-    year: int
-    purpose: ReviewPurpose
-    draw_id: str
-    seed: int
-    application_ids: list[str]
-    rules: CycleRules
-    actor: Actor
-    at: datetime
-    exclude: dict[str, list[int]] = field(default_factory=dict)
-    # on-site panels without document-review members when the rules do not allow reuse
-    exclude_members_of: ReviewPurpose | None = None
-
-
-@dataclass
-class UnfilledSeatInfo:
-    application_id: str
-    seat: int
-    reason_code: str
-    reason_zh: str
-    reason_en: str
-
-
-@dataclass
-class DrawOutcome:
-    draw_id: str
-    seed: int
-    input_hash: str
-    panels: dict[str, list[PanelSeat]]
-    unfilled: list[UnfilledSeatInfo] = field(default_factory=list)
 
 
 @dataclass
@@ -169,25 +126,6 @@ class OnsiteListInput:
 
 
 @dataclass
-class ReviewProgress:
-    """Child -> parent signal: the consolidated score of a review stage."""
-
-    application_id: str
-    purpose: ReviewPurpose
-    total: str
-
-
-@dataclass
-class OnsiteListRecord:
-    year: int
-    listed: list[str]
-    not_listed: list[str]
-    note: str
-    actor: Actor
-    at: datetime
-
-
-@dataclass
 class ConveneInput:
     """Office -> cycle update: convene the plenary with the members present (attendance is public)."""
 
@@ -196,22 +134,129 @@ class ConveneInput:
 
 
 @dataclass
-class OpenMeetingRequest:
-    year: int
-    meeting_id: str
-    attendees: list[str]
-    candidates: list[str]
+class FinalListInput:
+    actor: Actor  # the committee chair (or a vice-chair) for the committee
+    note: str = ""
+
+
+# --- activities ------------------------------------------------------------------------------------
+@dataclass
+class RecordCycleInput:
     rules: CycleRules
+    workflow_id: str
+    actor: Actor
+    at: datetime
+    notices: list[NoticeInput] = field(default_factory=list)
+
+
+@dataclass
+class CycleStageInput:
+    """Record the cycle's stage, what it waits for and the gate it waits on (reads come from here)."""
+
+    year: int
+    stage: CycleStage
+    deadline: datetime
+    at: datetime
+    waiting_for: str = ""
+    gate: Gate | None = None
+    intake_open: bool = True
+    notices: list[NoticeInput] = field(default_factory=list)
+
+
+@dataclass
+class GateInput:
+    year: int
+    gate: Gate
+
+
+@dataclass
+class GateStatus:
+    pending: int
+    total: int
+
+
+@dataclass
+class FanOutInput:
+    """Tell every application of the year that waits for it (signals sent in bounded batches)."""
+
+    year: int
+    at: datetime
+
+
+@dataclass
+class DeadlineExtendedInput:
+    year: int
+    old_deadline: datetime
+    new_deadline: datetime
+    reason: str
+    actor: Actor
+    at: datetime
+    key: str
+    notices: list[NoticeInput] = field(default_factory=list)
+
+
+@dataclass
+class UnfilledSeatInfo:
+    application_id: str
+    seat: int
+    reason_code: str
+    reason_zh: str
+    reason_en: str
+
+
+@dataclass
+class DrawRequest:
+    """Activity input: draw (or return the recorded) panels of the year's applications that wait
+    for one; the activity finds them in PostgreSQL."""
+
+    year: int
+    purpose: ReviewPurpose
+    draw_id: str
+    seed: int
+    rules: CycleRules
+    actor: Actor
+    at: datetime
+    visits: dict[str, date] = field(default_factory=dict)
+    # on-site panels without document-review members when the rules do not allow reuse
+    exclude_members_of: ReviewPurpose | None = None
+
+
+@dataclass
+class DrawOutcome:
+    """A draw's summary: its panels are recorded in PostgreSQL (GET /draws/{id} reads them)."""
+
+    draw_id: str
+    seed: int
+    input_hash: str
+    seated: int  # applications whose panel was seated
+    unfilled: list[UnfilledSeatInfo] = field(default_factory=list)  # the first few, for the reply
+    unfilled_count: int = 0
+
+
+@dataclass
+class OnsiteListRequest:
+    year: int
+    listed: list[str]
+    note: str
+    threshold: str  # Decimal as text: the rules' on-site threshold
     actor: Actor
     at: datetime
 
 
 @dataclass
-class MeetingOpened:
+class OnsiteListFixed:
+    listed: int
+    not_listed: int
+
+
+@dataclass
+class OpenMeetingRequest:
+    year: int
     meeting_id: str
-    candidates: list[str]
-    present: int
-    roster: int
+    attendees: list[str]
+    rules: CycleRules
+    actor: Actor
+    at: datetime
 
 
 @dataclass
@@ -229,25 +274,6 @@ class CloseBallotRequest:
 
 
 @dataclass
-class ListEntry:
-    application_id: str
-    award: Award
-    enterprise_name: str
-    final_score: str
-    approve: int
-
-
-@dataclass
-class Preliminary:
-    """The preliminary list (初步入选名单) per award after the ballot."""
-
-    winners: list[ListEntry]
-    excluded: dict[str, str]  # application id -> reason (Chinese)
-    ties: list[str] = field(default_factory=list)
-    tally: list[dict[str, int | str | bool]] = field(default_factory=list)
-
-
-@dataclass
 class PublishPreliminaryRequest:
     year: int
     preliminary: Preliminary
@@ -256,38 +282,14 @@ class PublishPreliminaryRequest:
 
 
 @dataclass
-class NoticeWindow:
-    published_at: datetime
-    closes_at: datetime
+class FixFinalListRequest:
+    """The committee fixes the list proposed to the government from the preliminary list and the
+    investigation reports recorded in PostgreSQL."""
 
-
-@dataclass
-class FinalListInput:
-    actor: Actor  # the committee chair (or a vice-chair) for the committee
-    note: str = ""
-
-
-@dataclass
-class FinalList:
-    winners: list[ListEntry]
-    removed: dict[str, str]  # application id -> reason
-
-
-@dataclass
-class RecordFinalListInput:
     year: int
-    final: FinalList
     actor: Actor
     at: datetime
     note: str = ""
-
-
-@dataclass
-class GovernmentDecisionInput:
-    approved: bool
-    document_no: str
-    reason: str
-    actor: Actor
 
 
 @dataclass
@@ -303,6 +305,7 @@ class IssueCertificatesRequest:
     winners: list[ListEntry]
     document_no: str
     at: datetime
+    notices: list[NoticeInput] = field(default_factory=list)  # the announcement
 
 
 @dataclass
@@ -312,3 +315,5 @@ class CertificateIssued:
     award: Award
     enterprise_name: str
     workflow_id: str
+    enterprise_id: int = 0
+    credit_code: str = ""

@@ -1,44 +1,18 @@
 """Inputs and results of the objection workflow (ObjectionWorkflow) and its activities.
 
-One dataclass in and one out for each. Fields added later must have defaults so that
-histories recorded months earlier still decode.
+An objection's content (facts, evidence, the objector's name and contact) is stored by the API
+in PostgreSQL before its workflow starts; only its id and the public facts of the notice (the
+application on the list and its name) pass through Temporal (P6).
+Fields added later must have defaults so that histories recorded months earlier still decode.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from contracts.common import Actor
+from contracts.common import Actor, DeadlineMarks, NoticeInput
 from domain.rules import CycleRules
-
-
-@dataclass
-class ObjectionInput:
-    """The public files an objection during the notice (R14.7)."""
-
-    application_id: str
-    facts: str
-    evidence: str = ""
-    anonymous: bool = False
-    name: str = ""
-    contact: str = ""
-
-
-@dataclass
-class ObjectionFiled:
-    objection_id: str
-    investigated: bool
-    closes_at: datetime
-
-
-@dataclass
-class RecordObjectionInput:
-    objection_id: str
-    year: int
-    objection: ObjectionInput
-    investigated: bool
-    at: datetime
 
 
 @dataclass
@@ -48,7 +22,6 @@ class ObjectionWorkflowInput:
     application_id: str
     enterprise_name: str
     rules: CycleRules
-    cycle_workflow_id: str
 
 
 @dataclass
@@ -70,7 +43,19 @@ class ObjectionConcluded:
     objection_id: str
     application_id: str
     conclusion: str
-    findings: str
+
+
+@dataclass
+class InvestigationState:
+    """Everything the objection's workflow holds."""
+
+    stage: str = "AWAITING_INVESTIGATOR"
+    investigator: AssignInvestigatorInput | None = None
+    due: datetime | None = None
+    report: InvestigationReportInput | None = None
+    marks: DeadlineMarks = field(default_factory=DeadlineMarks)
+    waiting_for: str = "Waiting for the office to assign an investigator (指定调查人)"
+    retries: int = 0
 
 
 @dataclass
@@ -83,6 +68,7 @@ class RecordInvestigationInput:
     findings: str = ""
     conclusion: str = ""
     actor: Actor | None = None
+    notices: list[NoticeInput] = field(default_factory=list)
 
 
 @dataclass

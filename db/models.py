@@ -12,13 +12,16 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -111,6 +114,13 @@ class Cycle(Base):
     stage: Mapped[str] = mapped_column(String(40))
     started_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Kept by the cycle workflow so reads never ask Temporal (P5): intake, what it waits for, and
+    # the gate it waits on (activities wake it when the gate's last application moves on).
+    intake_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    applications_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waiting_for: Mapped[str] = mapped_column(Text, default="", server_default="")
+    gate: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Document(Base):
@@ -157,7 +167,16 @@ class Application(Base):
     submitted_by: Mapped[str] = mapped_column(String(100))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
-    __table_args__ = (UniqueConstraint("cycle_year", "enterprise_id", name="uq_applications_one_per_cycle"),)
+    # Kept by the application workflow (P5): its stage in order, what it waits for and until when.
+    stage_rank: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    waiting_for: Mapped[str] = mapped_column(Text, default="", server_default="")
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    submission_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # Idempotency-Key
+    __table_args__ = (
+        UniqueConstraint("cycle_year", "enterprise_id", name="uq_applications_one_per_cycle"),
+        Index("ix_applications_cycle_year_stage", "cycle_year", "stage"),
+        Index("ix_applications_enterprise_id", "enterprise_id"),
+    )
 
 
 class QualificationCheck(Base):
@@ -217,6 +236,16 @@ class Notice(Base):
     delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The relay (worker) delivers PENDING notices; a failed attempt waits until next_attempt_at.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    __table_args__ = (
+        Index(
+            "ix_notices_pending",
+            "id",
+            postgresql_where=text("delivery_state = 'PENDING'"),
+        ),
+    )
 
 
 class AuditEntry(Base):
@@ -490,6 +519,9 @@ class PublicNotice(Base):
     approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     return_reason: Mapped[str] = mapped_column(Text, default="")
+    # Set by the cycle when the notice's timer fires: no objection is taken after it (R14.7).
+    closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    objections_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Objection(Base):
@@ -511,6 +543,12 @@ class Objection(Base):
     findings: Mapped[str] = mapped_column(Text, default="")
     conclusion: Mapped[str] = mapped_column(String(20), default="")
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    investigate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # same objection twice = once
+    __table_args__ = (
+        UniqueConstraint("cycle_year", "digest", name="uq_objections_digest"),
+        Index("ix_objections_pending", "cycle_year", "investigate", "state"),
+    )
 
 
 class Certificate(Base):
@@ -592,3 +630,31 @@ class FollowUp(Base):
     experience_published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of the last record applied
     __table_args__ = (UniqueConstraint("certificate_number", "round_no", name="uq_follow_ups_round"),)
+
+
+class StepFailure(Base):
+    """A workflow step that the database refused for its data (P6): the step ended, the office sees
+    it here and may retry it once the cause is mended; it never retries forever."""
+
+    __tablename__ = "step_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(120), index=True)
+    step: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(String(60))
+    error: Mapped[str] = mapped_column(Text)
+    cycle_year: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class OnsiteList(Base):
+    """The list for on-site review the office fixed from the document review opinions (R14.3)."""
+
+    __tablename__ = "onsite_lists"
+    cycle_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    listed: Mapped[list[str]] = mapped_column(Json, default=list)
+    not_listed: Mapped[list[str]] = mapped_column(Json, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    fixed_by: Mapped[str] = mapped_column(String(100))
+    fixed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

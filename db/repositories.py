@@ -6,13 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from domain import facts as df
-from domain.types import DeliveryState, Field, SectorTag
+from domain.progress import Gate, rank
+from domain.rules import CycleRules
+from domain.types import ApplicationStage, DeliveryState, Field, SectorTag
 
 
 # --- audit -------------------------------------------------------------------------------------
@@ -270,3 +273,227 @@ async def expert_may_read_document(s: AsyncSession, user_id: int, sha256: str) -
         .where(m.Expert.user_id == user_id, m.PanelMember.active.is_(True))
     )
     return any(d.get("sha256") == sha256 for docs in (await s.scalars(q)).all() for d in docs)
+
+
+# --- where applications stand and the cycle's gates (P5) ----------------------------------------
+_RULES = TypeAdapter(CycleRules)
+
+
+def cycle_rules(cycle: m.Cycle) -> CycleRules:
+    """The frozen rules of a cycle as recorded at its start."""
+    return _RULES.validate_python(cycle.rules)
+
+
+async def set_application_progress(
+    s: AsyncSession,
+    application_id: str,
+    *,
+    stage: ApplicationStage,
+    outcome: str,
+    waiting_for: str,
+    due_at: datetime | None,
+    at: datetime,
+) -> bool:
+    """Record where the application stands. Stages only move forward: a write of an earlier stage
+    (a late retry) is ignored. True if written."""
+    r = rank(stage)
+    result = await s.execute(
+        update(m.Application)
+        .where(m.Application.id == application_id, m.Application.stage_rank <= r)
+        .values(
+            stage=stage, stage_rank=r, outcome=outcome, waiting_for=waiting_for, due_at=due_at, updated_at=at
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def gate_pending(s: AsyncSession, year: int, gate: Gate) -> int:
+    """How many applications (or, for the investigations, objections) still hold the gate."""
+    if gate is Gate.INVESTIGATIONS:
+        q = (
+            select(func.count())
+            .select_from(m.Objection)
+            .where(
+                m.Objection.cycle_year == year,
+                m.Objection.investigate.is_(True),
+                m.Objection.state != "REPORTED",
+            )
+        )
+    else:
+        q = (
+            select(func.count())
+            .select_from(m.Application)
+            .where(m.Application.cycle_year == year, m.Application.stage.in_(sorted(gate.pending)))
+        )
+    return int(await s.scalar(q) or 0)
+
+
+async def stage_counts(s: AsyncSession, year: int) -> dict[str, int]:
+    """Applications of a cycle per stage (one query)."""
+    rows = await s.execute(
+        select(m.Application.stage, func.count())
+        .where(m.Application.cycle_year == year)
+        .group_by(m.Application.stage)
+    )
+    return {stage: int(n) for stage, n in rows.all()}
+
+
+async def seats_of_draw(s: AsyncSession, draw_id: str) -> list[tuple[str, int, str, int | None, bool]]:
+    """(application, expert, name, user, leader) of every seat a draw filled and that is still held."""
+    rows = await s.execute(
+        select(
+            m.PanelMember.application_id, m.Expert.id, m.Expert.name, m.Expert.user_id, m.PanelMember.leader
+        )
+        .join(m.Expert, m.Expert.id == m.PanelMember.expert_id)
+        .where(m.PanelMember.draw_id == draw_id, m.PanelMember.active.is_(True))
+        .order_by(m.PanelMember.application_id, m.PanelMember.id)
+    )
+    return [(a, int(x), n, u, bool(lead)) for a, x, n, u, lead in rows.all()]
+
+
+async def onsite_list(s: AsyncSession, year: int) -> tuple[list[str], list[str], str]:
+    """The on-site list the office fixed: listed, not listed (of those reviewed on paper), its note."""
+    row = await s.get(m.OnsiteList, year)
+    if row is None:
+        return [], [], ""
+    return list(row.listed), list(row.not_listed), row.note
+
+
+async def final_results(s: AsyncSession, year: int) -> dict[str, tuple[bool, str, str]]:
+    """Each committee candidate's result: (awarded, reason, certificate number)."""
+    notice = await s.get(m.PublicNotice, year)
+    removed = dict(((notice.final or {}).get("removed") or {}) if notice else {})
+    excluded = dict((notice.preliminary.get("excluded") or {}) if notice else {})
+    certificates = dict(
+        (
+            await s.execute(
+                select(m.Certificate.application_id, m.Certificate.number).where(
+                    m.Certificate.cycle_year == year
+                )
+            )
+        ).all()
+    )
+    candidates = (
+        await s.scalars(
+            select(m.Application.id).where(
+                m.Application.cycle_year == year,
+                m.Application.stage.in_(
+                    [
+                        ApplicationStage.AWAITING_COMMITTEE,
+                        ApplicationStage.AWARDED,
+                        ApplicationStage.NOT_AWARDED,
+                    ]
+                ),
+            )
+        )
+    ).all()
+    results: dict[str, tuple[bool, str, str]] = {}
+    for app_id in candidates:
+        number = certificates.get(app_id, "")
+        reason = (
+            "经区政府批准授奖"
+            if number
+            else removed.get(app_id) or excluded.get(app_id) or "未列入拟授奖名单"
+        )
+        results[app_id] = (bool(number), reason, number)
+    return results
+
+
+# --- intake: applications stored by the API before their workflow starts (P5) ------------------
+async def cycle_for_intake(s: AsyncSession, year: int) -> m.Cycle | None:
+    """The cycle row, locked: submissions are taken one at a time, and the close of intake (which
+    updates this row) waits for a submission being stored and then takes none."""
+    return await s.get(m.Cycle, year, with_for_update=True)
+
+
+async def add_application(
+    s: AsyncSession,
+    cycle: m.Cycle,
+    enterprise: m.Enterprise,
+    *,
+    award: str,
+    documents: list[dict[str, Any]],
+    self_assessment: dict[str, int],
+    contact_name: str,
+    contact_phone: str,
+    submitted_by: str,
+    submitted_at: datetime,
+    submission_key: str | None,
+    waiting_for: str,
+) -> m.Application:
+    """Number and store an application (the caller holds the cycle's lock)."""
+    cycle.applications_count += 1
+    app_id = f"{cycle.year}-{cycle.applications_count:04d}"
+    app = m.Application(
+        id=app_id,
+        cycle_year=cycle.year,
+        enterprise_id=enterprise.id,
+        award=award,
+        field=enterprise.field,
+        sector_tags=list(enterprise.sector_tags),
+        documents=documents,
+        self_assessment=self_assessment,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        stage=ApplicationStage.SUBMITTED,
+        stage_rank=rank(ApplicationStage.SUBMITTED),
+        outcome="PENDING",
+        waiting_for=waiting_for,
+        workflow_id=f"application-{app_id}",
+        submitted_by=submitted_by,
+        submitted_at=submitted_at,
+        updated_at=submitted_at,
+        submission_key=submission_key,
+    )
+    s.add(app)
+    await s.flush()
+    return app
+
+
+# --- reads: one query per page, no per-row lookups -------------------------------------------------
+async def application_page(
+    s: AsyncSession, *, limit: int, offset: int, **filters: Any
+) -> tuple[list[tuple[m.Application, m.Enterprise]], int]:
+    q = application_query(**filters)
+    total = await s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = await s.execute(
+        q.add_columns(m.Enterprise)
+        .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
+        .order_by(m.Application.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(a, e) for a, e in rows.all()], total
+
+
+async def panels_of(s: AsyncSession, application_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The seated members of each panel of an application (replaced members are on record only)."""
+    rows = await s.execute(
+        select(m.PanelMember.purpose, m.Expert.id, m.Expert.name, m.PanelMember.leader)
+        .join(m.Expert, m.Expert.id == m.PanelMember.expert_id)
+        .where(m.PanelMember.application_id == application_id, m.PanelMember.active.is_(True))
+        .order_by(m.PanelMember.purpose, m.PanelMember.id)
+    )
+    panels: dict[str, list[dict[str, Any]]] = {}
+    for purpose, expert_id, name, leader in rows.all():
+        panels.setdefault(purpose, []).append({"expert_id": expert_id, "name": name, "leader": leader})
+    return panels
+
+
+async def scored_of(s: AsyncSession, application_id: str) -> dict[str, list[int]]:
+    """Which seated members have scored, per panel purpose (never the scores)."""
+    rows = await s.execute(
+        select(m.ExpertScore.purpose, m.ExpertScore.expert_id)
+        .join(
+            m.PanelMember,
+            (m.PanelMember.application_id == m.ExpertScore.application_id)
+            & (m.PanelMember.purpose == m.ExpertScore.purpose)
+            & (m.PanelMember.expert_id == m.ExpertScore.expert_id),
+        )
+        .where(m.ExpertScore.application_id == application_id, m.PanelMember.active.is_(True))
+        .order_by(m.ExpertScore.expert_id)
+    )
+    scored: dict[str, list[int]] = {}
+    for purpose, expert_id in rows.all():
+        scored.setdefault(purpose, []).append(int(expert_id))
+    return scored

@@ -99,6 +99,28 @@ def qualification_passed(*, enterprise_name: str, year: int, award: Award, issue
     return NoticeText(title, body)
 
 
+def qualification_reminder(
+    *, application_id: str, enterprise_name: str, due: datetime, issued_at: datetime
+) -> NoticeText:
+    """To the office: a qualification decision falls due soon (资格审查到期提醒)."""
+    body = (
+        f"申报（编号{application_id}，{enterprise_name}）的资格审查决定将于{format_cst(due)}到期，"
+        "请及时完成基本条件及申报材料真实性的审查。" + _sign(issued_at)
+    )
+    return NoticeText("资格审查到期提醒", body)
+
+
+def qualification_overdue(
+    *, application_id: str, enterprise_name: str, due: datetime, issued_at: datetime
+) -> NoticeText:
+    """To the office: a qualification decision is overdue (资格审查逾期)."""
+    body = (
+        f"申报（编号{application_id}，{enterprise_name}）的资格审查决定已于{format_cst(due)}逾期，"
+        "申报单位仍在等待审查结果，请尽快作出决定。" + _sign(issued_at)
+    )
+    return NoticeText("资格审查逾期告知", body)
+
+
 def _sign(issued_at: datetime) -> str:
     return f"\n\n{OFFICE_NAME}\n{format_cst_date(issued_at)}"
 

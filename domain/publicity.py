@@ -11,11 +11,13 @@ is then counted exactly (domain.calendar.due_after).
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.calendar import CST, due_after, format_cst, format_cst_date, period_end_from
-from domain.errors import conflict, invalid
+from domain.errors import DomainError, conflict, invalid
 from domain.rules import PUBLIC_NOTICE_DAYS
 
 
@@ -106,3 +108,39 @@ def needs_investigation(anonymous: bool, investigate_anonymous: bool = False) ->
     """Every named objection is investigated; an anonymous one is recorded, and investigated only
     if the cycle's rules say so (R14.7)."""
     return not anonymous or investigate_anonymous
+
+
+def objection_digest(application_id: str, facts: str, contact: str, anonymous: bool) -> str:
+    """The same target and facts from the same person (or anonymously) count once: whitespace and
+    case of the facts do not make a new objection."""
+    text = "\x1f".join((application_id, " ".join(facts.split()).casefold(), contact.strip(), str(anonymous)))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_objection(
+    *,
+    application_id: str,
+    listed: Collection[str],
+    facts: str,
+    anonymous: bool,
+    name: str,
+    contact: str,
+) -> None:
+    """What an objection must say to be taken (R14.7): a listed target, its facts, and who files it
+    unless it is anonymous. The window and duplicates are checked where the objection is stored."""
+    if application_id not in listed:
+        raise invalid(
+            "OBJECTION_TARGET", "异议对象须为公示名单中的单位", "Object to an organisation on the list"
+        )
+    if not facts.strip():
+        raise invalid("OBJECTION_FACTS", "请说明异议的事实和理由", "State the facts of the objection")
+    if not anonymous and (not name.strip() or not contact.strip()):
+        raise invalid(
+            "OBJECTION_IDENTITY",
+            "实名反映须填写姓名和联系方式；也可选择匿名",
+            "Give your name and contact, or file anonymously",
+        )
+
+
+def duplicate_objection() -> DomainError:
+    return conflict("DUPLICATE_OBJECTION", "相同的异议已经受理", "The same objection has already been filed")

@@ -43,6 +43,8 @@ class CycleRules:
     district: str = DISTRICT
     # Days the office has for the qualification decision once intake closes (shown as a due date).
     qualification_review_days: int = 30
+    # The office is reminded this long before the qualification decision falls due.
+    qualification_reminder_before: timedelta = timedelta(days=5)
     # Expert panels (Art. 9, 20): seats per panel (never fewer than 3), seats per expert per cycle,
     # how far back past employment or consulting makes a conflict of interest.
     panel_size: int = 3
@@ -150,6 +152,13 @@ def validate_rules(rules: CycleRules, now: datetime) -> CycleRules:
             "RULES_DURATION",
             "资格审查期限应为1至180天",
             "The qualification review period must be 1 to 180 days",
+        )
+    reminder = rules.qualification_reminder_before
+    if not timedelta(0) <= reminder < timedelta(days=rules.qualification_review_days):
+        raise invalid(
+            "RULES_REMINDER",
+            "资格审查到期提醒须在审查期限之内",
+            "The qualification reminder must come before the decision is due",
         )
     return rules
 

@@ -130,6 +130,8 @@ class NoticeKind(StrEnum):
     DEADLINE_EXTENDED = "DEADLINE_EXTENDED"  # 延期通知 (public)
     QUALIFICATION_FEEDBACK = "QUALIFICATION_FEEDBACK"  # 资格审查反馈 (to the enterprise)
     QUALIFICATION_PASSED = "QUALIFICATION_PASSED"  # 资格审查通过告知 (to the enterprise)
+    QUALIFICATION_REMINDER = "QUALIFICATION_REMINDER"  # 资格审查到期提醒 (to the office)
+    QUALIFICATION_OVERDUE = "QUALIFICATION_OVERDUE"  # 资格审查逾期 (to the office)
     REVIEW_ASSIGNMENT = "REVIEW_ASSIGNMENT"  # 评审任务通知 (to an expert)
     REVIEW_REMINDER = "REVIEW_REMINDER"  # 评审提醒 (to an expert)
     REVIEW_OVERDUE = "REVIEW_OVERDUE"  # 逾期未评告知 (to the office)

@@ -1,10 +1,14 @@
-"""Build and run the worker (`python -m worker`)."""
+"""Build and run the worker (`python -m worker`): the workflows, their activities and the notice
+relay, with the concurrency and cache sizes from the settings."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -14,6 +18,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.aftercare import AftercareActivities
 from activities.award import AwardActivities
 from activities.committee import CommitteeActivities
+from activities.errors import DataErrors
+from activities.fanout import FanOutActivities
+from activities.notices import NoticeGateway, NoticeRelay
 from activities.review import ReviewActivities
 from config.settings import Settings, get_settings
 from config.temporal import connect
@@ -47,40 +54,89 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def build_worker(
+@dataclass(frozen=True)
+class Tuning:
+    """Worker concurrency and cache (settings `AWARD_WORKER_*`, measured with `make bench`)."""
+
+    max_concurrent_activities: int = 64
+    max_concurrent_workflow_tasks: int = 64
+    max_cached_workflows: int = 12_000
+    workflow_task_pollers: int = 4
+    activity_task_pollers: int = 4
+    fan_out_concurrency: int = 64
+    relay_interval: float = 0.2
+
+    @classmethod
+    def of(cls, s: Settings) -> Tuning:
+        return cls(
+            s.worker_max_concurrent_activities,
+            s.worker_max_concurrent_workflow_tasks,
+            s.worker_max_cached_workflows,
+            s.worker_workflow_task_pollers,
+            s.worker_activity_task_pollers,
+            s.fan_out_concurrency,
+            s.notice_relay_interval_seconds,
+        )
+
+
+@contextlib.asynccontextmanager
+async def build_worker(
     client: Client,
     sessions: async_sessionmaker[AsyncSession],
     task_queue: str,
     *,
     award_activities: AwardActivities | None = None,
-) -> Worker:
-    """The worker with every workflow and activity; tests may pass their own AwardActivities."""
+    tuning: Tuning | None = None,
+    gateway: NoticeGateway | None = None,
+) -> AsyncIterator[Worker]:
+    """The worker with every workflow and activity, and the notice relay beside it, running while
+    the context is open; tests may pass their own AwardActivities."""
+    t = tuning or Tuning()
     acts = (
-        (award_activities or AwardActivities(sessions)).all()
-        + ReviewActivities(sessions).all()
-        + CommitteeActivities(sessions).all()
+        (award_activities or AwardActivities(sessions, client)).all()
+        + ReviewActivities(sessions, client).all()
+        + CommitteeActivities(sessions, client).all()
         + AftercareActivities(sessions).all()
+        + FanOutActivities(sessions, client, concurrency=t.fan_out_concurrency).all()
     )
-    return Worker(
+    worker = Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=acts,
         workflow_runner=workflow_runner(),
+        interceptors=[DataErrors()],
+        max_concurrent_activities=t.max_concurrent_activities,
+        max_concurrent_workflow_tasks=t.max_concurrent_workflow_tasks,
+        max_cached_workflows=t.max_cached_workflows,
+        max_concurrent_workflow_task_polls=t.workflow_task_pollers,
+        max_concurrent_activity_task_polls=t.activity_task_pollers,
     )
+    relay = NoticeRelay(sessions, gateway, interval=t.relay_interval)
+    stop = asyncio.Event()
+    async with worker:
+        relaying = asyncio.create_task(relay.run(stop), name="notice-relay")
+        try:
+            yield worker
+        finally:
+            stop.set()
+            await relaying
 
 
 async def run(settings: Settings) -> None:
     settings.check()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    worker = build_worker(client, make_sessionmaker(engine), settings.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     logging.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)
-    async with worker:
+    async with build_worker(
+        client, make_sessionmaker(engine), settings.task_queue, tuning=Tuning.of(settings)
+    ):
         await stop.wait()
     await engine.dispose()
 

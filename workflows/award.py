@@ -24,6 +24,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.aftercare import AftercareActivities
+    from config.temporal import SA_STAGE
     from contracts.award import (
         AwardFacts,
         AwardState,
@@ -60,14 +61,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.eligibility import ban_end
     from domain.facts import Revocation
     from domain.types import Audience, NoticeKind
-    from workflows.common import SA_STAGE, InProgress, enforce, publish, record
+    from workflows.common import InProgress, StepRetries, enforce, publish, record
     from workflows.misuse import MisuseCaseWorkflow, misuse_record
 
 AFTERCARE = "award-aftercare"
 
 
 @workflow.defn
-class AwardWorkflow:
+class AwardWorkflow(StepRetries):
     @workflow.init
     def __init__(self, facts: AwardFacts) -> None:
         self.facts = facts

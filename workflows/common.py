@@ -1,44 +1,110 @@
-"""Helpers shared by the workflows: error conversion, search attributes, activity options."""
+"""Helpers shared by the workflows: record activities, refusals, the remind → due → escalate wait,
+and the office's retry of a step the database refused."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.award import AwardActivities
-    from config import constants as c
-    from config.temporal import refusal
-    from contracts.common import NoticeInput
+    from config.temporal import DATA_ERROR, refusal
+    from contracts.common import DeadlineMarks, NoticeInput, StepFailed
     from domain.errors import DomainError
 
 T = TypeVar("T")
 
-SA_YEAR = SearchAttributeKey.for_int(c.SA_YEAR)
-SA_AWARD = SearchAttributeKey.for_keyword(c.SA_AWARD)
-SA_STAGE = SearchAttributeKey.for_keyword(c.SA_STAGE)
-SA_CREDIT_CODE = SearchAttributeKey.for_keyword(c.SA_CREDIT_CODE)
-SA_OUTCOME = SearchAttributeKey.for_keyword(c.SA_OUTCOME)
-
-# Records are written by idempotent activities: retry them for as long as it takes.
-RECORD_TIMEOUT = timedelta(seconds=30)
-RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# Our records are single short transactions (milliseconds, measured with `make bench`): a worker
+# lost in the middle of one is noticed after this timeout and the record is retried elsewhere.
+RECORD_TIMEOUT = timedelta(seconds=10)
+RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+# Fan-outs signal every application of a stage in bounded batches and heartbeat their progress:
+# a lost worker is noticed after the heartbeat timeout, and the retry resumes where it stopped.
+FAN_OUT_TIMEOUT = timedelta(hours=2)
+FAN_OUT_HEARTBEAT = timedelta(seconds=15)
 A = TypeVar("A")
 R = TypeVar("R")
 S = TypeVar("S")
 
 
-async def record(method: Callable[[S, A], Awaitable[R]], arg: A, summary: str) -> R:
-    """Run one of our idempotent record-keeping activities, retried until it succeeds."""
-    return await workflow.execute_activity_method(
-        method, arg, start_to_close_timeout=RECORD_TIMEOUT, retry_policy=RECORD_RETRY, summary=summary
+async def record(
+    method: Callable[[S, A], Awaitable[R]],
+    arg: A,
+    summary: str,
+    *,
+    fan_out: bool = False,
+) -> R:
+    """Run one of our idempotent activities, retried until it succeeds.
+
+    A step the database refuses for its data (P6: an invalid byte, a value too long) is not
+    retried: inside an update the human step is refused with DATA_REJECTED; in the workflow's own
+    course the failure is recorded for the office (GET /step-failures) and the step waits for the
+    office to retry it once the cause is mended, instead of retrying forever unseen."""
+    while True:
+        try:
+            return await workflow.execute_activity_method(
+                method,
+                arg,
+                start_to_close_timeout=FAN_OUT_TIMEOUT if fan_out else RECORD_TIMEOUT,
+                heartbeat_timeout=FAN_OUT_HEARTBEAT if fan_out else None,
+                retry_policy=RECORD_RETRY,
+                summary=summary,
+            )
+        except ActivityError as e:
+            cause = e.cause
+            if not (isinstance(cause, ApplicationError) and cause.type == DATA_ERROR):
+                raise
+            if workflow.current_update_info() is not None:
+                raise rejected(
+                    DomainError(
+                        "DATA_REJECTED",
+                        "提交的内容无法保存（含有不允许的字符或超出长度），请修改后重试",
+                        "The content cannot be stored (a character that is not allowed, or too long); "
+                        "change it and try again",
+                        status=422,
+                    )
+                ) from None
+            await _wait_for_retry(summary, str(cause.message))
+
+
+async def _wait_for_retry(step: str, error: str) -> None:
+    info = workflow.info()
+    instance: Any = workflow.instance()
+    seen = int(getattr(instance, "step_retries", 0))
+    await workflow.execute_activity_method(
+        AwardActivities.record_step_failure,
+        StepFailed(info.workflow_id, step, DATA_ERROR, error[:2000], workflow.now(), _year(info.workflow_id)),
+        start_to_close_timeout=RECORD_TIMEOUT,
+        retry_policy=RECORD_RETRY,
+        summary=f"record failed step: {step}",
     )
+    workflow.set_current_details(
+        f"BLOCKED: the database refused '{step}' ({error[:200]}); the office may retry"
+    )
+    await workflow.wait_condition(lambda: int(getattr(instance, "step_retries", 0)) != seen)
+
+
+def _year(workflow_id: str) -> int | None:
+    for part in workflow_id.split("-"):
+        if part.isdigit() and len(part) == 4:
+            return int(part)
+    return None
+
+
+class StepRetries:
+    """Mixin of every workflow: the office's signal to retry a step the database refused."""
+
+    step_retries = 0
+
+    @workflow.signal
+    def retry_step(self) -> None:
+        self.step_retries += 1
 
 
 def rejected(error: DomainError) -> ApplicationError:
@@ -54,10 +120,76 @@ def enforce(check: Callable[[], T]) -> T:
         raise rejected(e) from None
 
 
-async def publish(notice: NoticeInput) -> None:
-    """Outbox: write the notice once, then deliver it (each step retried on its own)."""
-    notice_id = await record(AwardActivities.write_notice, notice, f"write notice {notice.key}")
-    await record(AwardActivities.deliver_notice, notice_id, f"deliver notice {notice.key}")
+async def refusable(call: Awaitable[T]) -> T:
+    """An activity refused the step by a rule: fail the update with the same error, not the workflow."""
+    try:
+        return await call
+    except ActivityError as e:
+        if isinstance(e.cause, ApplicationError) and e.cause.non_retryable:
+            raise e.cause from None
+        raise
+
+
+async def wait_with_deadline(
+    done: Callable[[], bool],
+    *,
+    due: Callable[[], datetime],
+    remind_before: timedelta,
+    marks: DeadlineMarks,
+    remind: Callable[[datetime], Awaitable[None]] | None,
+    escalate: Callable[[datetime], Awaitable[bool]],
+    watch: Callable[[], object] = lambda: None,
+    owed: Callable[[], bool] = lambda: True,
+    what: str,
+) -> None:
+    """Wait until `done()`: remind before the due time, escalate once it has passed.
+
+    The one shape of every human step with a due time (qualification decision, expert scores,
+    on-site confirmation, investigation report, correction of a misuse). The due time may move
+    (a replaced expert, an extension): a new due time reminds and escalates again. `escalate`
+    returns True when the step is settled by it (silence counts as confirmation), False to keep
+    waiting past the due time. `watch` names state whose change re-evaluates the wait (e.g. a
+    score that came in); `owed` says whether the step is owed right now (a correction reported
+    and awaiting verification is not: no reminder, no escalation); `marks` keep what was done
+    across replays and continue-as-new (clear `escalated_for` to escalate the same due again).
+    """
+    while not done():
+        d = due()
+        key = d.isoformat()
+        now = workflow.now()
+        wake: datetime | None
+        if now >= d:
+            if owed() and marks.escalated_for != key:
+                marks.escalated_for = key
+                if await escalate(d):
+                    return
+                continue
+            wake = None
+        elif now >= d - remind_before:
+            if remind is not None and owed() and marks.reminded_for != key:
+                marks.reminded_for = key
+                await remind(d)
+                continue
+            wake = d
+        else:
+            wake = d - remind_before
+        before = watch()
+        timeout = None if wake is None else wake - workflow.now()
+        if timeout is not None and timeout <= timedelta(0):
+            continue
+        try:
+            await workflow.wait_condition(
+                lambda before=before, d=d: done() or watch() != before or due() != d,  # type: ignore[misc]
+                timeout=timeout,
+                timeout_summary=f"{what} {'due' if wake == d else 'reminder'}",
+            )
+        except TimeoutError:
+            pass
+
+
+async def publish(*notices: NoticeInput) -> None:
+    """Send notices through the outbox (one activity; the worker's relay delivers them)."""
+    await record(AwardActivities.send_notices, list(notices), f"send {', '.join(n.key for n in notices)}")
 
 
 class InProgress:

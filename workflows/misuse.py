@@ -14,7 +14,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.aftercare import AftercareActivities
     from config.constants import misuse_workflow_id
-    from contracts.common import NoticeInput
+    from contracts.common import DeadlineMarks, NoticeInput
     from contracts.misuse import (
         CorrectionInput,
         MisuseCaseInput,
@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.calendar import format_cst
     from domain.types import Audience, NoticeKind
-    from workflows.common import InProgress, enforce, publish, record
+    from workflows.common import InProgress, StepRetries, enforce, publish, record, wait_with_deadline
 
 
 def misuse_record(
@@ -68,13 +68,14 @@ def misuse_record(
 
 
 @workflow.defn
-class MisuseCaseWorkflow:
+class MisuseCaseWorkflow(StepRetries):
     @workflow.init
     def __init__(self, inp: MisuseCaseInput) -> None:
         self.inp = inp
         self.state = MisuseState.CORRECTION_ORDERED
         self.due: datetime = correction_due(inp.ordered_at, inp.award.aftercare)
         self.escalations = 0
+        self.marks = DeadlineMarks()
         self.version = 1  # the award's update wrote version 1 (the order); each record here counts up
         self.busy = InProgress()
         self.waiting_for = ""
@@ -96,41 +97,31 @@ class MisuseCaseWorkflow:
         await self._notice("order", NoticeKind.MISUSE_CORRECTION_ORDER, text)
         self._wait(f"Correction ordered (责令限期改正), due {format_cst(self.due)} CST")
 
-        # Until a correction is accepted: remind once before the deadline while a correction is
-        # still owed, and escalate whenever one is owed past the deadline (also after a late rejection).
-        remind_at = self.due - a.aftercare.misuse_reminder_before
-        reminded = False
-        while self.state is not MisuseState.CORRECTED:
-            now = workflow.now()
-            wake = remind_at if not reminded and now < remind_at else self.due if now < self.due else None
-            state = self.state
-
-            def changed(state: MisuseState = state) -> bool:
-                return self.state is not state
-
-            try:
-                await workflow.wait_condition(
-                    changed,
-                    timeout=(wake - now) if wake is not None else None,
-                    timeout_summary="correction reminder" if wake == remind_at else "correction due",
-                )
-            except TimeoutError:
-                pass
-            now = workflow.now()
-            owed = self.state is MisuseState.CORRECTION_ORDERED
-            if owed and now >= self.due:
-                await self._overdue()
-            elif owed and not reminded and now >= remind_at:
-                reminded = True
-                text = texts.misuse_reminder(
-                    enterprise_name=a.enterprise_name, case_id=inp.case_id, due=self.due, issued_at=now
-                )
-                await self._notice("reminder", NoticeKind.MISUSE_REMINDER, text)
+        # Until a correction is accepted: remind before the deadline while a correction is owed, and
+        # escalate whenever one is owed past the deadline (also again after a late rejection).
+        await wait_with_deadline(
+            lambda: self.state is MisuseState.CORRECTED,
+            due=lambda: self.due,
+            remind_before=a.aftercare.misuse_reminder_before,
+            marks=self.marks,
+            remind=self._remind,
+            escalate=self._overdue,
+            watch=lambda: self.state,
+            owed=lambda: self.state in (MisuseState.CORRECTION_ORDERED, MisuseState.OVERDUE),
+            what="correction",
+        )
         self._wait("Closed: the correction was verified (整改到位，结案)")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return str(self.state)
 
-    async def _overdue(self) -> None:
+    async def _remind(self, due: datetime) -> None:
+        a = self.inp.award
+        text = texts.misuse_reminder(
+            enterprise_name=a.enterprise_name, case_id=self.inp.case_id, due=due, issued_at=workflow.now()
+        )
+        await self._notice("reminder", NoticeKind.MISUSE_REMINDER, text)
+
+    async def _overdue(self, due: datetime) -> bool:
         self.state = MisuseState.OVERDUE
         self.escalations += 1
         await self._record(self.state, "system", workflow.now())
@@ -144,6 +135,7 @@ class MisuseCaseWorkflow:
         self._wait(
             f"OVERDUE since {format_cst(self.due)} CST: no accepted correction; the office follows it up"
         )
+        return False
 
     # --- the enterprise reports, the office verifies ----------------------------------------------
     @workflow.update
@@ -183,6 +175,7 @@ class MisuseCaseWorkflow:
                     MisuseState.CORRECTION_ORDERED, inp.actor.username, workflow.now(), note=inp.note
                 )
                 self.state = MisuseState.CORRECTION_ORDERED
+                self.marks.escalated_for = ""  # owed again: past the deadline it is escalated again
                 self._wait(f"Correction not accepted; a correction is owed, due {format_cst(self.due)} CST")
             text = texts.misuse_verified(
                 enterprise_name=a.enterprise_name,

@@ -1,10 +1,16 @@
-"""ObjectionWorkflow (`objection-{year}-{n}`): one objection filed during the public notice is
-investigated (Art. 14(5)): an investigator is assigned, reports by a deadline, the report goes to
-the committee (through the cycle)."""
+"""ObjectionWorkflow (`objection-{year}-obj-{n}`): one objection filed during the public notice is
+investigated (Art. 14(5)): an investigator is assigned, reports by a due time (reminded before,
+escalated after), and the report goes to the committee.
+
+Started by the API once the objection is stored (or by the cycle when the notice closes, if that
+start was lost). Only the objection's id and the public facts of the notice pass in: the
+objector's words and identity stay in PostgreSQL (P6). The report's record wakes the cycle when
+it was the last one outstanding.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
 
@@ -14,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.objection import (
         AssignInvestigatorInput,
         InvestigationReportInput,
+        InvestigationState,
         ObjectionConcluded,
         ObjectionState,
         ObjectionWorkflowInput,
@@ -23,126 +30,105 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import conflict, invalid
     from domain.publicity import ObjectionConclusion
     from domain.types import Audience, NoticeKind
-    from workflows.common import InProgress, publish, record, rejected
+    from workflows.common import InProgress, StepRetries, record, rejected, wait_with_deadline
 
 
 @workflow.defn
-class ObjectionWorkflow:
+class ObjectionWorkflow(StepRetries):
     @workflow.init
     def __init__(self, inp: ObjectionWorkflowInput) -> None:
         self.inp = inp
-        self.stage = "AWAITING_INVESTIGATOR"
-        self.investigator: AssignInvestigatorInput | None = None
-        self.due: datetime | None = None
-        self.report: InvestigationReportInput | None = None
+        self.s = InvestigationState()
         self.busy = InProgress()
-        self.waiting_for = "Waiting for the office to assign an investigator (指定调查人)"
 
     @workflow.run
     async def run(self, inp: ObjectionWorkflowInput) -> ObjectionConcluded:
-        workflow.set_current_details(self.waiting_for)
-        await workflow.wait_condition(lambda: self.investigator is not None)
-        assert self.investigator is not None and self.due is not None
-        self.stage = "INVESTIGATING"
-        await self._notice(
-            "assigned",
-            NoticeKind.OBJECTION_ASSIGNED,
-            f"异议调查任务（{inp.objection_id}）",
-            f"{self.investigator.investigator}：请对公示期间针对“{inp.enterprise_name}”（{inp.application_id}）提出的异议"
-            f"（{inp.objection_id}）进行调查核实，并于{format_cst(self.due)}前提交调查报告。",
+        workflow.set_current_details(self.s.waiting_for)
+        await workflow.wait_condition(lambda: self.s.due is not None)  # the office assigns
+        await wait_with_deadline(  # the investigator reports (update submit_report)
+            lambda: self.s.report is not None,
+            due=self._due,
+            remind_before=inp.rules.objection_reminder_before,
+            marks=self.s.marks,
+            remind=self._remind,
+            escalate=self._overdue,
+            what="investigation report",
         )
-        remind_at = self.due - inp.rules.objection_reminder_before
-        self._wait(
-            f"Investigation by {self.investigator.investigator}, report due {format_cst(self.due)} CST"
-        )
-        try:
-            await workflow.wait_condition(
-                lambda: self.report is not None,
-                timeout=max(remind_at - workflow.now(), timedelta(0)),
-                timeout_summary="investigation reminder",
-            )
-        except TimeoutError:
-            await self._notice(
-                "reminder",
-                NoticeKind.OBJECTION_REMINDER,
-                f"异议调查提醒（{inp.objection_id}）",
-                f"异议（{inp.objection_id}）的调查报告将于{format_cst(self.due)}到期，请按时提交。",
-            )
-            try:
-                await workflow.wait_condition(
-                    lambda: self.report is not None,
-                    timeout=max(self.due - workflow.now(), timedelta(0)),
-                    timeout_summary="investigation due",
-                )
-            except TimeoutError:
-                await self._notice(
-                    "overdue",
-                    NoticeKind.OBJECTION_OVERDUE,
-                    f"异议调查逾期（{inp.objection_id}）",
-                    f"异议（{inp.objection_id}）的调查报告已于{format_cst(self.due)}逾期，请区评审办督办。",
-                    to_office=True,
-                )
-                self._wait(
-                    f"Investigation OVERDUE since {format_cst(self.due)} CST; the report is still awaited"
-                )
-                await workflow.wait_condition(lambda: self.report is not None)
-        assert self.report is not None
-        self.stage = "REPORTED"
-        concluded = ObjectionConcluded(
-            inp.objection_id, inp.application_id, self.report.conclusion, self.report.findings
-        )
-        await workflow.get_external_workflow_handle(inp.cycle_workflow_id).signal(
-            "objection_concluded", concluded
-        )
-        self._wait(f"Reported: {self.report.conclusion}; the report went to the committee")
+        assert self.s.report is not None
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return concluded
+        return ObjectionConcluded(inp.objection_id, inp.application_id, self.s.report.conclusion)
+
+    def _due(self) -> datetime:
+        assert self.s.due is not None
+        return self.s.due
+
+    async def _remind(self, due: datetime) -> None:
+        body = f"异议（{self.inp.objection_id}）的调查报告将于{format_cst(due)}到期，请按时提交。"
+        await self._record(
+            "INVESTIGATING", [self._notice("reminder", NoticeKind.OBJECTION_REMINDER, "异议调查提醒", body)]
+        )
+
+    async def _overdue(self, due: datetime) -> bool:
+        body = f"异议（{self.inp.objection_id}）的调查报告已于{format_cst(due)}逾期，请区评审办督办。"
+        notice = self._notice("overdue", NoticeKind.OBJECTION_OVERDUE, "异议调查逾期", body, to_office=True)
+        await self._record("INVESTIGATING", [notice])
+        self._wait(f"Investigation OVERDUE since {format_cst(due)} CST; the report is still awaited")
+        return False
+
+    async def _record(self, state: str, notices: list[NoticeInput], **fields: object) -> None:
+        await record(
+            CommitteeActivities.record_investigation,
+            RecordInvestigationInput(self.inp.objection_id, state, workflow.now(), notices=notices, **fields),  # type: ignore[arg-type]
+            f"objection {state.lower()}" + (f", {len(notices)} notices" if notices else ""),
+        )
 
     def _wait(self, text: str) -> None:
-        self.waiting_for = text
+        self.s.waiting_for = text
         workflow.set_current_details(text)
 
-    async def _notice(
+    def _notice(
         self, key: str, kind: NoticeKind, title: str, body: str, *, to_office: bool = False
-    ) -> None:
-        assert self.investigator is not None
-        await publish(
-            NoticeInput(
-                f"objection-{self.inp.objection_id}-{key}",
-                kind,
-                Audience.OFFICE,
-                title,
-                body + "\n\n鹿城区政府质量奖评审委员会办公室",
-                workflow.now(),
-                cycle_year=self.inp.year,
-                application_id=self.inp.application_id,
-                recipient_user_id=None if to_office else self.investigator.investigator_user_id,
-                recipient_role="office",
-            )
+    ) -> NoticeInput:
+        investigator = self.s.investigator
+        assert investigator is not None
+        return NoticeInput(
+            f"objection-{self.inp.objection_id}-{key}",
+            kind,
+            Audience.OFFICE,
+            f"{title}（{self.inp.objection_id}）",
+            body + "\n\n鹿城区政府质量奖评审委员会办公室",
+            workflow.now(),
+            cycle_year=self.inp.year,
+            application_id=self.inp.application_id,
+            recipient_user_id=None if to_office else investigator.investigator_user_id,
+            recipient_role="office",
         )
 
+    # --- updates ------------------------------------------------------------------------------------
     @workflow.update
     async def assign_investigator(self, inp: AssignInvestigatorInput) -> datetime:
         with self.busy.running("assign_investigator"):
-            return await self._assign_investigator(inp)
-
-    async def _assign_investigator(self, inp: AssignInvestigatorInput) -> datetime:
-        self._check_assign(inp)
-        self.due = due_after(workflow.now(), self.inp.rules.objection_investigation_period)
-        await record(
-            CommitteeActivities.record_investigation,
-            RecordInvestigationInput(
-                self.inp.objection_id,
-                "INVESTIGATING",
-                workflow.now(),
-                inp.investigator,
-                self.due,
-                actor=inp.actor,
-            ),
-            "record the investigator",
-        )
-        self.investigator = inp
-        return self.due
+            self._check_assign(inp)
+            due = due_after(workflow.now(), self.inp.rules.objection_investigation_period)
+            self.s.investigator = inp
+            body = (
+                f"{inp.investigator}：请对公示期间针对“{self.inp.enterprise_name}”（{self.inp.application_id}）"
+                f"提出的异议（{self.inp.objection_id}）进行调查核实，并于{format_cst(due)}前提交调查报告。"
+            )
+            try:
+                await self._record(
+                    "INVESTIGATING",
+                    [self._notice("assigned", NoticeKind.OBJECTION_ASSIGNED, "异议调查任务", body)],
+                    investigator=inp.investigator,
+                    due_at=due,
+                    actor=inp.actor,
+                )
+            except BaseException:
+                self.s.investigator = None
+                raise
+            self.s.due, self.s.stage = due, "INVESTIGATING"
+            self._wait(f"Investigation by {inp.investigator}, report due {format_cst(due)} CST")
+            return due
 
     @assign_investigator.validator
     def _validate_assign(self, inp: AssignInvestigatorInput) -> None:
@@ -150,7 +136,7 @@ class ObjectionWorkflow:
         self._check_assign(inp)
 
     def _check_assign(self, inp: AssignInvestigatorInput) -> None:
-        if self.investigator is not None:
+        if self.s.investigator is not None:
             raise rejected(
                 conflict("INVESTIGATOR_ASSIGNED", "已指定调查人", "An investigator is already assigned")
             )
@@ -158,24 +144,13 @@ class ObjectionWorkflow:
     @workflow.update
     async def submit_report(self, inp: InvestigationReportInput) -> str:
         with self.busy.running("submit_report"):
-            return await self._submit_report(inp)
-
-    async def _submit_report(self, inp: InvestigationReportInput) -> str:
-        self._check_report(inp)
-        await record(
-            CommitteeActivities.record_investigation,
-            RecordInvestigationInput(
-                self.inp.objection_id,
-                "REPORTED",
-                workflow.now(),
-                findings=inp.findings,
-                conclusion=inp.conclusion,
-                actor=inp.actor,
-            ),
-            "record the investigation report",
-        )
-        self.report = inp
-        return inp.conclusion
+            self._check_report(inp)
+            await self._record(
+                "REPORTED", [], findings=inp.findings, conclusion=inp.conclusion, actor=inp.actor
+            )
+            self.s.report, self.s.stage = inp, "REPORTED"
+            self._wait(f"Reported: {inp.conclusion}; the report went to the committee")
+            return inp.conclusion
 
     @submit_report.validator
     def _validate_report(self, inp: InvestigationReportInput) -> None:
@@ -183,11 +158,12 @@ class ObjectionWorkflow:
         self._check_report(inp)
 
     def _check_report(self, inp: InvestigationReportInput) -> None:
-        if self.investigator is None or self.report is not None:
+        investigator = self.s.investigator
+        if investigator is None or self.s.report is not None or self.s.due is None:
             raise rejected(
                 conflict("REPORT_NOT_OPEN", "当前不接受调查报告", "No investigation report is expected now")
             )
-        if inp.actor.username != self.investigator.investigator:
+        if inp.actor.username != investigator.investigator:
             raise rejected(
                 conflict(
                     "NOT_INVESTIGATOR",
@@ -208,12 +184,13 @@ class ObjectionWorkflow:
 
     @workflow.query
     def state(self) -> ObjectionState:
+        s = self.s
         return ObjectionState(
             self.inp.objection_id,
             self.inp.application_id,
-            self.stage,
-            self.investigator.investigator if self.investigator else None,
-            self.due,
-            self.report.conclusion if self.report else "",
-            self.waiting_for,
+            s.stage,
+            s.investigator.investigator if s.investigator else None,
+            s.due,
+            s.report.conclusion if s.report else "",
+            s.waiting_for,
         )

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from temporalio.service import RPCError
 
-from contracts.application import ApplicationState, DecideQualificationInput
-from contracts.cycle import SubmitApplicationInput, SubmitApplicationResult
+from config.temporal import start_application
+from contracts.application import (
+    ApplicationInput,
+    ApplicationState,
+    ApplicationView,
+    DecideQualificationInput,
+)
 from db import models as m
 from db import repositories as repo
+from db.jsonable import jsonable
 from domain.credit_code import normalize_credit_code
 from domain.errors import invalid
-from domain.intake import DocumentRef
+from domain.intake import DocumentRef, Submission, validate_submission
 from domain.qualification import ConditionDecision, QualificationDecision, QualificationResult
 from domain.reports import by_sector
+from domain.rubric import load_rubric, validate_scores
 from domain.types import PRIORITY_SECTORS, ApplicationStage, Award, Outcome, Role
 from workflows.application import ApplicationWorkflow
-from workflows.cycle import AwardCycleWorkflow
 
 from .. import workflow_calls
 from ..deps import (
@@ -27,9 +37,11 @@ from ..deps import (
     CurrentUser,
     EnterpriseUser,
     IdempotencyKey,
+    Now,
     Office,
     OfficeOrEnterprise,
     Session,
+    Sessions,
     Temporal,
     User,
 )
@@ -44,54 +56,98 @@ from ..schemas import (
 )
 
 router = APIRouter(tags=["applications"])
+log = logging.getLogger(__name__)
 
 
 @router.post("/cycles/{year}/applications", response_model=SubmitResult, status_code=201)
 async def submit(
     year: int,
     body: ApplicationSubmit,
-    s: Session,
+    sessions: Sessions,
     user: EnterpriseUser,
     client: Temporal,
     cfg: Config,
+    clock: Now,
     idempotency_key: IdempotencyKey = None,
 ) -> SubmitResult:
-    """Only the enterprise itself submits (申报自愿); documents must have been uploaded by it."""
+    """Only the enterprise itself submits (申报自愿); documents must have been uploaded by it.
+
+    The application is stored here, under the cycle's lock, before its workflow starts (P5): no
+    workflow's history grows with the number of submissions, and the close of intake, which takes
+    the same lock, lets no submission in after it. If the workflow cannot be started right now,
+    the application is stored all the same and its workflow starts when the call closes."""
     assert user.enterprise_id is not None
-    ent = await repo.enterprise(s, user.enterprise_id)
-    assert ent is not None
-    hashes = [d.sha256 for d in body.documents]
-    missing = sorted(set(hashes) - await repo.owned_documents(s, ent.id, hashes))
-    if missing:
-        raise invalid(
-            "DOCUMENT_NOT_FOUND",
-            "以下材料未由本单位上传，请先上传：" + "、".join(missing),
-            "These documents were not uploaded by your organisation; upload them first: "
-            + ", ".join(missing),
-            documents=missing,
+    documents = [DocumentRef(d.kind, d.sha256, d.title) for d in body.documents]
+    async with sessions.begin() as s:
+        ent = await repo.enterprise(s, user.enterprise_id)
+        assert ent is not None
+        hashes = [d.sha256 for d in body.documents]
+        missing = sorted(set(hashes) - await repo.owned_documents(s, ent.id, hashes))
+        if missing:
+            raise invalid(
+                "DOCUMENT_NOT_FOUND",
+                "以下材料未由本单位上传，请先上传：" + "、".join(missing),
+                "These documents were not uploaded by your organisation; upload them first: "
+                + ", ".join(missing),
+                documents=missing,
+            )
+        cycle = await repo.cycle_for_intake(s, year)
+        if cycle is None:
+            raise not_found(f"{year}年度评审周期", f"Cycle {year}")
+        earlier = await repo.application_of(s, year, ent.id)
+        if earlier is not None and idempotency_key and earlier.submission_key == idempotency_key:
+            return SubmitResult(
+                application_id=earlier.id, workflow_id=earlier.workflow_id, submitted_at=earlier.submitted_at
+            )
+        rules = repo.cycle_rules(cycle)
+        now = await clock()
+        validate_submission(
+            Submission(ent.credit_code, body.award, tuple(documents), user.username),
+            now=now,
+            deadline=cycle.deadline,
+            intake_open=cycle.intake_open,
+            applicants=[ent.credit_code] if earlier is not None else [],
         )
-    result = await workflow_calls.cycle_update(
-        client,
-        cfg,
-        year,
-        AwardCycleWorkflow.submit_application,
-        SubmitApplicationInput(
-            enterprise_id=ent.id,
-            credit_code=ent.credit_code,
-            enterprise_name=ent.name,
+        validate_scores(load_rubric(rules.criteria_edition), body.self_assessment, complete=True)
+        app = await repo.add_application(
+            s,
+            cycle,
+            ent,
             award=body.award,
-            field=ent.field,
-            sector_tags=list(ent.sector_tags),
-            documents=[DocumentRef(d.kind, d.sha256, d.title) for d in body.documents],
-            submitted_by=user.actor,
+            documents=[jsonable(asdict(d)) for d in documents],
+            self_assessment=dict(body.self_assessment),
             contact_name=body.contact_name,
             contact_phone=body.contact_phone,
-            self_assessment=dict(body.self_assessment),
-        ),
-        key=f"submit-{ent.credit_code}-{idempotency_key or uuid.uuid4()}",
-        result_type=SubmitApplicationResult,
-    )
-    return SubmitResult(**asdict(result))
+            submitted_by=user.username,
+            submitted_at=now,
+            submission_key=idempotency_key,
+            waiting_for=ApplicationState().waiting_for,
+        )
+        await repo.audit(
+            s,
+            key=f"application-submitted-{app.id}",
+            at=now,
+            actor=user.username,
+            actor_role=user.role,
+            action="APPLICATION_SUBMITTED",
+            entity_type="application",
+            entity_id=app.id,
+            details={"award": body.award, "credit_code": ent.credit_code, "documents": len(documents)},
+        )
+        inp = ApplicationInput(app.id, year, body.award, ent.id, ent.credit_code, ent.name, rules)
+    try:
+        await asyncio.wait_for(
+            start_application(
+                client,
+                inp,
+                task_queue=cfg.task_queue,
+                rpc_timeout=timedelta(seconds=cfg.temporal_rpc_timeout_seconds),
+            ),
+            cfg.temporal_rpc_timeout_seconds,
+        )
+    except (TimeoutError, RPCError):
+        log.warning("application %s stored; its workflow starts when the call closes", app.id)
+    return SubmitResult(application_id=app.id, workflow_id=app.workflow_id, submitted_at=now)
 
 
 async def _ensure_can_read(s: Session, app: m.Application, user: CurrentUser) -> None:
@@ -105,10 +161,8 @@ async def _ensure_can_read(s: Session, app: m.Application, user: CurrentUser) ->
     raise forbidden("无权查看该申报", "You may not see this application")
 
 
-async def _out(s: Session, app: m.Application, *, detail: bool = False) -> ApplicationOut:
-    ent = await repo.enterprise(s, app.enterprise_id)
-    assert ent is not None
-    out = ApplicationOut(
+def _out(app: m.Application, ent: m.Enterprise) -> ApplicationOut:
+    return ApplicationOut(
         id=app.id,
         cycle_year=app.cycle_year,
         enterprise_id=ent.id,
@@ -127,21 +181,10 @@ async def _out(s: Session, app: m.Application, *, detail: bool = False) -> Appli
         self_assessment=dict(app.self_assessment),
         document_score=app.document_score,
         onsite_score=app.onsite_score,
+        waiting_for=app.waiting_for or None,
+        due_at=app.due_at,
+        updated_at=app.updated_at,
     )
-    if detail:
-        checks = await repo.qualification_checks(s, app.id)
-        out.qualification = [ConditionOut.model_validate(c, from_attributes=True) for c in checks] or None
-        d = await repo.qualification_decision(s, app.id)
-        if d is not None:
-            out.decision = {
-                "qualified": d.qualified,
-                "material_truthful": d.material_truthful,
-                "truthfulness_note": d.truthfulness_note,
-                "note": d.note,
-                "decided_by": d.decided_by,
-                "decided_at": d.decided_at,
-            }
-    return out
 
 
 @router.get("/applications", response_model=Page)
@@ -156,7 +199,7 @@ async def list_applications(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page:
-    """The office sees every application; an enterprise only its own."""
+    """The office sees every application; an enterprise only its own. One query per page."""
     enterprise_id: int | None = None
     if user.role is Role.ENTERPRISE:
         enterprise_id = user.enterprise_id
@@ -165,7 +208,7 @@ async def list_applications(
         if ent is None:
             return Page(total=0, page=page, page_size=page_size, items=[])
         enterprise_id = ent.id
-    rows, total = await repo.list_applications(
+    rows, total = await repo.application_page(
         s,
         limit=page_size,
         offset=(page - 1) * page_size,
@@ -175,30 +218,53 @@ async def list_applications(
         outcome=outcome,
         enterprise_id=enterprise_id,
     )
-    return Page(total=total, page=page, page_size=page_size, items=[await _out(s, a) for a in rows])
+    return Page(total=total, page=page, page_size=page_size, items=[_out(a, e) for a, e in rows])
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationOut)
 async def get_application(
-    application_id: str, s: Session, user: User, client: Temporal, cfg: Config
+    application_id: str,
+    s: Session,
+    user: User,
+    client: Temporal,
+    cfg: Config,
+    live: Annotated[bool, Query(description="also ask the workflow itself (the office only)")] = False,
 ) -> ApplicationOut:
+    """From PostgreSQL, which the workflow keeps current: never replays a workflow, and answers
+    while Temporal is down. `live=true` (the office) adds the workflow's own view."""
     app = await repo.application(s, application_id)
     if app is None:
         raise not_found("申报", "Application")
     await _ensure_can_read(s, app, user)
-    out = await _out(s, app, detail=True)
-    live = await workflow_calls.query(
-        client, app.workflow_id, ApplicationWorkflow.state, timeout=5, result_type=ApplicationState
-    )
-    if live is not None:
-        out.stage, out.outcome, out.waiting_for = live.stage, live.outcome, live.waiting_for
-        if user.role in (Role.OFFICE, Role.EXPERT):  # enterprises do not learn who reviews them
-            out.panels = {
-                str(p): [{"expert_id": x.expert_id, "name": x.name, "leader": x.leader} for x in seats]
-                for p, seats in live.panels.items()
-            }
-            out.scored = {str(p): list(v) for p, v in live.scored.items()}
-    del cfg
+    ent = await repo.enterprise(s, app.enterprise_id)
+    assert ent is not None
+    out = _out(app, ent)
+    out.qualification = [
+        ConditionOut.model_validate(c, from_attributes=True)
+        for c in await repo.qualification_checks(s, app.id)
+    ] or None
+    d = await repo.qualification_decision(s, app.id)
+    if d is not None:
+        out.decision = {
+            "qualified": d.qualified,
+            "material_truthful": d.material_truthful,
+            "truthfulness_note": d.truthfulness_note,
+            "note": d.note,
+            "decided_by": d.decided_by,
+            "decided_at": d.decided_at,
+        }
+    if user.role in (Role.OFFICE, Role.EXPERT):  # enterprises do not learn who reviews them
+        out.panels = await repo.panels_of(s, app.id) or None
+        out.scored = await repo.scored_of(s, app.id) or None
+    if live and user.role is Role.OFFICE:
+        view = await workflow_calls.query(
+            client,
+            app.workflow_id,
+            ApplicationWorkflow.state,
+            timeout=cfg.temporal_rpc_timeout_seconds,
+            result_type=ApplicationView,
+        )
+        out.live = None if view is None else {"stage": view.stage, "waiting_for": view.waiting_for}
     return out
 
 

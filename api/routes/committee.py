@@ -7,10 +7,12 @@ that a ballot was cast, nothing more; nothing is logged."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections import Counter
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any, TypeVar
 
@@ -19,25 +21,28 @@ from sqlalchemy import delete, select
 from temporalio.service import RPCError
 
 from config.constants import cycle_workflow_id
+from config.temporal import start_objection
 from contracts.cycle import ConveneInput, FinalList, FinalListInput, GovernmentDecisionInput, MeetingOpened
-from contracts.objection import (
-    AssignInvestigatorInput,
-    InvestigationReportInput,
-    ObjectionFiled,
-    ObjectionInput,
-)
+from contracts.objection import AssignInvestigatorInput, InvestigationReportInput, ObjectionWorkflowInput
 from db import models as m
 from db import repositories as repo
 from domain import notices as texts
 from domain.ballot import Choice, Vote, tally, validate_ballot
 from domain.errors import conflict, invalid
+from domain.publicity import (
+    check_objection,
+    check_objection_window,
+    duplicate_objection,
+    needs_investigation,
+    objection_digest,
+)
 from domain.rules import rules_fingerprint
 from domain.types import Audience, DeliveryState, NoticeKind, Role
 from workflows.cycle import AwardCycleWorkflow
 from workflows.objection import ObjectionWorkflow
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, IdempotencyKey, Office, Session, Sessions, Temporal, User
+from ..deps import Config, CurrentUser, IdempotencyKey, Now, Office, Session, Sessions, Temporal, User
 from ..errors import forbidden, not_found
 from ..schemas import (
     BallotIn,
@@ -54,6 +59,7 @@ from ..schemas import (
 )
 
 router = APIRouter(tags=["committee"])
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 POSITION_ZH = {"CHAIR": "主任", "VICE_CHAIR": "副主任", "MEMBER": "成员"}
 
@@ -534,20 +540,83 @@ async def preliminary(year: int, s: Session) -> dict[str, Any]:
     summary="Object to the preliminary list during the notice (no sign-in)",
 )
 async def file_objection(
-    year: int, body: ObjectionIn, client: Temporal, cfg: Config, key: IdempotencyKey = None
+    year: int, body: ObjectionIn, sessions: Sessions, client: Temporal, cfg: Config, clock: Now
 ) -> dict[str, Any]:
-    filed = await workflow_calls.cycle_update(
-        client,
-        cfg,
-        year,
-        AwardCycleWorkflow.file_objection,
-        ObjectionInput(
-            body.application_id, body.facts, body.evidence, body.anonymous, body.name, body.contact
-        ),
-        key=f"objection-{key or uuid.uuid4()}",
-        result_type=ObjectionFiled,
-    )
-    return asdict(filed)
+    """Anyone may object during the 7-day notice (R14.7). The objection is stored here, under the
+    notice's lock, before anything reaches Temporal; its investigation's workflow gets only its id
+    and the public facts of the notice (P6). The same objection twice counts once."""
+    now = await clock()
+    async with sessions.begin() as s:
+        notice = await s.get(m.PublicNotice, year, with_for_update=True)
+        cycle = await repo.cycle(s, year)
+        if notice is None or cycle is None:
+            raise conflict("OBJECTION_WINDOW_NOT_OPEN", "当前没有进行中的公示", "No public notice is open")
+        rules = repo.cycle_rules(cycle)
+        period = rules.public_notice_period
+        check_objection_window(notice.published_at, now, period)
+        if notice.closed:  # the cycle's timer has fired: whatever the clock says, it is closed
+            check_objection_window(notice.published_at, notice.closes_at, period)
+        listed = {w["application_id"]: w["enterprise_name"] for w in notice.preliminary["winners"]}
+        check_objection(
+            application_id=body.application_id,
+            listed=listed,
+            facts=body.facts,
+            anonymous=body.anonymous,
+            name=body.name,
+            contact=body.contact,
+        )
+        digest = objection_digest(body.application_id, body.facts, body.contact, body.anonymous)
+        if await s.scalar(
+            select(m.Objection.id).where(m.Objection.cycle_year == year, m.Objection.digest == digest)
+        ):
+            raise duplicate_objection()
+        notice.objections_count += 1
+        objection_id = f"{year}-OBJ-{notice.objections_count}"
+        investigate = needs_investigation(body.anonymous, rules.investigate_anonymous)
+        s.add(
+            m.Objection(
+                id=objection_id,
+                cycle_year=year,
+                application_id=body.application_id,
+                anonymous=body.anonymous,
+                name="" if body.anonymous else body.name,
+                contact="" if body.anonymous else body.contact,
+                facts=body.facts,
+                evidence=body.evidence,
+                filed_at=now,
+                state="INVESTIGATING" if investigate else "RECORDED",
+                investigate=investigate,
+                digest=digest,
+            )
+        )
+        await repo.audit(
+            s,
+            key=f"objection-{objection_id}",
+            at=now,
+            actor="public",
+            actor_role="public",
+            action="OBJECTION_FILED",
+            entity_type="application",
+            entity_id=body.application_id,
+            details={"objection_id": objection_id, "anonymous": body.anonymous, "investigated": investigate},
+        )
+        closes_at = notice.closes_at
+    if investigate:
+        try:
+            await asyncio.wait_for(
+                start_objection(
+                    client,
+                    ObjectionWorkflowInput(
+                        objection_id, year, body.application_id, listed[body.application_id], rules
+                    ),
+                    task_queue=cfg.task_queue,
+                    rpc_timeout=timedelta(seconds=cfg.temporal_rpc_timeout_seconds),
+                ),
+                cfg.temporal_rpc_timeout_seconds,
+            )
+        except (TimeoutError, RPCError):  # stored; the cycle starts its investigation at the close
+            log.warning("objection %s stored; its investigation starts when the notice closes", objection_id)
+    return {"objection_id": objection_id, "investigated": investigate, "closes_at": closes_at}
 
 
 @router.get("/objections", summary="Objections of a cycle and their investigation")

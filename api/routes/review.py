@@ -22,7 +22,7 @@ from contracts.application import (
     ReplaceExpertInput,
     SettlementInput,
 )
-from contracts.cycle import DrawOutcome, DrawPanelsInput, OnsiteListInput
+from contracts.cycle import DrawOutcome, DrawPanelsInput, OnsiteListFixed, OnsiteListInput
 from db import models as m
 from db import repositories as repo
 from domain.draw_record import rerun, result_json
@@ -76,23 +76,31 @@ async def assigned_expert(s: Session, user: CurrentUser, application_id: str) ->
     return e
 
 
-def _outcome(o: DrawOutcome) -> dict[str, Any]:
+async def _outcome(s: Session, o: DrawOutcome) -> dict[str, Any]:
+    """The draw as recorded: its panels are read from PostgreSQL, not carried through Temporal."""
+    panels: dict[str, list[dict[str, Any]]] = {}
+    for app_id, expert_id, name, _user, leader in await repo.seats_of_draw(s, o.draw_id):
+        panels.setdefault(app_id, []).append({"expert_id": expert_id, "name": name, "leader": leader})
     return {
         "draw_id": o.draw_id,
         "seed": o.seed,
         "input_hash": o.input_hash,
-        "panels": {
-            a: [{"expert_id": x.expert_id, "name": x.name, "leader": x.leader} for x in seats]
-            for a, seats in o.panels.items()
-        },
+        "panels": panels,
         "unfilled": [u.__dict__ for u in o.unfilled],
+        "unfilled_count": o.unfilled_count,
     }
 
 
 # --- the office: draws, lists, replacements, settlements --------------------------------------------
 @router.post("/cycles/{year}/panels", summary="Draw the review panels that are due (document or on-site)")
 async def draw_panels(
-    year: int, body: DrawIn, office: Office, client: Temporal, cfg: Config, key: IdempotencyKey = None
+    year: int,
+    body: DrawIn,
+    s: Session,
+    office: Office,
+    client: Temporal,
+    cfg: Config,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     outcome = await workflow_calls.cycle_update(
         client,
@@ -103,7 +111,7 @@ async def draw_panels(
         key=f"draw-{key or uuid.uuid4()}",
         result_type=DrawOutcome,
     )
-    return _outcome(outcome)
+    return await _outcome(s, outcome)
 
 
 @router.get("/draws/{draw_id}", summary="A recorded draw: seed, inputs' hash, inputs and result")
@@ -178,18 +186,25 @@ async def document_scores(year: int, s: Session, office: Office) -> dict[str, An
 
 @router.post("/cycles/{year}/onsite-list", summary="Fix the on-site review list (R14.3)")
 async def fix_onsite_list(
-    year: int, body: OnsiteListIn, office: Office, client: Temporal, cfg: Config, key: IdempotencyKey = None
+    year: int,
+    body: OnsiteListIn,
+    s: Session,
+    office: Office,
+    client: Temporal,
+    cfg: Config,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    listed = await workflow_calls.cycle_update(
+    await workflow_calls.cycle_update(
         client,
         cfg,
         year,
         AwardCycleWorkflow.fix_onsite_list,
         OnsiteListInput(list(body.application_ids), body.note, office.actor),
         key=f"onsite-list-{key or uuid.uuid4()}",
-        result_type=list,
+        result_type=OnsiteListFixed,
     )
-    return {"listed": listed}
+    listed, not_listed, _note = await repo.onsite_list(s, year)
+    return {"listed": listed, "not_listed": not_listed}
 
 
 @router.post(

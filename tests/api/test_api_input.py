@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from support import (
     add_fact,
     application_documents,
     credit_code,
+    eventually,
     enterprise_body,
     in_seconds,
     login,
@@ -348,8 +350,12 @@ async def test_deadline_extension(api: httpx.AsyncClient) -> None:
     )
     assert r.status_code == 200, r.text
     assert datetime.fromisoformat(r.json()["deadline"]) == new
-    notices = (await api.get("/public/notices")).json()
-    assert any(n["kind"] == "DEADLINE_EXTENDED" and "延长" in n["body"] for n in notices)
+
+    async def extension_published() -> list[dict[str, Any]] | None:  # once the relay has delivered it
+        notices = (await api.get("/public/notices")).json()
+        return [n for n in notices if n["kind"] == "DEADLINE_EXTENDED" and "延长" in n["body"]] or None
+
+    assert await eventually(extension_published, timeout=10, what="the extension notice")
     audit = (await api.get("/audit", headers=office, params={"action": "DEADLINE_EXTENDED"})).json()
     assert len(audit) == 1 and audit[0]["reason"] == "应企业要求延长申报期" and audit[0]["actor"] == "office"
 

@@ -1,0 +1,234 @@
+"""Messages to many workflows at once, and the cycle's wake-ups (P5).
+
+The cycle never signals its applications one awaited round-trip at a time from workflow code
+(that would add two history events per application to the cycle and take N round-trips). A
+fan-out activity reads from PostgreSQL who is to be told what, and sends the signals concurrently
+in bounded batches, heartbeating its progress so that a retry after a lost worker resumes where
+it stopped. Signal handlers are idempotent, so a resent signal changes nothing.
+
+The other direction: an activity that moves applications (or objections) on wakes the cycle only
+when the gate the cycle waits on has nothing pending any more — one signal per gate, not one per
+application (`Wakeups.after_progress`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from config.constants import application_workflow_id, cycle_workflow_id
+from config.temporal import start_application, start_objection
+from contracts.application import (
+    ApplicationInput,
+    FinalResult,
+    IntakeClosed,
+    OnsiteDecision,
+    PanelAssignment,
+    PanelSeat,
+)
+from contracts.cycle import FanOutInput
+from contracts.objection import ObjectionWorkflowInput
+from db import models as m
+from db import repositories as repo
+from domain.progress import Gate
+from domain.review import ReviewPurpose
+from domain.types import Award
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+RPC_TIMEOUT = timedelta(seconds=10)
+
+
+class Wakeups:
+    """Wakes the cycle when the gate it waits on is passed (after the caller's commit)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client | None) -> None:
+        self.sessions = sessions
+        self.client = client
+
+    async def after_progress(self, year: int) -> None:
+        async with self.sessions() as s:
+            gate = await s.scalar(select(m.Cycle.gate).where(m.Cycle.year == year))
+            if not gate:
+                return
+            pending = await repo.gate_pending(s, year, Gate(gate))
+        if pending == 0:
+            await self.poke(year)
+
+    async def poke(self, year: int) -> None:
+        if self.client is None:
+            return
+        try:
+            await self.client.get_workflow_handle(cycle_workflow_id(year)).signal(
+                "gate_reached", rpc_timeout=RPC_TIMEOUT
+            )
+        except RPCError as e:
+            if e.status != RPCStatusCode.NOT_FOUND:  # a cycle that has ended needs no wake-up
+                raise
+
+
+async def in_batches(items: Sequence[T], send: Callable[[T], Awaitable[Any]], *, concurrency: int) -> int:
+    """Send to every item, `concurrency` at a time, heartbeating after each batch with the number
+    done; a retried activity skips what an earlier attempt reported done. Returns how many."""
+    details = activity.info().heartbeat_details
+    start = int(details[0]) if details else 0
+    for i in range(start, len(items), concurrency):
+        await asyncio.gather(*(send(x) for x in items[i : i + concurrency]))
+        activity.heartbeat(min(i + concurrency, len(items)))
+    return len(items)
+
+
+class FanOutActivities:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], client: Client, *, concurrency: int = 50
+    ) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.concurrency = concurrency
+
+    async def _signal(self, application_id: str, name: str, arg: Any) -> None:
+        await self.client.get_workflow_handle(application_workflow_id(application_id)).signal(
+            name, arg, rpc_timeout=RPC_TIMEOUT
+        )
+
+    @activity.defn
+    async def announce_intake_closed(self, inp: FanOutInput) -> int:
+        """Every application of the year learns the deadline its conditions are judged at. A workflow
+        whose start was lost at submission is started here (signal-with-start)."""
+        async with self.sessions() as s:
+            cycle = await s.get(m.Cycle, inp.year)
+            assert cycle is not None
+            rules = repo.cycle_rules(cycle)
+            rows = (
+                await s.execute(
+                    select(m.Application, m.Enterprise)
+                    .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
+                    .where(m.Application.cycle_year == inp.year)
+                    .order_by(m.Application.id)
+                )
+            ).all()
+            deadline = cycle.deadline
+        queue = activity.info().task_queue
+
+        async def tell(row: tuple[m.Application, m.Enterprise]) -> None:
+            app, ent = row
+            await start_application(
+                self.client,
+                ApplicationInput(
+                    app.id, app.cycle_year, Award(app.award), ent.id, ent.credit_code, ent.name, rules
+                ),
+                task_queue=queue,
+                rpc_timeout=RPC_TIMEOUT,
+                intake_closed=IntakeClosed(deadline),
+            )
+
+        return await in_batches(rows, tell, concurrency=self.concurrency)
+
+    @activity.defn
+    async def announce_panels(self, draw_id: str) -> int:
+        """Each application of a draw learns its panel (the draw is recorded before this runs)."""
+        async with self.sessions() as s:
+            draw = await s.get(m.PanelDraw, draw_id)
+            assert draw is not None
+            seats = await repo.seats_of_draw(s, draw_id)
+            visits = dict(draw.inputs.get("visits", {}))
+        purpose = ReviewPurpose(draw.purpose)
+        panels: dict[str, list[PanelSeat]] = {}
+        for app_id, expert_id, name, user_id, leader in seats:
+            panels.setdefault(app_id, []).append(PanelSeat(expert_id, name, user_id, leader))
+        items = sorted(panels.items())
+
+        async def tell(item: tuple[str, list[PanelSeat]]) -> None:
+            app_id, seats = item
+            visit = visits.get(app_id)
+            await self._signal(
+                app_id,
+                "panel_assigned",
+                PanelAssignment(
+                    purpose, draw_id, seats, None if visit is None else date.fromisoformat(visit)
+                ),
+            )
+
+        return await in_batches(items, tell, concurrency=self.concurrency)
+
+    @activity.defn
+    async def announce_onsite_list(self, inp: FanOutInput) -> int:
+        """Every application reviewed on paper learns whether it is listed for on-site review."""
+        async with self.sessions() as s:
+            listed, not_listed, note = await repo.onsite_list(s, inp.year)
+        items = [(a, OnsiteDecision(True)) for a in listed] + [
+            (a, OnsiteDecision(False, note)) for a in not_listed
+        ]
+
+        async def tell(item: tuple[str, OnsiteDecision]) -> None:
+            await self._signal(item[0], "onsite_listed", item[1])
+
+        return await in_batches(items, tell, concurrency=self.concurrency)
+
+    @activity.defn
+    async def announce_results(self, inp: FanOutInput) -> int:
+        """Every candidate of the committee learns its result: awarded with its certificate, or not
+        with the reason (removed after an objection, not selected, not on the list)."""
+        async with self.sessions() as s:
+            results = await repo.final_results(s, inp.year)
+
+        async def tell(item: tuple[str, tuple[bool, str, str]]) -> None:
+            await self._signal(item[0], "final_result", FinalResult(*item[1]))
+
+        return await in_batches(sorted(results.items()), tell, concurrency=self.concurrency)
+
+    @activity.defn
+    async def start_investigations(self, inp: FanOutInput) -> int:
+        """Every objection to be investigated has its workflow: the API starts it when it stores the
+        objection; one whose start was lost then (Temporal unreachable) is started here."""
+        async with self.sessions() as s:
+            cycle = await s.get(m.Cycle, inp.year)
+            assert cycle is not None
+            rules = repo.cycle_rules(cycle)
+            rows = (
+                await s.execute(
+                    select(m.Objection.id, m.Objection.application_id, m.Enterprise.name)
+                    .join(m.Application, m.Application.id == m.Objection.application_id)
+                    .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
+                    .where(
+                        m.Objection.cycle_year == inp.year,
+                        m.Objection.investigate.is_(True),
+                        m.Objection.state != "REPORTED",
+                    )
+                    .order_by(m.Objection.id)
+                )
+            ).all()
+        queue = activity.info().task_queue
+
+        async def start(row: tuple[str, str, str]) -> None:
+            objection_id, application_id, name = row
+            try:
+                await start_objection(
+                    self.client,
+                    ObjectionWorkflowInput(objection_id, inp.year, application_id, name, rules),
+                    task_queue=queue,
+                    rpc_timeout=RPC_TIMEOUT,
+                )
+            except WorkflowAlreadyStartedError:
+                pass  # it ran and ended meanwhile
+
+        return await in_batches(rows, start, concurrency=self.concurrency)
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.announce_intake_closed,
+            self.announce_panels,
+            self.announce_onsite_list,
+            self.announce_results,
+            self.start_investigations,
+        ]
