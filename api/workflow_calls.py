@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -11,11 +12,36 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from config.constants import application_workflow_id, cycle_workflow_id
 from config.settings import Settings
-from domain.errors import DomainError
+from domain.errors import DomainError, conflict
 
 from .errors import from_temporal, not_found, unavailable
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Closed:
+    """What a step on an ended workflow answers: 409 with a stable code (the record exists in
+    PostgreSQL — the route has read it — but its process has ended, so nothing more can be done)."""
+
+    code: str
+    zh: str
+    en: str
+
+    def error(self) -> DomainError:
+        return conflict(self.code, self.zh, self.en)
+
+
+APPLICATION_CLOSED = Closed(
+    "APPLICATION_CLOSED",
+    "该申报的评审流程已经结束，不能再办理此事项",
+    "This application's procedure has ended; this step can no longer be taken",
+)
+CYCLE_CLOSED = Closed(
+    "CYCLE_CLOSED",
+    "该年度评审已经结束，不能再办理此事项",
+    "This year's cycle has ended; this step can no longer be taken",
+)
 
 
 async def update(
@@ -28,8 +54,10 @@ async def update(
     timeout: float,
     result_type: type[T],
     missing: tuple[str, str] = ("流程", "Workflow"),
+    closed: Closed | None = None,
 ) -> T:
-    """Run an update and wait for its result; `missing` names the thing if the workflow does not exist."""
+    """Run an update and wait for its result; `missing` names the thing if the workflow does not
+    exist, `closed` what to answer when it has ended (Temporal says NOT_FOUND for both)."""
     handle = client.get_workflow_handle(workflow_id)
     try:
         return await asyncio.wait_for(
@@ -47,7 +75,18 @@ async def update(
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise unavailable() from None
     except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND and closed is not None and await _ended(handle, timeout):
+            raise closed.error() from None
         raise _rpc(e, workflow_id, missing) from None
+
+
+async def _ended(handle: Any, timeout: float) -> bool:
+    """Whether the workflow exists and has ended (an update on it is NOT_FOUND, as for none)."""
+    try:
+        await asyncio.wait_for(handle.describe(rpc_timeout=timedelta(seconds=timeout)), timeout)
+    except (TimeoutError, RPCError):
+        return False
+    return True
 
 
 async def query(
@@ -83,8 +122,10 @@ async def workflow_update(
     key: str,
     result_type: type[T],
     missing: tuple[str, str],
+    closed: Closed | None = None,
 ) -> T:
-    """An update on behalf of the API, bounded by the configured Temporal timeout."""
+    """An update on behalf of the API, bounded by the configured Temporal timeout. The routes read
+    the record first (404 if it does not exist); a workflow that has ended answers `closed`."""
     return await update(
         client,
         workflow_id,
@@ -94,6 +135,7 @@ async def workflow_update(
         timeout=cfg.temporal_rpc_timeout_seconds,
         result_type=result_type,
         missing=missing,
+        closed=closed,
     )
 
 
@@ -110,6 +152,7 @@ async def cycle_update(
         key=key,
         result_type=result_type,
         missing=(f"{year}年度评审周期", f"Cycle {year}"),
+        closed=CYCLE_CLOSED,
     )
 
 
@@ -133,4 +176,5 @@ async def application_update(
         key=key,
         result_type=result_type,
         missing=("申报流程", "Application workflow"),
+        closed=APPLICATION_CLOSED,
     )

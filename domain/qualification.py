@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.eligibility import CONDITIONS, CheckStatus, Condition, ConditionCheck
-from domain.errors import invalid
+from domain.errors import DomainError, conflict, invalid
 
 
 @dataclass(frozen=True)
@@ -129,4 +129,12 @@ def resolve_qualification(
     qualified = decision.material_truthful and all(f.final_status is CheckStatus.PASS for f in final)
     return QualificationResult(
         qualified, tuple(final), decision.material_truthful, decision.truthfulness_note.strip()
+    )
+
+
+def already_decided() -> DomainError:
+    return conflict(
+        "QUALIFICATION_ALREADY_DECIDED",
+        "该申报的资格审查已作出决定，不能重复决定",
+        "The qualification of this application has already been decided",
     )

@@ -48,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import due_after, format_cst, period_end_from
     from domain.errors import conflict, invalid
     from domain.progress import rank, waiting_for_decision
-    from domain.qualification import QualificationResult, resolve_qualification
+    from domain.qualification import QualificationResult, already_decided, resolve_qualification
     from domain.review import ReviewPurpose, check_expert_score, check_onsite_report, check_panel_opinion
     from domain.rubric import load_rubric, score_sheet, validate_scores
     from domain.types import ApplicationStage, Audience, NoticeKind, Outcome
@@ -552,13 +552,7 @@ class ApplicationWorkflow(StepRetries):
 
     def _check_decision(self, inp: DecideQualificationInput) -> QualificationResult:
         if self.s.result is not None:
-            raise rejected(
-                conflict(
-                    "QUALIFICATION_ALREADY_DECIDED",
-                    "该申报的资格审查已作出决定，不能重复决定",
-                    "The qualification of this application has already been decided",
-                )
-            )
+            raise rejected(already_decided())
         if self.s.stage is not Stage.QUALIFICATION_DECISION or not self.s.checks:
             raise rejected(
                 conflict(

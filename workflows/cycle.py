@@ -152,16 +152,16 @@ class AwardCycleWorkflow(StepRetries):
             f"tell {status.total} applications that intake closed",
             fan_out=True,
         )
-        await self._until_gate(Gate.QUALIFICATION, "applications not yet decided", status)
+        await self._until_gate(Gate.QUALIFICATION, "applications not yet decided")
 
     async def _document_review(self) -> None:
         """The office draws the panels (update draw_panels); each application's panel reports."""
-        status = await self._enter(
+        await self._enter(
             Stage.DOCUMENT_REVIEW,
             "Document review (资料评审): the office draws the panels",
             Gate.DOCUMENT_REVIEW,
         )
-        await self._until_gate(Gate.DOCUMENT_REVIEW, "qualified applications without a panel opinion", status)
+        await self._until_gate(Gate.DOCUMENT_REVIEW, "qualified applications without a panel opinion")
 
     async def _onsite_selection(self) -> None:
         await self._enter(
@@ -177,10 +177,10 @@ class AwardCycleWorkflow(StepRetries):
 
     async def _onsite_review(self) -> None:
         """The office draws the on-site panels with visit dates; reports are confirmed or settled."""
-        status = await self._enter(
+        await self._enter(
             Stage.ONSITE_REVIEW, "On-site review (现场评审): the office draws the panels", Gate.ONSITE_REVIEW
         )
-        await self._until_gate(Gate.ONSITE_REVIEW, "listed applications without a confirmed report", status)
+        await self._until_gate(Gate.ONSITE_REVIEW, "listed applications without a confirmed report")
 
     async def _convene(self) -> None:
         """The office convenes the plenary (update convene_meeting) and presents its work report."""
@@ -195,17 +195,18 @@ class AwardCycleWorkflow(StepRetries):
         meeting = self.s.meeting
         assert meeting is not None
         await self._enter(Stage.BALLOT, "Plenary secret ballot (无记名投票)")
+        counted = 0  # ballots signalled when last counted: one signalled during a count is not lost
         while not self.s.ballot_close_requested:
             self._wait(
                 f"Plenary secret ballot (无记名投票): {self.s.ballots_cast} of {meeting.present} members present have voted"
             )
-            counted = self.s.ballots_signalled
             await workflow.wait_condition(
                 lambda counted=counted: (
                     self.s.ballots_signalled != counted  # type: ignore[misc]
                     or self.s.ballot_close_requested
                 )
             )
+            counted = self.s.ballots_signalled
             status = await record(CommitteeActivities.ballot_status, meeting.meeting_id, "count ballots cast")
             self.s.ballots_cast = status.voted
             if status.voted >= status.present:
@@ -238,12 +239,12 @@ class AwardCycleWorkflow(StepRetries):
             "every objection under investigation has its workflow",
             fan_out=True,
         )
-        status = await self._enter(
+        await self._enter(
             Stage.PUBLIC_NOTICE,
             "Notice closed; waiting for the investigation reports (调查报告)",
             Gate.INVESTIGATIONS,
         )
-        await self._until_gate(Gate.INVESTIGATIONS, "investigation reports outstanding", status)
+        await self._until_gate(Gate.INVESTIGATIONS, "investigation reports outstanding")
 
     async def _final_list_and_approval(self) -> None:
         """The committee fixes the list, the government approves it or returns it with reasons.
@@ -285,14 +286,16 @@ class AwardCycleWorkflow(StepRetries):
         self.s.certificates = len(issued)
         for c in issued:
             await self._start_award(c, approval.document_no)
+        await self._enter(
+            Stage.GOVERNMENT_APPROVAL, "Approved; every candidate is told its result", Gate.RESULTS
+        )
         await record(
             FanOutActivities.announce_results,
             FanOutInput(year, workflow.now()),
             "tell every candidate its result",
             fan_out=True,
         )
-        status = await self._gate_status(Gate.RESULTS)
-        await self._until_gate(Gate.RESULTS, "candidates not yet told their result", status)
+        await self._until_gate(Gate.RESULTS, "candidates not yet told their result")
         await self._enter(Stage.COMPLETED, f"Completed: {len(issued)} certificates issued")
 
     # --- gates, stages, notices --------------------------------------------------------------------
@@ -316,15 +319,16 @@ class AwardCycleWorkflow(StepRetries):
             AwardActivities.gate_status, GateInput(self.rules.year, gate), f"how much still holds gate {gate}"
         )
 
-    async def _until_gate(self, gate: Gate, pending_text: str, status: GateStatus) -> None:
+    async def _until_gate(self, gate: Gate, pending_text: str) -> None:
         """Wait until nothing holds the gate. Woken by the activity whose commit moved the last
-        application on; each wake-up is checked against PostgreSQL."""
+        application on; each wake-up is checked against PostgreSQL. The wake-ups are counted
+        before each check, so one that comes during a check is not lost."""
         stage = self.s.waiting_for
-        while status.pending > 0:
+        seen = self.s.pokes
+        while (status := await self._gate_status(gate)).pending > 0:
             self._wait(f"{stage} — {status.pending} {pending_text} (of {status.total} applications)")
-            seen = self.s.pokes
             await workflow.wait_condition(lambda seen=seen: self.s.pokes != seen)  # type: ignore[misc]
-            status = await self._gate_status(gate)
+            seen = self.s.pokes
 
     def _wait(self, text: str) -> None:
         self.s.waiting_for = text

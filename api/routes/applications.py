@@ -25,7 +25,12 @@ from db.jsonable import jsonable
 from domain.credit_code import normalize_credit_code
 from domain.errors import invalid
 from domain.intake import DocumentRef, Submission, validate_submission
-from domain.qualification import ConditionDecision, QualificationDecision, QualificationResult
+from domain.qualification import (
+    ConditionDecision,
+    QualificationDecision,
+    QualificationResult,
+    already_decided,
+)
 from domain.reports import by_sector
 from domain.rubric import load_rubric, validate_scores
 from domain.types import PRIORITY_SECTORS, ApplicationStage, Award, Outcome, Role
@@ -282,6 +287,8 @@ async def decide_qualification(
     app = await repo.application(s, application_id)
     if app is None:
         raise not_found("申报", "Application")
+    if await repo.qualification_decision(s, app.id) is not None:
+        raise already_decided()
     decision = QualificationDecision(
         decisions=tuple(ConditionDecision(d.condition, d.status, d.reason) for d in body.decisions),
         material_truthful=body.material_truthful,
