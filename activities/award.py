@@ -63,7 +63,7 @@ async def record_progress(s: AsyncSession, p: Progress) -> None:
 
 
 class AwardActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client | None = None) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
         self.sessions = sessions
         self.wakeups = Wakeups(sessions, client)
 

@@ -60,7 +60,7 @@ def award_workflow_id(year: int, application_id: str) -> str:
 
 
 class CommitteeActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client | None = None) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
         self.sessions = sessions
         self.wakeups = Wakeups(sessions, client)
 

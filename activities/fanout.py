@@ -52,7 +52,7 @@ RPC_TIMEOUT = timedelta(seconds=10)
 class Wakeups:
     """Wakes the cycle when the gate it waits on is passed (after the caller's commit)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client | None) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
         self.sessions = sessions
         self.client = client
 
@@ -66,8 +66,6 @@ class Wakeups:
             await self.poke(year)
 
     async def poke(self, year: int) -> None:
-        if self.client is None:
-            return
         try:
             await self.client.get_workflow_handle(cycle_workflow_id(year)).signal(
                 "gate_reached", rpc_timeout=RPC_TIMEOUT

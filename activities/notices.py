@@ -31,7 +31,7 @@ from domain.types import DeliveryState
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)  # a claimed notice is someone's for this long
+LEASE = timedelta(seconds=30)  # a claimed notice is its relay's for this long; then anyone may retry
 MAX_BACKOFF = timedelta(hours=1)
 
 

@@ -58,7 +58,7 @@ LISTED_WAITING = "Listed for on-site review; waiting for the on-site panel and v
 
 
 class ReviewActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client | None = None) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
         self.sessions = sessions
         self.wakeups = Wakeups(sessions, client)
 

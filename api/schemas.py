@@ -223,6 +223,7 @@ class CycleOut(BaseModel):
     gate: str | None = None  # what the cycle waits for before its next stage
     stages: dict[str, int] = {}  # applications per stage
     updated_at: datetime | None = None
+    live: dict[str, Any] | None = None  # the workflow's own view, when the office asks (live=true)
 
 
 # --- documents and applications -----------------------------------------------------------------

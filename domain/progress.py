@@ -43,6 +43,10 @@ class Gate(StrEnum):
         """The application stages that hold this gate (none for the investigations gate)."""
         return _PENDING[self]
 
+    def outstanding(self, pending: int, total: int) -> str:
+        """What still holds the gate, for operators: "3 applications not yet decided (of 120)"."""
+        return f"{pending} {_OUTSTANDING[self]} (of {total} applications)"
+
 
 _PENDING: dict[Gate, frozenset[ApplicationStage]] = {
     Gate.QUALIFICATION: frozenset({S.SUBMITTED, S.QUALIFICATION_CHECK, S.QUALIFICATION_DECISION}),
@@ -52,6 +56,14 @@ _PENDING: dict[Gate, frozenset[ApplicationStage]] = {
     ),
     Gate.INVESTIGATIONS: frozenset(),
     Gate.RESULTS: frozenset({S.AWAITING_COMMITTEE}),
+}
+
+_OUTSTANDING: dict[Gate, str] = {
+    Gate.QUALIFICATION: "applications not yet decided",
+    Gate.DOCUMENT_REVIEW: "qualified applications without a panel opinion",
+    Gate.ONSITE_REVIEW: "listed applications without a confirmed report",
+    Gate.INVESTIGATIONS: "investigation reports outstanding",
+    Gate.RESULTS: "candidates not yet told their result",
 }
 
 

@@ -86,6 +86,7 @@ class CycleStage(StrEnum):
     PUBLIC_NOTICE = "PUBLIC_NOTICE"  # 初选公示: 7 days, objections investigated
     FINAL_LIST = "FINAL_LIST"  # the committee fixes the proposed list
     GOVERNMENT_APPROVAL = "GOVERNMENT_APPROVAL"  # 审定批准 by the district government
+    PUBLICATION = "PUBLICATION"  # 公布、颁证: announcement, certificates, every candidate told its result
     COMPLETED = "COMPLETED"  # published, certificates issued
 
 

@@ -88,6 +88,7 @@ STAGES = {
     "PUBLIC_NOTICE": "初选公示",
     "FINAL_LIST": "确定拟授奖名单",
     "GOVERNMENT_APPROVAL": "区政府审定批准",
+    "PUBLICATION": "公布、颁证",
     "COMPLETED": "完成，颁发证书",
 }
 AWARD_ZH = {"QUALITY": "区政府质量奖", "INNOVATION": "质量管理创新奖"}

@@ -450,10 +450,12 @@ class ApplicationWorkflow(StepRetries):
         pending = len(review.pending())
         if not pending:
             return f"Waiting for the leader's consolidated opinion (组长意见), {review.purpose.name_zh}"
-        return (
-            f"Waiting for {pending} of {len(review.members)} expert scores "
-            f"({len(review.members) - pending} in), due {format_cst(review.due)} CST"
+        state = (
+            "OVERDUE, the office may replace experts"
+            if workflow.now() >= review.due
+            else f"due {format_cst(review.due)} CST"
         )
+        return f"Waiting for {pending} of {len(review.members)} expert scores ({len(review.members) - pending} in), {state}"
 
     def _committee_text(self) -> str:
         total = (

@@ -95,7 +95,7 @@ class AwardCycleWorkflow(StepRetries):
         await self._step(Stage.BALLOT, self._secret_ballot)  # 无记名投票 (Art. 14(4))
         await self._step(Stage.PUBLIC_NOTICE, self._public_notice)  # 初选公示 (Art. 14(5))
         await self._step(Stage.FINAL_LIST, self._final_list_and_approval)  # 审定批准 (Art. 14(6))
-        await self._step(Stage.COMPLETED, self._publication)  # 公布、颁证 (Art. 15)
+        await self._step(Stage.PUBLICATION, self._publication)  # 公布、颁证 (Art. 15)
         await workflow.wait_condition(workflow.all_handlers_finished)
 
     async def _step(self, stage: Stage, step: Callable[[], Awaitable[None]]) -> None:
@@ -152,7 +152,7 @@ class AwardCycleWorkflow(StepRetries):
             f"tell {status.total} applications that intake closed",
             fan_out=True,
         )
-        await self._until_gate(Gate.QUALIFICATION, "applications not yet decided")
+        await self._until_gate(Gate.QUALIFICATION)
 
     async def _document_review(self) -> None:
         """The office draws the panels (update draw_panels); each application's panel reports."""
@@ -161,7 +161,7 @@ class AwardCycleWorkflow(StepRetries):
             "Document review (资料评审): the office draws the panels",
             Gate.DOCUMENT_REVIEW,
         )
-        await self._until_gate(Gate.DOCUMENT_REVIEW, "qualified applications without a panel opinion")
+        await self._until_gate(Gate.DOCUMENT_REVIEW)
 
     async def _onsite_selection(self) -> None:
         await self._enter(
@@ -180,7 +180,7 @@ class AwardCycleWorkflow(StepRetries):
         await self._enter(
             Stage.ONSITE_REVIEW, "On-site review (现场评审): the office draws the panels", Gate.ONSITE_REVIEW
         )
-        await self._until_gate(Gate.ONSITE_REVIEW, "listed applications without a confirmed report")
+        await self._until_gate(Gate.ONSITE_REVIEW)
 
     async def _convene(self) -> None:
         """The office convenes the plenary (update convene_meeting) and presents its work report."""
@@ -221,13 +221,14 @@ class AwardCycleWorkflow(StepRetries):
         """7 days by the Civil Code; objections are stored by the API and investigated by their own
         workflows; after the close the cycle waits for every investigation report (R14.7)."""
         assert self.s.preliminary is not None
-        await self._enter(Stage.PUBLIC_NOTICE, "Public notice (初选公示)")
         self.s.window = window = await record(
             CommitteeActivities.publish_preliminary,
             PublishPreliminaryRequest(self.rules.year, self.s.preliminary, self.rules, workflow.now()),
-            "publish the preliminary list",
+            "publish the preliminary list (objections are taken from here on)",
         )
-        self._wait(f"Public notice (初选公示) until {format_close(window.closes_at)} CST")
+        await self._enter(
+            Stage.PUBLIC_NOTICE, f"Public notice (初选公示) until {format_close(window.closes_at)} CST"
+        )
         remaining = window.closes_at - workflow.now()
         if remaining > timedelta(0):
             await workflow.sleep(remaining, summary="7-day public notice")
@@ -244,7 +245,7 @@ class AwardCycleWorkflow(StepRetries):
             "Notice closed; waiting for the investigation reports (调查报告)",
             Gate.INVESTIGATIONS,
         )
-        await self._until_gate(Gate.INVESTIGATIONS, "investigation reports outstanding")
+        await self._until_gate(Gate.INVESTIGATIONS)
 
     async def _final_list_and_approval(self) -> None:
         """The committee fixes the list, the government approves it or returns it with reasons.
@@ -271,6 +272,9 @@ class AwardCycleWorkflow(StepRetries):
         final, approval = self.s.final, self.s.approval
         assert final is not None and approval is not None
         year, now = self.rules.year, workflow.now()
+        await self._enter(
+            Stage.PUBLICATION, "Approved; publication, certificates and results (公布、颁证)", Gate.RESULTS
+        )
         announcement = texts.award_announcement(year, final.winners, approval.document_no, now)
         issued = await record(
             CommitteeActivities.issue_certificates,
@@ -286,16 +290,13 @@ class AwardCycleWorkflow(StepRetries):
         self.s.certificates = len(issued)
         for c in issued:
             await self._start_award(c, approval.document_no)
-        await self._enter(
-            Stage.GOVERNMENT_APPROVAL, "Approved; every candidate is told its result", Gate.RESULTS
-        )
         await record(
             FanOutActivities.announce_results,
             FanOutInput(year, workflow.now()),
             "tell every candidate its result",
             fan_out=True,
         )
-        await self._until_gate(Gate.RESULTS, "candidates not yet told their result")
+        await self._until_gate(Gate.RESULTS)
         await self._enter(Stage.COMPLETED, f"Completed: {len(issued)} certificates issued")
 
     # --- gates, stages, notices --------------------------------------------------------------------
@@ -319,14 +320,14 @@ class AwardCycleWorkflow(StepRetries):
             AwardActivities.gate_status, GateInput(self.rules.year, gate), f"how much still holds gate {gate}"
         )
 
-    async def _until_gate(self, gate: Gate, pending_text: str) -> None:
+    async def _until_gate(self, gate: Gate) -> None:
         """Wait until nothing holds the gate. Woken by the activity whose commit moved the last
         application on; each wake-up is checked against PostgreSQL. The wake-ups are counted
         before each check, so one that comes during a check is not lost."""
         stage = self.s.waiting_for
         seen = self.s.pokes
         while (status := await self._gate_status(gate)).pending > 0:
-            self._wait(f"{stage} — {status.pending} {pending_text} (of {status.total} applications)")
+            self._wait(f"{stage} — {gate.outstanding(status.pending, status.total)}")
             await workflow.wait_condition(lambda seen=seen: self.s.pokes != seen)  # type: ignore[misc]
             seen = self.s.pokes
 

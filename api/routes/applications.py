@@ -269,7 +269,11 @@ async def get_application(
             timeout=cfg.temporal_rpc_timeout_seconds,
             result_type=ApplicationView,
         )
-        out.live = None if view is None else {"stage": view.stage, "waiting_for": view.waiting_for}
+        out.live = (
+            None
+            if view is None
+            else {"stage": view.stage, "waiting_for": view.waiting_for, "deadline": view.deadline}
+        )
     return out
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
@@ -15,7 +16,9 @@ from contracts.cycle import CycleState, ExtendDeadlineInput, StartCycleInput
 from db import models as m
 from db import repositories as repo
 from domain.errors import DomainError, conflict, invalid
+from domain.progress import Gate
 from domain.rules import CycleRules, rules_fingerprint, validate_rules
+from domain.types import Role
 from workflows.cycle import AwardCycleWorkflow
 from workflows.cycle import start_cycle as start_cycle_workflow
 
@@ -96,20 +99,32 @@ async def start_cycle(
 
 
 @router.get("/cycles/{year}", response_model=CycleOut)
-async def get_cycle(year: int, s: Session, user: User) -> CycleOut:
+async def get_cycle(
+    year: int,
+    s: Session,
+    user: User,
+    client: Temporal,
+    cfg: Config,
+    live: Annotated[bool, Query(description="also ask the workflow itself (the office only)")] = False,
+) -> CycleOut:
     """From PostgreSQL, which the cycle keeps current (stage, deadline, intake, what it waits for),
-    with its applications counted per stage in one query; answers while Temporal is down."""
+    with its applications counted per stage in one query; answers while Temporal is down.
+    `live=true` (the office) adds the workflow's own view."""
     c = await repo.cycle(s, year)
     if c is None:
         raise not_found(f"{year}年度评审周期", f"Cycle {year}")
     stages = await repo.stage_counts(s, year)
+    waiting = c.waiting_for
+    if c.gate:  # what still holds the gate the cycle waits on, counted now
+        gate = Gate(c.gate)
+        waiting += f" — {gate.outstanding(await repo.gate_pending(s, year, gate), sum(stages.values()))}"
     return CycleOut(
         year=c.year,
         workflow_id=c.workflow_id,
         stage=c.stage,
         deadline=c.deadline,
         intake_open=c.intake_open,
-        waiting_for=c.waiting_for or None,
+        waiting_for=waiting or None,
         gate=c.gate or None,
         rules=c.rules,
         rules_revision=c.rules_revision,
@@ -119,7 +134,19 @@ async def get_cycle(year: int, s: Session, user: User) -> CycleOut:
         updated_at=c.updated_at,
         applications=sum(stages.values()),
         stages=stages,
+        live=await _live(client, cfg, c.workflow_id) if live and user.role is Role.OFFICE else None,
     )
+
+
+async def _live(client: Temporal, cfg: Config, workflow_id: str) -> dict[str, Any] | None:
+    state = await workflow_calls.query(
+        client,
+        workflow_id,
+        AwardCycleWorkflow.state,
+        timeout=cfg.temporal_rpc_timeout_seconds,
+        result_type=CycleState,
+    )
+    return None if state is None else {"stage": state.stage, "waiting_for": state.waiting_for}
 
 
 @router.post("/cycles/{year}/deadline", response_model=CycleOut, summary="Extend the application deadline")
@@ -144,4 +171,4 @@ async def extend_deadline(
         result_type=datetime,
     )
     s.expire_all()  # the cycle row as the workflow's activity has just written it
-    return await get_cycle(year, s, office)
+    return await get_cycle(year, s, office, client, cfg)

@@ -59,7 +59,12 @@ async def inbox(api: httpx.AsyncClient, headers: dict[str, str], kind: str) -> l
 
 
 async def public(api: httpx.AsyncClient, kind: str) -> list[dict[str, Any]]:
-    return [x for x in expect_list(await api.get("/public/notices")) if x["kind"] == kind]
+    """Public notices of `kind`, once the outbox has delivered one (a moment after the step)."""
+
+    async def probe() -> list[dict[str, Any]] | None:
+        return [x for x in expect_list(await api.get("/public/notices")) if x["kind"] == kind] or None
+
+    return await eventually(probe, what=f"a public notice {kind}")
 
 
 async def case_state(sc: Scenario, case_id: str, *states: str) -> dict[str, Any]:

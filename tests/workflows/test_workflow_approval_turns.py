@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 from test_workflow_notice_window import award_api, env, to_public_notice
 
 from activities.award import AwardActivities
 from config.settings import Settings
-from contracts.cycle import CycleStageInput
+from contracts.cycle import CycleStageInput, GateStatus
 from devstack.scenario import Scenario, eventually, expect
 from worker.main import build_worker
 
@@ -37,19 +37,19 @@ HELD = ("FINAL_LIST", "GOVERNMENT_APPROVAL")
 class SlowStageRecords(AwardActivities):
     """Recording the entry into FINAL_LIST or GOVERNMENT_APPROVAL waits until the test lets it go."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        super().__init__(sessions)
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
+        super().__init__(sessions, client)
         self.entered: asyncio.Queue[str] = asyncio.Queue()
         self.release = asyncio.Event()
         self.armed = False
 
     @activity.defn(name="record_cycle_stage")
-    async def record_cycle_stage(self, inp: CycleStageInput) -> None:
+    async def record_cycle_stage(self, inp: CycleStageInput) -> GateStatus:
         if self.armed and str(inp.stage) in HELD:
             self.release.clear()
             await self.entered.put(str(inp.stage))
             await self.release.wait()
-        await super().record_cycle_stage(inp)
+        return await super().record_cycle_stage(inp)
 
 
 async def test_list_and_decision_given_while_their_stage_is_being_recorded(
@@ -58,9 +58,9 @@ async def test_list_and_decision_given_while_their_stage_is_being_recorded(
     sessions: async_sessionmaker[AsyncSession],
     temporal_client: Client,
 ) -> None:
-    slow = SlowStageRecords(sessions)
+    slow = SlowStageRecords(sessions, env.client)
 
-    def worker(client: Client, s: async_sessionmaker[AsyncSession], queue: str) -> Worker:
+    def worker(client: Client, s: async_sessionmaker[AsyncSession], queue: str) -> Any:
         return build_worker(client, s, queue, award_activities=slow)
 
     async with award_api(env, settings, sessions, temporal_client, worker) as api:
@@ -69,7 +69,7 @@ async def test_list_and_decision_given_while_their_stage_is_being_recorded(
         await env.sleep(n.closes_at - await env.get_current_time() + timedelta(minutes=1))
 
         async def in_gap(stage: str) -> None:
-            """The cycle shows `stage` while its record is held open."""
+            """The cycle (the workflow itself: its record is held open) is in `stage`."""
             assert await asyncio.wait_for(slow.entered.get(), 60) == stage
             assert (await cycle_stage(sc)) == stage
 
@@ -115,9 +115,9 @@ async def test_list_and_decision_given_while_their_stage_is_being_recorded(
 
 
 async def cycle_stage(sc: Scenario) -> str:
-    async def live() -> str | None:
-        r = await sc.api.get(f"/cycles/{sc.year}", headers=sc.office)
-        return str(expect(r, 200)["stage"])
+    async def live() -> str | None:  # the workflow's own view: the record of the stage is held open
+        r = await sc.api.get(f"/cycles/{sc.year}", headers=sc.office, params={"live": "true"})
+        return str(expect(r, 200)["live"]["stage"])
 
     return await eventually(live)
 

@@ -11,7 +11,7 @@ investigation has reported; a substantiated objection takes the candidate off th
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -25,7 +25,6 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from api.app import create_app
 from config.constants import SEARCH_ATTRIBUTES
@@ -68,14 +67,19 @@ async def award_api(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     dev_client: Client,
-    worker: Callable[[Client, async_sessionmaker[AsyncSession], str], Worker] = build_worker,
+    worker: Callable[
+        [Client, async_sessionmaker[AsyncSession], str], AbstractAsyncContextManager[Any]
+    ] = build_worker,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The API on the time-skipping server with a worker on the same queue, from an empty state."""
     # Terminates the dev server's workflows (other tests') and empties the tables. The time-skipping
     # server cannot list workflows (ListWorkflowExecutions is unimplemented), so reset_state cannot
     # be given env.client: the fixture starts a fresh server per test instead.
     await reset_state(dev_client, sessions)
-    app = create_app(settings.model_copy(update={"task_queue": QUEUE}), env.client)
+    # The API's own checks (the call's deadline, the notice's window) use the server's clock.
+    app = create_app(
+        settings.model_copy(update={"task_queue": QUEUE}), env.client, clock=env.get_current_time
+    )
     async with worker(env.client, sessions, QUEUE), app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://award.test", timeout=60) as api:
