@@ -5,8 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+N ?= 100
+BENCH_ARGS ?=
 
-.PHONY: venv run test lint clean-data demo
+.PHONY: venv run test lint clean-data demo bench
 
 venv: $(STAMP)
 
@@ -22,6 +24,11 @@ run: venv
 # With `make run` up: one whole sample cycle through the HTTP API in a few minutes (scripts/demo.py).
 demo: venv
 	$(BIN)/python scripts/demo.py
+
+# One whole award cycle of N applications through the HTTP API on its own stack, with figures
+# (scripts/bench_cycle.py --help): make bench N=100 BENCH_ARGS="--json bench.json --no-reads"
+bench: venv
+	$(BIN)/python scripts/bench_cycle.py --n $(N) $(BENCH_ARGS)
 
 test: venv
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

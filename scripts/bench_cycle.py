@@ -1,0 +1,1749 @@
+"""`make bench`: one whole award cycle of N applications through the HTTP API, measured.
+
+    make bench N=100 BENCH_ARGS="--concurrency 32 --json bench.json"
+    .venv/bin/python scripts/bench_cycle.py --n 100 [--no-reads] [--json PATH] [--help]
+
+Self-contained: starts its own embedded PostgreSQL, Temporal dev server, migrations, worker
+(`python -m worker`) and API (uvicorn on a real TCP port) on free ports under `.data/bench-<pid>/`,
+and stops all of it at the end, also on Ctrl-C, SIGTERM or an error. A later run stops what a
+SIGKILLed run left behind (see `reap_stale_runs`).
+
+What it measures:
+1. Set-up (not timed): enterprises with facts and accounts, experts, committee accounts, roster and
+   its approval, the rules' approval (demo rules: periods in seconds, chosen from N).
+2. The procedure (timed, per stage), driven only through the public HTTP API with
+   `devstack/scenario.py`, concurrently (at most --concurrency requests in flight): call, N
+   submissions, qualification (about 10 % fail), document panels, scores and leaders' opinions,
+   on-site list, on-site panels, reports and confirmations, plenary ballot, public notice with
+   objections and investigations, final list, approval, certificates.
+3. API calls per route (count, p50, p99), Temporal actions counted from the histories of every
+   workflow of the year as Temporal Cloud bills them, the largest history per workflow type.
+4. A bare-Temporal comparator on the same server: its own no-op workflows doing the same number of
+   workflow starts, activities, updates, signals, timers, upserts and markers, in the same shape
+   (root workflows vs children, which way the signals go, where the updates land), with the same
+   concurrency; it does the bare Temporal work only.
+
+A POST answered 503 WORKFLOW_SERVICE_UNAVAILABLE (the API's Temporal call timed out) is sent again
+with the same Idempotency-Key, as that answer asks; the retries are counted per route.
+5. A read benchmark (--reads): rows seeded straight into PostgreSQL in another year, then
+   concurrent office clients reading `GET /applications?year=` pages and `GET /applications/{id}`.
+
+Depends only on the HTTP API, the Temporal client and `python -m worker`; the database is touched
+only to seed the read benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import psutil  # noqa: E402
+from temporalio import activity, workflow  # noqa: E402
+from temporalio.api.enums.v1 import EventType  # noqa: E402
+from temporalio.api.history.v1 import History  # noqa: E402
+from temporalio.client import Client  # noqa: E402
+from temporalio.common import SearchAttributeKey  # noqa: E402
+from temporalio.service import RPCError, RPCStatusCode  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
+from temporalio.workflow import ParentClosePolicy  # noqa: E402
+
+from config.constants import SA_STAGE, SEARCH_ATTRIBUTES  # noqa: E402
+from devstack.ports import free_port, port_accepts  # noqa: E402
+from devstack.postgres import EmbeddedPostgres  # noqa: E402
+from devstack.scenario import (  # noqa: E402
+    COMMITTEE,
+    Scenario,
+    ScenarioError,
+    credit_code,
+    eventually,
+    expect,
+    scores,
+)
+from devstack.temporal import TemporalDevServer  # noqa: E402
+from domain.calendar import cst_date  # noqa: E402
+
+T = TypeVar("T")
+X = TypeVar("X")
+
+DATA = ROOT / ".data"
+SCRIPT = Path(__file__).resolve()
+OFFICE = ("office", "bench-office-password")
+COMPARATOR_QUEUE = "bench-bare"
+# Temporal Cloud bills these history events as actions.
+BILLED = (
+    "WorkflowExecutionStarted",
+    "ActivityTaskScheduled",
+    "TimerStarted",
+    "SignalExternalWorkflowExecutionInitiated",
+    "WorkflowExecutionSignaled",
+    "WorkflowExecutionUpdateAccepted",
+    "StartChildWorkflowExecutionInitiated",
+    "UpsertWorkflowSearchAttributes",
+    "MarkerRecorded",
+)
+FINAL_STAGES = ("NOT_QUALIFIED", "NOT_SHORTLISTED", "AWARDED", "NOT_AWARDED")
+
+_t0 = time.monotonic()
+
+
+class BenchError(Exception):
+    """The benchmark cannot go on; the message says why and what to do."""
+
+
+def say(text: str = "") -> None:
+    print(f"[{time.monotonic() - _t0:7.1f}s] {text}" if text else "", flush=True)
+
+
+# --- the stack ------------------------------------------------------------------------------------
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _alive(pid: int, created: float) -> psutil.Process | None:
+    try:
+        process = psutil.Process(pid)
+        if abs(process.create_time() - created) < 0.01 and process.status() != psutil.STATUS_ZOMBIE:
+            return process
+    except psutil.Error:
+        pass
+    return None
+
+
+def _kill_group(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def _stop_group(process: psutil.Process, pid: int, grace: float = 15.0) -> None:
+    _kill_group(pid, signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except psutil.TimeoutExpired:
+        _kill_group(pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.Error):
+            process.wait(5)
+
+
+def reap_stale_runs() -> None:
+    """Stop servers of earlier bench runs in this checkout whose bench process is gone (SIGKILL) and
+    delete their data; their logs stay (`make clean-data` removes them)."""
+    for folder in sorted(DATA.glob("bench-*")):
+        state = folder / "pids.json"
+        try:
+            info = json.loads(state.read_text())
+        except (OSError, ValueError):
+            info = {}
+        owner = info.get("owner") or {}
+        if owner and _alive(int(owner["pid"]), float(owner["created"])) is not None:
+            continue  # another bench run, still going
+        for entry in info.get("processes", []):
+            process = _alive(int(entry["pid"]), float(entry["created"]))
+            if process is not None:
+                say(f"stopping {entry['name']} (pid {entry['pid']}) left over by {folder.name}")
+                _stop_group(process, int(entry["pid"]))
+        if (folder / "pg").exists():
+            pg = EmbeddedPostgres(folder / "pg", 0, log_file=folder / "postgres.log")
+            if pg.running:
+                say(f"stopping PostgreSQL left over by {folder.name}")
+            pg.stop()
+        shutil.rmtree(folder / "pg", ignore_errors=True)
+        for leftover in (state, *folder.glob("temporal.db*")):
+            leftover.unlink(missing_ok=True)
+
+
+class Stack:
+    """PostgreSQL, Temporal, migrations, the worker and the API on free ports under .data/bench-<pid>/."""
+
+    def __init__(self, ui: bool, rpc_timeout: float | None, temporal_db: str = "file") -> None:
+        self.dir = DATA / f"bench-{os.getpid()}"
+        self.ui = ui
+        self.temporal_db = temporal_db
+        self.rpc_timeout = rpc_timeout
+        self.pg: EmbeddedPostgres | None = None
+        self.temporal: TemporalDevServer | None = None
+        self.children: list[Child] = []
+        self.database_url = ""
+        self.api_port = 0
+        self.env: dict[str, str] = {}
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def address(self) -> str:
+        assert self.temporal is not None
+        return self.temporal.address
+
+    def _remember(self) -> None:
+        me = psutil.Process()
+        processes = [
+            {"name": c.name, "pid": c.process.pid, "created": psutil.Process(c.process.pid).create_time()}
+            for c in self.children
+            if c.process.poll() is None
+        ]
+        if self.temporal is not None and self.temporal.pid is not None:
+            with contextlib.suppress(psutil.Error):
+                created = psutil.Process(self.temporal.pid).create_time()
+                processes.append({"name": "temporal", "pid": self.temporal.pid, "created": created})
+        state = {"owner": {"pid": me.pid, "created": me.create_time()}, "processes": processes}
+        (self.dir / "pids.json").write_text(json.dumps(state))
+
+    def start(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._remember()
+        self.pg = EmbeddedPostgres(self.dir / "pg", free_port(), log_file=self.dir / "postgres.log")
+        say(f"starting PostgreSQL on 127.0.0.1:{self.pg.port} ({self.dir / 'pg'})…")
+        self.pg.start()
+        self.database_url = self.pg.create_database("award_bench")
+        ui_port = free_port() if self.ui else None
+        self.temporal = TemporalDevServer(
+            self.dir / "temporal.db" if self.temporal_db == "file" else None,
+            free_port(),
+            ui_port,
+            search_attributes=SEARCH_ATTRIBUTES,
+            log_file=self.dir / "temporal.log",
+        )
+        say(f"starting the Temporal dev server on {self.temporal.address} (state: {self.temporal_db})…")
+        self.temporal.start()
+        self._remember()
+        say("applying migrations…")
+        from db.migrate import upgrade
+
+        upgrade(self.database_url)
+        self.api_port = free_port()
+        self.env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "AWARD_ENVIRONMENT": "development",
+            "AWARD_DATABASE_URL": self.database_url,
+            "AWARD_TEMPORAL_ADDRESS": self.temporal.address,
+            "AWARD_TEMPORAL_NAMESPACE": "default",
+            "AWARD_JWT_SECRET": secrets.token_urlsafe(48),
+            "AWARD_BOOTSTRAP_OFFICE_USERNAME": OFFICE[0],
+            "AWARD_BOOTSTRAP_OFFICE_PASSWORD": OFFICE[1],
+        }
+        if self.rpc_timeout is not None:
+            self.env["AWARD_TEMPORAL_RPC_TIMEOUT_SECONDS"] = str(self.rpc_timeout)
+        self.spawn("worker", [sys.executable, "-m", "worker"])
+        uvicorn = ["uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(self.api_port)]
+        self.spawn("api", [sys.executable, "-m", *uvicorn, "--log-level", "warning", "--no-access-log"])
+        deadline = time.monotonic() + 60
+        while not port_accepts(self.api_port):
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise BenchError(f"the API did not open port {self.api_port} in 60 s; see {self.dir}/api.log")
+            time.sleep(0.2)
+        say(
+            f"stack up: API {self.api_url}, Temporal {self.temporal.address}"
+            + (f", Web UI {self.temporal.ui_url}" if self.temporal.ui_url else "")
+            + f"; logs in {self.dir}"
+        )
+
+    def spawn(self, name: str, args: list[str]) -> Child:
+        log = self.dir / f"{name}.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        child = Child(name, process, log)
+        self.children.append(child)
+        self._remember()
+        return child
+
+    def stop_child(self, child: Child) -> None:
+        if child.process.poll() is None:
+            _kill_group(child.process.pid, signal.SIGTERM)
+            try:
+                child.process.wait(15)
+            except subprocess.TimeoutExpired:
+                say(f"{child.name} did not stop in 15 s: killing it")
+        _kill_group(child.process.pid, signal.SIGKILL)  # whatever is left in its group
+        child.process.wait()
+        if child in self.children:
+            self.children.remove(child)
+        if self.dir.exists():
+            self._remember()
+
+    def check_alive(self) -> None:
+        for child in self.children:
+            if child.process.poll() is not None:
+                tail = "\n".join(child.log.read_text(errors="replace").splitlines()[-25:])
+                raise BenchError(
+                    f"{child.name} exited with code {child.process.returncode}; {child.log}:\n{tail}"
+                )
+
+    def stop(self) -> None:
+        for child in reversed(list(self.children)):
+            self.stop_child(child)
+        if self.temporal is not None:
+            self.temporal.stop()
+        if self.pg is not None:
+            self.pg.stop()
+        (self.dir / "pids.json").unlink(missing_ok=True)
+
+
+# --- HTTP: concurrency limit and latency per route -------------------------------------------------
+class RouteNames:
+    """Maps a request path to its OpenAPI route template (`/applications/{application_id}`)."""
+
+    def __init__(self, openapi: dict[str, Any]) -> None:
+        patterns: list[tuple[int, str, re.Pattern[str], str]] = []
+        for path, operations in openapi.get("paths", {}).items():
+            segments = path.strip("/").split("/")
+            literal = sum(not s.startswith("{") for s in segments)
+            rx = "/".join("[^/]+" if s.startswith("{") else re.escape(s) for s in segments)
+            for method in operations:
+                patterns.append((literal, method.upper(), re.compile(f"^/{rx}$"), path))
+        self.patterns = sorted(patterns, key=lambda p: -p[0])
+
+    def name(self, method: str, path: str) -> str:
+        for _, m, rx, template in self.patterns:
+            if m == method and rx.match(path):
+                return f"{method} {template}"
+        return f"{method} {path}"
+
+
+class HttpStats:
+    def __init__(self) -> None:
+        self.routes: RouteNames | None = None
+        self.recording = False
+        self.calls: dict[str, list[float]] = {}
+        self.retries: Counter[str] = Counter()
+
+    def record(self, method: str, path: str, seconds: float, retries: int = 0) -> None:
+        if self.recording:
+            name = self.routes.name(method, path) if self.routes else f"{method} {path}"
+            self.calls.setdefault(name, []).append(seconds)
+            self.retries[name] += retries
+
+    def table(self) -> list[dict[str, Any]]:
+        rows = [
+            {
+                "route": route,
+                "count": len(xs),
+                "p50_ms": pct(xs, 0.50) * 1000,
+                "p99_ms": pct(xs, 0.99) * 1000,
+                "retries_503": self.retries[route],
+            }
+            for route, xs in self.calls.items()
+        ]
+        return sorted(rows, key=lambda r: (-r["count"], r["route"]))
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+class TimedTransport(httpx.AsyncBaseTransport):
+    """At most `limit` requests in flight; each timed until its body is read.
+
+    Every POST carries an Idempotency-Key. When the API answers 503 WORKFLOW_SERVICE_UNAVAILABLE
+    (its Temporal call timed out; the step may still be running) the request is sent again with
+    the same key, as that answer tells a client to, for up to `retry_for` seconds. The latency
+    recorded is the whole exchange, as the user sees it; the retries are counted per route."""
+
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, stats: HttpStats, limit: int, retry_for: float
+    ) -> None:
+        self.inner = inner
+        self.stats = stats
+        self.limit = asyncio.Semaphore(limit)
+        self.retry_for = retry_for
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and "idempotency-key" not in request.headers:
+            request.headers["Idempotency-Key"] = uuid.uuid4().hex
+        start = time.perf_counter()
+        retries = 0
+        while True:
+            async with self.limit:
+                response = await self.inner.handle_async_request(request)
+                try:
+                    content = await response.aread()
+                finally:
+                    await response.aclose()
+            unavailable = response.status_code == 503 and b"WORKFLOW_SERVICE_UNAVAILABLE" in content
+            if not (
+                unavailable and request.method == "POST" and time.perf_counter() - start < self.retry_for
+            ):
+                break
+            retries += 1
+            await asyncio.sleep(1)
+        self.stats.record(request.method, request.url.path, time.perf_counter() - start, retries)
+        skip = {"content-encoding", "transfer-encoding", "content-length"}
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in skip]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=content,
+            request=request,
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def http_client(base_url: str, stats: HttpStats, limit: int, retry_for: float = 0.0) -> httpx.AsyncClient:
+    inner = httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=limit + 8, max_keepalive_connections=limit + 8)
+    )
+    transport = TimedTransport(inner, stats, limit, retry_for)
+    return httpx.AsyncClient(base_url=base_url, transport=transport, timeout=120)
+
+
+# --- timing and progress ---------------------------------------------------------------------------
+@dataclass
+class StageTime:
+    name: str
+    seconds: float
+    idle: bool = False  # waiting for a demo timer (deadline, notice period), no work
+    note: str = ""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.stages: list[StageTime] = []
+
+    @contextlib.contextmanager
+    def stage(self, name: str, *, idle: bool = False, note: str = "") -> Iterator[StageTime]:
+        say(f"▶ {name}" + (f" — {note}" if note else ""))
+        record = StageTime(name, 0.0, idle, note)
+        start = time.perf_counter()
+        try:
+            yield record
+        finally:
+            record.seconds = time.perf_counter() - start
+        self.stages.append(record)
+        say(f"✓ {name}: {record.seconds:.1f} s" + (f" ({record.note})" if record.note != note else ""))
+
+    @property
+    def total(self) -> float:
+        return sum(s.seconds for s in self.stages)
+
+    @property
+    def idle(self) -> float:
+        return sum(s.seconds for s in self.stages if s.idle)
+
+
+class Progress:
+    def __init__(self, what: str, total: int, every: float = 5.0) -> None:
+        self.what, self.total, self.every = what, total, every
+        self.done = 0
+        self.last = time.monotonic()
+
+    def tick(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if self.done == self.total or now - self.last >= self.every:
+            self.last = now
+            say(f"   {self.what}: {self.done}/{self.total}")
+
+
+async def each(items: Sequence[X], fn: Callable[[X], Awaitable[T]], what: str) -> list[T]:
+    """fn over every item concurrently (the HTTP client bounds the requests in flight); the first
+    failure cancels the rest."""
+    progress = Progress(what, len(items))
+
+    async def one(x: X) -> T:
+        result = await fn(x)
+        progress.tick()
+        return result
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(x)) for x in items]
+    return [t.result() for t in tasks]
+
+
+def first_error(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
+
+
+# --- the award cycle through the API ---------------------------------------------------------------
+def qms_expired(n: int) -> list[dict[str, Any]]:
+    """Facts of an enterprise whose QMS certificate expired before the deadline: not qualified."""
+    today = datetime.now(UTC).date()
+    return [
+        {
+            "kind": "QMS_CERTIFICATE",
+            "on": str(today - timedelta(days=1100)),
+            "number": f"CQC-{n:05d}",
+            "body": "中国质量认证中心",
+            "valid_from": str(today - timedelta(days=1100)),
+            "valid_to": str(today - timedelta(days=5)),
+        },
+        {"kind": "CREDIT_STATUS", "on": str(today - timedelta(days=20)), "status": "GOOD"},
+        {
+            "kind": "INNOVATION_RESULT",
+            "on": str(today - timedelta(days=200)),
+            "summary": "获实用新型专利两项",
+        },
+    ]
+
+
+@dataclass
+class Plan:
+    n: int
+    concurrency: int
+    experts: int
+    load_cap: int
+    onsite: int
+    objections: int
+    intake_seconds: float
+    notice_seconds: int
+    wait_seconds: float  # time limit of each wait for a stage
+    rules: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failing(self) -> set[int]:
+        return {n for n in range(1, self.n + 1) if n % 10 == 0}  # about 10 % not qualified
+
+    @staticmethod
+    def award(n: int) -> str:
+        return "QUALITY" if n % 2 else "INNOVATION"
+
+    @staticmethod
+    def document_pct(n: int) -> int:
+        return 50 + 5 * ((n * 7) % 9)  # 500..900 points (rubric steps of 5 %), all at or above 500
+
+    @staticmethod
+    def onsite_pct(rank: int) -> int:
+        return 60 + 5 * (rank % 9)  # 600..1000 points: distinct for the first 9 ranks
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    n = args.n
+    qualified = n - n // 10
+    onsite = min(args.onsite if args.onsite is not None else 10, qualified)
+    seats = 3 * (n + onsite)
+    experts = args.experts or math.ceil(seats * 1.1 / args.load_cap) + 3
+    intake = args.intake_seconds if args.intake_seconds is not None else max(20.0, 10 + 0.3 * n)
+    wait = args.stage_timeout if args.stage_timeout is not None else 90 + 1.0 * n
+    plan = Plan(
+        n,
+        args.concurrency,
+        experts,
+        args.load_cap,
+        onsite,
+        args.objections,
+        intake,
+        args.notice_seconds,
+        wait,
+    )
+    plan.rules = {
+        "demo": True,
+        "quota_quality": 5,
+        "quota_innovation": 5,
+        "min_final_score": 600,
+        "panel_size": 3,
+        "expert_load_cap": args.load_cap,
+        "onsite_threshold": 500,
+        # Long enough that nobody is late in a healthy run; a reminder 1 s before the due time.
+        "document_review_period": int(180 + 3 * n),
+        "review_reminder_before": 1,
+        "onsite_confirmation_period": int(180 + 3 * onsite),
+        "onsite_reminder_before": 1,
+        "public_notice_period": args.notice_seconds,
+        "objection_investigation_period": 300,
+        "objection_reminder_before": 1,
+        "notes": f"性能基准周期（make bench, N={n}）：各期限以秒计",
+    }
+    return plan
+
+
+class Cycle:
+    """One whole award cycle of plan.n applications, driven through the API as its users do."""
+
+    def __init__(self, api: httpx.AsyncClient, stats: HttpStats, plan: Plan, year: int) -> None:
+        self.api = api
+        self.stats = stats
+        self.plan = plan
+        self.year = year
+        self.clock = Clock()
+        self.s: Scenario | None = None
+        self.investigator: dict[str, str] = {}
+        self.deadline = datetime.now(UTC)  # of intake, fixed by the rules approved in set-up
+        self.figures: dict[str, Any] = {}
+
+    @property
+    def sc(self) -> Scenario:
+        assert self.s is not None
+        return self.s
+
+    # --- reading the office's lists ---------------------------------------------------------------
+    async def count(self, **filters: Any) -> int:
+        r = await self.api.get(
+            "/applications", headers=self.sc.office, params={"year": self.year, "page_size": 1, **filters}
+        )
+        return int(expect(r, 200)["total"])
+
+    async def wait_apps(self, stage: str, expected: int) -> None:
+        """Until the office's list shows `expected` applications of the year in `stage`."""
+
+        async def probe() -> int | None:
+            found = await self.count(stage=stage)
+            return found if found >= expected else None
+
+        await eventually(
+            probe, timeout=self.plan.wait_seconds, every=0.5, what=f"{expected} applications in {stage}"
+        )
+
+    async def wait_cycle(self, *stages: str, timeout: float | None = None) -> dict[str, Any]:
+        return await self.sc.wait_cycle(*stages, timeout=timeout or self.plan.wait_seconds)
+
+    # --- set-up (not timed) ------------------------------------------------------------------------
+    async def setup(self) -> None:
+        p = self.plan
+        office = await Scenario.login(self.api, *OFFICE)
+        self.s = s = Scenario(self.api, office, self.year)
+        say(f"set-up: {p.n} enterprises (facts, accounts), {p.experts} experts, committee, roster, rules")
+
+        async def enterprise(n: int) -> None:
+            facts = qms_expired(n) if n in p.failing else None
+            await s.enterprise(n, f"鹿城基准测试{n:05d}号有限公司", facts=facts)
+
+        await each(list(range(1, p.n + 1)), enterprise, "enterprises registered")
+        await each(list(range(1, p.experts + 1)), s.expert, "experts registered")
+        for u, _ in COMMITTEE:
+            s.committee[u] = await s.account(u, "committee", f"{u}-password-1", f"评委{u}")
+        s.government = await s.account("gov", "government", "government-password-1", "区政府")
+        self.investigator = await s.account("investigator1", "office", "investigator1-password", "调查员")
+        expect(
+            await self.api.post(
+                f"/cycles/{self.year}/committee",
+                headers=office,
+                json={"members": [{"username": u, "position": pos} for u, pos in COMMITTEE]},
+            ),
+            201,
+        )
+        expect(
+            await self.api.post(
+                f"/cycles/{self.year}/committee/approve",
+                headers=s.government,
+                json={"document_no": f"鹿政办〔{self.year}〕1号"},
+            ),
+            200,
+        )
+        self.deadline = datetime.now(UTC) + timedelta(seconds=p.intake_seconds)
+        s.rules = {"year": self.year, "application_deadline": self.deadline.isoformat(), **p.rules}
+        expect(
+            await self.api.post(
+                f"/cycles/{self.year}/rules/approve", headers=s.committee["chair"], json={"rules": s.rules}
+            ),
+            200,
+        )
+        say(f"set-up done; intake closes {p.intake_seconds:.0f} s after the rules' approval")
+
+    # --- the procedure (timed) ---------------------------------------------------------------------
+    async def procedure(self) -> None:
+        s, p, clock = self.sc, self.plan, self.clock
+        self.stats.recording = True
+        with clock.stage("call"):
+            expect(await self.api.post("/cycles", headers=s.office, json=s.rules), 201)
+
+        with clock.stage("intake", note=f"{p.n} enterprises upload 3 documents each and apply") as st:
+
+            async def submit(n: int) -> str:
+                try:
+                    return await s.apply(n, p.award(n), self_pct=max(p.document_pct(n), 60) + 5)
+                except ScenarioError as e:
+                    if "INTAKE_CLOSED" not in str(e):
+                        raise
+                    raise BenchError(
+                        f"{e}\nintake closed before all {p.n} applications were in: "
+                        f"give it more than {p.intake_seconds:.0f} s with --intake-seconds"
+                    ) from None
+
+            await each(list(range(1, p.n + 1)), submit, "applications submitted")
+            left = (self.deadline - datetime.now(UTC)).total_seconds()
+            st.note = f"{p.n} submitted, {max(0.0, left):.0f} s before the deadline"
+
+        with clock.stage("intake close", idle=True, note="waiting for the cycle's deadline timer"):
+            await asyncio.sleep(max(0.0, (self.deadline - datetime.now(UTC)).total_seconds()))
+            await self.wait_cycle("QUALIFICATION_REVIEW", "DOCUMENT_REVIEW")
+
+        app_ids = sorted(s.applications.values())
+        by_app = {a: n for n, a in s.applications.items()}
+        with clock.stage("qualification", note="automatic checks, then the office decides each") as st:
+            await self.wait_apps("QUALIFICATION_DECISION", p.n)
+            decided = await each(app_ids, s.qualify, "qualification decisions")
+            qualified = [d["application_id"] for d in decided if d["qualified"]]
+            expected_fail = sorted(s.applications[n] for n in p.failing)
+            failed = sorted(d["application_id"] for d in decided if not d["qualified"])
+            if failed != expected_fail:
+                raise ScenarioError(f"not qualified: {failed}; expected exactly {expected_fail}")
+            await self.wait_cycle("DOCUMENT_REVIEW")
+            st.note = f"{len(qualified)} qualified, {len(failed)} not"
+
+        with clock.stage("document panels", note="the office draws every panel"):
+            draw = await s.draw()
+            self.check_draw(draw, qualified)
+
+        with clock.stage("document review", note="3 experts score, the leader consolidates"):
+            await self.wait_apps("DOCUMENT_REVIEW", len(qualified))
+
+            async def review(app_id: str) -> str:
+                return await s.document_review(app_id, p.document_pct(by_app[app_id]))
+
+            await each(qualified, review, "panel opinions")
+            await self.wait_cycle("ONSITE_SELECTION")
+
+        with clock.stage("on-site list", note=f"the office lists the top {p.onsite}"):
+            sheet = expect(await self.api.get(f"/cycles/{self.year}/document-scores", headers=s.office), 200)
+            ranked = [a["application_id"] for a in sheet["applications"]]
+            if sorted(ranked) != sorted(qualified):
+                raise ScenarioError(
+                    f"document scores list {len(ranked)} applications, expected {len(qualified)}"
+                )
+            listed = ranked[: p.onsite]
+            await s.onsite_list(listed, f"按资料评审得分择优确定前{p.onsite}名进入现场评审（性能基准）")
+            await self.wait_cycle("ONSITE_REVIEW")
+
+        with clock.stage("on-site panels", note="drawn with visit dates"):
+            visit = cst_date(datetime.now(UTC))
+            draw = await s.draw(dict.fromkeys(listed, visit))
+            self.check_draw(draw, listed)
+
+        with clock.stage("on-site review", note="leaders report, enterprises confirm"):
+            await self.wait_apps("ONSITE_REVIEW", len(listed))
+            rank = {a: i for i, a in enumerate(listed)}
+
+            async def onsite(app_id: str) -> str:
+                return await s.onsite_review(app_id, p.onsite_pct(rank[app_id]))
+
+            await each(listed, onsite, "on-site reviews confirmed")
+            await self.wait_cycle("AWAITING_COMMITTEE")
+
+        with clock.stage("plenary ballot", note=f"{len(COMMITTEE)} members vote on {len(listed)} candidates"):
+            meeting = await s.convene()
+            mid = meeting["meeting_id"]
+            choices = dict.fromkeys(meeting["candidates"], "APPROVE")
+
+            async def vote(member: str) -> None:
+                expect(await s.vote(mid, member, choices), 200)
+
+            await each([u for u, _ in COMMITTEE], vote, "ballots cast")
+            await self.wait_cycle("PUBLIC_NOTICE")
+
+        with clock.stage("objections", note=f"{p.objections} public objections during the notice") as st:
+            notice = await eventually(self.preliminary, timeout=p.wait_seconds, what="the preliminary list")
+            winners = [w["application_id"] for w in notice["list"]]
+            if not winners:
+                raise ScenarioError("the preliminary list is empty")
+            substantiated = await self.objections(winners)
+            st.note = f"{len(winners)} on the preliminary list; {p.objections} objections"
+
+        with clock.stage("notice period", idle=True, note="waiting for the notice timer"):
+            closes = datetime.fromisoformat(notice["closes_at"])
+            await asyncio.sleep(max(0.0, (closes - datetime.now(UTC)).total_seconds()))
+            await self.wait_cycle("FINAL_LIST")
+
+        with clock.stage("final list", note="the chair fixes the list"):
+            final = expect(
+                await self.api.post(
+                    f"/cycles/{self.year}/final-list",
+                    headers=s.committee["chair"],
+                    json={"note": "公示期满，根据异议调查结论确定拟授奖名单"},
+                ),
+                200,
+            )
+            if substantiated and substantiated not in final["removed"]:
+                raise ScenarioError(
+                    f"{substantiated} was not removed despite a substantiated objection: {final}"
+                )
+            await self.wait_cycle("GOVERNMENT_APPROVAL")
+
+        with clock.stage("approval and certificates", note="the government approves; certificates") as st:
+            expect(
+                await self.api.post(
+                    f"/cycles/{self.year}/approval",
+                    headers=s.government,
+                    json={"approved": True, "document_no": f"鹿政发〔{self.year}〕8号"},
+                ),
+                200,
+            )
+            await self.wait_cycle("COMPLETED")
+            results = expect(await self.api.get(f"/public/results/{self.year}"), 200)
+            if len(results["winners"]) != len(final["winners"]):
+                raise ScenarioError(
+                    f"{len(results['winners'])} certificates for {len(final['winners'])} winners"
+                )
+            outcomes = await self.final_outcomes()
+            st.note = f"{len(results['winners'])} certificates"
+        self.stats.recording = False
+        self.figures["outcomes"] = outcomes
+        self.figures["winners"] = [w["certificate_number"] for w in results["winners"]]
+        expected = {
+            "NOT_QUALIFIED": len(p.failing),
+            "NOT_SHORTLISTED": len(qualified) - len(listed),
+            "AWARDED": len(final["winners"]),
+            "NOT_AWARDED": len(listed) - len(final["winners"]),
+        }
+        if outcomes != expected:
+            raise ScenarioError(f"final outcomes {outcomes}, expected {expected}")
+
+    def check_draw(self, draw: dict[str, Any], targets: Sequence[str]) -> None:
+        if draw["unfilled"]:
+            raise ScenarioError(
+                f"draw {draw['draw_id']} left seats unfilled: {draw['unfilled']} (more experts: --experts)"
+            )
+        if sorted(draw["panels"]) != sorted(targets):
+            raise ScenarioError(f"draw {draw['draw_id']} has {len(draw['panels'])} panels for {len(targets)}")
+        strangers = {m["expert_id"] for seats in draw["panels"].values() for m in seats} - set(
+            self.sc.expert_heads
+        )
+        if strangers:
+            raise ScenarioError(
+                f"the draw seated experts the benchmark did not register: {sorted(strangers)}"
+            )
+
+    async def preliminary(self) -> dict[str, Any] | None:
+        r = await self.api.get(f"/public/preliminary/{self.year}")
+        return expect(r, 200) if r.status_code != 404 else None
+
+    async def objections(self, winners: Sequence[str]) -> str:
+        """Named and anonymous objections (alternating); the named ones are investigated: the first
+        is found substantiated, the others not. Returns the application found against."""
+        s = self.sc
+        named: list[str] = []
+        substantiated = ""
+        for i in range(self.plan.objections):
+            target = winners[i % len(winners)]
+            body: dict[str, Any] = {
+                "application_id": target,
+                "facts": f"第{i + 1}项异议：申报材料与事实不符。",
+            }
+            if i % 2 == 0:
+                body |= {"evidence": "相关证明材料", "name": f"公众{i + 1}", "contact": f"1380000{i:04d}"}
+            else:
+                body |= {"anonymous": True}
+            filed = expect(await self.api.post(f"/public/objections/{self.year}", json=body), 201)
+            if filed["investigated"] != (i % 2 == 0):
+                raise ScenarioError(
+                    f"objection {filed['objection_id']}: investigated={filed['investigated']}"
+                )
+            if filed["investigated"]:
+                named.append(filed["objection_id"])
+                substantiated = substantiated or target
+
+        async def investigate(objection_id: str) -> None:
+            expect(
+                await self.api.post(
+                    f"/objections/{objection_id}/investigator",
+                    headers=s.office,
+                    json={"username": "investigator1"},
+                ),
+                200,
+            )
+            conclusion = "SUBSTANTIATED" if objection_id == named[0] else "UNSUBSTANTIATED"
+            r = await self.api.post(
+                f"/objections/{objection_id}/report",
+                headers=self.investigator,
+                json={"conclusion": conclusion, "findings": "经调查核实，形成调查结论。"},
+            )
+            if expect(r, 200)["conclusion"] != conclusion:
+                raise ScenarioError(f"objection {objection_id}: {r.text}")
+
+        await each(named, investigate, "investigations reported")
+        return substantiated
+
+    async def final_outcomes(self) -> dict[str, int]:
+        async def probe() -> dict[str, int] | None:
+            found = {stage: await self.count(stage=stage) for stage in FINAL_STAGES}
+            return found if sum(found.values()) == self.plan.n else None
+
+        return await eventually(
+            probe, timeout=self.plan.wait_seconds, every=0.5, what="every application ended"
+        )
+
+
+# --- Temporal actions from the histories ---------------------------------------------------------
+def event_name(event_type: int) -> str:
+    name = EventType.Name(event_type).removeprefix("EVENT_TYPE_")  # type: ignore[arg-type]
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+@dataclass
+class RunCensus:
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    events: int
+    bytes: int
+    actions: dict[str, int]
+    root: bool  # started by a client, not as a child
+
+
+@dataclass
+class Census:
+    runs: list[RunCensus]
+
+    @property
+    def by_type(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for r in self.runs:
+            total.update(r.actions)
+        return {k: total.get(k, 0) for k in BILLED}
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_type.values())
+
+    def part(self, kind: str, *, root: bool) -> int:
+        """Events of `kind` in the root runs (started by a client) or in the others (children)."""
+        return sum(r.actions.get(kind, 0) for r in self.runs if r.root == root)
+
+    def largest(self) -> list[dict[str, Any]]:
+        kinds: dict[str, list[RunCensus]] = {}
+        for r in self.runs:
+            kinds.setdefault(r.workflow_type, []).append(r)
+        rows = []
+        for kind, runs in sorted(kinds.items()):
+            top = max(runs, key=lambda r: (r.events, r.bytes))
+            rows.append(
+                {
+                    "workflow_type": kind,
+                    "runs": len(runs),
+                    "max_events": top.events,
+                    "max_bytes": max(r.bytes for r in runs),
+                    "largest_workflow_id": top.workflow_id,
+                    "actions": sum(sum(r.actions.values()) for r in runs),
+                }
+            )
+        return rows
+
+
+async def census(client: Client, query: str | None, concurrency: int = 16) -> Census:
+    listed = [wf async for wf in client.list_workflows(query)]
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(wf: Any) -> RunCensus:
+        async with limit:
+            history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
+        counts = Counter(event_name(e.event_type) for e in history.events)
+        return RunCensus(
+            wf.id,
+            wf.run_id,
+            wf.workflow_type,
+            len(history.events),
+            History(events=history.events).ByteSize(),
+            {k: counts.get(k, 0) for k in BILLED if counts.get(k, 0)},
+            not wf.parent_id,
+        )
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(wf)) for wf in listed]
+    return Census([t.result() for t in tasks])
+
+
+async def settled_census(client: Client, query: str | None, timeout: float = 60) -> Census:
+    """Count until two censuses 2 s apart agree (the award workflows are still starting up)."""
+    end = time.monotonic() + timeout
+    last = await census(client, query)
+    while time.monotonic() < end:
+        await asyncio.sleep(2)
+        now = await census(client, query)
+        if now.total == last.total and len(now.runs) == len(last.runs):
+            return now
+        last = now
+    say("   (histories still growing at the time limit; counting what is there)")
+    return last
+
+
+# --- the bare-Temporal comparator ----------------------------------------------------------------
+@dataclass
+class Work:
+    """What one group of bare workflows does, in total: shared out evenly inside the group."""
+
+    activities: int = 0
+    timers: int = 0
+    upserts: int = 0
+    markers: int = 0
+    updates: int = 0  # sent by the client
+    client_signals: int = 0  # sent by the client
+    sent_signals: int = 0  # sent by the workflows themselves (SignalExternalWorkflowExecution)
+
+
+@dataclass
+class BareSpec:
+    """The comparator's shape, taken from the procedure's histories. Workflows 0..roots-1 are
+    started by the client (like the cycle); each root starts its share of the children (indices
+    roots..workflows-1, child c belongs to root (c - roots) % roots) and signals its own children;
+    each child signals its root. `lanes`: steps a root runs at once (the API's concurrency: its
+    update handlers run side by side); a child runs its steps one after another."""
+
+    workflows: int
+    roots: int
+    lanes: int
+    id_prefix: str
+    root_work: Work
+    child_work: Work
+
+
+@dataclass
+class BareInput:
+    spec: BareSpec
+    index: int
+
+
+@dataclass
+class BarePlan:
+    steps: int
+    activities: int
+    timers: int
+    upserts: int
+    markers: int
+    signals: int  # to send
+    children: list[int]  # to start (roots)
+    signal_targets: list[int]  # one per signal sent
+    expect_signals: int
+    expect_updates: int
+
+
+def share(total: int, parts: int, i: int) -> int:
+    return total // parts + (1 if i < total % parts else 0) if parts > 0 else 0
+
+
+def _down_targets(spec: BareSpec, root: int) -> list[int]:
+    children = list(range(spec.roots + root, spec.workflows, spec.roots))
+    count = share(spec.root_work.sent_signals, spec.roots, root) if children else 0
+    return [children[k % len(children)] for k in range(count)]
+
+
+def bare_plan(spec: BareSpec, i: int) -> BarePlan:
+    """What workflow `i` does and receives (a pure function: the client and the workflows agree)."""
+    roots, children = spec.roots, spec.workflows - spec.roots
+    if i < roots:
+        w, parts, rank = spec.root_work, roots, i
+        kids = list(range(roots + i, spec.workflows, roots))
+        targets = _down_targets(spec, i)
+        received = sum(share(spec.child_work.sent_signals, children, c - roots) for c in kids)
+    else:
+        w, parts, rank = spec.child_work, children, i - roots
+        kids = []
+        parent = (i - roots) % roots
+        targets = [parent] * share(w.sent_signals, parts, rank)
+        received = _down_targets(spec, parent).count(i)
+    plan = BarePlan(
+        steps=0,
+        activities=share(w.activities, parts, rank),
+        timers=share(w.timers, parts, rank),
+        upserts=share(w.upserts, parts, rank),
+        markers=share(w.markers, parts, rank),
+        signals=len(targets),
+        children=kids,
+        signal_targets=targets,
+        expect_signals=received + share(w.client_signals, parts, rank),
+        expect_updates=share(w.updates, parts, rank),
+    )
+    plan.steps = max(plan.activities, plan.timers, plan.upserts, plan.markers, plan.signals)
+    return plan
+
+
+@activity.defn(name="bare_noop")
+async def bare_noop() -> None:
+    return None
+
+
+_BARE_STAGE = SearchAttributeKey.for_keyword(SA_STAGE)
+
+
+@workflow.defn(name="BareBenchWorkflow", sandboxed=False)
+class BareBenchWorkflow:
+    def __init__(self) -> None:
+        self.signals = 0
+        self.updates = 0
+
+    @workflow.run
+    async def run(self, inp: BareInput) -> int:
+        spec, plan = inp.spec, bare_plan(inp.spec, inp.index)
+        for first in range(0, len(plan.children), 100):
+            await asyncio.gather(
+                *(
+                    workflow.start_child_workflow(
+                        BareBenchWorkflow.run,
+                        BareInput(spec, c),
+                        id=f"{spec.id_prefix}{c}",
+                        parent_close_policy=ParentClosePolicy.ABANDON,
+                    )
+                    for c in plan.children[first : first + 100]
+                )
+            )
+        lanes = spec.lanes if inp.index < spec.roots else 1
+        await asyncio.gather(*(self._steps(spec, plan, range(k, plan.steps, lanes)) for k in range(lanes)))
+        await workflow.wait_condition(
+            lambda: self.signals >= plan.expect_signals and self.updates >= plan.expect_updates
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return inp.index
+
+    async def _steps(self, spec: BareSpec, plan: BarePlan, steps: range) -> None:
+        for k in steps:
+            if k < plan.activities:
+                await workflow.execute_activity(bare_noop, start_to_close_timeout=timedelta(seconds=30))
+            if k < plan.timers:
+                await workflow.sleep(0.001)
+            if k < plan.upserts:
+                workflow.upsert_search_attributes([_BARE_STAGE.value_set(f"BENCH-{k}")])
+            if k < plan.markers:
+                workflow.patched(f"bench-marker-{k}")
+            if k < plan.signals:
+                target = f"{spec.id_prefix}{plan.signal_targets[k]}"
+                await workflow.get_external_workflow_handle(target).signal(BareBenchWorkflow.poke)
+
+    @workflow.signal
+    def poke(self) -> None:
+        self.signals += 1
+
+    @workflow.update
+    def ping(self) -> None:
+        self.updates += 1
+
+
+async def comparator_worker(address: str, task_queue: str) -> None:
+    """`bench_cycle.py --comparator-worker ADDRESS QUEUE`: the comparator's worker process."""
+    client = await Client.connect(address)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with Worker(client, task_queue=task_queue, workflows=[BareBenchWorkflow], activities=[bare_noop]):
+        await stop.wait()
+
+
+def bare_spec(counted: Census, prefix: str, lanes: int) -> BareSpec:
+    """The procedure's actions, split between root runs (the cycle) and children (the rest)."""
+
+    def work(root: bool) -> Work:
+        markers = counted.part("MarkerRecorded", root=root)
+        sent = counted.part("SignalExternalWorkflowExecutionInitiated", root=root)
+        # Signals the other group sent arrive here; the rest came from clients (the API).
+        arrived = counted.part("SignalExternalWorkflowExecutionInitiated", root=not root)
+        return Work(
+            activities=counted.part("ActivityTaskScheduled", root=root),
+            timers=counted.part("TimerStarted", root=root),
+            # The SDK upserts TemporalChangeVersion with each new patch marker: those come with the markers.
+            upserts=max(0, counted.part("UpsertWorkflowSearchAttributes", root=root) - markers),
+            markers=markers,
+            updates=counted.part("WorkflowExecutionUpdateAccepted", root=root),
+            client_signals=max(0, counted.part("WorkflowExecutionSignaled", root=root) - arrived),
+            sent_signals=sent,
+        )
+
+    roots = max(1, sum(r.root for r in counted.runs))
+    return BareSpec(
+        workflows=max(roots, len(counted.runs)),
+        roots=roots,
+        lanes=max(1, lanes),
+        id_prefix=prefix,
+        root_work=work(True),
+        child_work=work(False),
+    )
+
+
+async def run_comparator(
+    client: Client, spec: BareSpec, task_queue: str, concurrency: int, timeout: float, refused: Counter[str]
+) -> float:
+    """Start, update and signal the bare workflows as the API did; returns the wall time until every
+    one has completed. Calls the server refuses as RESOURCE_EXHAUSTED are retried after 0.1 s and
+    counted in `refused`, by message."""
+    limit = asyncio.Semaphore(concurrency)
+    end = time.monotonic() + timeout
+    w, roots = spec.workflows, spec.roots
+
+    async def bounded(call: Callable[[], Awaitable[Any]]) -> None:
+        while True:
+            try:
+                async with limit:
+                    await call()
+                return
+            except RPCError as e:  # e.g. the server's limit of 10 updates in flight per workflow
+                if e.status != RPCStatusCode.RESOURCE_EXHAUSTED or time.monotonic() > end:
+                    raise
+                refused[e.message.split("(")[0].strip()] += 1
+            await asyncio.sleep(0.1)
+
+    def start(i: int) -> Callable[[], Awaitable[Any]]:
+        return lambda: client.start_workflow(
+            BareBenchWorkflow.run, BareInput(spec, i), id=f"{spec.id_prefix}{i}", task_queue=task_queue
+        )
+
+    def handle(i: int) -> Any:
+        return client.get_workflow_handle(f"{spec.id_prefix}{i}")
+
+    def update(i: int) -> Callable[[], Awaitable[Any]]:
+        return lambda: handle(i).execute_update(BareBenchWorkflow.ping)
+
+    def poke(i: int) -> Callable[[], Awaitable[Any]]:
+        return lambda: handle(i).signal(BareBenchWorkflow.poke)
+
+    def messages(first: int, count: int, work: Work) -> list[Callable[[], Awaitable[Any]]]:
+        """Updates and client signals to workflows first..first+count-1, shared out as bare_plan expects."""
+        return [
+            *(update(first + u % count) for u in range(work.updates)),
+            *(poke(first + k % count) for k in range(work.client_signals)),
+        ]
+
+    async def run_all(calls: Iterable[Callable[[], Awaitable[Any]]]) -> None:
+        async with asyncio.TaskGroup() as group:
+            for call in calls:
+                group.create_task(bounded(call))
+
+    async def counted(query: str) -> int:
+        return (await client.count_workflows(f"TaskQueue = '{task_queue}'{query}")).count
+
+    async def children_then_messages() -> None:
+        async def all_started() -> bool | None:
+            return True if await counted("") >= w else None
+
+        await eventually(
+            all_started, timeout=max(10.0, end - time.monotonic()), every=0.1, what="bare children"
+        )
+        await run_all(messages(roots, w - roots, spec.child_work))
+
+    begin = time.perf_counter()
+    await run_all(start(i) for i in range(roots))
+    async with asyncio.TaskGroup() as group:
+        group.create_task(run_all(messages(0, roots, spec.root_work)))
+        if w > roots:
+            group.create_task(children_then_messages())
+
+    async def done() -> bool | None:
+        return (
+            True
+            if await counted("") >= w and await counted(" AND ExecutionStatus = 'Running'") == 0
+            else None
+        )
+
+    await eventually(
+        done, timeout=max(10.0, end - time.monotonic()), every=0.1, what="every bare workflow completed"
+    )
+    wall = time.perf_counter() - begin
+    failed = await counted(" AND ExecutionStatus != 'Completed'")
+    if failed:
+        raise BenchError(f"{failed} comparator workflows did not complete; see the worker log")
+    return wall
+
+
+# --- the read benchmark --------------------------------------------------------------------------
+async def seed_reads(database_url: str, year: int, rows: int) -> None:
+    """`rows` enterprises and their applications of `year`, inserted directly (bulk)."""
+    from sqlalchemy import insert
+
+    from db import models as m
+    from db.session import make_engine
+
+    engine = make_engine(database_url)
+    rng = random.Random(year)
+    now = datetime.now(UTC)
+    sheet = scores(70)
+    stages = [("NOT_QUALIFIED", 10), ("NOT_SHORTLISTED", 80), ("NOT_AWARDED", 7), ("AWARDED", 3)]
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(m.Cycle).values(
+                    year=year,
+                    workflow_id=f"award-cycle-{year}",
+                    rules={"year": year, "demo": True, "onsite_threshold": 500},
+                    rules_revision="鹿城区政府质量奖评审管理办法（2023年修订）",
+                    criteria_edition="GB/T 19580-2012",
+                    deadline=now - timedelta(days=200),
+                    stage="COMPLETED",
+                    started_by="bench-seed",
+                    started_at=now - timedelta(days=260),
+                )
+            )
+            for first in range(0, rows, 1000):
+                batch = range(first, min(rows, first + 1000))
+                fields = {i: rng.choice(("INDUSTRY", "CONSTRUCTION", "SERVICES")) for i in batch}
+                enterprises = [
+                    {
+                        "credit_code": credit_code(1_000_000 + i),
+                        "name": f"鹿城读取基准{i:05d}号有限公司",
+                        "registered_district": "鹿城区",
+                        "tax_district": "鹿城区",
+                        "independent_legal_person": True,
+                        "registration_date": (now - timedelta(days=1500 + i % 3000)).date(),
+                        "field": fields[i],
+                        "sector_tags": ["INTELLIGENT_EQUIPMENT"],
+                    }
+                    for i in batch
+                ]
+                result = await conn.execute(
+                    insert(m.Enterprise).returning(m.Enterprise.id, sort_by_parameter_order=True), enterprises
+                )
+                ids = [row[0] for row in result]
+                applications = []
+                for i, enterprise_id in zip(batch, ids, strict=True):
+                    stage = rng.choices([s for s, _ in stages], [w for _, w in stages])[0]
+                    reviewed = stage != "NOT_QUALIFIED"
+                    onsite = stage in ("AWARDED", "NOT_AWARDED")
+                    application_id = f"{year}-{i + 1:04d}"
+                    applications.append(
+                        {
+                            "id": application_id,
+                            "cycle_year": year,
+                            "enterprise_id": enterprise_id,
+                            "award": "QUALITY" if i % 2 else "INNOVATION",
+                            "field": fields[i],
+                            "sector_tags": ["INTELLIGENT_EQUIPMENT"],
+                            "documents": [
+                                {"kind": kind, "sha256": f"{i:064x}", "title": kind}
+                                for kind in ("SELF_ASSESSMENT_REPORT", "APPLICATION_FORM", "EVIDENCE")
+                            ],
+                            "self_assessment": sheet,
+                            "document_score": f"{rng.randint(450, 900)}.00" if reviewed else None,
+                            "onsite_score": f"{rng.randint(600, 900)}.00" if onsite else None,
+                            "contact_name": "申报联系人",
+                            "contact_phone": "0577-88000000",
+                            "stage": stage,
+                            "outcome": stage,
+                            "workflow_id": f"application-{application_id}",
+                            "submitted_by": f"seed{i}",
+                            "submitted_at": now - timedelta(days=220, seconds=i),
+                        }
+                    )
+                await conn.execute(insert(m.Application), applications)
+    finally:
+        await engine.dispose()
+
+
+async def read_benchmark(
+    api_url: str, year: int, rows: int, clients: int, seconds: float, page_size: int
+) -> dict[str, Any]:
+    stats = HttpStats()
+    async with http_client(api_url, stats, clients) as api:
+        office = await Scenario.login(api, *OFFICE)
+        total = expect(
+            await api.get("/applications", headers=office, params={"year": year, "page_size": 1}), 200
+        )
+        if total["total"] != rows:
+            raise BenchError(
+                f"GET /applications?year={year} counts {total['total']} rows, {rows} were seeded"
+            )
+        pages = max(1, math.ceil(rows / page_size))
+        latencies: dict[str, list[float]] = {"list": [], "detail": []}
+        errors: list[str] = []
+        stop = time.monotonic() + seconds
+
+        async def reader(k: int) -> None:
+            rng = random.Random(k)
+            turn = k
+            while time.monotonic() < stop and not errors:
+                turn += 1
+                kind = "list" if turn % 2 else "detail"
+                if kind == "list":
+                    params = {"year": year, "page": rng.randint(1, pages), "page_size": page_size}
+                    request = api.get("/applications", headers=office, params=params)
+                else:
+                    request = api.get(f"/applications/{year}-{rng.randint(1, rows):04d}", headers=office)
+                start = time.perf_counter()
+                r = await request
+                latencies[kind].append(time.perf_counter() - start)
+                if r.status_code != 200:
+                    errors.append(f"{r.request.method} {r.request.url} -> {r.status_code}: {r.text[:300]}")
+
+        begin = time.perf_counter()
+        async with asyncio.TaskGroup() as group:
+            for k in range(clients):
+                group.create_task(reader(k))
+        elapsed = time.perf_counter() - begin
+        if errors:
+            raise BenchError(f"read benchmark: {errors[0]}")
+    return {
+        "rows": rows,
+        "clients": clients,
+        "seconds": elapsed,
+        "page_size": page_size,
+        "list": summary(latencies["list"], elapsed),
+        "detail": summary(latencies["detail"], elapsed),
+    }
+
+
+def summary(xs: Sequence[float], seconds: float) -> dict[str, float]:
+    return {
+        "requests": len(xs),
+        "p50_ms": pct(xs, 0.5) * 1000,
+        "p99_ms": pct(xs, 0.99) * 1000,
+        "per_second": len(xs) / seconds if seconds else 0.0,
+    }
+
+
+# --- report -------------------------------------------------------------------------------------
+def print_report(result: dict[str, Any]) -> None:
+    n = result["n"]
+    print(flush=True)
+    print(
+        f"=== bench_cycle: one award cycle of {n} applications ({result['concurrency']} concurrent requests) ==="
+    )
+    print("\nStage wall times (idle = waiting for a demo-length timer, no work):")
+    for st in result["stages"]:
+        flag = "  idle" if st["idle"] else ""
+        print(f"  {st['name']:<28} {st['seconds']:8.1f} s{flag}   {st['note']}")
+    proc = result["procedure"]
+    print(f"  {'TOTAL procedure':<28} {proc['total_seconds']:8.1f} s")
+    print(f"  {'  of which active':<28} {proc['active_seconds']:8.1f} s   (without the idle timer waits)")
+
+    print(f"\nAPI calls during the procedure: {sum(r['count'] for r in result['routes'])}")
+    print(f"  {'route':<58} {'count':>6} {'p50 ms':>8} {'p99 ms':>8} {'503 retries':>12}")
+    for r in result["routes"]:
+        retried = str(r["retries_503"]) if r["retries_503"] else ""
+        print(f"  {r['route']:<58} {r['count']:6d} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {retried:>12}")
+    if any(r["retries_503"] for r in result["routes"]):
+        print(
+            "  (503 retries: the API's Temporal call timed out and the request was sent again with the same"
+            " Idempotency-Key; latency is the whole exchange)"
+        )
+
+    t = result["temporal"]
+    print(
+        f"\nTemporal actions (history events billed by Temporal Cloud, {t['runs']} workflow runs): "
+        f"{t['actions_total']} total, {t['actions_per_application']:.1f} per application"
+    )
+    for kind, count in t["actions_by_type"].items():
+        print(f"  {kind:<44} {count:8d}")
+    print("\nLargest history per workflow type:")
+    print(f"  {'workflow type':<24} {'runs':>6} {'max events':>11} {'max bytes':>11} {'actions':>9}  largest")
+    for row in t["largest"]:
+        print(
+            f"  {row['workflow_type']:<24} {row['runs']:6d} {row['max_events']:11d} {row['max_bytes']:11d} "
+            f"{row['actions']:9d}  {row['largest_workflow_id']}"
+        )
+
+    c = result.get("comparator")
+    if c:
+        print("\nBare-Temporal comparator (same server; its own no-op workflows and activities):")
+        print("  NOTE: it does the bare Temporal work only: no API, no database, no business logic.")
+        print(
+            f"  performed: {c['actions_total']} actions — "
+            + ", ".join(f"{k} {v}" for k, v in c["actions_by_type"].items() if v)
+        )
+        for message, count in c["refused_and_retried"].items():
+            print(f"  the server refused {count} calls ({message}); each retried after 0.1 s")
+        print(f"  comparator wall time           {c['wall_seconds']:8.1f} s")
+        print(f"  procedure / comparator         {c['ratio_total']:8.1f} x   (procedure total)")
+        print(f"  active procedure / comparator  {c['ratio_active']:8.1f} x   (without idle timer waits)")
+    reads = result.get("reads")
+    if reads:
+        print(
+            f"\nRead benchmark: {reads['rows']} seeded applications (year {reads['year']}), {reads['clients']} "
+            f"concurrent office clients for {reads['seconds']:.1f} s"
+        )
+        for kind, label in (
+            ("list", f"GET /applications?year=&page= (page_size {reads['page_size']})"),
+            ("detail", "GET /applications/{id}"),
+        ):
+            x = reads[kind]
+            print(
+                f"  {label:<52} {x['requests']:6d} req  p50 {x['p50_ms']:7.1f} ms  p99 {x['p99_ms']:7.1f} ms  "
+                f"{x['per_second']:7.1f} req/s"
+            )
+        print(
+            "  (a detail read also asks Temporal for the live stage; seeded rows have no workflow, so that"
+            " query answers NOT_FOUND)"
+        )
+    print(
+        f"\nTotal procedure wall time: {proc['total_seconds']:.1f} s ({proc['active_seconds']:.1f} s active)"
+    )
+
+
+# --- main ---------------------------------------------------------------------------------------
+async def bench(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    plan = make_plan(args)
+    this_year = cst_date(datetime.now(UTC)).year
+    year = this_year + 1
+    say(
+        f"plan: N={plan.n}, {plan.concurrency} concurrent requests, {plan.experts} experts (load cap {plan.load_cap}), "
+        f"on-site list {plan.onsite}, {plan.objections} objections, intake {plan.intake_seconds:.0f} s, "
+        f"notice {plan.notice_seconds} s, stage time limit {plan.wait_seconds:.0f} s"
+    )
+    stats = HttpStats()
+    result: dict[str, Any] = {"n": plan.n, "concurrency": plan.concurrency, "year": year}
+    async with http_client(stack.api_url, stats, plan.concurrency, retry_for=plan.wait_seconds) as api:
+        health = expect(await api.get("/health"), 200)
+        if health.get("status") != "ok":
+            raise BenchError(f"the API is not healthy: {health}")
+        stats.routes = RouteNames(expect(await api.get("/openapi.json"), 200))
+        cycle = Cycle(api, stats, plan, year)
+        await cycle.setup()
+        await cycle.procedure()
+    proc_total, proc_idle = cycle.clock.total, cycle.clock.idle
+    result |= {
+        "plan": asdict(plan),
+        "stages": [asdict(s) for s in cycle.clock.stages],
+        "procedure": {
+            "total_seconds": proc_total,
+            "idle_seconds": proc_idle,
+            "active_seconds": proc_total - proc_idle,
+        },
+        "routes": stats.table(),
+        "outcomes": cycle.figures["outcomes"],
+    }
+    say(
+        f"procedure done in {proc_total:.1f} s ({proc_total - proc_idle:.1f} s active); reading the histories…"
+    )
+
+    client = await Client.connect(stack.address)
+    counted = await settled_census(client, None)
+    of_year = [wf.id async for wf in client.list_workflows(f"AwardYear = {year}")]
+    if len(of_year) != len(counted.runs):
+        say(
+            f"   note: {len(counted.runs)} workflow runs on the server, {len(of_year)} carry AwardYear = {year}"
+        )
+    result["temporal"] = {
+        "runs": len(counted.runs),
+        "runs_with_award_year": len(of_year),
+        "actions_total": counted.total,
+        "actions_per_application": counted.total / plan.n,
+        "actions_by_type": counted.by_type,
+        "largest": counted.largest(),
+    }
+    say(
+        f"   {counted.total} actions in {len(counted.runs)} workflow runs ({counted.total / plan.n:.1f} per application)"
+    )
+
+    if args.comparator:
+        spec = bare_spec(counted, f"bare-{os.getpid()}-", plan.concurrency)
+        say(
+            f"comparator: {spec.workflows} workflows ({spec.roots} started by the client), "
+            f"root work {spec.root_work}, child work {spec.child_work}…"
+        )
+        worker = await asyncio.to_thread(
+            stack.spawn,
+            "comparator-worker",
+            [sys.executable, str(SCRIPT), "--comparator-worker", stack.address, COMPARATOR_QUEUE],
+        )
+        try:
+            refused: Counter[str] = Counter()
+            wall = await run_comparator(
+                client, spec, COMPARATOR_QUEUE, plan.concurrency, timeout=600 + proc_total, refused=refused
+            )
+        finally:
+            await asyncio.to_thread(stack.stop_child, worker)
+        bare = await census(client, f"TaskQueue = '{COMPARATOR_QUEUE}'")
+        result["comparator"] = {
+            "spec": asdict(spec),
+            "wall_seconds": wall,
+            "actions_total": bare.total,
+            "actions_by_type": bare.by_type,
+            "ratio_total": proc_total / wall,
+            "ratio_active": (proc_total - proc_idle) / wall,
+            "refused_and_retried": dict(refused),
+            "note": "bare Temporal work only: no API, no database, no business logic",
+        }
+        say(f"   comparator done in {wall:.1f} s ({bare.total} actions)")
+        if bare.total != counted.total:
+            say(f"   note: the comparator performed {bare.total} actions, the procedure {counted.total}")
+
+    if args.reads:
+        read_year = year - 1
+        say(f"reads: seeding {args.read_rows} applications of {read_year} into PostgreSQL…")
+        start = time.perf_counter()
+        await seed_reads(stack.database_url, read_year, args.read_rows)
+        say(
+            f"   seeded in {time.perf_counter() - start:.1f} s; {args.read_clients} clients for {args.read_seconds:.0f} s…"
+        )
+        reads = await read_benchmark(
+            stack.api_url,
+            read_year,
+            args.read_rows,
+            args.read_clients,
+            args.read_seconds,
+            args.read_page_size,
+        )
+        result["reads"] = {"year": read_year, **reads}
+    return result
+
+
+async def watched(stack: Stack, work: Awaitable[T]) -> T:
+    """`work`, failing at once if the worker or the API process dies."""
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(1)
+            stack.check_alive()
+
+    main = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await asyncio.wait({main, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if watcher.done():
+            main.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await main
+            watcher.result()  # raises the BenchError
+        return main.result()
+    finally:
+        for task in (main, watcher):
+            task.cancel()
+        await asyncio.gather(main, watcher, return_exceptions=True)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="One whole award cycle of N applications through the HTTP API, measured (make bench)."
+    )
+    p.add_argument("--n", type=int, default=100, help="applications in the cycle (default 100)")
+    p.add_argument("--concurrency", type=int, default=32, help="HTTP requests in flight at most (default 32)")
+    p.add_argument("--load-cap", type=int, default=5, help="the rules' expert_load_cap (default 5)")
+    p.add_argument("--experts", type=int, default=0, help="expert pool (default: enough for every panel)")
+    p.add_argument(
+        "--onsite",
+        type=int,
+        default=None,
+        help="applications on the on-site list (default min(10, qualified))",
+    )
+    p.add_argument(
+        "--objections", type=int, default=4, help="public objections, named and anonymous alternating"
+    )
+    p.add_argument(
+        "--intake-seconds",
+        type=float,
+        default=None,
+        help="deadline after the rules' approval (default max(20, 10 + 0.3 N))",
+    )
+    p.add_argument(
+        "--notice-seconds", type=int, default=20, help="public notice period in seconds (default 20)"
+    )
+    p.add_argument(
+        "--stage-timeout", type=float, default=None, help="time limit of each wait (default 90 + N s)"
+    )
+    p.add_argument(
+        "--rpc-timeout",
+        type=float,
+        default=None,
+        help="the API's Temporal call timeout (AWARD_TEMPORAL_RPC_TIMEOUT_SECONDS)",
+    )
+    p.add_argument(
+        "--comparator",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the bare-Temporal comparator",
+    )
+    p.add_argument(
+        "--reads", action=argparse.BooleanOptionalAction, default=True, help="run the read benchmark"
+    )
+    p.add_argument("--read-rows", type=int, default=10000, help="applications seeded for the read benchmark")
+    p.add_argument("--read-clients", type=int, default=50, help="concurrent readers (default 50)")
+    p.add_argument(
+        "--read-seconds", type=float, default=20, help="duration of the read benchmark (default 20 s)"
+    )
+    p.add_argument("--read-page-size", type=int, default=50, help="page size of the list reads (default 50)")
+    p.add_argument(
+        "--temporal-db",
+        choices=("file", "memory"),
+        default="file",
+        help="the dev server's SQLite state: a file as in make run (default) or in memory (less disk noise)",
+    )
+    p.add_argument("--ui", action="store_true", help="also serve the Temporal Web UI (its URL is printed)")
+    p.add_argument(
+        "--keep", action="store_true", help="keep .data/bench-<pid>/ (logs, data) after a successful run"
+    )
+    p.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file too")
+    args = p.parse_args(argv)
+    if args.n < 1 or args.concurrency < 1 or args.load_cap < 1 or args.read_rows < 1:
+        p.error("--n, --concurrency, --load-cap and --read-rows must be positive")
+    return args
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def main(argv: Sequence[str]) -> int:
+    if argv[:1] == ["--comparator-worker"]:
+        asyncio.run(comparator_worker(argv[1], argv[2]))
+        return 0
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    DATA.mkdir(exist_ok=True)
+    stack = Stack(args.ui, args.rpc_timeout, args.temporal_db)
+    code = 1
+    try:
+        reap_stale_runs()
+        stack.start()
+        result = asyncio.run(watched(stack, bench(stack, args)))
+        print_report(result)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+            print(f"figures written to {args.json}")
+        code = 0
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopping the stack…", file=sys.stderr, flush=True)
+        code = 130
+    except BaseException as exc:  # report every failure plainly, then stop the stack
+        error = first_error(exc)
+        if isinstance(error, KeyboardInterrupt):
+            code = 130
+            print("\ninterrupted: stopping the stack…", file=sys.stderr, flush=True)
+        elif isinstance(error, (BenchError, ScenarioError)):
+            print(f"\nbench failed: {error}", file=sys.stderr, flush=True)
+        elif isinstance(error, httpx.HTTPError):
+            print(
+                f"\nbench failed: the API stopped answering ({type(error).__name__}: {error})",
+                file=sys.stderr,
+            )
+        else:
+            import traceback
+
+            traceback.print_exception(error)
+            print(f"\nbench failed: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+    finally:
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            say("stopping the stack…")
+            stack.stop()
+            if code == 0 and not args.keep:
+                shutil.rmtree(stack.dir, ignore_errors=True)
+            else:
+                say(f"data and logs kept in {stack.dir}")
+    return code
+
+
+if __name__ == "__main__":
+    exit_code = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)  # Temporal's runtime sometimes crashes at interpreter exit (STACK.md)
