@@ -33,6 +33,7 @@ from .routes import (
     enterprises,
     experts,
     notices,
+    operations,
     review,
 )
 from .security import hash_password
@@ -114,6 +115,7 @@ def create_app(
         notices,
         audit,
         awards,
+        operations,
     ):
         app.include_router(r.router)
 

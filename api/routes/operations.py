@@ -1,0 +1,85 @@
+"""Steps the database refused (P6): the office sees them and may retry one once its cause is mended."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+from temporalio.service import RPCError
+
+from db import models as m
+from db import repositories as repo
+from domain.errors import conflict
+
+from ..deps import Config, Office, Session, Temporal
+from ..errors import not_found, unavailable
+
+router = APIRouter(tags=["operations"])
+
+
+class StepFailureOut(BaseModel):
+    id: int
+    workflow_id: str
+    step: str
+    code: str
+    error: str
+    cycle_year: int | None
+    at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+
+@router.get("/step-failures", response_model=list[StepFailureOut], summary="Steps the database refused")
+async def step_failures(
+    s: Session,
+    office: Office,
+    year: int | None = None,
+    open_only: Annotated[bool, Query(alias="open")] = True,
+) -> list[StepFailureOut]:
+    """Each one ended its step instead of being retried forever; its workflow waits for a retry."""
+    q = select(m.StepFailure).order_by(m.StepFailure.id)
+    if year is not None:
+        q = q.where(m.StepFailure.cycle_year == year)
+    if open_only:
+        q = q.where(m.StepFailure.resolved_at.is_(None))
+    return [StepFailureOut.model_validate(f, from_attributes=True) for f in (await s.scalars(q.limit(500))).all()]
+
+
+@router.post(
+    "/step-failures/{failure_id}/retry",
+    response_model=StepFailureOut,
+    summary="Retry a refused step (after mending its cause)",
+)
+async def retry_step(
+    failure_id: int, s: Session, office: Office, client: Temporal, cfg: Config
+) -> StepFailureOut:
+    f = await s.get(m.StepFailure, failure_id, with_for_update=True)
+    if f is None:
+        raise not_found("失败的流程步骤", "Step failure")
+    if f.resolved_at is not None:
+        raise conflict("STEP_ALREADY_RETRIED", "该步骤已重试", "This step has already been retried")
+    try:
+        await asyncio.wait_for(
+            client.get_workflow_handle(f.workflow_id).signal(
+                "retry_step", rpc_timeout=timedelta(seconds=cfg.temporal_rpc_timeout_seconds)
+            ),
+            cfg.temporal_rpc_timeout_seconds,
+        )
+    except (TimeoutError, RPCError):
+        raise unavailable() from None
+    f.resolved_at, f.resolved_by = datetime.now(UTC), office.username
+    await repo.audit(
+        s,
+        at=f.resolved_at,
+        actor=office.username,
+        actor_role=office.role,
+        action="STEP_RETRIED",
+        entity_type="workflow",
+        entity_id=f.workflow_id,
+        reason=f.step,
+    )
+    return StepFailureOut.model_validate(f, from_attributes=True)
