@@ -270,6 +270,36 @@ class ConditionOut(BaseModel):
     decided_at: datetime | None
 
 
+class ApplicationSummary(BaseModel):
+    """An application as lists show it (one row of a page; the detail has its documents and checks)."""
+
+    id: str
+    cycle_year: int
+    enterprise_id: int
+    enterprise_name: str
+    credit_code: str
+    award: str
+    field: str
+    sector_tags: list[str]
+    priority_sector: bool
+    stage: str
+    outcome: str
+    waiting_for: str | None = None
+    due_at: datetime | None = None
+    document_score: str | None = None
+    onsite_score: str | None = None
+    workflow_id: str
+    submitted_at: datetime
+    updated_at: datetime | None = None
+
+
+class ApplicationPage(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    items: list[ApplicationSummary]
+
+
 class ApplicationOut(BaseModel):
     id: str
     cycle_year: int

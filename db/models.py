@@ -175,6 +175,7 @@ class Application(Base):
     __table_args__ = (
         UniqueConstraint("cycle_year", "enterprise_id", name="uq_applications_one_per_cycle"),
         Index("ix_applications_cycle_year_stage", "cycle_year", "stage"),
+        Index("ix_applications_cycle_year_id", "cycle_year", "id"),  # pages of a year, in order
         Index("ix_applications_enterprise_id", "enterprise_id"),
     )
 

@@ -454,14 +454,16 @@ async def add_application(
 async def application_page(
     s: AsyncSession, *, limit: int, offset: int, **filters: Any
 ) -> tuple[list[tuple[m.Application, m.Enterprise]], int]:
-    q = application_query(**filters)
-    total = await s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    """One page of applications with their enterprises: the page's ids are found on the index
+    first (a deep page skips index entries, not joined rows), then only those rows are read."""
+    ids = application_query(**filters).with_only_columns(m.Application.id)
+    total = await s.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    page = ids.order_by(m.Application.id).limit(limit).offset(offset).subquery()
     rows = await s.execute(
-        q.add_columns(m.Enterprise)
+        select(m.Application, m.Enterprise)
+        .join(page, page.c.id == m.Application.id)
         .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
         .order_by(m.Application.id)
-        .limit(limit)
-        .offset(offset)
     )
     return [(a, e) for a, e in rows.all()], total
 

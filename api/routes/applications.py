@@ -53,9 +53,10 @@ from ..deps import (
 from ..errors import forbidden, not_found
 from ..schemas import (
     ApplicationOut,
+    ApplicationPage,
     ApplicationSubmit,
+    ApplicationSummary,
     ConditionOut,
-    Page,
     QualificationDecisionIn,
     SubmitResult,
 )
@@ -192,7 +193,30 @@ def _out(app: m.Application, ent: m.Enterprise) -> ApplicationOut:
     )
 
 
-@router.get("/applications", response_model=Page)
+def _summary(app: m.Application, ent: m.Enterprise) -> ApplicationSummary:
+    return ApplicationSummary(
+        id=app.id,
+        cycle_year=app.cycle_year,
+        enterprise_id=ent.id,
+        enterprise_name=ent.name,
+        credit_code=ent.credit_code,
+        award=app.award,
+        field=app.field,
+        sector_tags=list(app.sector_tags),
+        priority_sector=any(t in PRIORITY_SECTORS for t in app.sector_tags),
+        stage=app.stage,
+        outcome=app.outcome,
+        waiting_for=app.waiting_for or None,
+        due_at=app.due_at,
+        document_score=app.document_score,
+        onsite_score=app.onsite_score,
+        workflow_id=app.workflow_id,
+        submitted_at=app.submitted_at,
+        updated_at=app.updated_at,
+    )
+
+
+@router.get("/applications", response_model=ApplicationPage)
 async def list_applications(
     s: Session,
     user: OfficeOrEnterprise,
@@ -203,7 +227,7 @@ async def list_applications(
     credit_code: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> Page:
+) -> ApplicationPage:
     """The office sees every application; an enterprise only its own. One query per page."""
     enterprise_id: int | None = None
     if user.role is Role.ENTERPRISE:
@@ -211,7 +235,7 @@ async def list_applications(
     elif credit_code:
         ent = await repo.enterprise_by_code(s, normalize_credit_code(credit_code))
         if ent is None:
-            return Page(total=0, page=page, page_size=page_size, items=[])
+            return ApplicationPage(total=0, page=page, page_size=page_size, items=[])
         enterprise_id = ent.id
     rows, total = await repo.application_page(
         s,
@@ -223,7 +247,9 @@ async def list_applications(
         outcome=outcome,
         enterprise_id=enterprise_id,
     )
-    return Page(total=total, page=page, page_size=page_size, items=[_out(a, e) for a, e in rows])
+    return ApplicationPage(
+        total=total, page=page, page_size=page_size, items=[_summary(a, e) for a, e in rows]
+    )
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationOut)

@@ -46,7 +46,9 @@ async def step_failures(
         q = q.where(m.StepFailure.cycle_year == year)
     if open_only:
         q = q.where(m.StepFailure.resolved_at.is_(None))
-    return [StepFailureOut.model_validate(f, from_attributes=True) for f in (await s.scalars(q.limit(500))).all()]
+    return [
+        StepFailureOut.model_validate(f, from_attributes=True) for f in (await s.scalars(q.limit(500))).all()
+    ]
 
 
 @router.post(

@@ -86,7 +86,9 @@ async def test_a_step_the_database_refuses_ends_visibly_and_waits_for_the_office
         await env.sleep(timedelta(days=26))
 
         async def failures() -> list[dict[str, Any]] | None:
-            return expect_list(await api.get("/step-failures", headers=office, params={"year": sc.year})) or None
+            return (
+                expect_list(await api.get("/step-failures", headers=office, params={"year": sc.year})) or None
+            )
 
         [failure] = await eventually(failures, what="the refused step on record")
         assert failure["workflow_id"] == f"application-{app_id}" and failure["code"] == "DATA_ERROR"

@@ -34,6 +34,7 @@ def upgrade() -> None:
     op.add_column("applications", sa.Column("submission_key", sa.String(length=100), nullable=True))
     op.create_index("ix_applications_cycle_year_stage", "applications", ["cycle_year", "stage"])
     op.create_index("ix_applications_enterprise_id", "applications", ["enterprise_id"])
+    op.create_index("ix_applications_cycle_year_id", "applications", ["cycle_year", "id"])
 
     # The notice relay delivers PENDING notices, backing off after a failed attempt.
     op.add_column("notices", sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
@@ -104,6 +105,7 @@ def downgrade() -> None:
     op.drop_index("ix_notices_pending", table_name="notices")
     op.drop_column("notices", "last_error")
     op.drop_column("notices", "next_attempt_at")
+    op.drop_index("ix_applications_cycle_year_id", table_name="applications")
     op.drop_index("ix_applications_enterprise_id", table_name="applications")
     op.drop_index("ix_applications_cycle_year_stage", table_name="applications")
     for column in ("submission_key", "due_at", "waiting_for", "stage_rank"):
