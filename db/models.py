@@ -592,3 +592,15 @@ class FollowUp(Base):
     experience_published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of the last record applied
     __table_args__ = (UniqueConstraint("certificate_number", "round_no", name="uq_follow_ups_round"),)
+
+
+class RateLimitWindow(Base):
+    """Requests counted in one fixed window of one rate-limit bucket (P6), shared by every API
+    process. The bucket names the limit and a keyed hash of what it counts (never a raw IP address).
+    UNLOGGED: counters are short-lived and worth no WAL; a crash only empties them."""
+
+    __tablename__ = "rate_limits"
+    bucket: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, index=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
