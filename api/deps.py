@@ -17,7 +17,7 @@ from config.settings import Settings
 from contracts.common import Actor
 from db import repositories as repo
 from domain.errors import DomainError
-from domain.text import RefusedCharacter, clean_line, clean_text
+from domain.text import RefusedCharacter, clean_line, clean_text, printable
 from domain.types import Role
 
 from .errors import forbidden, invalid_input
@@ -66,7 +66,7 @@ async def text_rule(request: Request) -> None:
         try:
             check(str(value))
         except RefusedCharacter as e:
-            problems.append({"location": where, "problem": str(e)})
+            problems.append({"location": printable(where), "problem": str(e)})  # a name may be hostile too
     if problems:
         raise invalid_input(problems)
 
