@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # One image for the three production processes of the quality-award system:
-#   API      uvicorn api.app:app --host 0.0.0.0 --port 8000   (default CMD)
+#   API      uvicorn api.app:app --host 0.0.0.0 --port 8000 --no-proxy-headers   (default CMD)
 #   worker   python -m worker
 #   migrate  python -m db.migrate                              (one-shot, exits 0)
 # docker-compose.yml selects the process with `command:`.
@@ -60,4 +60,6 @@ EXPOSE 8000
 
 # No HEALTHCHECK here: the same image runs the worker and the one-shot migration,
 # which serve no port. docker-compose.yml defines a health check for the API only.
-CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8000"]
+# --no-proxy-headers: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1; the API decides
+# whom to believe itself (AWARD_TRUSTED_PROXIES), for its rate limits (P6)
+CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers"]

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy import text
 from temporalio.client import Client
 
@@ -21,7 +21,8 @@ from db.session import make_engine, make_sessionmaker
 from domain.types import Role
 
 from . import errors
-from .deps import Clock
+from .deps import Clock, text_rule
+from .ratelimit import RateLimiter
 from .routes import (
     applications,
     audit,
@@ -101,7 +102,10 @@ def create_app(
         description="Lucheng District Government Quality Award: call, applications, qualification review.",
         version="0.1.0",
         lifespan=lifespan,
+        # P6: no path, query, header or form value with a control character reaches a route
+        dependencies=[Depends(text_rule)],
     )
+    app.state.rate_limiter = RateLimiter()  # tests replace its clock
     errors.install(app)
     for r in (
         auth,

@@ -11,15 +11,17 @@ import jwt
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import UploadFile
 from temporalio.client import Client
 
 from config.settings import Settings
 from contracts.common import Actor
 from db import repositories as repo
 from domain.errors import DomainError
+from domain.text import RefusedCharacter, clean_line, clean_text, printable
 from domain.types import Role
 
-from .errors import forbidden
+from .errors import forbidden, invalid_input
 from .security import decode_token
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -42,6 +44,36 @@ def session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
 
 def clock(request: Request) -> Callable[[], Awaitable[datetime]]:
     return request.app.state.clock  # type: ignore[no-any-return]
+
+
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+async def text_rule(request: Request) -> None:
+    """The text rule (P6, domain/text.py) on what the request schemas do not see: every path and
+    query parameter and the Idempotency-Key header (single line), and every form field (multi-line
+    text; an uploaded file's name is a single line). Installed on the whole app, before any route's
+    own dependencies, so a NUL in `/awards/{number}` is a 422 and never reaches the database."""
+    values: list[tuple[str, str, bool]] = [(f"path.{k}", v, True) for k, v in request.path_params.items()]
+    values += [(f"query.{k}", v, True) for k, v in request.query_params.multi_items()]
+    if (key := request.headers.get("idempotency-key")) is not None:
+        values.append(("header.Idempotency-Key", key, True))
+    if request.headers.get("content-type", "").startswith(_FORMS):
+        # FastAPI has parsed the form of a form route already: this reads the cached copy
+        for k, v in (await request.form()).multi_items():
+            if isinstance(v, UploadFile):
+                values.append((f"form.{k}.filename", v.filename or "", True))
+            else:
+                values.append((f"form.{k}", v, False))
+    problems = []
+    for where, value, single_line in values:
+        check = clean_line if single_line else clean_text
+        try:
+            check(str(value))
+        except RefusedCharacter as e:
+            problems.append({"location": printable(where), "problem": str(e)})  # a name may be hostile too
+    if problems:
+        raise invalid_input(problems)
 
 
 def temporal(request: Request) -> Client:
@@ -112,6 +144,7 @@ Now = Annotated[Clock, Depends(clock)]
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(session_factory)]
 Config = Annotated[Settings, Depends(settings)]
 
+# the text rule applies to this header too (`text_rule`, installed on the app)
 IdempotencyKey = Annotated[
     str | None,
     Header(

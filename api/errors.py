@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,8 +16,59 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import DomainError
+from domain.text import printable
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class RateLimited(DomainError):
+    """429 with a Retry-After header (P6)."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def too_many_requests(retry_after: int) -> RateLimited:
+    return RateLimited(
+        "RATE_LIMITED",
+        f"请求过于频繁，请{retry_after}秒后再试",
+        f"Too many requests; try again in {retry_after} seconds",
+        status=429,
+        details={"retry_after_seconds": retry_after},
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def data_rejected() -> DomainError:
+    return DomainError(
+        "DATA_REJECTED",
+        "数据库拒绝了输入的值（超出允许的范围或长度，或含有无效字符），该项更改未保存，请检查后重试",
+        "The database refused a value (out of range, too long or an invalid character) and did not "
+        "store the change; check the input and try again",
+        status=422,
+    )
+
+
+# SQLSTATE classes (PostgreSQL Appendix A): 22 data exception (string too long, numeric out of range,
+# invalid byte sequence, division by zero, ...); 23514 check violation. Both mean: this input cannot be
+# stored. 08 connection, 40 serialization failure/deadlock, 53 insufficient resources, 57 operator
+# intervention (statement timeout, shutdown): transient, the client may retry.
+_DATA_REJECTED = ("22", "23514")
+_TRANSIENT = ("08", "40", "53", "57")
+
+
+def sqlstate(e: DBAPIError) -> str:
+    """The SQLSTATE of a database error ('' when the driver gave none). asyncpg's own client-side
+    refusals (an argument it cannot encode: int32 overflow, a lone surrogate) are DataError, 22000."""
+    for err in (e.orig, getattr(e.orig, "__cause__", None)):
+        code = getattr(err, "sqlstate", None)
+        if isinstance(code, str) and code:
+            return code
+    return ""
+
+
+def is_data_error(e: DBAPIError) -> bool:
+    return sqlstate(e).startswith(_DATA_REJECTED)
 
 
 def not_found(what_zh: str, what_en: str, **details: Any) -> DomainError:
@@ -54,6 +106,17 @@ def from_temporal(exc: BaseException) -> DomainError:
     )
 
 
+def invalid_input(errors: list[dict[str, str]]) -> DomainError:
+    """422 INVALID_INPUT listing each problem as {location, problem} (the shape of validation errors)."""
+    where = "; ".join(f"{x['location']}: {x['problem']}" for x in errors[:5])
+    return DomainError(
+        "INVALID_INPUT",
+        f"请求内容不符合要求，请检查：{where}",
+        f"The request is invalid: {where}",
+        details={"errors": errors},
+    )
+
+
 def _body(e: DomainError) -> dict[str, Any]:
     return e.to_dict()
 
@@ -61,25 +124,25 @@ def _body(e: DomainError) -> dict[str, Any]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, e: DomainError) -> JSONResponse:
-        return JSONResponse(_body(e), status_code=e.status)
+        return JSONResponse(_body(e), status_code=e.status, headers=getattr(e, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, e: RequestValidationError) -> JSONResponse:
+        # a location may hold the offending input itself (a dict key): shown escaped, never raw
         errors = [
-            {"location": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg", "")}
+            {
+                "location": printable(".".join(str(p) for p in err.get("loc", ()))),
+                "problem": printable(str(err.get("msg", ""))),
+            }
             for err in e.errors()
         ]
-        where = "; ".join(f"{x['location']}: {x['problem']}" for x in errors[:5])
-        body = DomainError(
-            "INVALID_INPUT",
-            f"请求内容不符合要求，请检查：{where}",
-            f"The request is invalid: {where}",
-            details={"errors": errors},
-        )
-        return JSONResponse(_body(body), status_code=422)
+        return JSONResponse(_body(invalid_input(errors)), status_code=422)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, e: IntegrityError) -> JSONResponse:
+        if is_data_error(e):  # a check constraint refused the value
+            log.info("database refused a value: check violation")
+            return JSONResponse(_body(data_rejected()), status_code=422)
         # two requests raced for the same record (the check before the write saw neither)
         log.info("integrity conflict: %s", type(e.orig).__name__ if e.orig else "IntegrityError")
         body = DomainError(
@@ -91,16 +154,30 @@ def install(app: FastAPI) -> None:
         return JSONResponse(_body(body), status_code=409)
 
     @app.exception_handler(DBAPIError)
-    async def _data(_: Request, e: DBAPIError) -> JSONResponse:
-        # a value the database cannot hold (too long, out of range): the input was not acceptable
-        log.info("database refused a value: %s", type(e.orig).__name__ if e.orig else "DBAPIError")
+    async def _database(_: Request, e: DBAPIError) -> JSONResponse:
+        # The request's transaction is already rolled back: the error left the session dependency
+        # (`async with s.begin()`) or the route's own `sessions.begin()` block on its way here.
+        code = sqlstate(e)
+        if is_data_error(e):  # a value the database cannot hold: the input was not acceptable
+            log.info("database refused a value: SQLSTATE %s", code or "?")
+            return JSONResponse(_body(data_rejected()), status_code=422)
+        if code.startswith(_TRANSIENT):
+            log.warning("database busy or unreachable: SQLSTATE %s", code)
+            body = DomainError(
+                "DATABASE_BUSY",
+                "数据库暂时繁忙或不可用，该项更改未保存，请稍后重试",
+                "The database is busy or unavailable and did not store the change; try again shortly",
+                status=503,
+            )
+            return JSONResponse(_body(body), status_code=503)
+        log.error("database error: SQLSTATE %s", code or "?", exc_info=e)
         body = DomainError(
-            "INVALID_INPUT",
-            "输入的数值超出允许范围或长度，请检查后重试",
-            "A value is out of range or too long; check the input and try again",
-            status=422,
+            "INTERNAL_ERROR",
+            "服务器内部错误，请稍后重试或联系区评审办",
+            "Internal server error; try again later or contact the award office",
+            status=500,
         )
-        return JSONResponse(_body(body), status_code=422)
+        return JSONResponse(_body(body), status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, e: StarletteHTTPException) -> JSONResponse:

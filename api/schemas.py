@@ -1,19 +1,66 @@
-"""Request and response bodies."""
+"""Request and response bodies.
+
+Every string a request may carry is one of the annotated types below, built on the one text rule of
+`domain/text.py` (P6): `Prose` for multi-line text (CRLF becomes LF; tab and newline allowed) and
+`Line` for everything else (names, numbers, ids, codes, usernames: no control character at all). A
+refused character is a 422 INVALID_INPUT naming the field, the position and the character, before
+anything reaches the database or a workflow.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from domain.eligibility import CheckStatus, Condition
 from domain.facts import AccidentCategory, AccidentGrade, CreditStatus, SpotCheckResult
+from domain.text import RefusedCharacter, clean_line, clean_text
 from domain.types import Award, DocumentKind, Role, SectorTag
 from domain.types import Field as Sector
 
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# the pydantic error type of a refused character
+TEXT_RULE_ERROR = "text_character"
+
+
+def _refused(e: RefusedCharacter) -> PydanticCustomError:
+    return PydanticCustomError(
+        TEXT_RULE_ERROR,
+        "{message_en} / {message_zh}",
+        {"message_en": e.message_en, "message_zh": e.message_zh, "codepoint": e.codepoint},
+    )
+
+
+def _prose(value: str) -> str:
+    try:
+        return clean_text(value)
+    except RefusedCharacter as e:
+        raise _refused(e) from None
+
+
+def _line(value: str) -> str:
+    try:
+        return clean_line(value)
+    except RefusedCharacter as e:
+        raise _refused(e) from None
+
+
+# The two text rules; every other string type of a request is one of them with its bounds.
+Prose = Annotated[str, AfterValidator(_prose)]  # multi-line: reasons, findings, notes, reports
+Line = Annotated[str, AfterValidator(_line)]  # single line: names, numbers, ids, codes, usernames
+
+Text = Annotated[Prose, Field(min_length=1, max_length=2000)]
+Name = Annotated[Line, Field(min_length=1, max_length=200)]
+Username = Annotated[Line, Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
+Password = Annotated[Line, Field(min_length=10, max_length=200)]
+CreditCode = Annotated[
+    Line, Field(max_length=50, description="统一社会信用代码 (18 characters, GB 32100-2015)")
+]
+Id = Annotated[Line, Field(min_length=1, max_length=64)]  # application, meeting and other record ids
+ItemCode = Annotated[Line, Field(min_length=1, max_length=20)]  # a rubric item code, e.g. 4.1.1
+Member = Annotated[Line, Field(min_length=1, max_length=100)]  # the username of a committee member
 
 
 class Strict(BaseModel):
@@ -28,11 +75,11 @@ class Token(BaseModel):
 
 
 class UserCreate(Strict):
-    username: Annotated[str, Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
-    password: Annotated[str, Field(min_length=10, max_length=200)]
+    username: Username
+    password: Password
     display_name: Person
     role: Role
-    enterprise_credit_code: str | None = Field(None, description="required for role enterprise")
+    enterprise_credit_code: CreditCode | None = Field(None, description="required for role enterprise")
 
 
 class UserOut(BaseModel):
@@ -43,13 +90,13 @@ class UserOut(BaseModel):
 
 
 # --- enterprises and eligibility facts ----------------------------------------------------------
-District = Annotated[str, Field(min_length=1, max_length=50)]
-Person = Annotated[str, Field(min_length=1, max_length=100)]
-DocumentNo = Annotated[str, Field(min_length=1, max_length=100)]
+District = Annotated[Line, Field(min_length=1, max_length=50)]
+Person = Annotated[Line, Field(min_length=1, max_length=100)]
+DocumentNo = Annotated[Line, Field(min_length=1, max_length=100)]
 
 
 class EnterpriseIn(Strict):
-    credit_code: str = Field(description="统一社会信用代码 (18 characters, GB 32100-2015)")
+    credit_code: CreditCode
     name: Name
     registered_district: District
     tax_district: District
@@ -61,6 +108,11 @@ class EnterpriseIn(Strict):
 
 class EnterpriseOut(EnterpriseIn):
     model_config = ConfigDict(from_attributes=True)
+    # an answer shows the record as stored: the text rule is for input (older records included)
+    credit_code: str
+    name: str
+    registered_district: str
+    tax_district: str
     id: int
     priority_sector: bool = False
 
@@ -149,7 +201,7 @@ class FactOut(BaseModel):
 
 
 class RevocationIn(Strict):
-    credit_code: str
+    credit_code: CreditCode
     award: Award
     award_year: int = Field(ge=2000, le=2100)
     revoked_on: date
@@ -159,6 +211,9 @@ class RevocationIn(Strict):
 
 class RevocationOut(RevocationIn):
     model_config = ConfigDict(from_attributes=True)
+    credit_code: str  # as stored (see EnterpriseOut)
+    reason: str
+    document_no: str
     id: int
     ban_ends_at: datetime
 
@@ -170,7 +225,7 @@ class CycleStart(Strict):
     quota_quality: int = 5
     quota_innovation: int = 5
     min_final_score: int = 600
-    criteria_edition: str = "GB/T 19580-2012"
+    criteria_edition: Annotated[Line, Field(max_length=50)] = "GB/T 19580-2012"
     qualification_review_days: int = 30
     qualification_reminder_before: timedelta = timedelta(days=5)
     panel_size: int = 3
@@ -199,7 +254,7 @@ class CycleStart(Strict):
     misuse_reminder_before: timedelta = timedelta(days=5)
     investigate_anonymous: bool = False
     demo: bool = Field(False, description="a demonstration cycle (shortened notice); refused in production")
-    notes: str = ""
+    notes: Annotated[Prose, Field(max_length=2000)] = ""
 
 
 class DeadlineExtension(Strict):
@@ -236,18 +291,18 @@ class DocumentOut(BaseModel):
 
 class DocumentRefIn(Strict):
     kind: DocumentKind
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    title: Annotated[str, Field(max_length=300)] = ""
+    sha256: Annotated[Line, Field(pattern=r"^[0-9a-f]{64}$")]
+    title: Annotated[Line, Field(max_length=300)] = ""
 
 
 class ApplicationSubmit(Strict):
     award: Award
     documents: Annotated[list[DocumentRefIn], Field(min_length=2, max_length=200)]
-    self_assessment: dict[str, int] = Field(
+    self_assessment: dict[ItemCode, int] = Field(
         description="the enterprise's own score per rubric item, percent in 5 % steps (R13.1)"
     )
-    contact_name: Annotated[str, Field(max_length=100)] = ""
-    contact_phone: Annotated[str, Field(max_length=50)] = ""
+    contact_name: Annotated[Line, Field(max_length=100)] = ""
+    contact_phone: Annotated[Line, Field(max_length=50)] = ""
 
 
 class SubmitResult(BaseModel):
@@ -339,7 +394,7 @@ class Page(BaseModel):
 class ConditionDecisionIn(Strict):
     condition: Condition
     status: Literal[CheckStatus.PASS, CheckStatus.FAIL]
-    reason: Annotated[str, Field(max_length=2000)] = ""
+    reason: Annotated[Prose, Field(max_length=2000)] = ""
 
 
 class QualificationDecisionIn(Strict):
@@ -347,8 +402,8 @@ class QualificationDecisionIn(Strict):
         default=[], description="conditions to confirm or override; NEEDS_JUDGEMENT ones are required"
     )
     material_truthful: bool = Field(description="the office attests that the material is truthful (R14.1)")
-    truthfulness_note: Annotated[str, Field(max_length=2000)] = ""
-    note: Annotated[str, Field(max_length=2000)] = ""
+    truthfulness_note: Annotated[Prose, Field(max_length=2000)] = ""
+    note: Annotated[Prose, Field(max_length=2000)] = ""
 
 
 # --- notices and audit --------------------------------------------------------------------------
@@ -381,7 +436,7 @@ class AuditOut(BaseModel):
 
 # --- experts and conflicts ------------------------------------------------------------------------
 class EngagementIn(Strict):
-    credit_code: str
+    credit_code: CreditCode
     organisation_name: Name
     kind: Literal["EMPLOYMENT", "CONSULTING"]
     start: date
@@ -390,14 +445,14 @@ class EngagementIn(Strict):
 
 class ExpertIn(Strict):
     name: Person
-    qualifications: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1)
+    qualifications: list[Name] = Field(min_length=1)
     fields: list[Sector] = Field(min_length=1)
-    current_employer_credit_code: str | None = None
-    current_employer_name: Annotated[str, Field(max_length=200)] = ""
+    current_employer_credit_code: CreditCode | None = None
+    current_employer_name: Annotated[Line, Field(max_length=200)] = ""
     engagements: list[EngagementIn] = []
     available: bool = True
-    username: Annotated[str, Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")] | None = None
-    password: Annotated[str, Field(min_length=10, max_length=200)] | None = None
+    username: Username | None = None
+    password: Password | None = None
 
 
 class ExpertOut(BaseModel):
@@ -427,8 +482,8 @@ class DisciplineIn(Strict):
 class ConflictDeclarationIn(Strict):
     """Declared by an expert (credit_code) or by an enterprise (expert_name)."""
 
-    credit_code: str | None = None
-    expert_name: str | None = None
+    credit_code: CreditCode | None = None
+    expert_name: Annotated[Line, Field(max_length=100)] | None = None
     evidence: Text
 
 
@@ -452,23 +507,25 @@ class ConflictOut(BaseModel):
 
 
 # --- review ---------------------------------------------------------------------------------------
-ScoreMap = Annotated[dict[str, int], Field(description="percent per rubric item code, e.g. {'4.1.1': 60}")]
+ScoreMap = Annotated[
+    dict[ItemCode, int], Field(description="percent per rubric item code, e.g. {'4.1.1': 60}")
+]
 
 
 class DrawIn(Strict):
-    visits: dict[str, date] = Field(default={}, description="on-site panels: visit date per application id")
+    visits: dict[Id, date] = Field(default={}, description="on-site panels: visit date per application id")
 
 
 class ExpertScoreIn(Strict):
     scores: ScoreMap
-    strengths: Annotated[str, Field(max_length=5000)] = ""
-    improvements: Annotated[str, Field(max_length=5000)] = ""
+    strengths: Annotated[Prose, Field(max_length=5000)] = ""
+    improvements: Annotated[Prose, Field(max_length=5000)] = ""
 
 
 class PanelOpinionIn(Strict):
     scores: ScoreMap
-    opinion: Annotated[str, Field(min_length=1, max_length=10000)]
-    rationales: dict[str, Annotated[str, Field(max_length=2000)]] = {}
+    opinion: Annotated[Prose, Field(min_length=1, max_length=10000)]
+    rationales: dict[ItemCode, Annotated[Prose, Field(max_length=2000)]] = {}
 
 
 class ReplaceIn(Strict):
@@ -477,13 +534,13 @@ class ReplaceIn(Strict):
 
 
 class OnsiteListIn(Strict):
-    application_ids: list[str]
-    note: Annotated[str, Field(max_length=2000)] = ""
+    application_ids: list[Id]
+    note: Annotated[Prose, Field(max_length=2000)] = ""
 
 
 class ConfirmationIn(Strict):
     confirmed: bool
-    reason: Annotated[str, Field(max_length=5000)] = ""
+    reason: Annotated[Prose, Field(max_length=5000)] = ""
 
 
 class SettlementIn(Strict):
@@ -493,7 +550,7 @@ class SettlementIn(Strict):
 
 # --- committee, ballot, notice, approval ----------------------------------------------------------
 class RosterMemberIn(Strict):
-    username: str
+    username: Member
     position: Literal["CHAIR", "VICE_CHAIR", "MEMBER"]
 
 
@@ -507,34 +564,34 @@ class RosterApprovalIn(Strict):
 
 class RulesApprovalIn(Strict):
     rules: CycleStart
-    note: Annotated[str, Field(max_length=2000)] = ""
+    note: Annotated[Prose, Field(max_length=2000)] = ""
 
 
 class RecusalIn(Strict):
-    username: str
-    application_id: str
+    username: Member
+    application_id: Id
     reason: Text
 
 
 class MeetingIn(Strict):
-    attendees: list[str] = Field(min_length=1)
+    attendees: list[Member] = Field(min_length=1)
 
 
 class BallotIn(Strict):
-    choices: dict[str, Literal["APPROVE", "REJECT"]]
+    choices: dict[Id, Literal["APPROVE", "REJECT"]]
 
 
 class ObjectionIn(Strict):
-    application_id: Annotated[str, Field(max_length=20)]
-    facts: Annotated[str, Field(min_length=1, max_length=3000)]
-    evidence: Annotated[str, Field(max_length=3000)] = ""
+    application_id: Annotated[Line, Field(max_length=20)]
+    facts: Annotated[Prose, Field(min_length=1, max_length=3000)]
+    evidence: Annotated[Prose, Field(max_length=3000)] = ""
     anonymous: bool = False
-    name: Annotated[str, Field(max_length=100)] = ""
-    contact: Annotated[str, Field(max_length=200)] = ""
+    name: Annotated[Line, Field(max_length=100)] = ""
+    contact: Annotated[Line, Field(max_length=200)] = ""
 
 
 class InvestigatorIn(Strict):
-    username: str
+    username: Member
 
 
 class InvestigationReportIn(Strict):
@@ -543,53 +600,53 @@ class InvestigationReportIn(Strict):
 
 
 class FinalListIn(Strict):
-    note: Annotated[str, Field(max_length=2000)] = ""
+    note: Annotated[Prose, Field(max_length=2000)] = ""
 
 
 class GovernmentDecisionIn(Strict):
     approved: bool
-    document_no: Annotated[str, Field(max_length=100)] = ""
-    reason: Annotated[str, Field(max_length=2000)] = ""
+    document_no: Annotated[Line, Field(max_length=100)] = ""
+    reason: Annotated[Prose, Field(max_length=2000)] = ""
 
 
 # --- after the award (Art. 17-19) -----------------------------------------------------------------
 class RevocationProposalIn(Strict):
-    reason: Annotated[str, Field(max_length=5000, description="以不正当手段骗取奖项的事实")]
-    evidence: Annotated[str, Field(max_length=5000, description="证据材料说明")]
+    reason: Annotated[Prose, Field(max_length=5000, description="以不正当手段骗取奖项的事实")]
+    evidence: Annotated[Prose, Field(max_length=5000, description="证据材料说明")]
 
 
 class RevocationDecisionIn(Strict):
     approved: bool
-    document_no: Annotated[str, Field(max_length=100)] = ""
-    reason: Annotated[str, Field(max_length=2000)] = ""
+    document_no: Annotated[Line, Field(max_length=100)] = ""
+    reason: Annotated[Prose, Field(max_length=2000)] = ""
 
 
 class RecoveryIn(Strict):
-    item: Annotated[str, Field(max_length=20, description="CERTIFICATE or TROPHY")]
-    note: Annotated[str, Field(max_length=2000)] = ""
+    item: Annotated[Line, Field(max_length=20, description="CERTIFICATE or TROPHY")]
+    note: Annotated[Prose, Field(max_length=2000)] = ""
 
 
 class MisuseReportIn(Strict):
-    kind: Annotated[str, Field(max_length=30, description="PRODUCT_PROMOTION or YEAR_NOT_STATED")]
-    facts: Annotated[str, Field(max_length=5000)]
-    evidence: Annotated[str, Field(max_length=5000)] = ""
-    source: Annotated[str, Field(max_length=500, description="how the office learned of it")] = ""
+    kind: Annotated[Line, Field(max_length=30, description="PRODUCT_PROMOTION or YEAR_NOT_STATED")]
+    facts: Annotated[Prose, Field(max_length=5000)]
+    evidence: Annotated[Prose, Field(max_length=5000)] = ""
+    source: Annotated[Prose, Field(max_length=500, description="how the office learned of it")] = ""
 
 
 class CorrectionIn(Strict):
-    description: Annotated[str, Field(max_length=5000)]
+    description: Annotated[Prose, Field(max_length=5000)]
 
 
 class VerificationIn(Strict):
     accepted: bool
-    note: Annotated[str, Field(max_length=2000)] = ""
+    note: Annotated[Prose, Field(max_length=2000)] = ""
 
 
 class FollowUpReportIn(Strict):
-    text: Annotated[str, Field(max_length=5000)]
+    text: Annotated[Prose, Field(max_length=5000)]
 
 
 class ExperienceIn(Strict):
     round_no: Annotated[int, Field(ge=1, le=10)]
-    title: Annotated[str, Field(max_length=200)]
-    text: Annotated[str, Field(max_length=5000)]
+    title: Annotated[Line, Field(max_length=200)]
+    text: Annotated[Prose, Field(max_length=5000)]

@@ -2,12 +2,51 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _DEV_SECRET = "dev-only-secret-change-me"
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `hits` requests per fixed window of `seconds`. Written "10/hour", "30/minute", "5/90s"."""
+
+    hits: int
+    seconds: int
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(seconds=self.seconds)
+
+    def __str__(self) -> str:
+        return f"{self.hits}/{self.seconds}s"
+
+
+def parse_rate_limit(value: Any) -> RateLimit:
+    if isinstance(value, RateLimit):
+        return value
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(?:(second|minute|hour|day)|(\d+)\s*s)\s*", str(value))
+    if not m or int(m[1]) < 1 or (m[3] is not None and int(m[3]) < 1):
+        raise ValueError(f"a rate limit is written like 10/hour, 30/minute or 5/90s, not {value!r}")
+    return RateLimit(int(m[1]), _UNITS[m[2]] if m[2] else int(m[3]))
+
+
+def parse_networks(value: Any) -> list[str]:
+    """A list of IP addresses or networks, from a list or a comma-separated string."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [str(ipaddress.ip_network(str(i).strip(), strict=False)) for i in items if str(i).strip()]
+
+
+Rate = Annotated[RateLimit, NoDecode, BeforeValidator(parse_rate_limit)]
 
 
 class Settings(BaseSettings):
@@ -27,6 +66,21 @@ class Settings(BaseSettings):
     bootstrap_office_password: str = ""
 
     max_document_bytes: int = 20 * 1024 * 1024
+
+    # Rate limits of public and abusable routes (P6), counted in PostgreSQL so that every API
+    # process shares them. Client addresses are kept only as a keyed hash (HMAC-SHA256 with
+    # rate_limit_secret, or the JWT secret when empty): an IP address is personal data.
+    rate_limit_objection_per_ip: Rate = Field(RateLimit(10, 3600), description="objections per client IP")
+    rate_limit_objection_per_application: Rate = Field(
+        RateLimit(300, 3600), description="objections against one application, from anyone"
+    )
+    rate_limit_sign_in_per_ip: Rate = Field(RateLimit(30, 60), description="POST /auth/token per client IP")
+    rate_limit_secret: str = ""
+    # Proxies (IPs or networks, comma-separated) whose X-Forwarded-For is believed; with none, the
+    # client IP is the peer address of the connection and X-Forwarded-For is ignored.
+    trusted_proxies: Annotated[list[str], NoDecode, BeforeValidator(parse_networks)] = []
+    # Each rate-limit hit deletes ended windows with this probability (opportunistic purge).
+    rate_limit_purge_probability: float = Field(0.02, ge=0, le=1)
     # Upper bound for every API call into Temporal (updates, queries, starts).
     temporal_rpc_timeout_seconds: float = 20.0
     # Connections per API or worker process (no request holds more than one).
@@ -45,11 +99,22 @@ class Settings(BaseSettings):
     # The notice relay's poll interval when it found nothing to deliver.
     notice_relay_interval_seconds: float = 1.0
 
+    @property
+    def rate_limit_key(self) -> bytes:
+        return (self.rate_limit_secret or self.jwt_secret).encode()
+
+    @property
+    def rate_limit_retention(self) -> timedelta:
+        """A window that started longer ago than this has ended, whichever limit it counts."""
+        return max(v.window for v in vars(self).values() if isinstance(v, RateLimit))
+
     def check(self) -> None:
         """Refuse to run production with development defaults."""
         if self.environment == "production":
             if self.jwt_secret == _DEV_SECRET or len(self.jwt_secret) < 32:
                 raise RuntimeError("AWARD_JWT_SECRET must be set to a random value of at least 32 characters")
+            if self.rate_limit_secret and len(self.rate_limit_secret) < 32:
+                raise RuntimeError("AWARD_RATE_LIMIT_SECRET, when set, must be at least 32 random characters")
             if not self.database_url or not self.temporal_address:
                 raise RuntimeError("AWARD_DATABASE_URL and AWARD_TEMPORAL_ADDRESS are required in production")
 

@@ -659,3 +659,15 @@ class OnsiteList(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     fixed_by: Mapped[str] = mapped_column(String(100))
     fixed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RateLimitWindow(Base):
+    """Requests counted in one fixed window of one rate-limit bucket (P6), shared by every API
+    process. The bucket names the limit and a keyed hash of what it counts (never a raw IP address).
+    UNLOGGED: counters are short-lived and worth no WAL; a crash only empties them."""
+
+    __tablename__ = "rate_limits"
+    bucket: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, index=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    __table_args__ = {"prefixes": ["UNLOGGED"]}

@@ -218,6 +218,8 @@ def main() -> int:
 
         office_user = os.environ.get("AWARD_BOOTSTRAP_OFFICE_USERNAME") or DEV_OFFICE[0]
         office_password = os.environ.get("AWARD_BOOTSTRAP_OFFICE_PASSWORD") or DEV_OFFICE[1]
+        # `make demo` signs in some 30 accounts from this one address within seconds
+        sign_in_limit = os.environ.get("AWARD_RATE_LIMIT_SIGN_IN_PER_IP") or "600/minute"
         env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
@@ -227,6 +229,7 @@ def main() -> int:
             "AWARD_JWT_SECRET": jwt_secret(),
             "AWARD_BOOTSTRAP_OFFICE_USERNAME": office_user,
             "AWARD_BOOTSTRAP_OFFICE_PASSWORD": office_password,
+            "AWARD_RATE_LIMIT_SIGN_IN_PER_IP": sign_in_limit,
         }
 
         print("applying migrations…")
@@ -247,7 +250,16 @@ def main() -> int:
             raise StartupError(f"migrations failed (exit {migrate.returncode}); {log}:\n{tail(log)}")
 
         spawn(children, "worker", [sys.executable, "-m", "worker"], env)
-        uvicorn = ["uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(api_port)]
+        # the API decides whom to believe for X-Forwarded-For (AWARD_TRUSTED_PROXIES), not uvicorn
+        uvicorn = [
+            "uvicorn",
+            "api.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(api_port),
+            "--no-proxy-headers",
+        ]
         spawn(children, "api", [sys.executable, "-m", *uvicorn], env)
         pids = {c.name: c.process.pid for c in reversed(children)}  # in stopping order
         if temporal is not None and temporal.pid is not None:

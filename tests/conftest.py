@@ -20,7 +20,7 @@ from temporalio.service import RPCError
 
 from api.app import create_app
 from config.constants import SEARCH_ATTRIBUTES
-from config.settings import Settings
+from config.settings import RateLimit, Settings
 from config.temporal import connect
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
@@ -102,6 +102,10 @@ def settings(database_url: str, temporal_server: TemporalDevServer) -> Settings:
         bootstrap_office_password=OFFICE[1],
         max_document_bytes=64 * 1024,
         temporal_rpc_timeout_seconds=15,
+        # every test client is one IP signing in a whole committee, panel and field of applicants
+        # within seconds; the limits themselves are tested in tests/api/test_api_rate_limits.py
+        rate_limit_sign_in_per_ip=RateLimit(10_000, 60),
+        rate_limit_objection_per_ip=RateLimit(10_000, 3600),
     )
 
 

@@ -17,13 +17,19 @@ from domain.types import Role
 
 from ..deps import Config, Office, Session, User
 from ..errors import not_found
+from ..ratelimit import sign_in_limits
 from ..schemas import Token, UserCreate, UserOut
 from ..security import create_token, hash_password, verify_password
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token", response_model=Token, summary="Sign in (OAuth2 password flow)")
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    summary="Sign in (OAuth2 password flow)",
+    dependencies=[Depends(sign_in_limits)],  # P6: per client IP
+)
 async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], s: Session, cfg: Config) -> Token:
     user = await repo.user_by_name(s, form.username)
     if user is None or not user.active or not verify_password(user.password_hash, form.password):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from sqlalchemy import delete, select
 from temporalio.service import RPCError
 
@@ -44,6 +44,7 @@ from workflows.objection import ObjectionWorkflow
 from .. import workflow_calls
 from ..deps import Config, CurrentUser, IdempotencyKey, Now, Office, Session, Sessions, Temporal, User
 from ..errors import forbidden, not_found
+from ..ratelimit import objection_limits
 from ..schemas import (
     BallotIn,
     FinalListIn,
@@ -538,6 +539,7 @@ async def preliminary(year: int, s: Session) -> dict[str, Any]:
     tags=["public"],
     status_code=201,
     summary="Object to the preliminary list during the notice (no sign-in)",
+    dependencies=[Depends(objection_limits)],  # P6: per client IP and per target application
 )
 async def file_objection(
     year: int, body: ObjectionIn, sessions: Sessions, client: Temporal, cfg: Config, clock: Now

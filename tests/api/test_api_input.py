@@ -396,10 +396,11 @@ async def test_cli_creates_the_first_accounts(api: httpx.AsyncClient, database_u
 async def test_values_the_database_cannot_hold_are_a_4xx(api: httpx.AsyncClient, sessions: Sessions) -> None:
     office = await login(api, *OFFICE)
     before = await snapshot(sessions)
-    assert_error(await api.get("/public/preliminary/3000000000"), 422, "INVALID_INPUT")
+    # the database refuses these (int32/int64 out of range): 422 DATA_REJECTED (P6)
+    assert_error(await api.get("/public/preliminary/3000000000"), 422, "DATA_REJECTED")
     assert (await api.get("/public/notices", params={"page": 50_000_000})).json() == []  # past the end: empty
-    assert_error(await api.get("/public/notices", params={"page": 10**19}), 422, "INVALID_INPUT")
-    assert_error(await api.get("/experts/99999999999", headers=office), 422, "INVALID_INPUT")
+    assert_error(await api.get("/public/notices", params={"page": 10**19}), 422, "DATA_REJECTED")
+    assert_error(await api.get("/experts/99999999999", headers=office), 422, "DATA_REJECTED")
     r = await api.post(
         "/enterprises", headers=office, json=enterprise_body(51, registered_district="鹿" * 60)
     )
