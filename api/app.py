@@ -22,6 +22,7 @@ from domain.types import Role
 
 from . import errors
 from .routes import (
+    accounts,
     applications,
     audit,
     auth,
@@ -34,7 +35,7 @@ from .routes import (
     notices,
     review,
 )
-from .security import hash_password
+from .security import dummy_hash, hash_password_async
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ async def bootstrap_office(app: FastAPI) -> None:
             m.User(
                 username=cfg.bootstrap_office_username,
                 display_name="区评审办管理员",
-                password_hash=hash_password(cfg.bootstrap_office_password),
+                password_hash=await hash_password_async(cfg.bootstrap_office_password),
                 role=Role.OFFICE,
                 active=True,
             )
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         app.state.sessions = make_sessionmaker(engine)
         app.state.temporal = temporal_client or await connect(cfg.temporal_address, cfg.temporal_namespace)
         await bootstrap_office(app)
+        await asyncio.to_thread(dummy_hash)  # made once, off the event loop (api.security)
         try:
             yield
         finally:
@@ -92,8 +94,10 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         lifespan=lifespan,
     )
     errors.install(app)
+    auth.install(app)
     for r in (
         auth,
+        accounts,
         enterprises,
         experts,
         cycles,
