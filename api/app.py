@@ -24,6 +24,7 @@ from . import errors
 from .deps import Clock, text_rule
 from .ratelimit import RateLimiter
 from .routes import (
+    accounts,
     applications,
     audit,
     auth,
@@ -37,7 +38,7 @@ from .routes import (
     operations,
     review,
 )
-from .security import hash_password
+from .security import dummy_hash, hash_password_async
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ async def bootstrap_office(app: FastAPI) -> None:
             m.User(
                 username=cfg.bootstrap_office_username,
                 display_name="区评审办管理员",
-                password_hash=hash_password(cfg.bootstrap_office_password),
+                password_hash=await hash_password_async(cfg.bootstrap_office_password),
                 role=Role.OFFICE,
                 active=True,
             )
@@ -92,6 +93,7 @@ def create_app(
         app.state.sessions = make_sessionmaker(engine)
         app.state.temporal = temporal_client or await connect(cfg.temporal_address, cfg.temporal_namespace)
         await bootstrap_office(app)
+        await asyncio.to_thread(dummy_hash)  # made once, off the event loop (api.security)
         try:
             yield
         finally:
@@ -107,8 +109,10 @@ def create_app(
     )
     app.state.rate_limiter = RateLimiter()  # tests replace its clock
     errors.install(app)
+    auth.install(app)
     for r in (
         auth,
+        accounts,
         enterprises,
         experts,
         cycles,

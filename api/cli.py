@@ -1,7 +1,14 @@
-"""Administration commands: `python -m api.cli create-user --username office --role office`.
+"""Administration commands: `python -m api.cli create-user --username admin --role admin`.
+
+At install, this creates the system administrator (role `admin`), the only account that can
+create office, committee and government accounts (through invitations, POST /users); no route
+creates an administrator. It can also create a first office account where configuration
+bootstrap (AWARD_BOOTSTRAP_OFFICE_*) is not used. `make run` and the tests create their
+administrator with the same function, `create_user`.
 
 The password is read from the AWARD_NEW_PASSWORD environment variable or asked for, never taken
-from the command line (it would land in the shell history and the process list).
+from the command line (it would land in the shell history and the process list), and must pass
+the password policy (domain.accounts).
 """
 
 from __future__ import annotations
@@ -17,12 +24,19 @@ from config.settings import get_settings
 from db import models as m
 from db import repositories as repo
 from db.session import make_engine, make_sessionmaker
+from domain.accounts import check_password_policy
+from domain.errors import DomainError
 from domain.types import Role
 
-from .security import hash_password
+from .security import hash_password_async
+
+CLI_ROLES = (Role.ADMIN, Role.OFFICE)  # everyone else is invited through the API
 
 
 async def create_user(database_url: str, username: str, display_name: str, role: Role, password: str) -> str:
+    """Create the account unless it exists (then nothing changes). A password that the policy
+    refuses raises DomainError (PASSWORD_TOO_SHORT, PASSWORD_TOO_COMMON, …)."""
+    check_password_policy(password, username)
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine).begin() as s:
@@ -32,7 +46,7 @@ async def create_user(database_url: str, username: str, display_name: str, role:
                 m.User(
                     username=username,
                     display_name=display_name,
-                    password_hash=hash_password(password),
+                    password_hash=await hash_password_async(password),
                     role=role,
                     active=True,
                 )
@@ -56,24 +70,21 @@ async def create_user(database_url: str, username: str, display_name: str, role:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api.cli")
     sub = parser.add_subparsers(dest="command", required=True)
-    cu = sub.add_parser("create-user", help="create an office, committee or government account")
+    cu = sub.add_parser("create-user", help="create the administrator (or a first office account)")
     cu.add_argument("--username", required=True)
-    cu.add_argument("--display-name", default="区评审办")
-    cu.add_argument(
-        "--role", choices=[r.value for r in Role if r is not Role.ENTERPRISE], default=Role.OFFICE.value
-    )
+    cu.add_argument("--display-name", default="")
+    cu.add_argument("--role", choices=[r.value for r in CLI_ROLES], default=Role.ADMIN.value)
     args = parser.parse_args(argv)
+    role = Role(args.role)
+    display_name = args.display_name or ("系统管理员" if role is Role.ADMIN else "区评审办")
     password = os.environ.get("AWARD_NEW_PASSWORD") or getpass.getpass("password: ")
-    if len(password) < 10:
-        print("the password needs at least 10 characters", file=sys.stderr)
-        return 2
-    print(
-        asyncio.run(
-            create_user(
-                get_settings().database_url, args.username, args.display_name, Role(args.role), password
-            )
+    try:
+        print(
+            asyncio.run(create_user(get_settings().database_url, args.username, display_name, role, password))
         )
-    )
+    except DomainError as e:
+        print(f"{e.message_en} ({e.code})", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import jwt
@@ -16,7 +16,8 @@ from temporalio.client import Client
 
 from config.settings import Settings
 from contracts.common import Actor
-from db import repositories as repo
+from db import accounts
+from domain.accounts import MANAGED_BY
 from domain.errors import DomainError
 from domain.text import RefusedCharacter, clean_line, clean_text, printable
 from domain.types import Role
@@ -87,6 +88,7 @@ class CurrentUser:
     display_name: str
     role: Role
     enterprise_id: int | None
+    session_id: str = ""
 
     @property
     def actor(self) -> Actor:
@@ -97,11 +99,13 @@ def _unauthenticated(zh: str, en: str) -> DomainError:
     return DomainError("UNAUTHENTICATED", zh, en, status=401)
 
 
-async def current_user(
+async def current_account(
     request: Request,
     s: Annotated[AsyncSession, Depends(session, scope="function")],
     token: Annotated[str | None, Depends(oauth2)],
 ) -> CurrentUser:
+    """The signed-in account, any role. Every request re-reads the account and its session, so a
+    deactivation, a password change or a sign-out ends its tokens at once (ASVS V3.3)."""
     if not token:
         raise _unauthenticated("请先登录", "Please sign in (Bearer token missing)")
     cfg: Settings = request.app.state.settings
@@ -111,10 +115,34 @@ async def current_user(
         raise _unauthenticated(
             "登录已失效，请重新登录", "The token is invalid or expired; sign in again"
         ) from None
-    user = await repo.user_by_name(s, str(claims["sub"]))
-    if user is None or not user.active:
+    found = await accounts.session_user(s, str(claims["sid"]), str(claims["sub"]))
+    if found is None or not found[1].active:
         raise _unauthenticated("账号不存在或已停用", "The account does not exist or is disabled")
-    return CurrentUser(user.id, user.username, user.display_name, Role(user.role), user.enterprise_id)
+    signed_in, user = found
+    if signed_in.revoked_at is not None or signed_in.expires_at <= datetime.now(UTC):
+        raise _unauthenticated("登录已结束，请重新登录", "This sign-in has ended; sign in again")
+    return CurrentUser(
+        user.id, user.username, user.display_name, Role(user.role), user.enterprise_id, signed_in.id
+    )
+
+
+async def current_user(account: Annotated[CurrentUser, Depends(current_account)]) -> CurrentUser:
+    """The signed-in user of the award's procedure: the administrator manages accounts and nothing
+    else (separation of duties), so every other route refuses it."""
+    if account.role is Role.ADMIN:
+        raise forbidden(
+            "系统管理员账号只能管理账号，不能办理评审业务",
+            "The administrator account manages accounts only; it takes no part in the award's procedure",
+        )
+    return account
+
+
+async def account_manager(account: Annotated[CurrentUser, Depends(current_account)]) -> CurrentUser:
+    """The administrator (office, committee and government accounts) or the office (enterprise
+    and expert accounts): see domain.accounts.MANAGED_BY."""
+    if account.role not in MANAGED_BY:
+        raise forbidden("当前账号无权管理账号", f"Your role ({account.role}) does not manage accounts")
+    return account
 
 
 def require(*roles: Role):  # type: ignore[no-untyped-def]
@@ -135,6 +163,8 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 # so a client that got 201 finds the record on its very next request.
 Session = Annotated[AsyncSession, Depends(session, scope="function")]
 User = Annotated[CurrentUser, Depends(current_user)]
+Account = Annotated[CurrentUser, Depends(current_account)]  # any role, the administrator included
+AccountManager = Annotated[CurrentUser, Depends(account_manager)]
 Office = Annotated[CurrentUser, Depends(require(Role.OFFICE))]
 EnterpriseUser = Annotated[CurrentUser, Depends(require(Role.ENTERPRISE))]
 OfficeOrEnterprise = Annotated[CurrentUser, Depends(require(Role.OFFICE, Role.ENTERPRISE))]

@@ -89,6 +89,63 @@ class UserOut(BaseModel):
     enterprise_id: int | None
 
 
+# The policy (length, common passwords, username) is checked by domain.accounts with stable codes.
+NewPassword = Annotated[Line, Field(min_length=1, max_length=1000)]
+
+
+class TokenPair(Token):
+    """A sign-in: a short access token and an opaque refresh token (rotated on each use)."""
+
+    refresh_token: str
+    expires_in: int = Field(description="seconds until the access token expires")
+    refresh_expires_at: datetime
+
+
+class RefreshIn(Strict):
+    refresh_token: Annotated[Line, Field(min_length=1, max_length=200)]
+
+
+class PasswordChangeIn(Strict):
+    current_password: Annotated[Line, Field(min_length=1, max_length=1000)]
+    new_password: NewPassword
+
+
+class InvitationAcceptIn(Strict):
+    token: Annotated[Line, Field(min_length=1, max_length=200)]
+    password: NewPassword
+
+
+class AccountInvite(Strict):
+    """A new account: the invitee sets the password with the invitation token (nobody else knows it)."""
+
+    username: Username
+    display_name: Person
+    role: Role
+    enterprise_credit_code: CreditCode | None = Field(None, description="required for role enterprise")
+
+
+class Invitation(BaseModel):
+    token: str = Field(description="shown once: hand it to the invitee (POST /auth/invitations/accept)")
+    expires_at: datetime
+
+
+class AccountOut(UserOut):
+    status: Literal["INVITED", "ACTIVE", "DEACTIVATED"]
+
+
+class AccountInvited(AccountOut):
+    invitation: Invitation
+
+
+class DeactivationIn(Strict):
+    reason: Text
+
+
+class InvitationAccepted(BaseModel):
+    username: str
+    role: Role
+
+
 # --- enterprises and eligibility facts ----------------------------------------------------------
 District = Annotated[Line, Field(min_length=1, max_length=50)]
 Person = Annotated[Line, Field(min_length=1, max_length=100)]
@@ -467,6 +524,10 @@ class ExpertOut(BaseModel):
     status: str
     engagements: list[dict[str, Any]] = []
     discipline: list[dict[str, Any]] = []
+
+
+class ExpertRegistered(ExpertOut):
+    invitation: Invitation | None = Field(None, description="with a username: the account's invitation")
 
 
 class AvailabilityIn(Strict):

@@ -103,6 +103,52 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
+# --- accounts: invitations, sessions, sign-in throttling (P7, ASVS V2/V3) --------------------------
+class AccountInvitation(Base):
+    """A one-time token with which the invitee sets their own password (nobody else knows it).
+    Only the SHA-256 of the token is stored; the creator sees the token once, in the answer."""
+
+    __tablename__ = "account_invitations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # a newer invitation, a deactivation or the use of another one ends it
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuthSession(Base):
+    """One sign-in. Access tokens carry its id (`sid`): revoking it ends them and its refresh
+    token at once. The refresh token is stored as its SHA-256 and replaced on every use; the one
+    it replaced is kept to recognise a replayed (stolen) token, which revokes the session."""
+
+    __tablename__ = "auth_sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    refresh_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    previous_refresh_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_reason: Mapped[str] = mapped_column(String(40), default="")
+
+
+class SignInThrottle(Base):
+    """Sign-in attempts per account name, known or unknown alike (so a lockout tells nothing
+    about whether the account exists). Keyed by the SHA-256 of the name; rows end at `expires_at`."""
+
+    __tablename__ = "sign_in_throttle"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # started and failed since the window began
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class Cycle(Base):
     __tablename__ = "cycles"
     year: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -68,6 +68,7 @@ PRIORITY_SECTORS = frozenset(
 
 
 class Role(StrEnum):
+    ADMIN = "admin"  # 系统管理员: created by the CLI at install; manages office, committee and government accounts
     OFFICE = "office"  # 区评审办
     COMMITTEE = "committee"  # 区评委会成员
     EXPERT = "expert"  # 评审专家

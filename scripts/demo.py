@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from config.settings import DEV_ADMIN, DEV_OFFICE  # noqa: E402
 from devstack.scenario import (  # noqa: E402
     COMMITTEE,
     Scenario,
@@ -42,13 +43,18 @@ from devstack.scenario import (  # noqa: E402
     credit_code,
     eventually,
     expect,
+    password_of,
     scores,
 )
 from domain.calendar import CST, cst_date  # noqa: E402
 
 API_URL = (os.environ.get("AWARD_API_URL") or "http://127.0.0.1:8000").rstrip("/")
-OFFICE_USER = os.environ.get("AWARD_BOOTSTRAP_OFFICE_USERNAME") or "office"
-OFFICE_PASSWORD = os.environ.get("AWARD_BOOTSTRAP_OFFICE_PASSWORD") or "office-dev-password"
+OFFICE_USER = os.environ.get("AWARD_BOOTSTRAP_OFFICE_USERNAME") or DEV_OFFICE[0]
+OFFICE_PASSWORD = os.environ.get("AWARD_BOOTSTRAP_OFFICE_PASSWORD") or DEV_OFFICE[1]
+# The administrator that `make run` creates with the CLI (api.cli); it invites the committee,
+# the government and the investigator's office account.
+ADMIN_USER = os.environ.get("AWARD_DEV_ADMIN_USERNAME") or DEV_ADMIN[0]
+ADMIN_PASSWORD = os.environ.get("AWARD_DEV_ADMIN_PASSWORD") or DEV_ADMIN[1]
 NAMESPACE = os.environ.get("AWARD_TEMPORAL_NAMESPACE") or "default"
 TEMPORAL_UI = (
     os.environ.get("AWARD_TEMPORAL_UI_URL")
@@ -239,9 +245,7 @@ class Demo:
                     f"the draw seated expert {expert_id} ({username or 'no account'}), not a demo expert; "
                     "the demo signs in only as experts it (or an earlier demo run) registered"
                 )
-            self.s.expert_heads[expert_id] = await Scenario.login(
-                self.s.api, username, f"{username}-password"
-            )
+            self.s.expert_heads[expert_id] = await Scenario.login(self.s.api, username, password_of(username))
 
     def show_panels(self, draw: dict[str, Any]) -> None:
         if draw["unfilled"]:
@@ -285,7 +289,6 @@ class Demo:
                 "qualifications": ["高级工程师", "卓越绩效评价师"],
                 "fields": fields,
                 "username": f"expert{k}",
-                "password": f"expert{k}-password",
             }
             if i == CONFLICTED_EXPERT:
                 body |= {
@@ -293,8 +296,10 @@ class Demo:
                     "current_employer_name": conflicted.name,
                 }
             e = expect(await s.api.post("/experts", headers=s.office, json=body), 201)
+            # the office hands the invitation to the expert, who sets their own password
+            await Scenario.accept(s.api, e.pop("invitation"), password_of(f"expert{k}"))
             s.experts[e["id"]] = e
-            s.expert_heads[e["id"]] = await Scenario.login(s.api, f"expert{k}", f"expert{k}-password")
+            s.expert_heads[e["id"]] = await Scenario.login(s.api, f"expert{k}", password_of(f"expert{k}"))
         say(
             f"office registered {EXPERTS} experts 专家{self.base + 1}…专家{self.base + EXPERTS} "
             f"(专家{self.base + CONFLICTED_EXPERT} works for {conflicted.label})"
@@ -305,8 +310,8 @@ class Demo:
         # The people of the cycle exist first (Scenario.open_cycle finds them), so that the short
         # application deadline is counted from the moment the call opens.
         for u, _ in COMMITTEE:
-            await s.account(u, "committee", f"{u}-password-1", f"评委{u}")
-        await s.account("gov", "government", "government-password-1", "区政府")
+            await s.account(u, "committee", password_of(u), f"评委{u}")
+        await s.account("gov", "government", password_of("gov"), "区政府")
         deadline = datetime.now(UTC) + timedelta(seconds=DEADLINE_IN)
         rules = {**DEMO_RULES, "application_deadline": deadline.isoformat()}
         cycle = await s.open_cycle(**rules)
@@ -523,7 +528,9 @@ class Demo:
         say(
             f"an anonymous objection {anon['objection_id']} against {other} → only recorded (investigated: {anon['investigated']})"
         )
-        investigator = await s.account("investigator1", "office", "investigator1-password", "区评审办调查员")
+        investigator = await s.account(
+            "investigator1", "office", password_of("investigator1"), "区评审办调查员"
+        )
         r = expect(
             await s.api.post(
                 f"/objections/{named['objection_id']}/investigator",
@@ -678,12 +685,19 @@ async def main() -> int:
                 f"cannot sign in as {OFFICE_USER} ({r.status_code}); set AWARD_BOOTSTRAP_OFFICE_USERNAME / _PASSWORD"
             )
         office = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        r = await api.post("/auth/token", data={"username": ADMIN_USER, "password": ADMIN_PASSWORD})
+        if r.status_code != 200:
+            raise DemoError(
+                f"cannot sign in as the administrator {ADMIN_USER} ({r.status_code}); `make run` creates it "
+                "(set AWARD_DEV_ADMIN_USERNAME / _PASSWORD to the ones you created with python -m api.cli)"
+            )
+        admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
         year = await pick_year(api, office)
         base = await pick_base(api, office, year)
         say(
             f"demo year {year}; sample enterprises ent{base + 1}…ent{base + len(SAMPLES)}, experts expert{base + 1}…"
         )
-        demo = Demo(Scenario(api, office, year), base)
+        demo = Demo(Scenario(api, office, year, admin=admin), base)
         await demo.prepare()
         await demo.open_call()
         await demo.qualification()

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
+from config.settings import DEV_ADMIN, DEV_OFFICE  # noqa: E402
 from devstack.ports import port_accepts, port_is_free  # noqa: E402
 from devstack.postgres import EmbeddedPostgres  # noqa: E402
 from devstack.temporal import TemporalDevServer, ensure_search_attributes  # noqa: E402
@@ -31,7 +32,6 @@ from devstack.temporal import TemporalDevServer, ensure_search_attributes  # noq
 DATA = ROOT / ".data"
 LOGS = DATA / "logs"
 PID_FILE = DATA / "run.pids"  # children of a run killed with SIGKILL, stopped by the next run
-DEV_OFFICE = ("office", "office-dev-password")
 STOP_GRACE = 15.0
 
 
@@ -201,7 +201,7 @@ def main() -> int:
             require_free(temporal.port, "AWARD_TEMPORAL_PORT")
             require_free(ui_port, "AWARD_TEMPORAL_UI_PORT")
 
-        print(f"logs: {LOGS}/{{postgres,temporal,migrate,worker,api}}.log")
+        print(f"logs: {LOGS}/{{postgres,temporal,migrate,admin,worker,api}}.log")
         if pg is not None:
             print(f"starting PostgreSQL on 127.0.0.1:{pg.port} (data {pg.data_dir})…")
             pg.start()
@@ -249,6 +249,28 @@ def main() -> int:
             log = LOGS / "migrate.log"
             raise StartupError(f"migrations failed (exit {migrate.returncode}); {log}:\n{tail(log)}")
 
+        # The administrator, as at install: by the CLI, never through the API (it exists after the
+        # first run; the CLI then changes nothing).
+        admin_user = os.environ.get("AWARD_DEV_ADMIN_USERNAME") or DEV_ADMIN[0]
+        admin_password = os.environ.get("AWARD_DEV_ADMIN_PASSWORD") or DEV_ADMIN[1]
+        with open(LOGS / "admin.log", "ab") as out:
+            created = subprocess.run(
+                [sys.executable, "-m", "api.cli", "create-user", "--role", "admin", "--username", admin_user],
+                cwd=ROOT,
+                env={**env, "AWARD_NEW_PASSWORD": admin_password},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                timeout=120,
+                check=False,
+            )
+        if created.returncode != 0:
+            log = LOGS / "admin.log"
+            raise StartupError(
+                f"creating the administrator failed (exit {created.returncode}); {log}:\n{tail(log)}"
+            )
+
         spawn(children, "worker", [sys.executable, "-m", "worker"], env)
         # the API decides whom to believe for X-Forwarded-For (AWARD_TRUSTED_PROXIES), not uvicorn
         uvicorn = [
@@ -282,6 +304,8 @@ def main() -> int:
             f"    Temporal UI   {ui}   namespace {namespace}\n"
             f"    Office login  {office_user} / {office_password}"
             "   (dev default; AWARD_BOOTSTRAP_OFFICE_USERNAME / _PASSWORD)\n"
+            f"    Admin login   {admin_user} / {admin_password}"
+            "   (dev default, made with python -m api.cli; AWARD_DEV_ADMIN_USERNAME / _PASSWORD)\n"
             f"    Data          {DATA}   (make clean-data wipes it)\n"
             f"    Logs          {LOGS}\n"
             f"  Stop with Ctrl-C (or kill -TERM {os.getpid()}).\n",

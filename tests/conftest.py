@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.app import create_app
+from api.cli import create_user
 from config.constants import SEARCH_ATTRIBUTES
 from config.settings import RateLimit, Settings
 from config.temporal import connect
@@ -27,11 +28,15 @@ from db.session import make_engine, make_sessionmaker
 from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.temporal import TemporalDevServer
+from domain.types import Role
 from worker.main import build_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = ROOT / ".data" / f"test-{os.getpid()}"
 OFFICE = ("office", "office-test-password")
+# The administrator: created like at install, by the CLI's function (api.cli.create_user), never
+# through the API; it invites the office, committee and government accounts.
+ADMIN = ("admin", "test-accounts-key-1")
 # Tests share one Temporal namespace; each test terminates what earlier ones left running, and
 # visibility queries of a test look only at workflows that were not terminated.
 LIVE = " AND ExecutionStatus != 'Terminated'"
@@ -152,6 +157,11 @@ async def reset_state(client: Client, sessions: async_sessionmaker[AsyncSession]
         await s.execute(text("truncate " + ", ".join(f'"{t}"' for t in tables) + " restart identity cascade"))
 
 
+async def bootstrap_admin(settings: Settings) -> None:
+    """The administrator, as an installer creates it: by the CLI's function, not through the API."""
+    await create_user(settings.database_url, ADMIN[0], "系统管理员", Role.ADMIN, ADMIN[1])
+
+
 @pytest.fixture
 async def clean(temporal_client: Client, sessions: async_sessionmaker[AsyncSession]) -> None:
     await reset_state(temporal_client, sessions)
@@ -163,6 +173,7 @@ async def api(
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, temporal_client)
     async with app.router.lifespan_context(app):
+        await bootstrap_admin(settings)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://award.test", timeout=60) as client:
             yield client

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from conftest import ADMIN
 
 from devstack.scenario import COMMITTEE, Scenario, credit_code, eventually, scores
 
@@ -51,7 +52,8 @@ async def register_enterprise(
     password: str = "enterprise-pass-1",
     **overrides: Any,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Office registers the enterprise and its account; returns (enterprise, its auth headers)."""
+    """Office registers the enterprise and invites its account, the enterprise sets `password`;
+    returns (enterprise, its auth headers)."""
     r = await api.post("/enterprises", json=enterprise_body(n, **overrides), headers=office)
     assert r.status_code == 201, r.text
     ent = r.json()
@@ -59,7 +61,6 @@ async def register_enterprise(
         "/users",
         json={
             "username": f"ent{n}",
-            "password": password,
             "display_name": f"{ent['name']}申报联系人",
             "role": "enterprise",
             "enterprise_credit_code": ent["credit_code"],
@@ -67,6 +68,7 @@ async def register_enterprise(
         headers=office,
     )
     assert r.status_code == 201, r.text
+    await Scenario.accept(api, r.json()["invitation"], password)
     return ent, await login(api, f"ent{n}", password)
 
 
@@ -124,7 +126,7 @@ async def open_cycle(
 ) -> dict[str, Any]:
     """The way a cycle starts: the government approves the committee roster, the committee
     approves the rules (R6.1, R7.1), then the office starts the cycle (R3.1)."""
-    sc = Scenario(api, office, year)
+    sc = Scenario(api, office, year, admin=await login(api, *ADMIN))
     cycle = await sc.open_cycle(**rules)
     return {"cycle": cycle, "committee": sc.committee, "government": sc.government, "rules": sc.rules}
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from contracts.application import ReplaceExpertInput
+from db import accounts
 from db import models as m
 from db import repositories as repo
 from domain.conflicts import ConflictSource, ConflictState, ConflictType
@@ -28,8 +29,10 @@ from ..schemas import (
     DisciplineIn,
     ExpertIn,
     ExpertOut,
+    ExpertRegistered,
+    Invitation,
 )
-from ..security import hash_password
+from .accounts import invite
 
 router = APIRouter(tags=["experts"])
 
@@ -78,16 +81,18 @@ async def load_expert(s: Session, expert_id: int, user: CurrentUser) -> m.Expert
     return e
 
 
-@router.post("/experts", response_model=ExpertOut, status_code=201)
-async def register_expert(body: ExpertIn, s: Session, office: Office) -> ExpertOut:
-    if (body.username is None) != (body.password is None):
+@router.post("/experts", response_model=ExpertRegistered, status_code=201)
+async def register_expert(body: ExpertIn, s: Session, office: Office, cfg: Config) -> ExpertRegistered:
+    if body.password is not None:
+        # the expert sets it with the invitation answered here (P7: nobody else knows it)
         raise invalid(
-            "EXPERT_ACCOUNT",
-            "创建专家账号须同时提供用户名和密码",
-            "Give both username and password for the account",
+            "PASSWORD_SET_BY_INVITEE",
+            "专家账号的密码由专家本人通过邀请设置，登记时不能提供密码",
+            "The expert sets the password with the invitation in the answer; do not send one",
         )
-    user_id = None
-    if body.username and body.password:
+    user: m.User | None = None
+    invitation: Invitation | None = None
+    if body.username:
         if await repo.user_by_name(s, body.username):
             raise conflict(
                 "USERNAME_TAKEN", f"用户名{body.username}已被使用", f"Username {body.username} is taken"
@@ -95,13 +100,24 @@ async def register_expert(body: ExpertIn, s: Session, office: Office) -> ExpertO
         user = m.User(
             username=body.username,
             display_name=body.name,
-            password_hash=hash_password(body.password),
+            password_hash=accounts.NO_PASSWORD,
             role=Role.EXPERT,
             active=True,
         )
         s.add(user)
         await s.flush()
-        user_id = user.id
+        invitation = await invite(s, cfg, user, office)
+        await repo.audit(
+            s,
+            at=datetime.now(UTC),
+            actor=office.username,
+            actor_role=office.role,
+            action="USER_INVITED",
+            entity_type="user",
+            entity_id=user.username,
+            details={"role": Role.EXPERT, "expires_at": invitation.expires_at.isoformat()},
+        )
+    user_id = user.id if user else None
     employer = (
         normalize_credit_code(body.current_employer_credit_code)
         if body.current_employer_credit_code
@@ -145,7 +161,7 @@ async def register_expert(body: ExpertIn, s: Session, office: Office) -> ExpertO
         details=body.model_dump(mode="json", exclude={"password"}),
     )
     await s.flush()
-    return await expert_out(s, e)
+    return ExpertRegistered(**(await expert_out(s, e)).model_dump(), invitation=invitation)
 
 
 @router.get("/experts", response_model=list[ExpertOut])

@@ -122,6 +122,11 @@ async def test_roles_and_ownership_are_enforced(api: httpx.AsyncClient, sessions
     ent_b, b = await register_enterprise(api, office, 12)
     await add_fact(api, office, ent_a["credit_code"], valid_certificate(datetime.now(UTC).date()))
     year = datetime.now(UTC).year + 1
+    # A failed sign-in is audited and counted against the account name (P7), so it comes before
+    # the snapshot of "every refusal below changes nothing".
+    assert_error(
+        await api.post("/auth/token", data={"username": "office", "password": "wrong"}), 401, "AUTH_FAILED"
+    )
     before = await snapshot(sessions)
 
     assert_error(await api.get("/applications"), 401, "UNAUTHENTICATED")
@@ -129,9 +134,6 @@ async def test_roles_and_ownership_are_enforced(api: httpx.AsyncClient, sessions
         await api.get("/applications", headers={"Authorization": "Bearer forged.token.here"}),
         401,
         "UNAUTHENTICATED",
-    )
-    assert_error(
-        await api.post("/auth/token", data={"username": "office", "password": "wrong"}), 401, "AUTH_FAILED"
     )
     # An enterprise cannot start a cycle, record facts, read the audit log or create users.
     assert_error(

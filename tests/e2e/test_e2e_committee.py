@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import LIVE, OFFICE
+from conftest import ADMIN, LIVE, OFFICE
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import expect_list, replay_and_keep
@@ -96,7 +96,7 @@ async def through_review(sc: Scenario, plan: dict[int, tuple[str, int, int]], ex
 async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client: Client) -> None:
     office = await Scenario.login(api, *OFFICE)
     year = datetime.now(UTC).year + 1
-    sc = Scenario(api, office, year)
+    sc = Scenario(api, office, year, admin=await Scenario.login(api, *ADMIN))
     # Six QUALITY candidates above the bar (quota case), two INNOVATION ones below it (vacancy case).
     plan = {n: ("QUALITY", 70, 70) for n in range(1, 7)} | {n: ("INNOVATION", 60, 55) for n in (7, 8)}
     await through_review(sc, plan, experts=12)
@@ -358,7 +358,7 @@ async def test_ballot_secrecy(
     caplog.set_level(logging.DEBUG)
     office = await Scenario.login(api, *OFFICE)
     year = datetime.now(UTC).year + 1
-    sc = Scenario(api, office, year)
+    sc = Scenario(api, office, year, admin=await Scenario.login(api, *ADMIN))
     await through_review(sc, {1: ("QUALITY", 70, 70), 2: ("INNOVATION", 70, 70)}, experts=6)
     meeting = await sc.convene(["chair", "vice1", "member1", "member2"])  # 4 of 5 present: quorum 2/3 met
     r = await api.post(

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import OFFICE, ROOT, reset_state
+from conftest import OFFICE, ROOT, bootstrap_admin, reset_state
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import (
@@ -129,6 +129,7 @@ async def restart_api(
     await reset_state(temporal_client, sessions)
     app = create_app(settings.model_copy(update={"task_queue": RESTART_QUEUE}), temporal_client)
     async with app.router.lifespan_context(app):
+        await bootstrap_admin(settings)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://award.test", timeout=60) as client:
             yield client

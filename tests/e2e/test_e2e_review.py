@@ -23,6 +23,8 @@ from support import (
 )
 from temporalio.client import Client
 
+from devstack.scenario import Scenario
+
 Headers = dict[str, str]
 
 
@@ -87,7 +89,6 @@ async def test_document_and_onsite_review(api: httpx.AsyncClient, temporal_clien
             "qualifications": ["高级工程师", "卓越绩效评价师"],
             "fields": ["INDUSTRY"] if k % 2 else ["INDUSTRY", "SERVICES"],
             "username": f"expert{k}",
-            "password": f"expert-pass-{k:02d}",
         }
         if k == 1:
             body |= {
@@ -97,6 +98,7 @@ async def test_document_and_onsite_review(api: httpx.AsyncClient, temporal_clien
         r = await api.post("/experts", headers=office, json=body)
         assert r.status_code == 201, r.text
         experts[k] = r.json()
+        await Scenario.accept(api, experts[k].pop("invitation"), f"expert-pass-{k:02d}")
         eh[k] = await login(api, f"expert{k}", f"expert-pass-{k:02d}")
     r = await api.post(
         f"/experts/{experts[2]['id']}/conflicts",

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import reset_state
+from conftest import ADMIN, bootstrap_admin, reset_state
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -81,6 +81,7 @@ async def award_api(
         settings.model_copy(update={"task_queue": QUEUE}), env.client, clock=env.get_current_time
     )
     async with worker(env.client, sessions, QUEUE), app.router.lifespan_context(app):
+        await bootstrap_admin(settings)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://award.test", timeout=60) as api:
             yield api
@@ -103,7 +104,8 @@ async def to_public_notice(env: WorkflowEnvironment, api: httpx.AsyncClient, set
     reviews and the plenary (all approve), and return the published notice window."""
     now = await env.get_current_time()
     office = await Scenario.login(api, settings.bootstrap_office_username, settings.bootstrap_office_password)
-    sc = Scenario(api=api, office=office, year=now.year + 1)
+    admin = await Scenario.login(api, *ADMIN)
+    sc = Scenario(api=api, office=office, year=now.year + 1, admin=admin)
     await sc.open_cycle(application_deadline=(now + timedelta(hours=1)).isoformat())
     assert sc.rules.get("demo") is None and "public_notice_period" not in sc.rules  # the 7-day default
 
@@ -251,7 +253,7 @@ async def test_first_minute_objection_holds_the_notice_until_investigated_and_re
         assert anon["investigated"] is False
         assert await env.get_current_time() - n.published_at < timedelta(minutes=1)
 
-        investigator = await sc.account("investigator1", "office", "investigator1-password", "调查人甲")
+        investigator = await sc.account("investigator1", "office", "investigator-pass-1", "调查人甲")
         before = await env.get_current_time()
         assigned = expect(
             await api.post(
