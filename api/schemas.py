@@ -74,14 +74,6 @@ class Token(BaseModel):
     role: Role
 
 
-class UserCreate(Strict):
-    username: Username
-    password: Password
-    display_name: Person
-    role: Role
-    enterprise_credit_code: CreditCode | None = Field(None, description="required for role enterprise")
-
-
 class UserOut(BaseModel):
     username: str
     display_name: str

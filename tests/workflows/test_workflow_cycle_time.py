@@ -13,11 +13,11 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
-from test_workflow_notice_window import award_api, env
+from test_workflow_notice_window import award_api, env, scenario
 
 from config.settings import Settings
 from db import models as m
-from devstack.scenario import Scenario, expect
+from devstack.scenario import expect
 from worker.main import WORKFLOWS, workflow_runner
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
@@ -36,10 +36,8 @@ async def test_months_long_call_with_extension(
     """A 90-day call extended by 30 days closes at the new deadline, not the old one; the rules stay frozen."""
     async with award_api(env, settings, sessions, temporal_client) as api:
         now = await env.get_current_time()
-        office = await Scenario.login(
-            api, settings.bootstrap_office_username, settings.bootstrap_office_password
-        )
-        sc = Scenario(api=api, office=office, year=now.year + 1)
+        sc = await scenario(env, api, settings)
+        office = sc.office
         deadline = now + timedelta(days=90)
         await sc.open_cycle(application_deadline=deadline.isoformat())
         await sc.enterprise(901, "鹿城时间测试有限公司")

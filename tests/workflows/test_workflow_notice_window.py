@@ -99,13 +99,18 @@ async def cycle(sc: Scenario) -> dict[str, Any]:
     return expect(await sc.api.get(f"/cycles/{sc.year}", headers=sc.office), 200)
 
 
+async def scenario(env: WorkflowEnvironment, api: httpx.AsyncClient, settings: Settings) -> Scenario:
+    """Next year's cycle, driven by the office and the admin of the test installation."""
+    now = await env.get_current_time()
+    office = await Scenario.login(api, settings.bootstrap_office_username, settings.bootstrap_office_password)
+    return Scenario(api=api, office=office, year=now.year + 1, admin=await Scenario.login(api, *ADMIN))
+
+
 async def to_public_notice(env: WorkflowEnvironment, api: httpx.AsyncClient, settings: Settings) -> Notice:
     """Open a production cycle (1-hour call, real 7-day notice), take two enterprises through the
     reviews and the plenary (all approve), and return the published notice window."""
     now = await env.get_current_time()
-    office = await Scenario.login(api, settings.bootstrap_office_username, settings.bootstrap_office_password)
-    admin = await Scenario.login(api, *ADMIN)
-    sc = Scenario(api=api, office=office, year=now.year + 1, admin=admin)
+    sc = await scenario(env, api, settings)
     await sc.open_cycle(application_deadline=(now + timedelta(hours=1)).isoformat())
     assert sc.rules.get("demo") is None and "public_notice_period" not in sc.rules  # the 7-day default
 

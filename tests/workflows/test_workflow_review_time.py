@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import scores
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from test_workflow_notice_window import award_api, env
+from test_workflow_notice_window import award_api, env, scenario
 
 from config.settings import Settings
 from db import models as m
-from devstack.scenario import Scenario, eventually, expect
+from devstack.scenario import eventually, expect
 from domain.calendar import cst_date, due_after
 from domain.types import Audience, NoticeKind
 
@@ -53,10 +53,8 @@ async def test_document_review_reminds_then_escalates_on_civil_code_days(
 ) -> None:
     async with award_api(env, settings, sessions, temporal_client) as api:
         now = await env.get_current_time()
-        office = await Scenario.login(
-            api, settings.bootstrap_office_username, settings.bootstrap_office_password
-        )
-        sc = Scenario(api=api, office=office, year=now.year + 1)
+        sc = await scenario(env, api, settings)
+        office = sc.office
         await sc.open_cycle(
             application_deadline=(now + timedelta(days=10)).isoformat(),
             document_review_period=timedelta(days=14).total_seconds(),

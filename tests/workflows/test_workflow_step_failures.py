@@ -16,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import expect_list
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from test_workflow_notice_window import QUEUE, award_api, env
+from test_workflow_notice_window import QUEUE, award_api, env, scenario
 
 from config.settings import Settings
 from config.temporal import start_application
 from contracts.application import ApplicationInput
 from db import models as m
 from db import repositories as repo
-from devstack.scenario import Scenario, eventually, expect
+from devstack.scenario import eventually, expect
 from domain.types import Award
 
 __all__ = ["env"]  # the time-skipping server fixture, shared with the notice-window tests
@@ -38,10 +38,8 @@ async def test_a_step_the_database_refuses_ends_visibly_and_waits_for_the_office
 ) -> None:
     async with award_api(env, settings, sessions, temporal_client) as api:
         now = await env.get_current_time()
-        office = await Scenario.login(
-            api, settings.bootstrap_office_username, settings.bootstrap_office_password
-        )
-        sc = Scenario(api=api, office=office, year=now.year + 1)
+        sc = await scenario(env, api, settings)
+        office = sc.office
         await sc.open_cycle(application_deadline=(now + timedelta(days=2)).isoformat())
         await sc.enterprise(931, "鹿城数据测试有限公司")
         app_id = await sc.apply(931, "QUALITY")
