@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,25 +17,19 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import OFFICE, reset_state
+from conftest import OFFICE, bootstrap_admin, reset_state
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from support import expect_list
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from timeskip import env, to_public_notice
 
 from api.app import create_app
 from api.ratelimit import RateLimiter, client_ip, client_key, window_of
-from config.constants import SEARCH_ATTRIBUTES
 from config.settings import RateLimit, Settings, parse_rate_limit
-from devstack.scenario import Scenario, eventually, expect
-from devstack.temporal import test_server_binary as time_skipping_server
-from domain.calendar import cst_date
 from worker.main import build_worker
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -53,10 +47,16 @@ class Clock:
 
 @asynccontextmanager
 async def limited_api(
-    settings: Settings, temporal: Client, *, purge: bool = False, **limits: Any
+    settings: Settings,
+    temporal: Client,
+    *,
+    purge: bool = False,
+    now: Callable[[], Awaitable[datetime]] | None = None,
+    **limits: Any,
 ) -> AsyncIterator[tuple[FastAPI, Clock]]:
-    """The API with its own settings, and a limiter whose clock the test moves."""
-    app = create_app(settings.model_copy(update=limits), temporal)
+    """The API with its own settings, and a limiter whose clock the test moves (`now`: the API's
+    own clock, for a time-skipping server)."""
+    app = create_app(settings.model_copy(update=limits), temporal, clock=now)
     clock = Clock()
     app.state.rate_limiter = RateLimiter(clock=clock, draw=lambda: 0.0 if purge else 1.0)
     async with app.router.lifespan_context(app):
@@ -237,66 +237,7 @@ async def test_ended_windows_are_purged(
 # --- objections during the public notice ------------------------------------------------------------
 
 QUEUE = "time-skipping-rate-limits"
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    e = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=str(time_skipping_server())
-    )
-    types = {
-        "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-        "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    }
-    await e.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=e.client.namespace,
-            search_attributes={k: types[v] for k, v in SEARCH_ATTRIBUTES.items()},
-        )
-    )
-    try:
-        yield e
-    finally:
-        await e.shutdown()
-
-
-async def to_public_notice(env: WorkflowEnvironment, api: httpx.AsyncClient) -> tuple[Scenario, str, str]:
-    """A production cycle with two enterprises taken through the reviews and the plenary: the
-    preliminary list is on public notice (R14.7) and takes objections."""
-    now = await env.get_current_time()
-    sc = Scenario(api=api, office=await Scenario.login(api, *OFFICE), year=now.year + 1)
-    await sc.open_cycle(application_deadline=(now + timedelta(hours=1)).isoformat())
-    await sc.enterprise(1, "鹿城限流测试一号有限公司")
-    await sc.enterprise(2, "鹿城限流测试二号有限公司")
-    for k in range(1, 7):
-        await sc.expert(k)
-    a1 = await sc.apply(1, "QUALITY", self_pct=80)
-    a2 = await sc.apply(2, "INNOVATION", self_pct=80)
-    await env.sleep(timedelta(hours=1, minutes=1))  # the call closes
-    for a in (a1, a2):
-        assert (await sc.qualify(a))["qualified"] is True
-    await sc.wait_cycle("DOCUMENT_REVIEW")
-    await sc.draw()
-    for a in (a1, a2):
-        await sc.document_review(a, 80)
-    await sc.onsite_list([a1, a2])
-    await sc.wait_cycle("ONSITE_REVIEW")
-    visit = cst_date(await env.get_current_time())
-    await sc.draw(visits={a1: visit, a2: visit})
-    for a in (a1, a2):
-        await sc.onsite_review(a, 80)
-    meeting = await sc.convene()
-    for member in sc.committee:
-        choices = dict.fromkeys(meeting["candidates"], "APPROVE")
-        expect(await sc.vote(meeting["meeting_id"], member, choices), 200)
-    await sc.wait_cycle("PUBLIC_NOTICE")
-
-    async def window_open() -> bool:
-        c = expect(await api.get(f"/cycles/{sc.year}", headers=sc.office), 200)
-        return bool(c["waiting_for"].startswith("Public notice (初选公示) until"))
-
-    await eventually(window_open, what="the notice window in the cycle")
-    return sc, a1, a2
+__all__ = ["env"]  # the time-skipping server fixture (tests/timeskip.py)
 
 
 async def stored(sessions: Sessions) -> tuple[int, int]:
@@ -314,6 +255,7 @@ async def test_objections_are_limited_per_client_ip_and_per_application(
     env: WorkflowEnvironment, settings: Settings, temporal_client: Client, sessions: Sessions
 ) -> None:
     await reset_state(temporal_client, sessions)  # the dev server's workflows and every table
+    await bootstrap_admin(settings)
     cfg = settings.model_copy(
         update={
             "task_queue": QUEUE,
@@ -323,10 +265,12 @@ async def test_objections_are_limited_per_client_ip_and_per_application(
     )
     async with (
         build_worker(env.client, sessions, QUEUE),
-        limited_api(cfg, env.client) as (app, clock),
+        limited_api(cfg, env.client, now=env.get_current_time) as (app, clock),
         client(app, "127.0.0.1") as api,
     ):
-        sc, a1, a2 = await to_public_notice(env, api)
+        notice = await to_public_notice(env, api, cfg)
+        sc = notice.scenario
+        a1, a2 = sorted(sc.applications.values())
         a, b = client(app, "203.0.113.7"), client(app, "198.51.100.9")
         n = 0
 

@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
-from test_workflow_notice_window import award_api, env, to_public_notice
+from timeskip import award_api, env, to_public_notice
 
 from config.settings import Settings
 from devstack.scenario import Scenario, eventually, expect

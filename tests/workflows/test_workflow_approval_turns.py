@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from test_workflow_notice_window import award_api, env, to_public_notice
+from timeskip import award_api, env, to_public_notice
 
 from activities.award import AwardActivities
 from config.settings import Settings

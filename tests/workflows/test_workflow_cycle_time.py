@@ -13,7 +13,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
-from test_workflow_notice_window import award_api, env, scenario
+from timeskip import award_api, env, scenario
 
 from config.settings import Settings
 from db import models as m

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import scores
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from test_workflow_notice_window import award_api, env, scenario
+from timeskip import award_api, env, scenario
 
 from config.settings import Settings
 from db import models as m

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import expect_list
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from test_workflow_notice_window import QUEUE, award_api, env, scenario
+from timeskip import QUEUE, award_api, env, scenario
 
 from config.settings import Settings
 from config.temporal import start_application
