@@ -38,7 +38,7 @@ from .routes import (
     operations,
     review,
 )
-from .security import dummy_hash, hash_password_async
+from .security import configure_hashing, dummy_hash, hash_password_async
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         cfg.check()
+        configure_hashing(time_cost=cfg.password_hash_time_cost, memory_kib=cfg.password_hash_memory_kib)
         engine = make_engine(cfg.database_url, pool_size=cfg.db_pool_size, max_overflow=cfg.db_max_overflow)
         app.state.settings = cfg
         app.state.clock = clock or wall_clock

@@ -22,6 +22,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 
 
+def configure_hashing(*, time_cost: int, memory_kib: int) -> None:
+    """The argon2 cost of new hashes (settings; production refuses less than OWASP's minimum). A
+    stored hash keeps the parameters it was made with, and is verified with them."""
+    global _hasher
+    if (_hasher.time_cost, _hasher.memory_cost) != (time_cost, memory_kib):
+        _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        dummy_hash.cache_clear()
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

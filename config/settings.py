@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     )
     rate_limit_sign_in_per_ip: Rate = Field(RateLimit(30, 60), description="POST /auth/token per client IP")
     rate_limit_secret: str = ""
+    # argon2id cost of new password hashes (OWASP: at least 2 passes over 19 MiB); tests lower it.
+    password_hash_time_cost: int = Field(3, ge=1)
+    password_hash_memory_kib: int = Field(65536, ge=8)
     # Proxies (IPs or networks, comma-separated) whose X-Forwarded-For is believed; with none, the
     # client IP is the peer address of the connection and X-Forwarded-For is ignored.
     trusted_proxies: Annotated[list[str], NoDecode, BeforeValidator(parse_networks)] = []
@@ -140,6 +143,8 @@ class Settings(BaseSettings):
                 raise RuntimeError("AWARD_RATE_LIMIT_SECRET, when set, must be at least 32 random characters")
             if self.bootstrap_office_username or self.bootstrap_office_password:
                 self._check_bootstrap_password()
+            if self.password_hash_time_cost < 2 or self.password_hash_memory_kib < 19 * 1024:
+                raise RuntimeError("password hashing below OWASP's minimum (argon2id, 2 passes, 19 MiB)")
             if not self.database_url or not self.temporal_address:
                 raise RuntimeError("AWARD_DATABASE_URL and AWARD_TEMPORAL_ADDRESS are required in production")
 

@@ -592,8 +592,10 @@ class Objection(Base):
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     investigate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # same objection twice = once
+    request_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # Idempotency-Key
     __table_args__ = (
         UniqueConstraint("cycle_year", "digest", name="uq_objections_digest"),
+        UniqueConstraint("cycle_year", "request_key", name="uq_objections_request_key"),
         Index("ix_objections_pending", "cycle_year", "investigate", "state"),
     )
 

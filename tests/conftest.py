@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 
 from api.app import create_app
 from api.cli import create_user
+from api.security import configure_hashing
 from config.constants import SEARCH_ATTRIBUTES
 from config.settings import RateLimit, Settings
 from config.temporal import connect
@@ -111,6 +112,10 @@ def settings(database_url: str, temporal_server: TemporalDevServer) -> Settings:
         # within seconds; the limits themselves are tested in tests/api/test_api_rate_limits.py
         rate_limit_sign_in_per_ip=RateLimit(10_000, 60),
         rate_limit_objection_per_ip=RateLimit(10_000, 3600),
+        # cheap argon2 for the many accounts of the tests (production refuses this; the cost is a
+        # setting, the code path the same)
+        password_hash_time_cost=1,
+        password_hash_memory_kib=1024,
     )
 
 
@@ -127,10 +132,12 @@ async def reset_state(client: Client, sessions: async_sessionmaker[AsyncSession]
     (a completed cycle would otherwise keep its year's workflow id from being used again)."""
     async for wf in client.list_workflows("ExecutionStatus='Running'"):
         await client.get_workflow_handle(wf.id, run_id=wf.run_id).terminate("test reset")
+    deleted: set[str] = set()
     for _ in range(100):
         found = [wf async for wf in client.list_workflows()]
         if not found:
             break
+        deleted |= {wf.id for wf in found}
         for wf in found:
             try:
                 await client.workflow_service.delete_workflow_execution(
@@ -142,6 +149,14 @@ async def reset_state(client: Client, sessions: async_sessionmaker[AsyncSession]
             except RPCError:
                 pass  # already being deleted
         await asyncio.sleep(0.1)
+    # Visibility may show a workflow gone before its execution is: wait until each id is free.
+    for workflow_id in deleted:
+        for _ in range(100):
+            try:
+                await client.get_workflow_handle(workflow_id).describe()
+            except RPCError:
+                break
+            await asyncio.sleep(0.1)
     async with sessions.begin() as s:
         tables = (
             (
@@ -159,6 +174,9 @@ async def reset_state(client: Client, sessions: async_sessionmaker[AsyncSession]
 
 async def bootstrap_admin(settings: Settings) -> None:
     """The administrator, as an installer creates it: by the CLI's function, not through the API."""
+    configure_hashing(
+        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
     await create_user(settings.database_url, ADMIN[0], "系统管理员", Role.ADMIN, ADMIN[1])
 
 

@@ -542,17 +542,34 @@ async def preliminary(year: int, s: Session) -> dict[str, Any]:
     dependencies=[Depends(objection_limits)],  # P6: per client IP and per target application
 )
 async def file_objection(
-    year: int, body: ObjectionIn, sessions: Sessions, client: Temporal, cfg: Config, clock: Now
+    year: int,
+    body: ObjectionIn,
+    sessions: Sessions,
+    client: Temporal,
+    cfg: Config,
+    clock: Now,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Anyone may object during the 7-day notice (R14.7). The objection is stored here, under the
     notice's lock, before anything reaches Temporal; its investigation's workflow gets only its id
-    and the public facts of the notice (P6). The same objection twice counts once."""
+    and the public facts of the notice (P6). The same objection twice counts once; a request
+    retried with its Idempotency-Key answers what the first one did."""
     now = await clock()
     async with sessions.begin() as s:
         notice = await s.get(m.PublicNotice, year, with_for_update=True)
         cycle = await repo.cycle(s, year)
         if notice is None or cycle is None:
             raise conflict("OBJECTION_WINDOW_NOT_OPEN", "当前没有进行中的公示", "No public notice is open")
+        if key is not None:
+            earlier = await s.scalar(
+                select(m.Objection).where(m.Objection.cycle_year == year, m.Objection.request_key == key)
+            )
+            if earlier is not None:
+                return {
+                    "objection_id": earlier.id,
+                    "investigated": earlier.investigate,
+                    "closes_at": notice.closes_at,
+                }
         rules = repo.cycle_rules(cycle)
         period = rules.public_notice_period
         check_objection_window(notice.published_at, now, period)
@@ -589,6 +606,7 @@ async def file_objection(
                 state="INVESTIGATING" if investigate else "RECORDED",
                 investigate=investigate,
                 digest=digest,
+                request_key=key,
             )
         )
         await repo.audit(

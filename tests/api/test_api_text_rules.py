@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from conftest import OFFICE
+from conftest import ADMIN, OFFICE
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -31,6 +31,7 @@ from api.app import create_app
 from api.deps import Session as DbSession
 from config.settings import Settings
 from db import repositories as repo
+from devstack.scenario import Scenario, password_of
 from domain.text import RefusedCharacter, clean_line, clean_text, first_refused, is_refused, printable
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -360,36 +361,17 @@ async def row_counts(sessions: Sessions) -> dict[str, int]:
 
 
 async def callers(api: httpx.AsyncClient) -> list[dict[str, str]]:
-    """A token of each role: the office, an enterprise, an expert, a committee member, the government."""
+    """A token of each role: the office, an enterprise, an expert, a committee member, the
+    government and the administrator (each account set up by whoever manages it)."""
     office = await login(api, *OFFICE)
+    admin = await login(api, *ADMIN)
+    sc = Scenario(api, office, datetime.now(UTC).year + 1, admin=admin)
     _, enterprise = await register_enterprise(api, office, 61)
-    r = await api.post(
-        "/experts",
-        headers=office,
-        json={
-            "name": "专家六十一",
-            "qualifications": ["高级工程师"],
-            "fields": ["INDUSTRY"],
-            "username": "expert61",
-            "password": "expert61-password",
-        },
-    )
-    assert r.status_code == 201, r.text
-    heads = [office, enterprise, await login(api, "expert61", "expert61-password")]
+    expert = await sc.expert(61, fields=("INDUSTRY",))
+    heads = [office, enterprise, sc.expert_heads[expert["id"]]]
     for username, role in (("chair61", "committee"), ("gov61", "government")):
-        r = await api.post(
-            "/users",
-            headers=office,
-            json={
-                "username": username,
-                "password": f"{username}-password",
-                "role": role,
-                "display_name": username,
-            },
-        )
-        assert r.status_code == 201, r.text
-        heads.append(await login(api, username, f"{username}-password"))
-    return heads
+        heads.append(await sc.account(username, role, password_of(username), username))
+    return [*heads, admin]
 
 
 async def send(api: httpx.AsyncClient, case: Case, auth: dict[str, str]) -> httpx.Response:
