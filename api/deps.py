@@ -101,11 +101,11 @@ def _unauthenticated(zh: str, en: str) -> DomainError:
 
 async def current_account(
     request: Request,
-    s: Annotated[AsyncSession, Depends(session, scope="function")],
     token: Annotated[str | None, Depends(oauth2)],
 ) -> CurrentUser:
     """The signed-in account, any role. Every request re-reads the account and its session, so a
-    deactivation, a password change or a sign-out ends its tokens at once (ASVS V3.3)."""
+    deactivation, a password change or a sign-out ends its tokens at once (ASVS V3.3). It reads
+    them on a connection of its own, given back at once: no request holds two pool connections."""
     if not token:
         raise _unauthenticated("请先登录", "Please sign in (Bearer token missing)")
     cfg: Settings = request.app.state.settings
@@ -115,7 +115,8 @@ async def current_account(
         raise _unauthenticated(
             "登录已失效，请重新登录", "The token is invalid or expired; sign in again"
         ) from None
-    found = await accounts.session_user(s, str(claims["sid"]), str(claims["sub"]))
+    async with request.app.state.sessions() as s:
+        found = await accounts.session_user(s, str(claims["sid"]), str(claims["sub"]))
     if found is None or not found[1].active:
         raise _unauthenticated("账号不存在或已停用", "The account does not exist or is disabled")
     signed_in, user = found

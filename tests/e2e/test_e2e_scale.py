@@ -9,7 +9,8 @@ final list, approval and certificates. Then every history of each year is read b
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api.app import create_app
+from api.app import bootstrap_office, create_app
 from config.settings import RateLimit, Settings
 from db import models as m
 from devstack import load
@@ -34,12 +35,12 @@ def plan(n: int, objections: int, notice_seconds: int) -> Plan:
     experts = 3 * (n + 4) // 30 + 4  # every expert sits on at most 30 panels (the rules' cap)
     p = Plan(
         n=n,
-        concurrency=16,
+        concurrency=24,
         experts=experts,
         load_cap=30,
         onsite=4,
         objections=objections,
-        intake_seconds=8 + 0.08 * n,
+        intake_seconds=5 + 0.06 * n,
         notice_seconds=notice_seconds,
         wait_seconds=120 + n,
         named_objections=4,
@@ -64,10 +65,10 @@ def plan(n: int, objections: int, notice_seconds: int) -> Plan:
 @pytest.fixture
 async def scale_api(
     settings: Settings, temporal_client: Client, worker: None, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The API from an empty state; the objection limits let 2,000 objections in from one test
-    client (the limits themselves are tested in tests/api/test_api_rate_limits.py)."""
-    await reset_state(temporal_client, sessions)
+) -> AsyncIterator[tuple[httpx.AsyncClient, Callable[[], Awaitable[None]]]]:
+    """The API, and a way back to an empty installation (no workflows, no records, the first
+    accounts); the objection limits let 2,000 objections in from one test client (the limits
+    themselves are tested in tests/api/test_api_rate_limits.py)."""
     cfg = settings.model_copy(
         update={
             "rate_limit_objection_per_ip": RateLimit(100_000, 3600),
@@ -75,18 +76,29 @@ async def scale_api(
         }
     )
     app = create_app(cfg, temporal_client)
-    async with app.router.lifespan_context(app):
+
+    async def empty() -> None:
+        await reset_state(temporal_client, sessions)
+        await bootstrap_office(app)
         await bootstrap_admin(settings)
+
+    async with app.router.lifespan_context(app):
+        await empty()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://award.test", timeout=120) as api:
-            yield api
+            yield api, empty
 
 
 async def whole_cycle(api: httpx.AsyncClient, client: Client, year: int, p: Plan) -> Census:
     cycle = Cycle(api, HttpStats(), p, year, office=OFFICE, admin=ADMIN)
+    started = time.perf_counter()
     await cycle.setup()
+    setup = time.perf_counter() - started
     await cycle.procedure()
-    return await settled_census(client, f"AwardYear = {year} AND ExecutionStatus != 'Terminated'")
+    found = await settled_census(client, f"AwardYear = {year} AND ExecutionStatus != 'Terminated'")
+    stages = ", ".join(f"{s.name} {s.seconds:.1f}s" for s in cycle.clock.stages)
+    print(f"N={p.n}: set-up {setup:.1f}s; {stages}; largest histories {largest(found)}")
+    return found
 
 
 def largest(census: Census) -> dict[str, tuple[int, int]]:
@@ -99,12 +111,16 @@ def largest(census: Census) -> dict[str, tuple[int, int]]:
 @pytest.mark.req("P3")
 @pytest.mark.slow
 async def test_histories_are_as_long_for_300_applications_and_2000_objections_as_for_20(
-    scale_api: httpx.AsyncClient, temporal_client: Client, sessions: async_sessionmaker[AsyncSession]
+    scale_api: tuple[httpx.AsyncClient, Callable[[], Awaitable[None]]],
+    temporal_client: Client,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     load.QUIET = True
-    this_year = cst_date(datetime.now(UTC)).year
-    small = await whole_cycle(scale_api, temporal_client, this_year, plan(20, 20, notice_seconds=12))
-    large = await whole_cycle(scale_api, temporal_client, this_year + 1, plan(300, 2000, notice_seconds=60))
+    api, empty = scale_api
+    year = cst_date(datetime.now(UTC)).year + 1
+    small = await whole_cycle(api, temporal_client, year, plan(20, 20, notice_seconds=8))
+    await empty()  # the same year again, from nothing: only the size differs
+    large = await whole_cycle(api, temporal_client, year, plan(300, 2000, notice_seconds=35))
 
     s, big = largest(small), largest(large)
     assert (
@@ -122,7 +138,7 @@ async def test_histories_are_as_long_for_300_applications_and_2000_objections_as
     # the counts the comparison rests on: 300 applications and 2,000 objections went through
     async with sessions() as db:
         stored = await db.scalar(
-            select(func.count()).select_from(m.Objection).where(m.Objection.cycle_year == this_year + 1)
+            select(func.count()).select_from(m.Objection).where(m.Objection.cycle_year == year)
         )
     assert stored == 2000
     runs = {kind: sum(1 for r in large.runs if r.workflow_type == kind) for kind in big}
