@@ -134,16 +134,15 @@ class FanOutActivities:
 
     @activity.defn
     async def announce_panels(self, draw_id: str) -> int:
-        """Each application of a draw learns its panel (the draw is recorded before this runs)."""
+        """Each application whose panel the draw completed learns it (the draw is recorded before
+        this runs); a panel still short waits for the draw that fills it."""
         async with self.sessions() as s:
             draw = await s.get(m.PanelDraw, draw_id)
             assert draw is not None
-            seats = await repo.seats_of_draw(s, draw_id)
+            seated = await repo.panels_of_draw(s, draw_id, complete_only=True)
             visits = dict(draw.inputs.get("visits", {}))
         purpose = ReviewPurpose(draw.purpose)
-        panels: dict[str, list[PanelSeat]] = {}
-        for app_id, expert_id, name, user_id, leader in seats:
-            panels.setdefault(app_id, []).append(PanelSeat(expert_id, name, user_id, leader))
+        panels = {a: [PanelSeat(*seat) for seat in seats] for a, seats in seated.items()}
         items = sorted(panels.items())
 
         async def tell(item: tuple[str, list[PanelSeat]]) -> None:

@@ -181,6 +181,41 @@ class ReviewActivities:
             record.id, record.seed, record.input_hash, seated, unfilled[:UNFILLED_SHOWN], len(unfilled)
         )
 
+    @staticmethod
+    async def _short_panels(
+        s: AsyncSession, targets: list[str], purpose: ReviewPurpose
+    ) -> tuple[dict[str, tuple[int, ...]], dict[str, list[int]]]:
+        """Members already seated on the targets' short panels (in seat order), and the experts who
+        left those panels (they never come back)."""
+        rows = await s.execute(
+            select(m.PanelMember.application_id, m.PanelMember.expert_id, m.PanelMember.active)
+            .where(m.PanelMember.application_id.in_(targets), m.PanelMember.purpose == purpose)
+            .order_by(m.PanelMember.id)
+        )
+        seated: dict[str, list[int]] = {}
+        former: dict[str, list[int]] = {}
+        for app_id, expert_id, active in rows.all():
+            (seated if active else former).setdefault(app_id, []).append(int(expert_id))
+        return {a: tuple(ms) for a, ms in seated.items()}, former
+
+    @staticmethod
+    async def _seated_by(
+        s: AsyncSession, applications: list[str], purpose: ReviewPurpose
+    ) -> dict[str, list[str]]:
+        rows = await s.execute(
+            select(m.PanelMember.application_id, m.PanelMember.draw_id)
+            .where(
+                m.PanelMember.application_id.in_(applications),
+                m.PanelMember.purpose == purpose,
+                m.PanelMember.active.is_(True),
+            )
+            .distinct()
+        )
+        found: dict[str, list[str]] = {}
+        for app_id, draw_id in rows.all():
+            found.setdefault(app_id, []).append(draw_id)
+        return {a: sorted(ds) for a, ds in found.items()}
+
     async def _targets(self, s: AsyncSession, req: DrawRequest) -> list[str]:
         """The year's applications that wait for a panel of this purpose (PostgreSQL is the truth)."""
         stage = (
@@ -188,10 +223,11 @@ class ReviewActivities:
             if req.purpose is ReviewPurpose.DOCUMENT
             else ApplicationStage.AWAITING_ONSITE
         )
-        seated = (
+        seated = (  # applications whose panel of this purpose is complete
             select(m.PanelMember.application_id)
             .where(m.PanelMember.purpose == req.purpose, m.PanelMember.active.is_(True))
-            .distinct()
+            .group_by(m.PanelMember.application_id)
+            .having(func.count() >= req.rules.panel_size)
         )
         targets = list(
             (
@@ -250,7 +286,8 @@ class ReviewActivities:
                     at=req.at,
                 )
                 rules = _rules(req.rules)
-                exclude: dict[str, set[int]] = {}
+                seated, former = await self._short_panels(s, targets, req.purpose)
+                exclude: dict[str, set[int]] = {a: set(ids) for a, ids in former.items()}
                 if req.exclude_members_of is not None:
                     earlier = await s.execute(
                         select(m.PanelMember.application_id, m.PanelMember.expert_id).where(
@@ -261,7 +298,14 @@ class ReviewActivities:
                     for app_id, expert_id in earlier.all():
                         exclude.setdefault(app_id, set()).add(expert_id)
                 result = draw_panels(
-                    requests, pool, conflicts, rules, req.seed, existing_load=load, exclude=exclude
+                    requests,
+                    pool,
+                    conflicts,
+                    rules,
+                    req.seed,
+                    existing_load=load,
+                    exclude=exclude,
+                    seated=seated,
                 )
                 await self._record_draw(
                     s,
@@ -270,28 +314,41 @@ class ReviewActivities:
                     purpose=req.purpose,
                     seed=req.seed,
                     inputs={
-                        **encode_inputs(requests, pool, conflicts, rules, load, exclude),
+                        **encode_inputs(requests, pool, conflicts, rules, load, exclude, seated=seated),
                         "visits": {a: d.isoformat() for a, d in sorted(req.visits.items()) if a in targets},
+                        # the draws whose members a short panel keeps (this draw fills their seats)
+                        "fills": await self._seated_by(s, sorted(seated), req.purpose),
                     },
                     result=result,
                     by=req.actor.username,
                     at=req.at,
                 )
                 for p in result.panels:
-                    if len(p.members) < rules.panel_size:
-                        continue  # a panel with an unfilled seat is not seated; the office redraws it
+                    # a short panel is seated as far as it goes; a later draw fills the rest
+                    kept = set(seated.get(p.application_id, ()))
                     for x in p.members:
-                        s.add(
-                            m.PanelMember(
-                                application_id=p.application_id,
-                                purpose=req.purpose,
-                                expert_id=x,
-                                leader=x == p.leader,
-                                active=True,
-                                draw_id=req.draw_id,
-                                joined_at=req.at,
+                        if x not in kept:
+                            s.add(
+                                m.PanelMember(
+                                    application_id=p.application_id,
+                                    purpose=req.purpose,
+                                    expert_id=x,
+                                    leader=False,
+                                    active=True,
+                                    draw_id=req.draw_id,
+                                    joined_at=req.at,
+                                )
                             )
+                    await s.flush()
+                    await s.execute(
+                        update(m.PanelMember)
+                        .where(
+                            m.PanelMember.application_id == p.application_id,
+                            m.PanelMember.purpose == req.purpose,
+                            m.PanelMember.active.is_(True),
                         )
+                        .values(leader=m.PanelMember.expert_id == p.leader)
+                    )
                 await s.flush()
                 recorded = await s.get(m.PanelDraw, req.draw_id)
                 assert recorded is not None

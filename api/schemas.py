@@ -287,6 +287,7 @@ class CycleStart(Strict):
     onsite_reuse_members: bool = True
     onsite_confirmation_period: timedelta = timedelta(days=7)
     onsite_reminder_before: timedelta = timedelta(days=2)
+    expert_access_ends_with_review: bool = False
     quorum_numerator: int = 2
     quorum_denominator: int = 3
     pass_numerator: int = 1

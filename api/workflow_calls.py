@@ -37,6 +37,21 @@ APPLICATION_CLOSED = Closed(
     "该申报的评审流程已经结束，不能再办理此事项",
     "This application's procedure has ended; this step can no longer be taken",
 )
+OBJECTION_CLOSED = Closed(
+    "OBJECTION_CLOSED",
+    "该异议的调查已经结束，不能再办理此事项",
+    "This objection's investigation has ended; this step can no longer be taken",
+)
+MISUSE_CASE_CLOSED = Closed(
+    "MISUSE_CASE_CLOSED",
+    "该违规使用称号案件已经结案，不能再办理此事项",
+    "This misuse case is closed; this step can no longer be taken",
+)
+AWARD_CLOSED = Closed(
+    "AWARD_CLOSED",
+    "该奖项的办理已经结束，不能再办理此事项",
+    "This award's procedure has ended; nothing more can be done on it",
+)
 CYCLE_CLOSED = Closed(
     "CYCLE_CLOSED",
     "该年度评审已经结束，不能再办理此事项",

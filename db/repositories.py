@@ -248,31 +248,72 @@ async def applications_by_sector(s: AsyncSession, year: int) -> list[tuple[str, 
     return [(a, list(t), st, o) for a, t, st, o in (await s.execute(q)).all()]
 
 
-async def expert_sits_on(s: AsyncSession, user_id: int, application_id: str) -> bool:
-    """Whether the expert account `user_id` holds an active seat on a panel of the application
-    (a replaced or disqualified expert loses access, R20.2)."""
-    q = (
-        select(m.PanelMember.id)
+def _seats_granting_access(user_id: int) -> Select[tuple[str, str, bool, str, dict[str, Any]]]:
+    """The seats of the expert account `user_id` that may still grant access to their
+    application: the expert is not disqualified, the seat is held (a replaced expert loses it),
+    and the application's cycle is not completed (R20.2, R20.3). With the rule
+    `expert_access_ends_with_review`, a panel's seats stop granting access once its opinion is in."""
+    opinion = (
+        select(m.PanelOpinion.id)
+        .where(
+            m.PanelOpinion.application_id == m.PanelMember.application_id,
+            m.PanelOpinion.purpose == m.PanelMember.purpose,
+        )
+        .exists()
+    )
+    return (
+        select(m.PanelMember.application_id, m.PanelMember.purpose, opinion, m.Cycle.stage, m.Cycle.rules)
         .join(m.Expert, m.Expert.id == m.PanelMember.expert_id)
+        .join(m.Application, m.Application.id == m.PanelMember.application_id)
+        .join(m.Cycle, m.Cycle.year == m.Application.cycle_year)
         .where(
             m.Expert.user_id == user_id,
-            m.PanelMember.application_id == application_id,
+            m.Expert.status != "DISQUALIFIED",
             m.PanelMember.active.is_(True),
+            m.Cycle.stage != "COMPLETED",
         )
-        .limit(1)
     )
-    return (await s.scalar(q)) is not None
+
+
+_OPEN_REVIEW = {
+    "DOCUMENT": ("AWAITING_DOCUMENT_REVIEW", "DOCUMENT_REVIEW"),
+    "ONSITE": ("AWAITING_ONSITE", "ONSITE_REVIEW"),
+}
+
+
+async def open_seats(s: AsyncSession, expert_id: int) -> set[str]:
+    """Applications on whose still-open panel (its opinion not given) the expert holds a seat."""
+    rows = await s.execute(
+        select(m.PanelMember.application_id, m.PanelMember.purpose, m.Application.stage)
+        .join(m.Application, m.Application.id == m.PanelMember.application_id)
+        .where(m.PanelMember.expert_id == expert_id, m.PanelMember.active.is_(True))
+    )
+    return {a for a, purpose, stage in rows.all() if stage in _OPEN_REVIEW.get(purpose, ())}
+
+
+def _grants(reviewed: bool, rules: dict[str, Any]) -> bool:
+    return not (reviewed and rules.get("expert_access_ends_with_review", False))
+
+
+async def expert_seats(s: AsyncSession, user_id: int) -> set[tuple[str, str]]:
+    """(application, purpose) of every seat through which the expert may read now."""
+    rows = (await s.execute(_seats_granting_access(user_id))).all()
+    return {(a, p) for a, p, reviewed, _stage, rules in rows if _grants(reviewed, rules)}
+
+
+async def expert_sits_on(s: AsyncSession, user_id: int, application_id: str) -> bool:
+    """Whether the expert account may read the application through a seat on one of its panels."""
+    q = _seats_granting_access(user_id).where(m.PanelMember.application_id == application_id)
+    return any(_grants(reviewed, rules) for _a, _p, reviewed, _stage, rules in (await s.execute(q)).all())
 
 
 async def expert_may_read_document(s: AsyncSession, user_id: int, sha256: str) -> bool:
-    """An expert reads a document only if it belongs to an application on whose panel they sit."""
-    q = (
-        select(m.Application.documents)
-        .join(m.PanelMember, m.PanelMember.application_id == m.Application.id)
-        .join(m.Expert, m.Expert.id == m.PanelMember.expert_id)
-        .where(m.Expert.user_id == user_id, m.PanelMember.active.is_(True))
-    )
-    return any(d.get("sha256") == sha256 for docs in (await s.scalars(q)).all() for d in docs)
+    """An expert reads a document only if it belongs to an application they may read."""
+    readable = {a for a, _ in await expert_seats(s, user_id)}
+    if not readable:
+        return False
+    docs = await s.scalars(select(m.Application.documents).where(m.Application.id.in_(sorted(readable))))
+    return any(d.get("sha256") == sha256 for documents in docs.all() for d in documents)
 
 
 # --- where applications stand and the cycle's gates (P5) ----------------------------------------
@@ -338,17 +379,34 @@ async def stage_counts(s: AsyncSession, year: int) -> dict[str, int]:
     return {stage: int(n) for stage, n in rows.all()}
 
 
-async def seats_of_draw(s: AsyncSession, draw_id: str) -> list[tuple[str, int, str, int | None, bool]]:
-    """(application, expert, name, user, leader) of every seat a draw filled and that is still held."""
-    rows = await s.execute(
+async def panels_of_draw(
+    s: AsyncSession, draw_id: str, *, complete_only: bool
+) -> dict[str, list[tuple[int, str, int | None, bool]]]:
+    """The panels a draw made or filled, as their seats stand now: application -> (expert, name,
+    user, leader) of each held seat, in seat order. `complete_only`: only panels with every seat
+    filled (those are announced; a short one waits for a draw that fills it)."""
+    draw = await s.get(m.PanelDraw, draw_id)
+    if draw is None:
+        return {}
+    size = int(draw.inputs.get("rules", {}).get("panel_size", 3))
+    applications = [
+        p["application_id"] for p in draw.result["panels"] if not complete_only or len(p["members"]) >= size
+    ]
+    purpose = draw.purpose if draw.purpose != "REPLACEMENT" else None
+    q = (
         select(
             m.PanelMember.application_id, m.Expert.id, m.Expert.name, m.Expert.user_id, m.PanelMember.leader
         )
         .join(m.Expert, m.Expert.id == m.PanelMember.expert_id)
-        .where(m.PanelMember.draw_id == draw_id, m.PanelMember.active.is_(True))
+        .where(m.PanelMember.application_id.in_(applications), m.PanelMember.active.is_(True))
         .order_by(m.PanelMember.application_id, m.PanelMember.id)
     )
-    return [(a, int(x), n, u, bool(lead)) for a, x, n, u, lead in rows.all()]
+    if purpose is not None:
+        q = q.where(m.PanelMember.purpose == purpose)
+    panels: dict[str, list[tuple[int, str, int | None, bool]]] = {}
+    for app_id, expert_id, name, user_id, leader in (await s.execute(q)).all():
+        panels.setdefault(app_id, []).append((int(expert_id), name, user_id, bool(leader)))
+    return panels
 
 
 async def onsite_list(s: AsyncSession, year: int) -> tuple[list[str], list[str], str]:

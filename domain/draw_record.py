@@ -26,6 +26,7 @@ def encode_inputs(
     existing_load: Mapping[int, int],
     exclude: Mapping[str, Collection[int]] | None = None,
     replacing: tuple[Panel, int] | None = None,
+    seated: Mapping[str, Sequence[int]] | None = None,
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "requests": [asdict(r) for r in sorted(requests, key=lambda r: r.application_id)],
@@ -46,6 +47,8 @@ def encode_inputs(
     if replacing is not None:
         panel, leaving = replacing
         doc["replacing"] = {"panel": _panel_json(panel), "leaving": leaving}
+    if seated and any(seated.values()):
+        doc["seated"] = {a: list(ms) for a, ms in sorted(seated.items()) if ms}
     return doc
 
 
@@ -88,4 +91,7 @@ def rerun(doc: Mapping[str, Any], seed: int) -> DrawResult:
             panel, doc["replacing"]["leaving"], requests[0], pool, conflicts, rules, seed, existing_load=load
         )
     exclude = {a: set(ids) for a, ids in doc["exclude"].items()}
-    return draw_panels(requests, pool, conflicts, rules, seed, existing_load=load, exclude=exclude)
+    seated = {a: tuple(ms) for a, ms in doc.get("seated", {}).items()}
+    return draw_panels(
+        requests, pool, conflicts, rules, seed, existing_load=load, exclude=exclude, seated=seated
+    )

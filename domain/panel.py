@@ -165,13 +165,17 @@ def input_hash(
     exclude: Mapping[str, Collection[int]] | None = None,
     *,
     replacing: tuple[Panel, int] | None = None,
+    seated: Mapping[str, Sequence[int]] | None = None,
 ) -> str:
     """sha256 of the canonical JSON of every input of a draw (in sorted order).
 
     Input order does not matter, nor do zero loads or empty exclusions (they change nothing);
-    any other change of any input does. `replacing` is (panel, leaving) for `draw_replacement`.
+    any other change of any input does. `replacing` is (panel, leaving) for `draw_replacement`;
+    `seated` the members already seated on short panels that a draw fills.
     """
     doc = _canonical(requests, pool, conflicts, rules, existing_load, exclude)
+    if seated and any(seated.values()):
+        doc["seated"] = sorted([a, list(members)] for a, members in seated.items() if members)
     if replacing is not None:
         panel, leaving = replacing
         doc["replacing"] = {
@@ -268,7 +272,7 @@ def _prepare(
 def _leader(members: Sequence[int], field: str, fields: Mapping[int, frozenset[str]]) -> int | None:
     """The first field-matched member in seat order, else the first member."""
     for m in members:
-        if field in fields[m]:
+        if field in fields.get(m, frozenset()):
             return m
     return members[0] if members else None
 
@@ -342,14 +346,19 @@ def draw_panels(
     *,
     existing_load: Mapping[int, int] | None = None,
     exclude: Mapping[str, Collection[int]] | None = None,
+    seated: Mapping[str, Sequence[int]] | None = None,
 ) -> DrawResult:
     """Draw a panel of `rules.panel_size` experts for every request (see the module docstring).
 
     `conflicts` are the blocking (expert_id, credit_code) pairs; `existing_load` counts seats the
-    experts already hold this cycle; `exclude[application_id]` are never seated on that panel.
+    experts already hold this cycle (the seated members' included); `exclude[application_id]` are
+    never seated on that panel. `seated[application_id]` are members a short panel already has
+    (an earlier draw could not fill every seat): they keep their seats, in order, and only the
+    seats still empty are drawn; the leader is chosen by the same rule over the whole panel.
     """
     load_in = existing_load or {}
     exclude_in = exclude or {}
+    seated_in = {a: tuple(ms) for a, ms in (seated or {}).items() if ms}
     data = _prepare(requests, pool, conflicts, load_in)
     rng = random.Random(seed)
     buckets = _Buckets(data.fields, data.load, rules.load_cap)
@@ -358,8 +367,10 @@ def draw_panels(
     slack: dict[str, int] = {}
     drawable = set(data.fields)
     for r in data.requests:
-        blocked[r.application_id] = data.conflicted.get(_code(r.credit_code), frozenset()) | frozenset(
-            exclude_in.get(r.application_id, ())
+        blocked[r.application_id] = (
+            data.conflicted.get(_code(r.credit_code), frozenset())
+            | frozenset(exclude_in.get(r.application_id, ()))
+            | frozenset(seated_in.get(r.application_id, ()))
         )
         slack[r.application_id] = len(drawable) - len(drawable & blocked[r.application_id])
     order = list(data.requests)
@@ -368,13 +379,16 @@ def draw_panels(
 
     panels: dict[str, Panel] = {}
     unfilled: list[UnfilledSeat] = []
+    known = {e.expert_id: frozenset(e.fields) for e in data.pool}  # a seated member may be capped now
     for r in order:
-        members = _seat_experts(buckets, r, rules.panel_size, blocked[r.application_id], rules, rng)
+        already = list(seated_in.get(r.application_id, ()))
+        need = max(rules.panel_size - len(already), 0)
+        members = already + _seat_experts(buckets, r, need, blocked[r.application_id], rules, rng)
         panels[r.application_id] = Panel(
             r.application_id,
             tuple(members),
-            _leader(members, r.field, data.fields),
-            tuple(m for m in members if r.field in data.fields[m]),
+            _leader(members, r.field, known),
+            tuple(m for m in members if r.field in known.get(m, frozenset())),
         )
         if len(members) < rules.panel_size:
             counts = _exclusion_counts(data, r, blocked[r.application_id], members, rules.load_cap)
@@ -386,7 +400,7 @@ def draw_panels(
         panels=tuple(panels[r.application_id] for r in data.requests),
         unfilled=tuple(sorted(unfilled, key=lambda u: (u.application_id, u.seat))),
         seed=seed,
-        input_hash=input_hash(requests, pool, conflicts, rules, load_in, exclude_in),
+        input_hash=input_hash(requests, pool, conflicts, rules, load_in, exclude_in, seated=seated_in),
     )
 
 

@@ -61,6 +61,9 @@ class CycleRules:
     onsite_reuse_members: bool = True
     onsite_confirmation_period: timedelta = timedelta(days=7)
     onsite_reminder_before: timedelta = timedelta(days=2)
+    # Confidentiality (Art. 20(5)): an expert reads an application through a seat until the cycle is
+    # completed; with this rule, a panel's seats stop granting access once its opinion is in.
+    expert_access_ends_with_review: bool = False
     # Plenary (Art. 14(4)): quorum and pass mark as fractions of members present.
     quorum_numerator: int = 2
     quorum_denominator: int = 3

@@ -85,6 +85,7 @@ async def _award_update(
         key=key,
         result_type=result_type,
         missing=("获奖流程", "Award workflow"),
+        closed=workflow_calls.AWARD_CLOSED,
     )
 
 
@@ -357,6 +358,7 @@ async def _case_update(client: Client, cfg: Settings, case_id: str, method: Any,
         key=key,
         result_type=str,
         missing=("违规使用称号案件", "Misuse case"),
+        closed=workflow_calls.MISUSE_CASE_CLOSED,
     )
 
 

@@ -675,6 +675,7 @@ async def _objection_update(
         key=key,
         result_type=result_type,
         missing=("异议", "Objection"),
+        closed=workflow_calls.OBJECTION_CLOSED,
     )
 
 

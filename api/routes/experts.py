@@ -196,8 +196,9 @@ async def set_availability(expert_id: int, body: AvailabilityIn, s: Session, use
 async def discipline(
     expert_id: int, body: DisciplineIn, sessions: Sessions, office: Office, client: Temporal, cfg: Config
 ) -> ExpertOut:
-    """Criticism, warning or disqualification (R20.3). A disqualified expert is never drawn again
-    and is replaced, reproducibly, on every open panel."""
+    """Criticism, warning or disqualification (R20.3), whatever state the expert's panels are in.
+    A disqualified expert is never drawn again, reads nothing any more, and is replaced,
+    reproducibly, on every panel still open; finished reviews stay as they were recorded."""
     async with sessions.begin() as s:  # committed before the replacement draws read the registry
         e = await load_expert(s, expert_id, office)
         resuming = e.status == "DISQUALIFIED" and body.kind == "DISQUALIFICATION"
@@ -228,15 +229,9 @@ async def discipline(
                 entity_id=str(e.id),
                 reason=body.reason,
             )
-        seats = (
-            await s.scalars(
-                select(m.PanelMember.application_id).where(
-                    m.PanelMember.expert_id == e.id, m.PanelMember.active.is_(True)
-                )
-            )
-        ).all()
+        seats = await repo.open_seats(s, e.id)
     if body.kind == "DISQUALIFICATION":
-        for application_id in sorted(set(seats)):
+        for application_id in sorted(seats):
             try:
                 await workflow_calls.application_update(
                     client,
@@ -250,7 +245,8 @@ async def discipline(
                     result_type=list,
                 )
             except DomainError as err:
-                if err.code != "NOT_ON_OPEN_PANEL":  # a finished review keeps its record as it was
+                # a review that finished meanwhile keeps its record as it was
+                if err.code not in ("NOT_ON_OPEN_PANEL", "APPLICATION_CLOSED"):
                     raise
     async with sessions() as s:
         return await expert_out(s, await load_expert(s, expert_id, office))

@@ -26,6 +26,7 @@ from contracts.cycle import DrawOutcome, DrawPanelsInput, OnsiteListFixed, Onsit
 from db import models as m
 from db import repositories as repo
 from domain.draw_record import rerun, result_json
+from domain.errors import DomainError
 from domain.review import ReviewPurpose
 from domain.types import Role
 from workflows.application import ApplicationWorkflow
@@ -48,44 +49,45 @@ router = APIRouter(tags=["review"])
 
 
 async def expert_of(s: Session, user: CurrentUser) -> m.Expert:
+    """The expert behind `user`; a disqualified expert reads and does nothing any more (R20.3)."""
     e = await s.scalar(select(m.Expert).where(m.Expert.user_id == user.id))
     if e is None or user.role is not Role.EXPERT:
         raise forbidden("当前账号不是评审专家", "This account is not an expert's")
+    if e.status == "DISQUALIFIED":
+        raise DomainError(
+            "EXPERT_DISQUALIFIED",
+            "您已被取消评审资格，不能再查阅或评审任何申报",
+            "You have been disqualified as an expert: you can no longer read or review any application",
+            status=403,
+        )
     return e
 
 
-async def seat_of(s: Session, expert_id: int, application_id: str) -> list[m.PanelMember]:
-    return list(
-        (
-            await s.scalars(
-                select(m.PanelMember).where(
-                    m.PanelMember.application_id == application_id,
-                    m.PanelMember.expert_id == expert_id,
-                    m.PanelMember.active.is_(True),  # a replaced expert no longer sees the application
-                )
-            )
-        ).all()
-    )
-
-
 async def assigned_expert(s: Session, user: CurrentUser, application_id: str) -> m.Expert:
-    """The expert behind `user`, if they sit (or sat) on a panel of the application; else 403."""
+    """The expert behind `user`, if a seat of theirs still grants access to the application
+    (held, not disqualified, the cycle not completed; R20.2); else 403."""
     e = await expert_of(s, user)
-    if not await seat_of(s, e.id, application_id):
+    if not await repo.expert_sits_on(s, user.id, application_id):
         raise forbidden("您未被分配评审该申报", "You are not assigned to this application")
     return e
 
 
 async def _outcome(s: Session, o: DrawOutcome) -> dict[str, Any]:
-    """The draw as recorded: its panels are read from PostgreSQL, not carried through Temporal."""
-    panels: dict[str, list[dict[str, Any]]] = {}
-    for app_id, expert_id, name, _user, leader in await repo.seats_of_draw(s, o.draw_id):
-        panels.setdefault(app_id, []).append({"expert_id": expert_id, "name": name, "leader": leader})
+    """The draw as recorded: its panels are read from PostgreSQL, not carried through Temporal.
+    `panels` are the complete ones (announced); `short` those with a seat the pool could not fill,
+    seated as far as they go, for a later draw to fill once the pool has changed."""
+    complete = await repo.panels_of_draw(s, o.draw_id, complete_only=True)
+    every = await repo.panels_of_draw(s, o.draw_id, complete_only=False)
+
+    def seats(found: dict[str, list[tuple[int, str, int | None, bool]]], apps: Any) -> dict[str, Any]:
+        return {a: [{"expert_id": x, "name": n, "leader": lead} for x, n, _u, lead in found[a]] for a in apps}
+
     return {
         "draw_id": o.draw_id,
         "seed": o.seed,
         "input_hash": o.input_hash,
-        "panels": panels,
+        "panels": seats(complete, sorted(complete)),
+        "short": seats(every, sorted(set(every) - set(complete))),
         "unfilled": [u.__dict__ for u in o.unfilled],
         "unfilled_count": o.unfilled_count,
     }
@@ -255,13 +257,18 @@ async def settle(
 @router.get("/expert/assignments", summary="The applications on whose panels I sit")
 async def my_assignments(s: Session, user: User) -> list[dict[str, Any]]:
     e = await expert_of(s, user)
-    seats = (
-        await s.scalars(
-            select(m.PanelMember)
-            .where(m.PanelMember.expert_id == e.id, m.PanelMember.active.is_(True))
-            .order_by(m.PanelMember.id)
-        )
-    ).all()
+    readable = await repo.expert_seats(s, user.id)
+    seats = [
+        x
+        for x in (
+            await s.scalars(
+                select(m.PanelMember)
+                .where(m.PanelMember.expert_id == e.id, m.PanelMember.active.is_(True))
+                .order_by(m.PanelMember.id)
+            )
+        ).all()
+        if (x.application_id, x.purpose) in readable
+    ]
     scored = {
         (x.application_id, x.purpose)
         for x in (await s.scalars(select(m.ExpertScore).where(m.ExpertScore.expert_id == e.id))).all()
