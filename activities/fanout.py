@@ -75,12 +75,17 @@ class Wakeups:
                 raise
 
 
-async def in_batches(items: Sequence[T], send: Callable[[T], Awaitable[Any]], *, concurrency: int) -> int:
-    """Send to every item, `concurrency` at a time, heartbeating after each batch with the number
-    done; a retried activity skips what an earlier attempt reported done. Returns how many."""
+async def in_batches(
+    items: Sequence[T], send: Callable[[T], Awaitable[Any]], *, concurrency: int, pause: float = 0.0
+) -> int:
+    """Send to every item, `concurrency` at a time (and `pause` seconds between batches, to spare
+    the Temporal server), heartbeating after each batch with the number done; a retried activity
+    skips what an earlier attempt reported done. Returns how many."""
     details = activity.info().heartbeat_details
     start = int(details[0]) if details else 0
     for i in range(start, len(items), concurrency):
+        if pause and i > start:
+            await asyncio.sleep(pause)
         await asyncio.gather(*(send(x) for x in items[i : i + concurrency]))
         activity.heartbeat(min(i + concurrency, len(items)))
     return len(items)
@@ -88,11 +93,17 @@ async def in_batches(items: Sequence[T], send: Callable[[T], Awaitable[Any]], *,
 
 class FanOutActivities:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], client: Client, *, concurrency: int = 50
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: Client,
+        *,
+        concurrency: int = 50,
+        pause: float = 0.0,
     ) -> None:
         self.sessions = sessions
         self.client = client
         self.concurrency = concurrency
+        self.pause = pause
 
     async def _signal(self, application_id: str, name: str, arg: Any) -> None:
         await self.client.get_workflow_handle(application_workflow_id(application_id)).signal(
@@ -130,7 +141,7 @@ class FanOutActivities:
                 intake_closed=IntakeClosed(deadline),
             )
 
-        return await in_batches(rows, tell, concurrency=self.concurrency)
+        return await in_batches(rows, tell, concurrency=self.concurrency, pause=self.pause)
 
     @activity.defn
     async def announce_panels(self, draw_id: str) -> int:
@@ -156,7 +167,7 @@ class FanOutActivities:
                 ),
             )
 
-        return await in_batches(items, tell, concurrency=self.concurrency)
+        return await in_batches(items, tell, concurrency=self.concurrency, pause=self.pause)
 
     @activity.defn
     async def announce_onsite_list(self, inp: FanOutInput) -> int:
@@ -170,7 +181,7 @@ class FanOutActivities:
         async def tell(item: tuple[str, OnsiteDecision]) -> None:
             await self._signal(item[0], "onsite_listed", item[1])
 
-        return await in_batches(items, tell, concurrency=self.concurrency)
+        return await in_batches(items, tell, concurrency=self.concurrency, pause=self.pause)
 
     @activity.defn
     async def announce_results(self, inp: FanOutInput) -> int:
@@ -182,7 +193,7 @@ class FanOutActivities:
         async def tell(item: tuple[str, tuple[bool, str, str]]) -> None:
             await self._signal(item[0], "final_result", FinalResult(*item[1]))
 
-        return await in_batches(sorted(results.items()), tell, concurrency=self.concurrency)
+        return await in_batches(sorted(results.items()), tell, concurrency=self.concurrency, pause=self.pause)
 
     @activity.defn
     async def start_investigations(self, inp: FanOutInput) -> int:
@@ -219,7 +230,7 @@ class FanOutActivities:
             except WorkflowAlreadyStartedError:
                 pass  # it ran and ended meanwhile
 
-        return await in_batches(rows, start, concurrency=self.concurrency)
+        return await in_batches(rows, start, concurrency=self.concurrency, pause=self.pause)
 
     def all(self) -> list[Callable[..., Any]]:
         return [

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from config.constants import application_workflow_id, cycle_workflow_id
@@ -93,6 +95,31 @@ async def update(
         if e.status == RPCStatusCode.NOT_FOUND and closed is not None and await _ended(handle, timeout):
             raise closed.error() from None
         raise _rpc(e, workflow_id, missing) from None
+    except RuntimeError as e:  # the client could not (re)connect: Temporal is unreachable
+        if unreachable(e):
+            raise unavailable() from None
+        raise
+
+
+def unreachable(e: BaseException) -> bool:
+    """A lost or refused connection to Temporal (the SDK raises it as a RuntimeError)."""
+    return isinstance(e, RuntimeError) and "client connect" in str(e).lower()
+
+
+async def reached(call: Awaitable[Any], timeout: float) -> bool:
+    """Run a call into Temporal bounded by `timeout`; False if Temporal did not answer (a timeout,
+    an RPC failure, no connection). A refusal by the workflow's rules is raised as it is."""
+    try:
+        await asyncio.wait_for(call, timeout)
+    except WorkflowAlreadyStartedError:
+        raise
+    except (TimeoutError, RPCError):
+        return False
+    except RuntimeError as e:
+        if unreachable(e):
+            return False
+        raise
+    return True
 
 
 async def _ended(handle: Any, timeout: float) -> bool:

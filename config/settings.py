@@ -110,13 +110,15 @@ class Settings(BaseSettings):
 
     # Worker tuning (P5). Measured with `make bench` on the 2-core development machine; see the
     # README's operators' section. The sticky cache holds every application of a large cycle.
-    worker_max_concurrent_activities: int = 64
+    worker_max_concurrent_activities: int = 32
     worker_max_concurrent_workflow_tasks: int = 64
     worker_max_cached_workflows: int = 12_000
     worker_workflow_task_pollers: int = 4
     worker_activity_task_pollers: int = 4
-    # Fan-out: signals sent concurrently to the applications of a stage.
+    # Fan-out: signals sent concurrently to the applications of a stage, and a pause between
+    # batches (0: none) to spare a small Temporal server.
     fan_out_concurrency: int = 64
+    fan_out_batch_pause_seconds: float = 0.0
     # The notice relay's poll interval when it found nothing to deliver.
     notice_relay_interval_seconds: float = 1.0
 

@@ -86,7 +86,7 @@ async def temporal_client(temporal_server: TemporalDevServer) -> Client:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    e = make_engine(database_url)
+    e = make_engine(database_url, pool_size=20, max_overflow=20)  # the in-process worker and tests
     yield e
     await e.dispose()
 

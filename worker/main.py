@@ -58,13 +58,14 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 class Tuning:
     """Worker concurrency and cache (settings `AWARD_WORKER_*`, measured with `make bench`)."""
 
-    max_concurrent_activities: int = 64
+    max_concurrent_activities: int = 32
     max_concurrent_workflow_tasks: int = 64
     max_cached_workflows: int = 12_000
     workflow_task_pollers: int = 4
     activity_task_pollers: int = 4
     fan_out_concurrency: int = 64
     relay_interval: float = 0.2
+    fan_out_pause: float = 0.0
 
     @classmethod
     def of(cls, s: Settings) -> Tuning:
@@ -76,6 +77,7 @@ class Tuning:
             s.worker_activity_task_pollers,
             s.fan_out_concurrency,
             s.notice_relay_interval_seconds,
+            s.fan_out_batch_pause_seconds,
         )
 
 
@@ -97,7 +99,7 @@ async def build_worker(
         + ReviewActivities(sessions, client).all()
         + CommitteeActivities(sessions, client).all()
         + AftercareActivities(sessions).all()
-        + FanOutActivities(sessions, client, concurrency=t.fan_out_concurrency).all()
+        + FanOutActivities(sessions, client, concurrency=t.fan_out_concurrency, pause=t.fan_out_pause).all()
     )
     worker = Worker(
         client,

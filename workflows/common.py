@@ -20,14 +20,15 @@ with workflow.unsafe.imports_passed_through():
 
 T = TypeVar("T")
 
-# Our records are single short transactions (milliseconds, measured with `make bench`): a worker
-# lost in the middle of one is noticed after this timeout and the record is retried elsewhere.
-RECORD_TIMEOUT = timedelta(seconds=10)
+# Our records are single short transactions (milliseconds; a few seconds at worst on a worker
+# saturated by a large cycle, measured with `make bench`): a worker lost in the middle of one is
+# noticed after this timeout (it was 30 s) and the record is retried elsewhere.
+RECORD_TIMEOUT = timedelta(seconds=15)
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 # Fan-outs signal every application of a stage in bounded batches and heartbeat their progress:
 # a lost worker is noticed after the heartbeat timeout, and the retry resumes where it stopped.
 FAN_OUT_TIMEOUT = timedelta(hours=2)
-FAN_OUT_HEARTBEAT = timedelta(seconds=15)
+FAN_OUT_HEARTBEAT = timedelta(seconds=5)
 A = TypeVar("A")
 R = TypeVar("R")
 S = TypeVar("S")

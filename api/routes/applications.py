@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import asdict
@@ -10,7 +9,6 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from temporalio.service import RPCError
 
 from config.temporal import start_application
 from contracts.application import (
@@ -141,17 +139,9 @@ async def submit(
             details={"award": body.award, "credit_code": ent.credit_code, "documents": len(documents)},
         )
         inp = ApplicationInput(app.id, year, body.award, ent.id, ent.credit_code, ent.name, rules)
-    try:
-        await asyncio.wait_for(
-            start_application(
-                client,
-                inp,
-                task_queue=cfg.task_queue,
-                rpc_timeout=timedelta(seconds=cfg.temporal_rpc_timeout_seconds),
-            ),
-            cfg.temporal_rpc_timeout_seconds,
-        )
-    except (TimeoutError, RPCError):
+    timeout = cfg.temporal_rpc_timeout_seconds
+    start = start_application(client, inp, task_queue=cfg.task_queue, rpc_timeout=timedelta(seconds=timeout))
+    if not await workflow_calls.reached(start, timeout):
         log.warning("application %s stored; its workflow starts when the call closes", app.id)
     return SubmitResult(application_id=app.id, workflow_id=app.workflow_id, submitted_at=now)
 

@@ -7,7 +7,6 @@ that a ballot was cast, nothing more; nothing is logged."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections import Counter
@@ -18,7 +17,6 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends
 from sqlalchemy import delete, select
-from temporalio.service import RPCError
 
 from config.constants import cycle_workflow_id
 from config.temporal import start_objection
@@ -404,12 +402,13 @@ async def cast_ballot(
                     id=str(uuid.uuid4()), meeting_id=meeting_id, candidate_id=v.candidate_id, choice=v.choice
                 )
             )
-    try:  # the cycle learns that one more ballot is in, nothing else
-        await client.get_workflow_handle(cycle_workflow_id(meeting.cycle_year)).signal(
-            AwardCycleWorkflow.ballot_cast
-        )
-    except RPCError:
-        pass  # the office can close the ballot; the count is taken from the database in any case
+    # The cycle learns that one more ballot is in, nothing else. If it cannot be told now, the office
+    # can close the ballot; the count is taken from the database in any case.
+    timeout = cfg.temporal_rpc_timeout_seconds
+    told = client.get_workflow_handle(cycle_workflow_id(meeting.cycle_year)).signal(
+        AwardCycleWorkflow.ballot_cast, rpc_timeout=timedelta(seconds=timeout)
+    )
+    await workflow_calls.reached(told, timeout)
     return {"meeting_id": meeting_id, "accepted": True, "recused": sorted(recused)}
 
 
@@ -622,19 +621,16 @@ async def file_objection(
         )
         closes_at = notice.closes_at
     if investigate:
-        try:
-            await asyncio.wait_for(
-                start_objection(
-                    client,
-                    ObjectionWorkflowInput(
-                        objection_id, year, body.application_id, listed[body.application_id], rules
-                    ),
-                    task_queue=cfg.task_queue,
-                    rpc_timeout=timedelta(seconds=cfg.temporal_rpc_timeout_seconds),
-                ),
-                cfg.temporal_rpc_timeout_seconds,
-            )
-        except (TimeoutError, RPCError):  # stored; the cycle starts its investigation at the close
+        timeout = cfg.temporal_rpc_timeout_seconds
+        start = start_objection(
+            client,
+            ObjectionWorkflowInput(
+                objection_id, year, body.application_id, listed[body.application_id], rules
+            ),
+            task_queue=cfg.task_queue,
+            rpc_timeout=timedelta(seconds=timeout),
+        )
+        if not await workflow_calls.reached(start, timeout):  # the cycle starts it at the close
             log.warning("objection %s stored; its investigation starts when the notice closes", objection_id)
     return {"objection_id": objection_id, "investigated": investigate, "closes_at": closes_at}
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from config.constants import cycle_workflow_id
 from contracts.cycle import CycleState, ExtendDeadlineInput, StartCycleInput
@@ -52,15 +50,16 @@ async def start_cycle(
             f"{rules.year}年度评审实施细则须先经评委会审定，且启动时的细则须与审定的一致（办法第七条）",
             f"The {rules.year} rules must first be approved by the committee, exactly as submitted (Art. 7)",
         )
+    timeout = cfg.temporal_rpc_timeout_seconds
     try:
-        await asyncio.wait_for(
+        started = await workflow_calls.reached(
             start_cycle_workflow(
                 client,
                 StartCycleInput(rules, office.actor),
                 task_queue=cfg.task_queue,
-                rpc_timeout=timedelta(seconds=cfg.temporal_rpc_timeout_seconds),
+                rpc_timeout=timedelta(seconds=timeout),
             ),
-            cfg.temporal_rpc_timeout_seconds,
+            timeout,
         )
     except WorkflowAlreadyStartedError:
         raise conflict(
@@ -68,8 +67,8 @@ async def start_cycle(
             f"{rules.year}年度评审周期已经启动，每年只评定一次",
             f"The {rules.year} cycle has already been started; one cycle per year",
         ) from None
-    except (TimeoutError, RPCError):
-        raise unavailable() from None
+    if not started:
+        raise unavailable()
     try:  # answer once the call is recorded and published; the workflow does it in any case
         await workflow_calls.cycle_update(
             client,

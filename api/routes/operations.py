@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
-from temporalio.service import RPCError
 
 from db import models as m
 from db import repositories as repo
 from domain.errors import conflict
 
+from .. import workflow_calls
 from ..deps import Config, Office, Session, Temporal
 from ..errors import not_found, unavailable
 
@@ -64,15 +63,12 @@ async def retry_step(
         raise not_found("失败的流程步骤", "Step failure")
     if f.resolved_at is not None:
         raise conflict("STEP_ALREADY_RETRIED", "该步骤已重试", "This step has already been retried")
-    try:
-        await asyncio.wait_for(
-            client.get_workflow_handle(f.workflow_id).signal(
-                "retry_step", rpc_timeout=timedelta(seconds=cfg.temporal_rpc_timeout_seconds)
-            ),
-            cfg.temporal_rpc_timeout_seconds,
-        )
-    except (TimeoutError, RPCError):
-        raise unavailable() from None
+    timeout = cfg.temporal_rpc_timeout_seconds
+    signal = client.get_workflow_handle(f.workflow_id).signal(
+        "retry_step", rpc_timeout=timedelta(seconds=timeout)
+    )
+    if not await workflow_calls.reached(signal, timeout):
+        raise unavailable()
     f.resolved_at, f.resolved_by = datetime.now(UTC), office.username
     await repo.audit(
         s,

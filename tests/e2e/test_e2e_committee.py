@@ -265,6 +265,12 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
 
     # Publication and certificates (R15.1): unique numbers with the award year.
     await sc.wait_cycle("COMPLETED")
+
+    async def closed() -> httpx.Response | None:  # once the workflow has ended: 409, never 404
+        r = await api.post(f"/cycles/{year}/panels", headers=office, json={"visits": {}})
+        return r if r.json().get("code") == "CYCLE_CLOSED" else None
+
+    assert (await eventually(closed, what="the ended cycle's answer")).status_code == 409
     results = expect(await api.get(f"/public/results/{year}"), 200)
     numbers = [w["certificate_number"] for w in results["winners"]]
     assert len(numbers) == 4 == len(set(numbers)) and all(str(year) in n for n in numbers)

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import OFFICE, ROOT, bootstrap_admin, reset_state
+from conftest import ADMIN, OFFICE, ROOT, bootstrap_admin, reset_state
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import (
@@ -45,6 +45,7 @@ from contracts.common import Actor
 from contracts.cycle import CycleState, StartCycleInput
 from db import models as m
 from devstack.ports import free_port
+from devstack.scenario import Scenario
 from devstack.temporal import TemporalDevServer
 from domain.calendar import cst_date
 from domain.rules import CycleRules
@@ -383,6 +384,68 @@ async def _assert_written_once(sessions: async_sessionmaker[AsyncSession], ids: 
         assert actions["CYCLE_QUALIFICATION_REVIEW"] == 1 and actions["CYCLE_DOCUMENT_REVIEW"] == 1
         assert actions["NOTICE_QUALIFICATION_FEEDBACK"] == 1 and actions["NOTICE_QUALIFICATION_PASSED"] == 2
         assert actions["NOTICE_CALL_FOR_APPLICATIONS"] == 1
+
+
+# --- test 1b: a heartbeating fan-out is lost with its worker ------------------------------------
+@pytest.mark.req("P1")
+@pytest.mark.slow
+async def test_a_fan_out_lost_with_its_worker_is_taken_up_within_its_heartbeat_timeout(
+    restart_api: httpx.AsyncClient,
+    worker_processes: WorkerProcesses,
+    temporal_client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The call closes and the cycle tells its applications, one at a time with a pause (settings),
+    heartbeating; the worker is killed in the middle. A new worker takes the fan-out up once its
+    heartbeat timeout has passed (seconds, not the old 30 s start-to-close) and finishes it."""
+    api, workers = restart_api, worker_processes
+    workers.env |= {"AWARD_FAN_OUT_CONCURRENCY": "1", "AWARD_FAN_OUT_BATCH_PAUSE_SECONDS": "1.5"}
+    first = workers.start()
+    try:
+        office = await login(api, *OFFICE)
+        year = cst_date(datetime.now(UTC)).year
+        sc = Scenario(api, office, year, admin=await login(api, *ADMIN))
+        deadline = datetime.now(UTC) + timedelta(seconds=25)
+        await sc.open_cycle(application_deadline=deadline.isoformat(), demo=True)
+        for n in range(1, 7):
+            await sc.enterprise(90 + n, f"鹿城心跳测试{n}号有限公司")
+            await sc.apply(90 + n, "QUALITY")
+        await eventually(lambda: polling(temporal_client, RESTART_QUEUE, first), timeout=30)
+        cycle = temporal_client.get_workflow_handle(cycle_workflow_id(year))
+
+        async def fan_out() -> Any:
+            pending = (await cycle.describe()).raw_description.pending_activities
+            return next((a for a in pending if a.activity_type.name == "announce_intake_closed"), None)
+
+        async def heartbeating() -> Any:
+            a = await fan_out()
+            return a if a is not None and a.heartbeat_details.payloads else None
+
+        await eventually(heartbeating, timeout=60, every=0.2, what="the fan-out heartbeating")
+        workers.kill(first)
+        killed = datetime.now(UTC)
+        workers.start()
+
+        async def retried() -> Any:
+            a = await fan_out()
+            return a if a is not None and a.attempt >= 2 and a.last_started_time.seconds else None
+
+        again = await eventually(retried, timeout=60, every=0.2, what="the fan-out's second attempt")
+        started = again.last_started_time.ToDatetime(tzinfo=UTC)
+        # the heartbeat timeout (5 s) from the last heartbeat, a retry back-off of 1 s, a worker start
+        assert started - killed < timedelta(seconds=15), (killed, started)
+
+        async def all_checked() -> bool:
+            async with sessions() as s:
+                stages = (
+                    await s.scalars(select(m.Application.stage).where(m.Application.cycle_year == year))
+                ).all()
+            return sorted(stages) == ["QUALIFICATION_DECISION"] * 6
+
+        await eventually(all_checked, timeout=60, what="every application told and checked")
+    except BaseException:
+        print(workers.logs())
+        raise
 
 
 # --- test 2: the Temporal server crashes and comes back ----------------------------------------------

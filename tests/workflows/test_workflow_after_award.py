@@ -195,6 +195,9 @@ async def test_misuse_case_and_yearly_follow_up(
         assert c["closed_at"] and c["correction"] == "已全部更换包装"
         desc = await env.client.get_workflow_handle(f"misuse-{case}").describe()
         assert desc.status == WorkflowExecutionStatus.COMPLETED
+        # a closed case answers that it is closed (409), never that it does not exist (issue 13)
+        r = await api.post(f"/misuse-cases/{case}/correction", headers=ent1, json={"description": "补充说明"})
+        assert r.status_code == 409 and r.json()["code"] == "MISUSE_CASE_CLOSED", r.text
 
         # Follow-up (Art. 18): nothing to report before the first anniversary.
         early = await api.post(f"/awards/{c1}/follow-up", headers=ent1, json={"text": "持续推进卓越绩效"})

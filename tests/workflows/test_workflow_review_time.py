@@ -19,7 +19,7 @@ from timeskip import award_api, env, scenario
 from config.settings import Settings
 from db import models as m
 from devstack.scenario import eventually, expect
-from domain.calendar import cst_date, due_after
+from domain.calendar import cst_date, due_after, period_end_from
 from domain.types import Audience, NoticeKind
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -160,3 +160,56 @@ async def test_document_review_reminds_then_escalates_on_civil_code_days(
         await env.sleep(timedelta(days=5))
         assert len(await notices(sessions, NoticeKind.REVIEW_REMINDER, app_id)) == 1
         assert len(await notices(sessions, NoticeKind.REVIEW_OVERDUE, app_id)) == 1
+
+
+@pytest.mark.req("R14.1")
+@pytest.mark.req("P1")
+async def test_qualification_decision_is_reminded_before_its_due_date_and_escalated_after(
+    env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    temporal_client: Client,
+) -> None:
+    """Production rules: 30 days for the decision from the deadline (Civil Code), the office
+    reminded 5 days before and told once the date has passed; the decision is still taken."""
+    async with award_api(env, settings, sessions, temporal_client) as api:
+        sc = await scenario(env, api, settings)
+        deadline = await env.get_current_time() + timedelta(days=2)
+        await sc.open_cycle(application_deadline=deadline.isoformat())
+        await sc.enterprise(903, "鹿城资格审查计时测试有限公司")
+        app_id = await sc.apply(903, "QUALITY")
+        await env.sleep(timedelta(days=2, minutes=1))  # the call closes
+        a = await sc.wait_stage(app_id, "QUALIFICATION_DECISION")
+        due = datetime.fromisoformat(a["due_at"])
+        assert due == period_end_from(deadline, days=30)
+
+        await env.sleep(due - timedelta(days=5, hours=1) - await env.get_current_time())
+        await env.sleep(timedelta(seconds=3))
+        assert await notices(sessions, NoticeKind.QUALIFICATION_REMINDER, app_id) == []
+
+        await env.sleep(timedelta(hours=2))  # inside the reminder's window
+
+        async def reminded() -> list[m.Notice] | None:
+            return await notices(sessions, NoticeKind.QUALIFICATION_REMINDER, app_id) or None
+
+        [reminder] = await eventually(reminded, what="the reminder to the office")
+        assert reminder.audience == Audience.OFFICE and "资格审查决定将于" in reminder.body
+        assert await notices(sessions, NoticeKind.QUALIFICATION_OVERDUE, app_id) == []
+
+        await env.sleep(due - await env.get_current_time() + timedelta(minutes=1))  # past the due date
+
+        async def escalated() -> list[m.Notice] | None:
+            return await notices(sessions, NoticeKind.QUALIFICATION_OVERDUE, app_id) or None
+
+        [overdue] = await eventually(escalated, what="the escalation to the office")
+        assert overdue.audience == Audience.OFFICE and "已于" in overdue.body
+
+        async def says_overdue() -> dict[str, Any] | None:
+            a = await sc.app(app_id)
+            return a if "OVERDUE" in a["waiting_for"] else None
+
+        await eventually(says_overdue, what="the application's waiting text")
+        await env.sleep(timedelta(days=3))  # one reminder and one escalation per due date
+        assert len(await notices(sessions, NoticeKind.QUALIFICATION_REMINDER, app_id)) == 1
+        assert len(await notices(sessions, NoticeKind.QUALIFICATION_OVERDUE, app_id)) == 1
+        assert (await sc.qualify(app_id))["qualified"] is True  # a late decision is still taken
