@@ -182,6 +182,35 @@ class ReviewActivities:
         )
 
     @staticmethod
+    async def _seat(
+        s: AsyncSession, panel: Panel, purpose: ReviewPurpose, kept: set[int], draw_id: str, at: datetime
+    ) -> None:
+        """Seat the panel's members who are not seated yet, and mark its leader among all held seats."""
+        for x in panel.members:
+            if x not in kept:
+                s.add(
+                    m.PanelMember(
+                        application_id=panel.application_id,
+                        purpose=purpose,
+                        expert_id=x,
+                        leader=False,
+                        active=True,
+                        draw_id=draw_id,
+                        joined_at=at,
+                    )
+                )
+        await s.flush()
+        await s.execute(
+            update(m.PanelMember)
+            .where(
+                m.PanelMember.application_id == panel.application_id,
+                m.PanelMember.purpose == purpose,
+                m.PanelMember.active.is_(True),
+            )
+            .values(leader=m.PanelMember.expert_id == panel.leader)
+        )
+
+    @staticmethod
     async def _short_panels(
         s: AsyncSession, targets: list[str], purpose: ReviewPurpose
     ) -> tuple[dict[str, tuple[int, ...]], dict[str, list[int]]]:
@@ -323,31 +352,9 @@ class ReviewActivities:
                     by=req.actor.username,
                     at=req.at,
                 )
-                for p in result.panels:
-                    # a short panel is seated as far as it goes; a later draw fills the rest
-                    kept = set(seated.get(p.application_id, ()))
-                    for x in p.members:
-                        if x not in kept:
-                            s.add(
-                                m.PanelMember(
-                                    application_id=p.application_id,
-                                    purpose=req.purpose,
-                                    expert_id=x,
-                                    leader=False,
-                                    active=True,
-                                    draw_id=req.draw_id,
-                                    joined_at=req.at,
-                                )
-                            )
-                    await s.flush()
-                    await s.execute(
-                        update(m.PanelMember)
-                        .where(
-                            m.PanelMember.application_id == p.application_id,
-                            m.PanelMember.purpose == req.purpose,
-                            m.PanelMember.active.is_(True),
-                        )
-                        .values(leader=m.PanelMember.expert_id == p.leader)
+                for p in result.panels:  # a short panel is seated as far as it goes; a later draw fills it
+                    await self._seat(
+                        s, p, req.purpose, set(seated.get(p.application_id, ())), req.draw_id, req.at
                     )
                 await s.flush()
                 recorded = await s.get(m.PanelDraw, req.draw_id)
@@ -449,29 +456,7 @@ class ReviewActivities:
                     )
                     .values(active=False, leader=False, left_at=req.at, left_reason=req.reason)
                 )
-                for x in new_panel.members:
-                    if x not in members:
-                        s.add(
-                            m.PanelMember(
-                                application_id=req.application_id,
-                                purpose=req.purpose,
-                                expert_id=x,
-                                leader=False,
-                                active=True,
-                                draw_id=req.draw_id,
-                                joined_at=req.at,
-                            )
-                        )
-                await s.flush()
-                await s.execute(
-                    update(m.PanelMember)
-                    .where(
-                        m.PanelMember.application_id == req.application_id,
-                        m.PanelMember.purpose == req.purpose,
-                        m.PanelMember.active.is_(True),
-                    )
-                    .values(leader=m.PanelMember.expert_id == new_panel.leader)
-                )
+                await self._seat(s, new_panel, req.purpose, set(members), req.draw_id, req.at)
                 await repo.audit(
                     s,
                     key=f"replaced-{req.draw_id}",

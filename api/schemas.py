@@ -405,28 +405,12 @@ class ApplicationPage(BaseModel):
     items: list[ApplicationSummary]
 
 
-class ApplicationOut(BaseModel):
-    id: str
-    cycle_year: int
-    enterprise_id: int
-    enterprise_name: str
-    credit_code: str
-    award: str
-    field: str
-    sector_tags: list[str]
-    priority_sector: bool
-    stage: str
-    outcome: str
-    workflow_id: str
+class ApplicationOut(ApplicationSummary):
+    """One application in full: its documents, self-assessment, checks, decision and panels."""
+
     submitted_by: str
-    submitted_at: datetime
     documents: list[dict[str, Any]] = []
     self_assessment: dict[str, int] = {}
-    document_score: str | None = None
-    onsite_score: str | None = None
-    waiting_for: str | None = None
-    due_at: datetime | None = None
-    updated_at: datetime | None = None
     panels: dict[str, list[dict[str, Any]]] | None = None  # office and panel experts only
     scored: dict[str, list[int]] | None = None
     live: dict[str, Any] | None = None  # the workflow's own view, when the office asks (live=true)

@@ -243,6 +243,9 @@ class Stack:
             "AWARD_JWT_SECRET": secrets.token_urlsafe(48),
             "AWARD_BOOTSTRAP_OFFICE_USERNAME": OFFICE[0],
             "AWARD_BOOTSTRAP_OFFICE_PASSWORD": OFFICE[1],
+            # a run of N=1,000 outlasts the 15-minute access tokens its users sign in with once
+            "AWARD_JWT_TTL_MINUTES": "720",
+            "AWARD_SESSION_HOURS": "24",
             # every simulated user comes from 127.0.0.1: the per-IP limits would stop the run
             "AWARD_RATE_LIMIT_SIGN_IN_PER_IP": "100000/minute",
             "AWARD_RATE_LIMIT_OBJECTION_PER_IP": "100000/hour",

@@ -223,41 +223,27 @@ class ApplicationWorkflow(StepRetries):
 
     # --- due times: reminders and escalations ----------------------------------------------------------
     async def _remind_decision(self, due: datetime) -> None:
-        text = texts.qualification_reminder(
-            application_id=self.inp.application_id,
-            enterprise_name=self.inp.enterprise_name,
-            due=due,
-            issued_at=workflow.now(),
-        )
-        await self._advance(
-            self.s.stage,
-            self.s.waiting_for,
-            due=due,
-            notices=[
-                self._to_office(
-                    f"qualification-reminder-{due.isoformat()}", NoticeKind.QUALIFICATION_REMINDER, text
-                )
-            ],
-        )
+        await self._tell_office_of_decision(due, NoticeKind.QUALIFICATION_REMINDER, self.s.waiting_for)
 
     async def _decision_overdue(self, due: datetime) -> bool:
-        text = texts.qualification_overdue(
+        waiting = f"Qualification decision OVERDUE since {format_cst(due)} CST; the office was told"
+        await self._tell_office_of_decision(due, NoticeKind.QUALIFICATION_OVERDUE, waiting)
+        return False
+
+    async def _tell_office_of_decision(self, due: datetime, kind: NoticeKind, waiting: str) -> None:
+        letter = (
+            texts.qualification_reminder
+            if kind is NoticeKind.QUALIFICATION_REMINDER
+            else texts.qualification_overdue
+        )
+        text = letter(
             application_id=self.inp.application_id,
             enterprise_name=self.inp.enterprise_name,
             due=due,
             issued_at=workflow.now(),
         )
-        await self._advance(
-            self.s.stage,
-            f"Qualification decision OVERDUE since {format_cst(due)} CST; the office was told",
-            due=due,
-            notices=[
-                self._to_office(
-                    f"qualification-overdue-{due.isoformat()}", NoticeKind.QUALIFICATION_OVERDUE, text
-                )
-            ],
-        )
-        return False
+        key = f"{kind.lower().replace('_', '-')}-{due.isoformat()}"
+        await self._advance(self.s.stage, waiting, due=due, notices=[self._to_office(key, kind, text)])
 
     async def _remind_experts(self, review: PanelReview, due: datetime) -> None:
         key, notices = due.isoformat(), []

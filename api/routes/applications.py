@@ -157,32 +157,6 @@ async def _ensure_can_read(s: Session, app: m.Application, user: CurrentUser) ->
     raise forbidden("无权查看该申报", "You may not see this application")
 
 
-def _out(app: m.Application, ent: m.Enterprise) -> ApplicationOut:
-    return ApplicationOut(
-        id=app.id,
-        cycle_year=app.cycle_year,
-        enterprise_id=ent.id,
-        enterprise_name=ent.name,
-        credit_code=ent.credit_code,
-        award=app.award,
-        field=app.field,
-        sector_tags=list(app.sector_tags),
-        priority_sector=any(t in PRIORITY_SECTORS for t in app.sector_tags),
-        stage=app.stage,
-        outcome=app.outcome,
-        workflow_id=app.workflow_id,
-        submitted_by=app.submitted_by,
-        submitted_at=app.submitted_at,
-        documents=list(app.documents),
-        self_assessment=dict(app.self_assessment),
-        document_score=app.document_score,
-        onsite_score=app.onsite_score,
-        waiting_for=app.waiting_for or None,
-        due_at=app.due_at,
-        updated_at=app.updated_at,
-    )
-
-
 def _summary(app: m.Application, ent: m.Enterprise) -> ApplicationSummary:
     return ApplicationSummary(
         id=app.id,
@@ -203,6 +177,15 @@ def _summary(app: m.Application, ent: m.Enterprise) -> ApplicationSummary:
         workflow_id=app.workflow_id,
         submitted_at=app.submitted_at,
         updated_at=app.updated_at,
+    )
+
+
+def _out(app: m.Application, ent: m.Enterprise) -> ApplicationOut:
+    return ApplicationOut(
+        **_summary(app, ent).model_dump(),
+        submitted_by=app.submitted_by,
+        documents=list(app.documents),
+        self_assessment=dict(app.self_assessment),
     )
 
 
