@@ -1100,8 +1100,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument(
         "--read-rate",
         type=float,
-        default=100,
-        help="open-loop phase: requests per second over all clients (default 100)",
+        default=50,
+        help="open-loop phase: requests per second over all clients (default 50: each client one a second)",
     )
     p.add_argument(
         "--temporal-db",
