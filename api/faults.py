@@ -15,7 +15,7 @@ When PostgreSQL cannot be reached, the answer is a 503 with a stable code and `R
 How the API knows: `watch(engine)` hooks the API's engine. Every failure to connect (refused, timed
 out, the server starting or stopping, which asyncpg raises as plain `OSError`s that SQLAlchemy does
 not wrap) becomes `DatabaseUnreachable`. A failure while the connection runs COMMIT that is not an
-answer from the server (a lost connection has no SQLSTATE, or 08xxx / 57P0x) becomes
+answer from the server (the connection lost mid-exchange: 08xxx / 57P0x or a socket error) becomes
 `CommitOutcomeUnknown`: PostgreSQL may have made the transaction durable before the answer was lost
 (a server that answered with an error, e.g. a serialization failure, has rolled back — that is
 `DATABASE_BUSY`). `TrackCommits` counts the commits of each request, so that a connection lost
@@ -144,18 +144,26 @@ def watch(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "handle_error")
     def _error(ctx: ExceptionContext) -> BaseException | None:
-        if ctx.is_pre_ping or ctx.connection is None:
-            return None
         original = ctx.original_exception
+        if ctx.is_pre_ping or ctx.connection is None or not isinstance(original, Exception):
+            return None  # a cancellation (a BaseException) stays what it is
         committing = False
         if ctx.statement is None:  # COMMIT or ROLLBACK, not a statement of ours
             try:
                 committing = bool(ctx.connection.info.pop(_COMMITTING, False))
             except sa_exc.SQLAlchemyError:  # the connection is already gone
                 committing = False
-        lost = ctx.is_disconnect or _sqlstate(original).startswith(_CONNECTION_LOST)
-        if committing and (lost or not _sqlstate(original)):
-            log.error("connection lost during COMMIT: the transaction may or may not be stored")
+        # Lost in the middle of the exchange: asyncpg's ConnectionDoesNotExistError (08003), the
+        # server going away (57P0x), a socket error. Not "connection is closed" (InterfaceError, no
+        # SQLSTATE): that connection was gone before COMMIT was sent, so nothing was committed.
+        cause = original.__cause__
+        lost = _sqlstate(original).startswith(_CONNECTION_LOST) or any(
+            isinstance(e, OSError | TimeoutError) for e in (original, cause)
+        )
+        if committing and lost:
+            log.error(
+                "connection lost during COMMIT (%s): the transaction may or may not be stored", original
+            )
             return CommitOutcomeUnknown(f"{type(original).__name__}: {original}")
         if ctx.sqlalchemy_exception is None and isinstance(original, OSError | TimeoutError):
             return DatabaseUnreachable(f"{type(original).__name__}: {original}")  # not wrapped by the driver

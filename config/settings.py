@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(10, ge=0)
     # A request that waits longer than this for a free pool connection is answered 503 DATABASE_BUSY;
     # a connection attempt that takes longer is 503 DATABASE_UNAVAILABLE (P7: answers, not stalls).
-    db_pool_timeout_seconds: float = Field(10.0, gt=0)
+    db_pool_timeout_seconds: float = Field(30.0, gt=0)
     db_connect_timeout_seconds: float = Field(5.0, gt=0)
 
     # Worker tuning (P5). Measured with `make bench` on the 2-core development machine; see the
