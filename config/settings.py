@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     bootstrap_office_password: str = ""
 
     max_document_bytes: int = 20 * 1024 * 1024
+    # Any other request body (JSON, forms): refused with 413 as soon as it passes this size.
+    max_request_bytes: int = Field(1024 * 1024, ge=1024)
 
     # Rate limits of public and abusable routes (P6), counted in PostgreSQL so that every API
     # process shares them. Client addresses are kept only as a keyed hash (HMAC-SHA256 with
@@ -105,8 +107,12 @@ class Settings(BaseSettings):
     # Upper bound for every API call into Temporal (updates, queries, starts).
     temporal_rpc_timeout_seconds: float = 20.0
     # Connections per API or worker process (no request holds more than one).
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    db_pool_size: int = Field(10, ge=1)
+    db_max_overflow: int = Field(10, ge=0)
+    # A request that waits longer than this for a free pool connection is answered 503 DATABASE_BUSY;
+    # a connection attempt that takes longer is 503 DATABASE_UNAVAILABLE (P7: answers, not stalls).
+    db_pool_timeout_seconds: float = Field(30.0, gt=0)
+    db_connect_timeout_seconds: float = Field(5.0, gt=0)
 
     # Worker tuning (P5). Measured with `make bench` on the 2-core development machine; see the
     # README's operators' section. The sticky cache holds every application of a large cycle.
