@@ -403,14 +403,19 @@ def _already_voted() -> DomainError:
 
 
 async def _may_vote(conn: AsyncConnection, meeting_id: str, user: CurrentUser) -> bool:
-    """False if the member has voted already (checked again under the lock)."""
+    """False if the member has voted already in this open ballot (a repeated request is answered
+    without queueing for the box's lock); every check is made again under the lock."""
     voted = await conn.scalar(
-        select(m.BallotTurnout.voted).where(
-            m.BallotTurnout.meeting_id == meeting_id, m.BallotTurnout.user_id == user.id
+        select(m.BallotTurnout.voted)
+        .join(m.Meeting, m.Meeting.id == m.BallotTurnout.meeting_id)
+        .where(
+            m.BallotTurnout.meeting_id == meeting_id,
+            m.BallotTurnout.user_id == user.id,
+            m.Meeting.state == "VOTING",
         )
     )
     await conn.rollback()
-    return not voted
+    return not (voted and user.role is Role.COMMITTEE)
 
 
 async def _seal_ballot(
