@@ -541,10 +541,12 @@ class BallotTurnout(Base):
 
 
 class BallotVote(Base):
-    """One mark on one candidate. No voter, no ballot grouping, no time: a random key only."""
+    """One mark on one candidate, kept for the recount. No voter, no ballot grouping, no time:
+    written only when the ballot closes, in canonical order under an id derived from its place in
+    it (db/ballot_box.py), so the rows are a function of the published tally."""
 
     __tablename__ = "ballot_votes"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # random uuid4
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid5 of meeting/candidate/choice/n
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
     candidate_id: Mapped[str] = mapped_column(String(20))
     choice: Mapped[str] = mapped_column(String(10))
