@@ -69,15 +69,20 @@ def require_free(port: int, var: str) -> None:
         raise StartupError(f"port {port} on 127.0.0.1 is already in use: set {var} to a free port and retry")
 
 
-def jwt_secret() -> str:
-    if secret := os.environ.get("AWARD_JWT_SECRET", "").strip():
+def generated_secret(variable: str, name: str) -> str:
+    """`variable` from the environment, else a random secret generated once into .data/`name`."""
+    if secret := os.environ.get(variable, "").strip():
         return secret
-    path = DATA / "jwt_secret"
+    path = DATA / name
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def jwt_secret() -> str:
+    return generated_secret("AWARD_JWT_SECRET", "jwt_secret")
 
 
 def remember(pids: dict[str, int]) -> None:
@@ -232,7 +237,11 @@ def main() -> int:
                 f"creating the administrator failed (exit {created.returncode}); {log}:\n{tail(log)}"
             )
 
-        supervisor.start(Program("worker", [sys.executable, "-m", "worker"], env, LOGS / "worker.log", ROOT))
+        # The ballot secret goes to the worker only (R14.6): the API seals ballots with a meeting's
+        # public key and never needs it. (In production it does not live beside the database.)
+        worker_env = {**env, "AWARD_BALLOT_SECRET": generated_secret("AWARD_BALLOT_SECRET", "ballot_secret")}
+        env.pop("AWARD_BALLOT_SECRET", None)
+        supervisor.start(Program("worker", [sys.executable, "-m", "worker"], worker_env, LOGS / "worker.log", ROOT))
         # the API decides whom to believe for X-Forwarded-For (AWARD_TRUSTED_PROXIES), not uvicorn
         uvicorn = [
             "uvicorn",
