@@ -24,6 +24,7 @@ from contracts.cycle import ConveneInput, FinalList, FinalListInput, GovernmentD
 from contracts.objection import AssignInvestigatorInput, InvestigationReportInput, ObjectionWorkflowInput
 from db import models as m
 from db import repositories as repo
+from db.holidays import calendar_for_rules
 from domain import notices as texts
 from domain.ballot import Choice, Vote, tally, validate_ballot
 from domain.errors import conflict, invalid
@@ -34,7 +35,8 @@ from domain.publicity import (
     needs_investigation,
     objection_digest,
 )
-from domain.rules import rules_fingerprint
+from domain.roster import Position, Seat, validate_roster
+from domain.rules import CycleRules, rules_fingerprint
 from domain.types import Audience, DeliveryState, NoticeKind, Role
 from workflows.cycle import AwardCycleWorkflow
 from workflows.objection import ObjectionWorkflow
@@ -117,12 +119,8 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
             "评委会名单已经批准，不能修改",
             "The roster is approved and can no longer change",
         )
-    chairs = sum(x.position == "CHAIR" for x in body.members)
-    if chairs != 1:
-        raise invalid("ROSTER_CHAIR", "评委会须有且仅有一名主任", "The committee has exactly one chair")
+    validate_roster([Seat(x.username, Position(x.position), x.post) for x in body.members])  # Art. 6
     usernames = [x.username for x in body.members]
-    if len(set(usernames)) != len(usernames):
-        raise invalid("ROSTER_DUPLICATE", "名单中有重复人员", "Someone is listed twice")
     users = {
         u.username: u for u in (await s.scalars(select(m.User).where(m.User.username.in_(usernames)))).all()
     }
@@ -137,7 +135,11 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
     await s.execute(delete(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))
     for x in body.members:
         u = users[x.username]
-        s.add(m.CommitteeMember(cycle_year=year, user_id=u.id, name=u.display_name, position=x.position))
+        s.add(
+            m.CommitteeMember(
+                cycle_year=year, user_id=u.id, name=u.display_name, position=x.position, post=x.post.strip()
+            )
+        )
     if roster is None:
         s.add(m.Roster(cycle_year=year, state="PROPOSED", proposed_by=office.username, proposed_at=now))
     else:
@@ -164,6 +166,9 @@ async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: Us
         raise not_found("评委会名单", "Roster")
     if roster.state == "APPROVED":
         raise conflict("ROSTER_APPROVED", "评委会名单已经批准", "The roster is already approved")
+    members = (await s.scalars(select(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))).all()
+    # a roster proposed before posts were recorded is proposed again, with them (Art. 6)
+    validate_roster([Seat(str(x.user_id), Position(x.position), x.post) for x in members])
     now = datetime.now(UTC)
     roster.state, roster.approved_by, roster.approved_at, roster.document_no = (
         "APPROVED",
@@ -171,10 +176,10 @@ async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: Us
         now,
         body.document_no,
     )
-    members = (await s.scalars(select(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))).all()
     order = {"CHAIR": 0, "VICE_CHAIR": 1, "MEMBER": 2}
     listing = [
-        (POSITION_ZH[x.position], x.name) for x in sorted(members, key=lambda x: (order[x.position], x.id))
+        (POSITION_ZH[x.position], f"{x.name}（{x.post}）")
+        for x in sorted(members, key=lambda x: (order[x.position], x.id))
     ]
     s.add(
         _public_notice(
@@ -213,7 +218,8 @@ async def get_roster(year: int, s: Session) -> dict[str, Any]:
     return {
         "year": year,
         "document_no": roster.document_no,
-        "members": [{"name": x.name, "position": x.position} for x in members],
+        "approved_at": roster.approved_at,
+        "members": [{"name": x.name, "position": x.position, "post": x.post} for x in members],
     }
 
 
@@ -226,6 +232,8 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
         raise conflict(
             "CYCLE_EXISTS", "评审周期已启动，细则不能再更改", "The cycle has started; its rules are frozen"
         )
+    # the years its periods may reach need their rest days (refused with HOLIDAY_CALENDAR_MISSING)
+    await calendar_for_rules(s, CycleRules(**body.rules.model_dump()))
     doc = body.rules.model_dump(mode="json")
     digest = rules_fingerprint(doc)
     now = datetime.now(UTC)
@@ -571,9 +579,10 @@ async def file_objection(
                 }
         rules = repo.cycle_rules(cycle)
         period = rules.public_notice_period
-        check_objection_window(notice.published_at, now, period)
+        calendar = rules.holiday_calendar
+        check_objection_window(notice.published_at, now, period, calendar)
         if notice.closed:  # the cycle's timer has fired: whatever the clock says, it is closed
-            check_objection_window(notice.published_at, notice.closes_at, period)
+            check_objection_window(notice.published_at, notice.closes_at, period, calendar)
         listed = {w["application_id"]: w["enterprise_name"] for w in notice.preliminary["winners"]}
         check_objection(
             application_id=body.application_id,

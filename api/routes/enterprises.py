@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from db import models as m
 from db import repositories as repo
+from db.holidays import holiday_calendar
+from domain.calendar import HolidayCalendar
 from domain.credit_code import normalize_credit_code
 from domain.eligibility import ban_end
 from domain.errors import conflict
@@ -142,7 +144,9 @@ async def list_facts(credit_code: str, s: Session, office: Office) -> list[FactO
     return [fact_out(f) for f in await repo.facts_of(s, ent.id)]
 
 
-def revocation_out(r: m.Revocation) -> RevocationOut:
+def revocation_out(r: m.Revocation, calendar: HolidayCalendar | None = None) -> RevocationOut:
+    """A registry entry; its ban counted with every year of rest days known now (a cycle counts
+    with the calendar frozen into its rules)."""
     return RevocationOut(
         id=r.id,
         credit_code=r.credit_code,
@@ -151,7 +155,7 @@ def revocation_out(r: m.Revocation) -> RevocationOut:
         revoked_on=r.revoked_on,
         reason=r.reason,
         document_no=r.document_no,
-        ban_ends_at=ban_end(repo.to_revocation(r)),
+        ban_ends_at=ban_end(repo.to_revocation(r), calendar),
     )
 
 
@@ -184,10 +188,11 @@ async def record_revocation(body: RevocationIn, s: Session, office: Office) -> R
         reason=body.reason,
         details=body.model_dump(mode="json"),
     )
-    return revocation_out(r)
+    return revocation_out(r, await holiday_calendar(s))
 
 
 @router.get("/revocations", response_model=list[RevocationOut], tags=["revocations"])
 async def list_revocations(s: Session, office: Office) -> list[RevocationOut]:
     rows = (await s.scalars(select(m.Revocation).order_by(m.Revocation.revoked_on))).all()
-    return [revocation_out(r) for r in rows]
+    calendar = await holiday_calendar(s)
+    return [revocation_out(r, calendar) for r in rows]
