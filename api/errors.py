@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from db import repositories as repo
 from domain.errors import DomainError
 from domain.text import printable
 
@@ -121,9 +123,37 @@ def _body(e: DomainError) -> dict[str, Any]:
     return e.to_dict()
 
 
+async def audit_denied(request: Request, code: str, why: str) -> None:
+    """Every refusal for want of a right (403) goes into the audit log (P4, MLPS 2.0 安全审计): who,
+    which route, why. In a transaction of its own, as the request's was rolled back; a failure to
+    write it is logged and never turns the 403 into another answer."""
+    account = getattr(request.state, "account", None)  # set by api.deps.current_account
+    route = getattr(request.scope.get("route"), "path", "") or "(no route)"
+    try:
+        from .ratelimit import client_ip  # here: api.ratelimit imports this module
+
+        ip = client_ip(request, request.app.state.settings)
+        async with request.app.state.sessions.begin() as s:
+            await repo.audit(
+                s,
+                at=datetime.now(UTC),
+                actor=account.username if account else "anonymous",
+                actor_role=account.role if account else "anonymous",
+                action="ACCESS_DENIED",
+                entity_type="route",
+                entity_id=f"{request.method} {route}"[:100],
+                reason=why[:500],
+                details={"code": code, "path": printable(request.url.path)[:500], "ip": ip},
+            )
+    except Exception:
+        log.warning("could not audit a refused request (%s %s)", request.method, route, exc_info=True)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, e: DomainError) -> JSONResponse:
+    async def _domain(request: Request, e: DomainError) -> JSONResponse:
+        if e.status == 403:
+            await audit_denied(request, e.code, e.message_en)
         return JSONResponse(_body(e), status_code=e.status, headers=getattr(e, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -180,7 +210,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse(_body(body), status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, e: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
         texts = {
             401: ("UNAUTHENTICATED", "请先登录", "Please sign in"),
             403: ("FORBIDDEN", "无权访问该资源", "You may not access this resource"),
@@ -188,6 +218,8 @@ def install(app: FastAPI) -> None:
             405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "Method not allowed"),
         }
         code, zh, en = texts.get(e.status_code, ("HTTP_ERROR", "请求无法处理", str(e.detail)))
+        if e.status_code == 403:
+            await audit_denied(request, code, en)
         return JSONResponse(
             {"code": code, "message_zh": zh, "message_en": en, "details": {}},
             status_code=e.status_code,

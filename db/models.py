@@ -296,7 +296,11 @@ class Notice(Base):
 
 
 class AuditEntry(Base):
-    """Who, when, what, why (P4). `key` makes a retried activity write it once."""
+    """Who, when, what, why (P4). `key` makes a retried activity write it once.
+
+    One hash chain in commit order (P7, domain/audit_chain.py): `seq` 1, 2, 3, …, `prev_hash` the
+    row_hash of the row before, `row_hash` over the row's fields and prev_hash. Appended only by
+    db/audit_log.py; a trigger refuses UPDATE, DELETE and TRUNCATE (migration 0008)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -309,6 +313,9 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(100), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
 
 
 # --- experts, conflicts, panels and scores (document and on-site review) -------------------------

@@ -40,7 +40,18 @@ from workflows.cycle import AwardCycleWorkflow
 from workflows.objection import ObjectionWorkflow
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, IdempotencyKey, Now, Office, Session, Sessions, Temporal, User
+from ..deps import (
+    Config,
+    CurrentUser,
+    IdempotencyKey,
+    Now,
+    Office,
+    OfficeOrAuditor,
+    Session,
+    Sessions,
+    Temporal,
+    User,
+)
 from ..errors import forbidden, not_found
 from ..ratelimit import objection_limits
 from ..schemas import (
@@ -64,10 +75,10 @@ POSITION_ZH = {"CHAIR": "主任", "VICE_CHAIR": "副主任", "MEMBER": "成员"}
 
 
 async def _may_read_committee_records(s: Session, year: int, user: CurrentUser) -> None:
-    """The office, the government, and the members of this year's committee."""
+    """The office, the government, the auditor, and the members of this year's committee."""
     if user.role is Role.COMMITTEE:
         await seat(s, year, user)
-    elif user.role not in (Role.OFFICE, Role.GOVERNMENT):
+    elif user.role not in (Role.OFFICE, Role.GOVERNMENT, Role.AUDITOR):
         raise forbidden()
 
 
@@ -636,7 +647,7 @@ async def file_objection(
 
 
 @router.get("/objections", summary="Objections of a cycle and their investigation")
-async def list_objections(year: int, s: Session, office: Office) -> list[dict[str, Any]]:
+async def list_objections(year: int, s: Session, office: OfficeOrAuditor) -> list[dict[str, Any]]:
     rows = (
         await s.scalars(
             select(m.Objection).where(m.Objection.cycle_year == year).order_by(m.Objection.filed_at)

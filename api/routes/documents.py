@@ -71,7 +71,7 @@ async def download(sha256: str, s: Session, user: User) -> Response:
     if user.role is Role.EXPERT:
         if not await repo.expert_may_read_document(s, user.id, sha256):
             raise not_found("材料", "Document")
-    elif user.role is not Role.OFFICE:
+    elif user.role not in (Role.OFFICE, Role.AUDITOR):
         owners = set(
             (
                 await s.scalars(select(m.DocumentOwner.enterprise_id).where(m.DocumentOwner.sha256 == sha256))
@@ -82,4 +82,14 @@ async def download(sha256: str, s: Session, user: User) -> Response:
     doc = await repo.document(s, sha256)
     if doc is None:
         raise not_found("材料", "Document")
+    await repo.audit(  # who read which document, and when (P4, MLPS 2.0 审计)
+        s,
+        at=datetime.now(UTC),
+        actor=user.username,
+        actor_role=user.role,
+        action="DOCUMENT_DOWNLOADED",
+        entity_type="document",
+        entity_id=sha256,
+        details={"size": doc.size, "media_type": doc.media_type},
+    )
     return Response(doc.content, media_type=doc.media_type, headers={"ETag": f'"{doc.sha256}"'})
