@@ -123,10 +123,11 @@ def _body(e: DomainError) -> dict[str, Any]:
     return e.to_dict()
 
 
-async def audit_denied(request: Request, code: str, why: str) -> None:
-    """Every refusal for want of a right (403) goes into the audit log (P4, MLPS 2.0 安全审计): who,
-    which route, why. In a transaction of its own, as the request's was rolled back; a failure to
-    write it is logged and never turns the 403 into another answer."""
+async def audit_denied(request: Request, code: str, why: str, *, status: int = 403) -> None:
+    """Every refusal for want of a right goes into the audit log (P4, MLPS 2.0 安全审计): who, which
+    route, why — a 403, and a 404 that hides someone else's record (R20.2, `status` 404). In a
+    transaction of its own, as the request's is rolled back; a failure to write it is logged and
+    never turns the refusal into another answer."""
     account = getattr(request.state, "account", None)  # set by api.deps.current_account
     route = getattr(request.scope.get("route"), "path", "") or "(no route)"
     try:
@@ -143,7 +144,12 @@ async def audit_denied(request: Request, code: str, why: str) -> None:
                 entity_type="route",
                 entity_id=f"{request.method} {route}"[:100],
                 reason=why[:500],
-                details={"code": code, "path": printable(request.url.path)[:500], "ip": ip},
+                details={
+                    "code": code,
+                    "status": status,
+                    "path": printable(request.url.path)[:500],
+                    "ip": ip,
+                },
             )
     except Exception:
         log.warning("could not audit a refused request (%s %s)", request.method, route, exc_info=True)
