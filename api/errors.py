@@ -30,6 +30,16 @@ class RateLimited(DomainError):
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Unavailable(DomainError):
+    """503 with a Retry-After header (P7): a service the request needs did not answer."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+WORKFLOW_RETRY_AFTER = 5  # seconds
+
+
 def too_many_requests(retry_after: int) -> RateLimited:
     return RateLimited(
         "RATE_LIMITED",
@@ -53,10 +63,8 @@ def data_rejected() -> DomainError:
 
 # SQLSTATE classes (PostgreSQL Appendix A): 22 data exception (string too long, numeric out of range,
 # invalid byte sequence, division by zero, ...); 23514 check violation. Both mean: this input cannot be
-# stored. 08 connection, 40 serialization failure/deadlock, 53 insufficient resources, 57 operator
-# intervention (statement timeout, shutdown): transient, the client may retry.
+# stored. The other classes (a lost connection, a busy server) are answered in api/faults.py.
 _DATA_REJECTED = ("22", "23514")
-_TRANSIENT = ("08", "40", "53", "57")
 
 
 def sqlstate(e: DBAPIError) -> str:
@@ -73,6 +81,26 @@ def is_data_error(e: DBAPIError) -> bool:
     return sqlstate(e).startswith(_DATA_REJECTED)
 
 
+def document_too_large(limit: int) -> DomainError:
+    return DomainError(
+        "DOCUMENT_TOO_LARGE",
+        f"文件超过大小上限{limit // (1024 * 1024)}MB",
+        f"The file exceeds the size limit of {limit} bytes",
+        status=413,
+        details={"max_bytes": limit},
+    )
+
+
+def request_too_large(limit: int) -> DomainError:
+    return DomainError(
+        "REQUEST_TOO_LARGE",
+        f"请求内容超过大小上限（{limit}字节）",
+        f"The request body exceeds the size limit of {limit} bytes",
+        status=413,
+        details={"max_bytes": limit},
+    )
+
+
 def not_found(what_zh: str, what_en: str, **details: Any) -> DomainError:
     return DomainError("NOT_FOUND", f"{what_zh}不存在", f"{what_en} not found", status=404, details=details)
 
@@ -81,13 +109,14 @@ def forbidden(zh: str = "无权访问该资源", en: str = "You may not access t
     return DomainError("FORBIDDEN", zh, en, status=403)
 
 
-def unavailable() -> DomainError:
-    return DomainError(
+def unavailable() -> Unavailable:
+    return Unavailable(
         "WORKFLOW_SERVICE_UNAVAILABLE",
         "流程服务暂未应答，请求可能尚未处理或仍在处理中；请稍后查看结果，重试时请使用相同的 Idempotency-Key",
         "The workflow service did not answer in time; the request may or may not have been processed. "
         "Check the result later; to retry, send the same Idempotency-Key",
         status=503,
+        headers={"Retry-After": str(WORKFLOW_RETRY_AFTER)},
     )
 
 
@@ -189,34 +218,10 @@ def install(app: FastAPI) -> None:
         )
         return JSONResponse(_body(body), status_code=409)
 
-    @app.exception_handler(DBAPIError)
-    async def _database(_: Request, e: DBAPIError) -> JSONResponse:
-        # The request's transaction is already rolled back: the error left the session dependency
-        # (`async with s.begin()`) or the route's own `sessions.begin()` block on its way here.
-        code = sqlstate(e)
-        if is_data_error(e):  # a value the database cannot hold: the input was not acceptable
-            log.info("database refused a value: SQLSTATE %s", code or "?")
-            return JSONResponse(_body(data_rejected()), status_code=422)
-        if code.startswith(_TRANSIENT):
-            log.warning("database busy or unreachable: SQLSTATE %s", code)
-            body = DomainError(
-                "DATABASE_BUSY",
-                "数据库暂时繁忙或不可用，该项更改未保存，请稍后重试",
-                "The database is busy or unavailable and did not store the change; try again shortly",
-                status=503,
-            )
-            return JSONResponse(_body(body), status_code=503)
-        log.error("database error: SQLSTATE %s", code or "?", exc_info=e)
-        body = DomainError(
-            "INTERNAL_ERROR",
-            "服务器内部错误，请稍后重试或联系区评审办",
-            "Internal server error; try again later or contact the award office",
-            status=500,
-        )
-        return JSONResponse(_body(body), status_code=500)
-
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
+        if isinstance(too_large := getattr(e, "error", None), DomainError):  # api.http_security.BodyTooLarge
+            return JSONResponse(_body(too_large), status_code=e.status_code, headers={"Connection": "close"})
         texts = {
             401: ("UNAUTHENTICATED", "请先登录", "Please sign in"),
             403: ("FORBIDDEN", "无权访问该资源", "You may not access this resource"),

@@ -222,6 +222,14 @@ async def document(s: AsyncSession, sha256: str) -> m.Document | None:
     return await s.get(m.Document, sha256)
 
 
+async def document_filename(s: AsyncSession, sha256: str, enterprise_id: int | None) -> str | None:
+    """The name the document was uploaded under: by `enterprise_id`, or by its first uploader."""
+    q = select(m.DocumentOwner.filename).where(m.DocumentOwner.sha256 == sha256)
+    if enterprise_id is not None:
+        q = q.where(m.DocumentOwner.enterprise_id == enterprise_id)
+    return await s.scalar(q.order_by(m.DocumentOwner.id).limit(1))
+
+
 # --- notices -------------------------------------------------------------------------------------
 async def notices_for(
     s: AsyncSession,

@@ -8,7 +8,7 @@ machine weighs on both alike:
 
 - chained: `repositories.audit()` as the application calls it (queued, appended at commit under
   the chain's advisory lock, db/audit_log.py);
-- plain: the audit write as it was before migration 0008, one `INSERT … ON CONFLICT (key) DO
+- plain: the audit write as it was before migration 0009, one `INSERT … ON CONFLICT (key) DO
   NOTHING` per row into a table of the old shape (no chain, no lock).
 
 Each transaction, like an activity's step, updates a record of its own, writes `--rows` keyed

@@ -19,6 +19,7 @@ from support import (
     in_seconds,
     login,
     open_cycle,
+    pdf,
     register_enterprise,
     self_assessment,
     upload,
@@ -389,11 +390,11 @@ async def test_health(api: httpx.AsyncClient) -> None:
 async def test_document_upload_is_content_addressed(api: httpx.AsyncClient) -> None:
     office = await login(api, *OFFICE)
     _, h = await register_enterprise(api, office, 31)
-    first = await upload(api, h, b"same bytes", "a.pdf")
-    second = await upload(api, h, b"same bytes", "b.pdf")
+    first = await upload(api, h, pdf("same bytes"), "a.pdf")
+    second = await upload(api, h, pdf("same bytes"), "b.pdf")
     assert first == second
     r = await api.get(f"/documents/{first}", headers=h)
-    assert r.content == b"same bytes"
+    assert r.content == pdf("same bytes")
 
 
 @pytest.mark.req("R6.1")

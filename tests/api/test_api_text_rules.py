@@ -303,7 +303,7 @@ def cases(spec: dict[str, Any]) -> Iterator[Case]:
                 for name, prop in form.get("properties", {}).items():
                     prop = sampler.resolve(prop)
                     if prop.get("format") == "binary" or "contentMediaType" in prop:
-                        files[name] = ("sample.pdf", b"%PDF sample", "application/pdf")
+                        files[name] = ("sample.pdf", b"%PDF-1.4\n% sample\n%%EOF\n", "application/pdf")
                     elif sampler.is_free_string(prop):
                         value, _ = sampler.sample(prop)
                         data[name] = value if isinstance(value, str) else "sample"

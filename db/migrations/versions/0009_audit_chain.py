@@ -1,7 +1,7 @@
 """audit chain: every audit row hash-chained to the one before; the table insert-only (P4, P7)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 09:00:00
 
 Rows already in the log are chained in id order (the order they were written in). Then the
@@ -19,8 +19,8 @@ from sqlalchemy.dialects import postgresql
 
 from domain.audit_chain import GENESIS, row_hash
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
