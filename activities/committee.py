@@ -3,7 +3,6 @@ objections, the final list, the government's approval and the certificates."""
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
@@ -11,7 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -38,14 +37,16 @@ from contracts.cycle import (
     RecordApprovalInput,
 )
 from contracts.objection import RecordInvestigationInput
+from db import ballot_box
 from db import models as m
 from db import repositories as repo
+from db.ballot_box import BallotKeyring, MeetingKey
 from db.jsonable import jsonable
 from domain import notices as texts
-from domain.ballot import Choice, Tally, Vote, check_quorum, tally
+from domain.ballot import Choice, Tally, Vote, check_quorum, decode_ballot, tally
 from domain.calendar import due_after
 from domain.certificates import certificate_number, certificate_text, plaque_text
-from domain.errors import DomainError, invalid
+from domain.errors import DomainError, conflict, invalid
 from domain.final_list import removals
 from domain.review import ReviewPurpose
 from domain.selection import Candidate, SelectionRules, final_score, preliminary_list
@@ -60,9 +61,12 @@ def award_workflow_id(year: int, application_id: str) -> str:
 
 
 class CommitteeActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], client: Client, keyring: BallotKeyring
+    ) -> None:
         self.sessions = sessions
         self.wakeups = Wakeups(sessions, client)
+        self.keyring = keyring  # the secret ballot's key-encryption key (db/ballot_box.py)
 
     # --- the plenary ------------------------------------------------------------------------------
     @activity.defn
@@ -116,6 +120,17 @@ class CommitteeActivities:
                     )
                 )
                 await s.flush()
+                # the meeting's ballot key pair: ballots are sealed to the public key; the private key
+                # is stored only wrapped under the worker's ballot secret (R14.6)
+                key = self.keyring.new_meeting_key(req.meeting_id)
+                s.add(
+                    m.BallotKey(
+                        meeting_id=req.meeting_id,
+                        public_key=key.public_key,
+                        wrapped_private_key=key.wrapped_private_key,
+                        key_id=key.key_id,
+                    )
+                )
                 for username in sorted(set(req.attendees)):
                     s.add(m.BallotTurnout(meeting_id=req.meeting_id, user_id=members[username], voted=False))
                 await repo.audit(
@@ -240,25 +255,18 @@ class CommitteeActivities:
 
     @activity.defn
     async def close_ballot(self, req: CloseBallotRequest) -> Preliminary:
-        """Count the stored votes, publish the tally, and derive the preliminary list (R3.3, R14.6)."""
+        """Open the sealed ballots, count them, publish the tally, keep the marks for the recount in
+        an order that means nothing, destroy the meeting's key, and derive the preliminary list
+        (R3.3, R14.6)."""
         async with self.sessions.begin() as s:
+            await ballot_box.lock_for_close(s, req.meeting_id)  # a ballot being cast goes in first
             meeting = await s.get(m.Meeting, req.meeting_id, with_for_update=True)
             if meeting is None:
                 raise ApplicationError(f"meeting {req.meeting_id} not found", non_retryable=True)
-            votes = [
-                Vote(v.candidate_id, Choice(v.choice))
-                for v in (
-                    await s.scalars(select(m.BallotVote).where(m.BallotVote.meeting_id == req.meeting_id))
-                ).all()
-            ]
-            present_ids = [
-                t.user_id
-                for t in (
-                    await s.scalars(
-                        select(m.BallotTurnout).where(m.BallotTurnout.meeting_id == req.meeting_id)
-                    )
-                ).all()
-            ]
+            turnout = (
+                await s.scalars(select(m.BallotTurnout).where(m.BallotTurnout.meeting_id == req.meeting_id))
+            ).all()
+            present_ids = [t.user_id for t in turnout]
             recusals = Counter(
                 r.application_id
                 for r in (
@@ -270,10 +278,12 @@ class CommitteeActivities:
                     )
                 ).all()
             )
+            opened: dict[str, int] = {}
             if meeting.state == "CLOSED":  # a retry returns the tally that was published, not a new count
                 counted = [Tally(**t) for t in meeting.tally]
             else:
                 try:
+                    votes, opened = await self._open_box(s, meeting, voted=sum(t.voted for t in turnout))
                     counted = tally(
                         votes,
                         candidates=list(meeting.candidates),
@@ -283,27 +293,8 @@ class CommitteeActivities:
                     )
                 except DomainError as e:
                     raise refuse(e) from None
-                # Re-write turnout and votes in this transaction: afterwards no row version of a
-                # vote shares a transaction id with its voter's turnout row.
-                await s.execute(
-                    update(m.BallotTurnout)
-                    .where(m.BallotTurnout.meeting_id == req.meeting_id)
-                    .values(voted=m.BallotTurnout.voted)
-                )
-                stored = (
-                    await s.scalars(select(m.BallotVote).where(m.BallotVote.meeting_id == req.meeting_id))
-                ).all()
-                fresh = [(v.candidate_id, v.choice) for v in stored]
-                await s.execute(delete(m.BallotVote).where(m.BallotVote.meeting_id == req.meeting_id))
-                for candidate_id, choice in sorted(fresh, key=lambda _: uuid.uuid4().hex):
-                    s.add(
-                        m.BallotVote(
-                            id=str(uuid.uuid4()),
-                            meeting_id=req.meeting_id,
-                            candidate_id=candidate_id,
-                            choice=choice,
-                        )
-                    )
+                # the marks, for the recount: contents, ids and order are a function of the tally
+                await ballot_box.keep_marks(s, req.meeting_id, votes)
             if meeting.state != "CLOSED":
                 meeting.state, meeting.closed_at = "CLOSED", req.at
                 meeting.tally = [asdict(t) for t in counted]
@@ -316,7 +307,7 @@ class CommitteeActivities:
                     action="BALLOT_TALLIED",
                     entity_type="meeting",
                     entity_id=req.meeting_id,
-                    details={"tally": meeting.tally},
+                    details={"tally": meeting.tally, **opened},
                 )
             by_id = {t.candidate_id: t for t in counted}
             rows = (
@@ -349,12 +340,66 @@ class CommitteeActivities:
                 for award in (Award.QUALITY, Award.INNOVATION)
                 for c in selection.winners.get(award, ())
             ]
-            return Preliminary(
+            result = Preliminary(
                 winners=winners,
                 excluded={x.application_id: x.reason_zh for x in selection.excluded},
                 ties=[a for t in selection.ties for a in t.application_ids],
                 tally=[asdict(t) for t in counted],
             )
+        await self._vacuum_ballot_tables()
+        return result
+
+    async def _open_box(
+        self, s: AsyncSession, meeting: m.Meeting, *, voted: int
+    ) -> tuple[list[Vote], dict[str, int]]:
+        """Every ballot of the meeting, opened with its private key, which is then destroyed; the
+        box is left empty. Also the figures of the count: ballots opened, members who voted and, if
+        a cast failed between its two transactions, ballots that never reached the box."""
+        key_row = await s.get(m.BallotKey, meeting.id, with_for_update=True)
+        sealed = await ballot_box.empty_box(s, meeting.id)
+        legacy = (  # marks of a ballot opened before sealed ballots existed
+            await s.scalars(select(m.BallotVote).where(m.BallotVote.meeting_id == meeting.id))
+        ).all()
+        votes = [Vote(v.candidate_id, Choice(v.choice)) for v in legacy]
+        if sealed:
+            if key_row is None or key_row.wrapped_private_key is None:
+                raise conflict(
+                    "BALLOT_KEY_MISSING",
+                    "投票箱中有选票，但本次会议的投票密钥不存在，计票中止",
+                    "The box holds ballots but the meeting's ballot key is missing; the count stops",
+                )
+            private = self.keyring.unwrap(
+                meeting.id, MeetingKey(key_row.public_key, key_row.wrapped_private_key, key_row.key_id)
+            )
+            for paper in sealed:
+                votes += decode_ballot(
+                    ballot_box.unseal(private, meeting.id, paper), candidates=list(meeting.candidates)
+                )
+            del private
+        if len(sealed) > voted:  # more ballots than members who voted: the box was stuffed
+            raise conflict(
+                "BALLOT_BOX_MISMATCH",
+                f"投票箱中有{len(sealed)}张选票，但只有{voted}名委员投票，计票中止，请核对投票箱",
+                f"The box holds {len(sealed)} ballots but only {voted} members voted; the count stops: "
+                "check the ballot box",
+                ballots=len(sealed),
+                voted=voted,
+            )
+        if key_row is not None:
+            key_row.wrapped_private_key = None  # destroyed: nothing sealed to it is left
+        return votes, {"ballots": len(sealed), "voted": voted, "unrecorded": voted - len(sealed)}
+
+    async def _vacuum_ballot_tables(self) -> None:
+        """Best effort: drop the dead row versions the casts and the close left behind (old sealed
+        ballots, the wrapped key, the register's history) from the tables' pages. The WAL and
+        backups keep theirs (README, Security)."""
+        engine = self.sessions.kw["bind"]
+        try:
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text("VACUUM " + ", ".join(ballot_box.BALLOT_TABLES)))
+        except Exception as e:
+            activity.logger.warning("could not vacuum the ballot tables: %s", type(e).__name__)
 
     # --- the public notice and objections ---------------------------------------------------------
     @activity.defn

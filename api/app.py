@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import text
+from starlette.types import ASGIApp
 from temporalio.client import Client
 
 from config.settings import Settings, get_settings
@@ -18,10 +19,12 @@ from config.temporal import connect
 from db import models as m
 from db import repositories as repo
 from db.session import make_engine, make_sessionmaker
+from domain.errors import DomainError
 from domain.types import Role
 
-from . import errors
+from . import errors, faults
 from .deps import Clock, text_rule
+from .http_security import RequestBodyLimit, SecurityHeaders
 from .ratelimit import RateLimiter
 from .routes import (
     accounts,
@@ -74,6 +77,14 @@ async def bootstrap_office(app: FastAPI) -> None:
         )
 
 
+class AwardAPI(FastAPI):
+    """The API, with the security headers (api/http_security.py) outside every other layer, so that
+    even Starlette's own answers (a 500, a 413 before routing) carry them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 async def wall_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -89,7 +100,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         cfg.check()
         configure_hashing(time_cost=cfg.password_hash_time_cost, memory_kib=cfg.password_hash_memory_kib)
-        engine = make_engine(cfg.database_url, pool_size=cfg.db_pool_size, max_overflow=cfg.db_max_overflow)
+        engine = make_engine(
+            cfg.database_url,
+            pool_size=cfg.db_pool_size,
+            max_overflow=cfg.db_max_overflow,
+            pool_timeout=cfg.db_pool_timeout_seconds,
+            connect_args={"timeout": cfg.db_connect_timeout_seconds},
+        )
+        faults.watch(engine)  # a lost database is a 503 that says what became of the request
         app.state.settings = cfg
         app.state.clock = clock or wall_clock
         app.state.sessions = make_sessionmaker(engine)
@@ -101,7 +119,7 @@ def create_app(
         finally:
             await engine.dispose()
 
-    app = FastAPI(
+    app = AwardAPI(
         title="鹿城区政府质量奖评审系统 API",
         description="Lucheng District Government Quality Award: call, applications, qualification review.",
         version="0.1.0",
@@ -111,6 +129,7 @@ def create_app(
     )
     app.state.rate_limiter = RateLimiter()  # tests replace its clock
     errors.install(app)
+    faults.install(app)
     auth.install(app)
     for r in (
         auth,
@@ -129,6 +148,15 @@ def create_app(
         operations,
     ):
         app.include_router(r.router)
+
+    def body_limit(method: str, path: str) -> tuple[int, DomainError]:
+        if method == "POST" and path == "/documents":  # the file, and its multipart framing
+            limit = cfg.max_document_bytes
+            return limit + documents.MULTIPART_ALLOWANCE, errors.document_too_large(limit)
+        return cfg.max_request_bytes, errors.request_too_large(cfg.max_request_bytes)
+
+    # P6: a body larger than its limit is refused with 413 while it streams in, never read whole
+    app.add_middleware(RequestBodyLimit, limit_of=body_limit)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> dict[str, Any]:

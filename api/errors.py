@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from db import repositories as repo
 from domain.errors import DomainError
 from domain.text import printable
 
@@ -26,6 +28,16 @@ class RateLimited(DomainError):
     """429 with a Retry-After header (P6)."""
 
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Unavailable(DomainError):
+    """503 with a Retry-After header (P7): a service the request needs did not answer."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+WORKFLOW_RETRY_AFTER = 5  # seconds
 
 
 def too_many_requests(retry_after: int) -> RateLimited:
@@ -51,10 +63,8 @@ def data_rejected() -> DomainError:
 
 # SQLSTATE classes (PostgreSQL Appendix A): 22 data exception (string too long, numeric out of range,
 # invalid byte sequence, division by zero, ...); 23514 check violation. Both mean: this input cannot be
-# stored. 08 connection, 40 serialization failure/deadlock, 53 insufficient resources, 57 operator
-# intervention (statement timeout, shutdown): transient, the client may retry.
+# stored. The other classes (a lost connection, a busy server) are answered in api/faults.py.
 _DATA_REJECTED = ("22", "23514")
-_TRANSIENT = ("08", "40", "53", "57")
 
 
 def sqlstate(e: DBAPIError) -> str:
@@ -71,6 +81,26 @@ def is_data_error(e: DBAPIError) -> bool:
     return sqlstate(e).startswith(_DATA_REJECTED)
 
 
+def document_too_large(limit: int) -> DomainError:
+    return DomainError(
+        "DOCUMENT_TOO_LARGE",
+        f"文件超过大小上限{limit // (1024 * 1024)}MB",
+        f"The file exceeds the size limit of {limit} bytes",
+        status=413,
+        details={"max_bytes": limit},
+    )
+
+
+def request_too_large(limit: int) -> DomainError:
+    return DomainError(
+        "REQUEST_TOO_LARGE",
+        f"请求内容超过大小上限（{limit}字节）",
+        f"The request body exceeds the size limit of {limit} bytes",
+        status=413,
+        details={"max_bytes": limit},
+    )
+
+
 def not_found(what_zh: str, what_en: str, **details: Any) -> DomainError:
     return DomainError("NOT_FOUND", f"{what_zh}不存在", f"{what_en} not found", status=404, details=details)
 
@@ -79,13 +109,14 @@ def forbidden(zh: str = "无权访问该资源", en: str = "You may not access t
     return DomainError("FORBIDDEN", zh, en, status=403)
 
 
-def unavailable() -> DomainError:
-    return DomainError(
+def unavailable() -> Unavailable:
+    return Unavailable(
         "WORKFLOW_SERVICE_UNAVAILABLE",
         "流程服务暂未应答，请求可能尚未处理或仍在处理中；请稍后查看结果，重试时请使用相同的 Idempotency-Key",
         "The workflow service did not answer in time; the request may or may not have been processed. "
         "Check the result later; to retry, send the same Idempotency-Key",
         status=503,
+        headers={"Retry-After": str(WORKFLOW_RETRY_AFTER)},
     )
 
 
@@ -121,9 +152,43 @@ def _body(e: DomainError) -> dict[str, Any]:
     return e.to_dict()
 
 
+async def audit_denied(request: Request, code: str, why: str, *, status: int = 403) -> None:
+    """Every refusal for want of a right goes into the audit log (P4, MLPS 2.0 安全审计): who, which
+    route, why — a 403, and a 404 that hides someone else's record (R20.2, `status` 404). In a
+    transaction of its own, as the request's is rolled back; a failure to write it is logged and
+    never turns the refusal into another answer."""
+    account = getattr(request.state, "account", None)  # set by api.deps.current_account
+    route = getattr(request.scope.get("route"), "path", "") or "(no route)"
+    try:
+        from .ratelimit import client_ip  # here: api.ratelimit imports this module
+
+        ip = client_ip(request, request.app.state.settings)
+        async with request.app.state.sessions.begin() as s:
+            await repo.audit(
+                s,
+                at=datetime.now(UTC),
+                actor=account.username if account else "anonymous",
+                actor_role=account.role if account else "anonymous",
+                action="ACCESS_DENIED",
+                entity_type="route",
+                entity_id=f"{request.method} {route}"[:100],
+                reason=why[:500],
+                details={
+                    "code": code,
+                    "status": status,
+                    "path": printable(request.url.path)[:500],
+                    "ip": ip,
+                },
+            )
+    except Exception:
+        log.warning("could not audit a refused request (%s %s)", request.method, route, exc_info=True)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, e: DomainError) -> JSONResponse:
+    async def _domain(request: Request, e: DomainError) -> JSONResponse:
+        if e.status == 403:
+            await audit_denied(request, e.code, e.message_en)
         return JSONResponse(_body(e), status_code=e.status, headers=getattr(e, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -153,34 +218,10 @@ def install(app: FastAPI) -> None:
         )
         return JSONResponse(_body(body), status_code=409)
 
-    @app.exception_handler(DBAPIError)
-    async def _database(_: Request, e: DBAPIError) -> JSONResponse:
-        # The request's transaction is already rolled back: the error left the session dependency
-        # (`async with s.begin()`) or the route's own `sessions.begin()` block on its way here.
-        code = sqlstate(e)
-        if is_data_error(e):  # a value the database cannot hold: the input was not acceptable
-            log.info("database refused a value: SQLSTATE %s", code or "?")
-            return JSONResponse(_body(data_rejected()), status_code=422)
-        if code.startswith(_TRANSIENT):
-            log.warning("database busy or unreachable: SQLSTATE %s", code)
-            body = DomainError(
-                "DATABASE_BUSY",
-                "数据库暂时繁忙或不可用，该项更改未保存，请稍后重试",
-                "The database is busy or unavailable and did not store the change; try again shortly",
-                status=503,
-            )
-            return JSONResponse(_body(body), status_code=503)
-        log.error("database error: SQLSTATE %s", code or "?", exc_info=e)
-        body = DomainError(
-            "INTERNAL_ERROR",
-            "服务器内部错误，请稍后重试或联系区评审办",
-            "Internal server error; try again later or contact the award office",
-            status=500,
-        )
-        return JSONResponse(_body(body), status_code=500)
-
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, e: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
+        if isinstance(too_large := getattr(e, "error", None), DomainError):  # api.http_security.BodyTooLarge
+            return JSONResponse(_body(too_large), status_code=e.status_code, headers={"Connection": "close"})
         texts = {
             401: ("UNAUTHENTICATED", "请先登录", "Please sign in"),
             403: ("FORBIDDEN", "无权访问该资源", "You may not access this resource"),
@@ -188,6 +229,8 @@ def install(app: FastAPI) -> None:
             405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "Method not allowed"),
         }
         code, zh, en = texts.get(e.status_code, ("HTTP_ERROR", "请求无法处理", str(e.detail)))
+        if e.status_code == 403:
+            await audit_denied(request, code, en)
         return JSONResponse(
             {"code": code, "message_zh": zh, "message_en": en, "details": {}},
             status_code=e.status_code,

@@ -517,6 +517,36 @@ class AuditOut(BaseModel):
     entity_id: str
     reason: str
     details: dict[str, Any]
+    seq: int
+    prev_hash: str
+    row_hash: str
+
+
+class AuditChainHead(BaseModel):
+    seq: int = Field(description="0 for an empty log")
+    row_hash: str
+    id: int | None
+
+
+class AuditChainBreak(BaseModel):
+    id: int | None = Field(description="the audit row's id (null: rows missing at the end)")
+    seq: int
+    problem: Literal[
+        "SEQUENCE_GAP",
+        "PREVIOUS_HASH_MISMATCH",
+        "ROW_HASH_MISMATCH",
+        "ANCHOR_MISMATCH",
+        "ROWS_MISSING_AT_END",
+    ]
+    detail: str
+
+
+class AuditVerification(BaseModel):
+    ok: bool
+    rows: int
+    head: AuditChainHead
+    anchor: str = Field(description="SEQ:ROW_HASH of the last row: keep it, pass it to a later check")
+    first_break: AuditChainBreak | None
 
 
 # --- experts and conflicts ------------------------------------------------------------------------

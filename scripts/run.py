@@ -3,6 +3,10 @@
 Embedded PostgreSQL (unless AWARD_DATABASE_URL is set), the Temporal dev server with its Web UI
 (unless AWARD_TEMPORAL_ADDRESS is set), migrations, the worker and the API. State lives in `.data/`
 and survives restarts. Ctrl-C or SIGTERM stops everything, in reverse order, and leaves nothing running.
+
+Once the stack is up, a worker or an API that exits is restarted with a back-off and a log line
+(devstack/supervisor.py, P7); only during start-up does a child that dies stop the run (a
+configuration error is better told at once than retried forever).
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import subprocess
 import sys
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -27,12 +30,12 @@ import psutil  # noqa: E402
 from config.settings import DEV_ADMIN, DEV_OFFICE  # noqa: E402
 from devstack.ports import port_accepts, port_is_free  # noqa: E402
 from devstack.postgres import EmbeddedPostgres  # noqa: E402
+from devstack.supervisor import STOP_GRACE, Child, Program, Supervisor, kill_group, tail  # noqa: E402
 from devstack.temporal import TemporalDevServer, ensure_search_attributes  # noqa: E402
 
 DATA = ROOT / ".data"
 LOGS = DATA / "logs"
 PID_FILE = DATA / "run.pids"  # children of a run killed with SIGKILL, stopped by the next run
-STOP_GRACE = 15.0
 
 
 class Shutdown(BaseException):
@@ -53,13 +56,6 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         raise Shutdown(signal.Signals(signum).name)
 
 
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
 def env_port(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     try:
@@ -73,10 +69,11 @@ def require_free(port: int, var: str) -> None:
         raise StartupError(f"port {port} on 127.0.0.1 is already in use: set {var} to a free port and retry")
 
 
-def jwt_secret() -> str:
-    if secret := os.environ.get("AWARD_JWT_SECRET", "").strip():
+def generated_secret(variable: str, name: str) -> str:
+    """`variable` from the environment, else a random secret generated once into .data/`name`."""
+    if secret := os.environ.get(variable, "").strip():
         return secret
-    path = DATA / "jwt_secret"
+    path = DATA / name
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
@@ -84,16 +81,22 @@ def jwt_secret() -> str:
     return path.read_text().strip()
 
 
-def tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+def jwt_secret() -> str:
+    return generated_secret("AWARD_JWT_SECRET", "jwt_secret")
 
 
 def remember(pids: dict[str, int]) -> None:
-    entries = [{"name": n, "pid": p, "created": psutil.Process(p).create_time()} for n, p in pids.items()]
+    entries = []
+    for name, pid in pids.items():
+        try:
+            entries.append({"name": name, "pid": pid, "created": psutil.Process(pid).create_time()})
+        except psutil.Error:  # exited meanwhile: the supervisor will notice
+            continue
     PID_FILE.write_text(json.dumps(entries))
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}")
 
 
 def stop_orphans() -> None:
@@ -117,47 +120,10 @@ def stop_orphans() -> None:
     PID_FILE.unlink()
 
 
-def kill_group(pgid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def spawn(children: list[Child], name: str, args: list[str], env: dict[str, str]) -> None:
-    log = LOGS / f"{name}.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    children.append(Child(name, process, log))
-
-
-def stop_child(child: Child) -> None:
-    if child.process.poll() is None:
-        print(f"stopping {child.name}…")
-        kill_group(child.process.pid, signal.SIGTERM)
-        try:
-            child.process.wait(STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            print(f"{child.name} did not stop within {STOP_GRACE:.0f}s, killing it")
-    kill_group(child.process.pid, signal.SIGKILL)  # the leader if still alive and anything it left behind
-    child.process.wait()
-
-
-def died(children: list[Child]) -> Child | None:
-    return next((c for c in children if c.process.poll() is not None), None)
-
-
 def report_death(child: Child) -> None:
-    print(f"\n{child.name} exited unexpectedly (code {child.process.returncode}); log {child.log}:")
-    print(tail(child.log))
+    code = child.process.returncode if child.process is not None else "?"
+    print(f"\n{child.name} exited during start-up (code {code}); log {child.program.log}:")
+    print(tail(child.program.log))
 
 
 def main() -> int:
@@ -168,7 +134,7 @@ def main() -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
     pg: EmbeddedPostgres | None = None
     temporal: TemporalDevServer | None = None
-    children: list[Child] = []
+    supervisor = Supervisor(say=say)
     code = 1
     try:
         stop_orphans()
@@ -271,7 +237,11 @@ def main() -> int:
                 f"creating the administrator failed (exit {created.returncode}); {log}:\n{tail(log)}"
             )
 
-        spawn(children, "worker", [sys.executable, "-m", "worker"], env)
+        # The ballot secret goes to the worker only (R14.6): the API seals ballots with a meeting's
+        # public key and never needs it. (In production it does not live beside the database.)
+        worker_env = {**env, "AWARD_BALLOT_SECRET": generated_secret("AWARD_BALLOT_SECRET", "ballot_secret")}
+        env.pop("AWARD_BALLOT_SECRET", None)
+        supervisor.start(Program("worker", [sys.executable, "-m", "worker"], worker_env, LOGS / "worker.log", ROOT))
         # the API decides whom to believe for X-Forwarded-For (AWARD_TRUSTED_PROXIES), not uvicorn
         uvicorn = [
             "uvicorn",
@@ -282,14 +252,13 @@ def main() -> int:
             str(api_port),
             "--no-proxy-headers",
         ]
-        spawn(children, "api", [sys.executable, "-m", *uvicorn], env)
-        pids = {c.name: c.process.pid for c in reversed(children)}  # in stopping order
-        if temporal is not None and temporal.pid is not None:
-            pids["temporal"] = temporal.pid
+        supervisor.start(Program("api", [sys.executable, "-m", *uvicorn], env, LOGS / "api.log", ROOT))
+        extra = {"temporal": temporal.pid} if temporal is not None and temporal.pid is not None else {}
+        pids = {**supervisor.pids(), **extra}  # in stopping order
         remember(pids)
         deadline = time.monotonic() + 60
         while not port_accepts(api_port):
-            if (dead := died(children)) is not None:
+            if (dead := supervisor.died()) is not None:
                 report_death(dead)
                 return 1
             if time.monotonic() > deadline:
@@ -311,10 +280,12 @@ def main() -> int:
             f"  Stop with Ctrl-C (or kill -TERM {os.getpid()}).\n",
             flush=True,
         )
-        while (dead := died(children)) is None:
+        while True:  # supervise: a child that exits is started again after a back-off
+            supervisor.poll()
+            if (now := {**supervisor.pids(), **extra}) != pids:
+                pids = now
+                remember(pids)
             time.sleep(0.5)
-        report_death(dead)
-        return 1
     except Shutdown as reason:
         print(f"\n{reason} received, shutting down…")
         code = 0
@@ -324,8 +295,7 @@ def main() -> int:
         traceback.print_exc()
     finally:
         _stopping = True
-        for child in reversed(children):  # API, then worker
-            stop_child(child)
+        supervisor.stop()  # API, then worker
         if temporal is not None:
             if temporal.pid is not None:
                 print("stopping Temporal…")

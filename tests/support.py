@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 from conftest import ADMIN
 
-from devstack.scenario import COMMITTEE, Scenario, credit_code, eventually, scores
+from devstack.scenario import COMMITTEE, Scenario, credit_code, eventually, pdf, scores
 
 # the tests import these from here as well as the helpers defined below
-__all__ = ["COMMITTEE", "credit_code", "eventually", "scores"]
+__all__ = ["COMMITTEE", "credit_code", "eventually", "pdf", "scores"]
 HISTORY_DIR = Path(__file__).resolve().parent / "histories"
 
 
@@ -102,9 +102,9 @@ async def upload(api: httpx.AsyncClient, headers: dict[str, str], content: bytes
 async def application_documents(
     api: httpx.AsyncClient, headers: dict[str, str], tag: str
 ) -> list[dict[str, str]]:
-    report = await upload(api, headers, f"自我评价报告 {tag}".encode(), "self-assessment.pdf")
-    form = await upload(api, headers, f"申报表 {tag}".encode(), "form.pdf")
-    evidence = await upload(api, headers, f"证明材料 {tag}".encode(), "evidence.pdf")
+    report = await upload(api, headers, pdf(f"自我评价报告 {tag}"), "self-assessment.pdf")
+    form = await upload(api, headers, pdf(f"申报表 {tag}"), "form.pdf")
+    evidence = await upload(api, headers, pdf(f"证明材料 {tag}"), "evidence.pdf")
     return [
         {"kind": "SELF_ASSESSMENT_REPORT", "sha256": report, "title": "自我评价报告"},
         {"kind": "APPLICATION_FORM", "sha256": form, "title": "鹿城区政府质量奖申报表"},

@@ -24,6 +24,7 @@ from activities.notices import NoticeGateway, NoticeRelay
 from activities.review import ReviewActivities
 from config.settings import Settings, get_settings
 from config.temporal import connect
+from db.ballot_box import BallotKeyring
 from db.session import make_engine, make_sessionmaker
 from workflows.application import ApplicationWorkflow
 from workflows.award import AwardWorkflow
@@ -90,14 +91,17 @@ async def build_worker(
     award_activities: AwardActivities | None = None,
     tuning: Tuning | None = None,
     gateway: NoticeGateway | None = None,
+    ballot_secret: str | None = None,
 ) -> AsyncIterator[Worker]:
     """The worker with every workflow and activity, and the notice relay beside it, running while
-    the context is open; tests may pass their own AwardActivities."""
+    the context is open; tests may pass their own AwardActivities. `ballot_secret` protects the
+    plenary's ballot keys (settings `AWARD_BALLOT_SECRET` when not given)."""
     t = tuning or Tuning()
+    keyring = BallotKeyring(ballot_secret or get_settings().ballot_secret)
     acts = (
         (award_activities or AwardActivities(sessions, client)).all()
         + ReviewActivities(sessions, client).all()
-        + CommitteeActivities(sessions, client).all()
+        + CommitteeActivities(sessions, client, keyring).all()
         + AftercareActivities(sessions).all()
         + FanOutActivities(sessions, client, concurrency=t.fan_out_concurrency, pause=t.fan_out_pause).all()
     )
@@ -127,6 +131,7 @@ async def build_worker(
 
 async def run(settings: Settings) -> None:
     settings.check()
+    settings.check_ballot_secret()
     engine = make_engine(
         settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
@@ -137,7 +142,11 @@ async def run(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     logging.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)
     async with build_worker(
-        client, make_sessionmaker(engine), settings.task_queue, tuning=Tuning.of(settings)
+        client,
+        make_sessionmaker(engine),
+        settings.task_queue,
+        tuning=Tuning.of(settings),
+        ballot_secret=settings.ballot_secret,
     ):
         await stop.wait()
     await engine.dispose()

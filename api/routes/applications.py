@@ -44,7 +44,8 @@ from ..deps import (
     IdempotencyKey,
     Now,
     Office,
-    OfficeOrEnterprise,
+    OfficeEnterpriseOrAuditor,
+    OfficeOrAuditor,
     Session,
     Sessions,
     Temporal,
@@ -172,8 +173,8 @@ async def _refuse_if_banned(
 
 
 async def _ensure_can_read(s: Session, app: m.Application, user: CurrentUser) -> None:
-    """The office; the enterprise that applied; an expert on one of its panels (R20.2)."""
-    if user.role is Role.OFFICE:
+    """The office and the auditor; the enterprise that applied; an expert on one of its panels (R20.2)."""
+    if user.role in (Role.OFFICE, Role.AUDITOR):
         return
     if user.role is Role.ENTERPRISE and user.enterprise_id == app.enterprise_id:
         return
@@ -217,7 +218,7 @@ def _out(app: m.Application, ent: m.Enterprise) -> ApplicationOut:
 @router.get("/applications", response_model=ApplicationPage)
 async def list_applications(
     s: Session,
-    user: OfficeOrEnterprise,
+    user: OfficeEnterpriseOrAuditor,
     year: int | None = None,
     award: Award | None = None,
     stage: ApplicationStage | None = None,
@@ -226,7 +227,7 @@ async def list_applications(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ApplicationPage:
-    """The office sees every application; an enterprise only its own. One query per page."""
+    """The office and the auditor see every application; an enterprise only its own. One query per page."""
     enterprise_id: int | None = None
     if user.role is Role.ENTERPRISE:
         enterprise_id = user.enterprise_id
@@ -288,7 +289,7 @@ async def get_application(
             "decided_by": d.decided_by,
             "decided_at": d.decided_at,
         }
-    if user.role in (Role.OFFICE, Role.EXPERT):  # enterprises do not learn who reviews them
+    if user.role in (Role.OFFICE, Role.EXPERT, Role.AUDITOR):  # enterprises do not learn who reviews them
         out.panels = await repo.panels_of(s, app.id) or None
         out.scored = await repo.scored_of(s, app.id) or None
     if live and user.role is Role.OFFICE:
@@ -384,5 +385,5 @@ async def _check_override_evidence(s: Session, app: m.Application, body: Qualifi
 @router.get(
     "/cycles/{year}/reports/sectors", tags=["reports"], summary="Applications by Art. 5 sector (R5.1)"
 )
-async def sector_report(year: int, s: Session, office: Office) -> list[dict[str, Any]]:
+async def sector_report(year: int, s: Session, office: OfficeOrAuditor) -> list[dict[str, Any]]:
     return [asdict(r) for r in by_sector(await repo.applications_by_sector(s, year))]

@@ -1,9 +1,10 @@
 """The committee (R6.1, R7.1, R14.6) and the government (R14.8) through the API; the public notice
 and objections (R14.7); certificates (R15.1).
 
-Secret ballot: a member's ballot is stored here, in one transaction, as votes that carry no voter
-and no time, while the turnout row records only that the member has voted. The workflow is told
-that a ballot was cast, nothing more; nothing is logged."""
+Secret ballot: a member's ballot is sealed here to the meeting's public key and stored in the
+ballot box, in a transaction of its own that shares nothing with the turnout row recording that
+the member has voted (db/ballot_box.py). The workflow is told that a ballot was cast, nothing
+more; nothing is logged."""
 
 from __future__ import annotations
 
@@ -17,17 +18,20 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends
 from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from config.constants import cycle_workflow_id
 from config.temporal import start_objection
 from contracts.cycle import ConveneInput, FinalList, FinalListInput, GovernmentDecisionInput, MeetingOpened
 from contracts.objection import AssignInvestigatorInput, InvestigationReportInput, ObjectionWorkflowInput
+from db import ballot_box
 from db import models as m
 from db import repositories as repo
 from db.holidays import calendar_for_rules
 from domain import notices as texts
-from domain.ballot import Choice, Vote, tally, validate_ballot
-from domain.errors import conflict, invalid
+from domain.ballot import Choice, Vote, encode_ballot, tally, validate_ballot
+from domain.errors import DomainError, conflict, invalid
 from domain.publicity import (
     check_objection,
     check_objection_window,
@@ -42,7 +46,18 @@ from workflows.cycle import AwardCycleWorkflow
 from workflows.objection import ObjectionWorkflow
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, IdempotencyKey, Now, Office, Session, Sessions, Temporal, User
+from ..deps import (
+    Config,
+    CurrentUser,
+    IdempotencyKey,
+    Now,
+    Office,
+    OfficeOrAuditor,
+    Session,
+    Sessions,
+    Temporal,
+    User,
+)
 from ..errors import forbidden, not_found
 from ..ratelimit import objection_limits
 from ..schemas import (
@@ -66,10 +81,10 @@ POSITION_ZH = {"CHAIR": "主任", "VICE_CHAIR": "副主任", "MEMBER": "成员"}
 
 
 async def _may_read_committee_records(s: Session, year: int, user: CurrentUser) -> None:
-    """The office, the government, and the members of this year's committee."""
+    """The office, the government, the auditor, and the members of this year's committee."""
     if user.role is Role.COMMITTEE:
         await seat(s, year, user)
-    elif user.role not in (Role.OFFICE, Role.GOVERNMENT):
+    elif user.role not in (Role.OFFICE, Role.GOVERNMENT, Role.AUDITOR):
         raise forbidden()
 
 
@@ -370,46 +385,26 @@ async def work_report(year: int, s: Session, user: User) -> dict[str, Any]:
 async def cast_ballot(
     meeting_id: str, body: BallotIn, sessions: Sessions, user: User, client: Temporal, cfg: Config
 ) -> dict[str, Any]:
-    async with sessions.begin() as s:
-        # FOR SHARE: a ballot and the close of the ballot (FOR UPDATE) never overlap
-        meeting = await s.get(m.Meeting, meeting_id, with_for_update={"read": True})
-        if meeting is None:
-            raise not_found("会议", "Meeting")
-        turnout = await s.scalar(
-            select(m.BallotTurnout)
-            .where(m.BallotTurnout.meeting_id == meeting_id, m.BallotTurnout.user_id == user.id)
-            .with_for_update()
-        )
-        if turnout is None or user.role is not Role.COMMITTEE:
-            raise forbidden(
-                "您未登记出席本次会议，不能投票", "You are not recorded as present at this meeting"
-            )
-        if meeting.state != "VOTING":
-            raise conflict("BALLOT_CLOSED", "投票已结束", "The ballot is closed")
-        if turnout.voted:
-            raise conflict(
-                "ALREADY_VOTED",
-                "您已投票，每位成员只能投一次",
-                "You have already voted; one ballot per member",
-            )
-        recused = set(
-            (
-                await s.scalars(
-                    select(m.CommitteeRecusal.application_id).where(
-                        m.CommitteeRecusal.cycle_year == meeting.cycle_year,
-                        m.CommitteeRecusal.user_id == user.id,
-                    )
-                )
-            ).all()
-        )
-        votes = validate_ballot(dict(body.choices), candidates=list(meeting.candidates), recused=recused)
-        turnout.voted = True
-        for v in sorted(votes, key=lambda _: uuid.uuid4().hex):  # no order to read anything from
-            s.add(
-                m.BallotVote(
-                    id=str(uuid.uuid4()), meeting_id=meeting_id, candidate_id=v.candidate_id, choice=v.choice
-                )
-            )
+    """The ballot is sealed to the meeting's public key and stored in two transactions that share
+    nothing: the register (who has voted), then the box (db/ballot_box.py). Neither is logged."""
+    engine: AsyncEngine = sessions.kw["bind"]
+    async with engine.connect() as conn:
+        if not await _may_vote(conn, meeting_id, user):  # answered before waiting for the box's lock
+            raise _already_voted()
+        async with ballot_box.holding(conn, meeting_id):
+            # 1. the register: the member has voted (every turnout row of the meeting is rewritten)
+            async with AsyncSession(bind=conn, expire_on_commit=False) as s, s.begin():
+                meeting, sealed, recused = await _seal_ballot(s, meeting_id, body, user)
+                await ballot_box.mark_voted(s, meeting_id, user.id)
+            # 2. the box: the sealed ballot goes in with all the others, reshuffled
+            try:
+                async with conn.begin():
+                    await ballot_box.put_in_box(conn, meeting_id, sealed)
+                stored = True
+            except (DBAPIError, OSError):
+                stored = False
+    if not stored:
+        await _not_in_box(engine, meeting_id, user.id, sealed)
     # The cycle learns that one more ballot is in, nothing else. If it cannot be told now, the office
     # can close the ballot; the count is taken from the database in any case.
     timeout = cfg.temporal_rpc_timeout_seconds
@@ -418,6 +413,113 @@ async def cast_ballot(
     )
     await workflow_calls.reached(told, timeout)
     return {"meeting_id": meeting_id, "accepted": True, "recused": sorted(recused)}
+
+
+def _already_voted() -> DomainError:
+    return conflict(
+        "ALREADY_VOTED", "您已投票，每位成员只能投一次", "You have already voted; one ballot per member"
+    )
+
+
+async def _may_vote(conn: AsyncConnection, meeting_id: str, user: CurrentUser) -> bool:
+    """False if the member has voted already in this open ballot (a repeated request is answered
+    without queueing for the box's lock); every check is made again under the lock."""
+    voted = await conn.scalar(
+        select(m.BallotTurnout.voted)
+        .join(m.Meeting, m.Meeting.id == m.BallotTurnout.meeting_id)
+        .where(
+            m.BallotTurnout.meeting_id == meeting_id,
+            m.BallotTurnout.user_id == user.id,
+            m.Meeting.state == "VOTING",
+        )
+    )
+    await conn.rollback()
+    return not (voted and user.role is Role.COMMITTEE)
+
+
+async def _seal_ballot(
+    s: AsyncSession, meeting_id: str, body: BallotIn, user: CurrentUser
+) -> tuple[m.Meeting, bytes, set[str]]:
+    """Check that the member may cast this ballot now; the ballot sealed to the meeting's key."""
+    meeting = await s.get(m.Meeting, meeting_id)
+    if meeting is None:
+        raise not_found("会议", "Meeting")
+    turnout = await s.scalar(
+        select(m.BallotTurnout).where(
+            m.BallotTurnout.meeting_id == meeting_id, m.BallotTurnout.user_id == user.id
+        )
+    )
+    if turnout is None or user.role is not Role.COMMITTEE:
+        raise forbidden("您未登记出席本次会议，不能投票", "You are not recorded as present at this meeting")
+    if meeting.state != "VOTING":
+        raise conflict("BALLOT_CLOSED", "投票已结束", "The ballot is closed")
+    if turnout.voted:
+        raise _already_voted()
+    key = await s.get(m.BallotKey, meeting_id)
+    if key is None:
+        raise conflict(
+            "BALLOT_KEY_MISSING",
+            "本次会议没有投票密钥，无法密封选票，请联系区评审办",
+            "The meeting has no ballot key, so no ballot can be sealed; contact the award office",
+        )
+    recused = set(
+        (
+            await s.scalars(
+                select(m.CommitteeRecusal.application_id).where(
+                    m.CommitteeRecusal.cycle_year == meeting.cycle_year,
+                    m.CommitteeRecusal.user_id == user.id,
+                )
+            )
+        ).all()
+    )
+    candidates = list(meeting.candidates)
+    votes = validate_ballot(dict(body.choices), candidates=candidates, recused=recused)
+    paper = encode_ballot(votes, candidates=candidates)
+    return meeting, ballot_box.seal(key.public_key, meeting_id, paper), recused
+
+
+async def _not_in_box(engine: AsyncEngine, meeting_id: str, user_id: int, sealed: bytes) -> None:
+    """The box's transaction failed after the register's. Returns if the ballot is in the box after
+    all (its commit went through); otherwise takes the member's mark back while the ballot is open,
+    so the member may vote again, and answers 503 saying which of the two happened."""
+    try:
+        async with engine.connect() as conn:
+            async with ballot_box.holding(conn, meeting_id):
+                async with conn.begin():
+                    if await ballot_box.in_box(conn, meeting_id, sealed):
+                        return
+                    state = await conn.scalar(select(m.Meeting.state).where(m.Meeting.id == meeting_id))
+                    if state == "VOTING":
+                        await ballot_box.unmark_voted(conn, meeting_id, user_id)
+                        reopened = True
+                    else:
+                        reopened = False
+    except (DBAPIError, OSError):
+        log.warning("a ballot's storage failed and could not be checked")
+        raise DomainError(
+            "BALLOT_UNCERTAIN",
+            "数据库暂时不可用，无法确认您的选票是否已存入投票箱；请稍后查看投票情况，或联系区评审办（计票时会核对投票人数与选票数）",
+            "The database is unavailable and whether your ballot reached the box cannot be confirmed; "
+            "check the meeting later or contact the award office (the count compares ballots with "
+            "members who voted)",
+            status=503,
+        ) from None
+    log.warning("a ballot's storage failed; the member's turnout was %s", "reset" if reopened else "kept")
+    if reopened:
+        raise DomainError(
+            "BALLOT_NOT_RECORDED",
+            "数据库暂时不可用，您的选票未能存入投票箱，投票记录已撤回；请重新投票",
+            "The database was unavailable and your ballot did not reach the box; your turnout was "
+            "reset: please vote again",
+            status=503,
+        )
+    raise DomainError(
+        "BALLOT_NOT_RECORDED",
+        "您的选票未能存入投票箱，而投票已经结束；计票结果注明了未存入的选票数，请联系区评审办",
+        "Your ballot did not reach the box and the ballot has closed since; the count records "
+        "ballots that did not reach the box: contact the award office",
+        status=503,
+    )
 
 
 @router.post("/cycles/{year}/meeting/close", summary="Close the ballot before every member present has voted")
@@ -645,7 +747,7 @@ async def file_objection(
 
 
 @router.get("/objections", summary="Objections of a cycle and their investigation")
-async def list_objections(year: int, s: Session, office: Office) -> list[dict[str, Any]]:
+async def list_objections(year: int, s: Session, office: OfficeOrAuditor) -> list[dict[str, Any]]:
     rows = (
         await s.scalars(
             select(m.Objection).where(m.Objection.cycle_year == year).order_by(m.Objection.filed_at)

@@ -1,52 +1,81 @@
-"""Documents: immutable, content-addressed (sha256), size-limited uploads of an enterprise."""
+"""Documents: immutable, content-addressed (sha256), size-limited uploads of an enterprise.
+
+Safe documents (issue 8 point 6, P6): an upload must be one of the allowed types, told by its
+content (domain/documents.py); the stored media type is the detected one, never the uploader's
+claim. The size limit is enforced while the body streams in (api.http_security.RequestBodyLimit:
+`max_document_bytes` plus room for the multipart framing), so a larger body is refused with 413 as
+soon as its bytes pass the limit, or at once from its Content-Length, before it is spooled; the
+exact limit on the file itself is checked here. A download is always an attachment under a safe
+name, never rendered by the browser."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Response, UploadFile
+from fastapi import APIRouter, Request, Response, UploadFile
 from sqlalchemy import select
 
 from db import models as m
 from db import repositories as repo
+from domain import documents as kinds
 from domain.errors import DomainError, invalid
 from domain.types import Role
 
 from ..deps import Config, EnterpriseUser, Session, User
-from ..errors import not_found
+from ..errors import audit_denied, document_too_large, not_found
+from ..http_security import download_headers
 from ..schemas import DocumentOut
 
 router = APIRouter(tags=["documents"])
 
 _CHUNK = 1024 * 1024
+# The multipart framing around the file (boundaries, part headers, a long file name) on top of
+# `max_document_bytes`: the request-body limit of this router.
+MULTIPART_ALLOWANCE = 64 * 1024
 
 
-@router.post("/documents", response_model=DocumentOut, status_code=201)
+def type_refused() -> DomainError:
+    return DomainError(
+        "DOCUMENT_TYPE_REFUSED",
+        "只接受PDF、PNG、JPEG图片和Word/Excel/PowerPoint文档（DOCX、XLSX、PPTX，不含宏）；"
+        "请将文件另存为其中一种格式后重新上传",
+        f"Only these document types are accepted: {kinds.allowed_list()} (no macros); save the file "
+        "in one of them and upload it again",
+        status=415,
+        details={"allowed": [t.media_type for t in kinds.ALLOWED]},
+    )
+
+
+@router.post(
+    "/documents",
+    response_model=DocumentOut,
+    status_code=201,
+    summary="Upload a document (PDF, PNG, JPEG, DOCX, XLSX, PPTX; type told by content)",
+)
 async def upload(file: UploadFile, s: Session, user: EnterpriseUser, cfg: Config) -> DocumentOut:
     limit = cfg.max_document_bytes
     digest, parts, size = hashlib.sha256(), [], 0
     while chunk := await file.read(_CHUNK):
         size += len(chunk)
         if size > limit:
-            raise DomainError(
-                "DOCUMENT_TOO_LARGE",
-                f"文件超过大小上限{limit // (1024 * 1024)}MB",
-                f"The file exceeds the size limit of {limit} bytes",
-                status=413,
-            )
+            raise document_too_large(limit)
         digest.update(chunk)
         parts.append(chunk)
     if size == 0:
         raise invalid("DOCUMENT_EMPTY", "文件为空", "The file is empty")
+    content = b"".join(parts)
+    kind = kinds.detect(content)
+    if kind is None:
+        raise type_refused()
     sha = digest.hexdigest()
     assert user.enterprise_id is not None
     filename = (file.filename or "document")[:300]
     await repo.store_document(
         s,
         sha256=sha,
-        content=b"".join(parts),
-        media_type=file.content_type or "application/octet-stream",
+        content=content,
+        media_type=kind.media_type,
         enterprise_id=user.enterprise_id,
         filename=filename,
         by=user.username,
@@ -59,27 +88,49 @@ async def upload(file: UploadFile, s: Session, user: EnterpriseUser, cfg: Config
         action="DOCUMENT_UPLOADED",
         entity_type="document",
         entity_id=sha,
-        details={"filename": filename, "size": size},
+        details={"filename": filename, "size": size, "media_type": kind.media_type},
     )
-    return DocumentOut(
-        sha256=sha, size=size, media_type=file.content_type or "application/octet-stream", filename=filename
-    )
+    return DocumentOut(sha256=sha, size=size, media_type=kind.media_type, filename=filename)
 
 
-@router.get("/documents/{sha256}", response_class=Response)
-async def download(sha256: str, s: Session, user: User) -> Response:
+@router.get("/documents/{sha256}", response_class=Response, summary="Download a document (an attachment)")
+async def download(sha256: str, request: Request, s: Session, user: User) -> Response:
+    """The office and the auditor read every document; an enterprise its own; an expert those of
+    the applications on its panels (R20.2). Anyone else gets 404, which does not reveal that the
+    document exists — and the refusal is audited (P4), as a 403 would be."""
     if user.role is Role.EXPERT:
         if not await repo.expert_may_read_document(s, user.id, sha256):
+            await audit_denied(request, "NOT_FOUND", "not a document of a panel of this expert", status=404)
             raise not_found("材料", "Document")
-    elif user.role is not Role.OFFICE:
+    elif user.role not in (Role.OFFICE, Role.AUDITOR):
         owners = set(
             (
                 await s.scalars(select(m.DocumentOwner.enterprise_id).where(m.DocumentOwner.sha256 == sha256))
             ).all()
         )
         if user.enterprise_id is None or user.enterprise_id not in owners:
+            await audit_denied(request, "NOT_FOUND", "not a document of this enterprise", status=404)
             raise not_found("材料", "Document")  # do not reveal that someone else's document exists
     doc = await repo.document(s, sha256)
     if doc is None:
         raise not_found("材料", "Document")
-    return Response(doc.content, media_type=doc.media_type, headers={"ETag": f'"{doc.sha256}"'})
+    await repo.audit(  # who read which document, and when (P4, MLPS 2.0 审计)
+        s,
+        at=datetime.now(UTC),
+        actor=user.username,
+        actor_role=user.role,
+        action="DOCUMENT_DOWNLOADED",
+        entity_type="document",
+        entity_id=sha256,
+        details={"size": doc.size, "media_type": doc.media_type},
+    )
+    # A document stored before the type check may carry any claimed type: only an allowed type is
+    # served as itself, anything else as opaque bytes.
+    kind = kinds.BY_MEDIA_TYPE.get(doc.media_type)
+    owner = user.enterprise_id if user.role is Role.ENTERPRISE else None
+    name = kinds.download_name(await repo.document_filename(s, sha256, owner) or "document", kind)
+    return Response(
+        doc.content,
+        media_type=kind.media_type if kind is not None else "application/octet-stream",
+        headers=download_headers(name, doc.sha256),
+    )

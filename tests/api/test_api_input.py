@@ -19,6 +19,7 @@ from support import (
     in_seconds,
     login,
     open_cycle,
+    pdf,
     register_enterprise,
     self_assessment,
     upload,
@@ -29,7 +30,8 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def snapshot(sessions: Sessions) -> dict[str, int]:
-    """Row count of every table: what 'nothing changed' is measured with."""
+    """Row count of every table: what 'nothing changed' is measured with. A refusal for want of a
+    right (403) is audited (P4): those audit rows are counted apart, as `ACCESS_DENIED`."""
     async with sessions() as s:
         tables = (
             (
@@ -42,7 +44,11 @@ async def snapshot(sessions: Sessions) -> dict[str, int]:
             .scalars()
             .all()
         )
-        return {t: (await s.execute(text(f'select count(*) from "{t}"'))).scalar_one() for t in tables}
+        counts = {t: (await s.execute(text(f'select count(*) from "{t}"'))).scalar_one() for t in tables}
+        denied = "select count(*) from audit_log where action = 'ACCESS_DENIED'"
+        counts["ACCESS_DENIED"] = (await s.execute(text(denied))).scalar_one()
+        counts["audit_log"] -= counts["ACCESS_DENIED"]
+        return counts
 
 
 def assert_error(r: httpx.Response, status: int, code: str) -> None:
@@ -116,6 +122,7 @@ async def test_malformed_enterprise_input_is_refused_and_changes_nothing(
 
 @pytest.mark.req("P2")
 @pytest.mark.req("R6.1")
+@pytest.mark.req("P4")
 async def test_roles_and_ownership_are_enforced(api: httpx.AsyncClient, sessions: Sessions) -> None:
     office = await login(api, *OFFICE)
     ent_a, a = await register_enterprise(api, office, 11)
@@ -159,7 +166,20 @@ async def test_roles_and_ownership_are_enforced(api: httpx.AsyncClient, sessions
     assert_error(await api.get("/audit", headers=a), 403, "FORBIDDEN")
     assert_error(await api.get(f"/enterprises/{ent_b['credit_code']}", headers=a), 403, "FORBIDDEN")
     assert (await api.get(f"/enterprises/{ent_a['credit_code']}", headers=a)).status_code == 200
-    assert await snapshot(sessions) == before
+    # nothing changed, but the four refusals are in the audit log (P4), with who and which route
+    assert await snapshot(sessions) == {**before, "ACCESS_DENIED": before["ACCESS_DENIED"] + 4}
+    async with sessions() as s:
+        denied = (
+            await s.execute(
+                text("select actor, entity_id from audit_log where action = 'ACCESS_DENIED' order by seq")
+            )
+        ).all()
+    assert [tuple(d) for d in denied[-4:]] == [
+        ("ent11", "POST /cycles"),
+        ("ent11", "POST /enterprises/{credit_code}/facts"),
+        ("ent11", "GET /audit"),
+        ("ent11", "GET /enterprises/{credit_code}"),
+    ]
 
     # Another enterprise's application and documents are out of reach.
     docs = await application_documents(api, a, "a")
@@ -370,11 +390,11 @@ async def test_health(api: httpx.AsyncClient) -> None:
 async def test_document_upload_is_content_addressed(api: httpx.AsyncClient) -> None:
     office = await login(api, *OFFICE)
     _, h = await register_enterprise(api, office, 31)
-    first = await upload(api, h, b"same bytes", "a.pdf")
-    second = await upload(api, h, b"same bytes", "b.pdf")
+    first = await upload(api, h, pdf("same bytes"), "a.pdf")
+    second = await upload(api, h, pdf("same bytes"), "b.pdf")
     assert first == second
     r = await api.get(f"/documents/{first}", headers=h)
-    assert r.content == b"same bytes"
+    assert r.content == pdf("same bytes")
 
 
 @pytest.mark.req("R6.1")

@@ -9,7 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.ballot import Choice, Tally, Vote, check_quorum, quorum_met, tally, validate_ballot
+from domain.ballot import (
+    Choice,
+    Tally,
+    Vote,
+    check_quorum,
+    decode_ballot,
+    encode_ballot,
+    quorum_met,
+    tally,
+    validate_ballot,
+)
 from domain.errors import DomainError
 
 A, R = Choice.APPROVE, Choice.REJECT
@@ -204,3 +214,37 @@ def test_incomplete_ballot_names_the_missing_candidates() -> None:
         validate_ballot({"a": A}, candidates=["a", "b", "c"], recused=[])
     assert e.value.details["candidates"] == ["b", "c"]
     assert "b, c" in e.value.message_en and "b、c" in e.value.message_zh
+
+
+# --- the ballot paper that is sealed --------------------------------------------------------------
+CANDIDATES = ["2027-0001", "2027-0002", "2027-0003"]
+
+
+@pytest.mark.req("R14.6")
+@pytest.mark.req("P7")
+@given(st.lists(st.sampled_from([A, R, None]), min_size=3, max_size=3))
+def test_every_ballot_paper_of_a_meeting_has_the_same_length(marks: list[Choice | None]) -> None:
+    """What a ballot says never shows in its size (a sealed ballot is exactly as long as its paper
+    plus a constant), and opening the paper gives back the ballot."""
+    ballot = [Vote(c, x) for c, x in zip(CANDIDATES, marks, strict=True) if x is not None]
+    paper = encode_ballot(ballot, candidates=CANDIDATES)
+    assert len(paper) == 1 + len(CANDIDATES)
+    assert decode_ballot(paper, candidates=CANDIDATES) == ballot
+
+
+@pytest.mark.req("R14.6")
+@pytest.mark.parametrize(
+    "paper",
+    [b"", b"\x01AR", b"\x01ARRR", b"\x02ARR", b"\x01AXR", b"\x01ar-"],
+    ids=["empty", "short", "long", "format", "mark", "lower-case"],
+)
+def test_a_paper_of_another_shape_stops_the_count(paper: bytes) -> None:
+    with pytest.raises(DomainError) as e:
+        decode_ballot(paper, candidates=CANDIDATES)
+    assert e.value.code == "BALLOT_PAPER_INVALID"
+
+
+def test_a_paper_marks_only_candidates_of_the_meeting() -> None:
+    with pytest.raises(DomainError) as e:
+        encode_ballot([Vote("2026-0009", A)], candidates=CANDIDATES)
+    assert e.value.code == "BALLOT_UNKNOWN_CANDIDATE"

@@ -2,11 +2,8 @@
 roster (Art. 6), the record of what contradicts an overridden qualification finding (Art. 11)
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-30 12:00:00
-
-down_revision is 0007 on this branch; 0008/0009 land from other branches and the chain is fixed
-when they are merged.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
