@@ -32,7 +32,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 RUN pip install --no-cache-dir . \
  && cd / \
- && python -c "import importlib.util as u, zoneinfo; missing = [m for m in ('api.app', 'worker.__main__', 'db.migrate', 'domain', 'workflows', 'activities', 'config') if u.find_spec(m) is None]; assert not missing, missing; zoneinfo.ZoneInfo('Asia/Shanghai')"
+ && python -c "import importlib.util as u, zoneinfo; missing = [m for m in ('api.app', 'worker.__main__', 'db.migrate', 'audit.__main__', 'domain', 'workflows', 'activities', 'config') if u.find_spec(m) is None]; assert not missing, missing; zoneinfo.ZoneInfo('Asia/Shanghai')"
 
 # --- runtime -----------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

@@ -174,11 +174,14 @@ class AwardActivities:
                 raise ApplicationError(f"application {inp.application_id} not found", non_retryable=True)
             ent = await repo.enterprise(s, app.enterprise_id)
             assert ent is not None
+            cycle = await repo.cycle(s, app.cycle_year)
             data = EligibilityInput(
                 enterprise=repo.to_profile(ent),
                 facts=[repo.to_fact(f) for f in await repo.facts_of(s, ent.id)],
                 revocations=[repo.to_revocation(r) for r in await repo.revocations_of(s, ent.credit_code)],
                 district=inp.district,
+                # the ban's end is counted with the cycle's frozen rest days
+                calendar=None if cycle is None else repo.cycle_rules(cycle).holiday_calendar,
             )
             checks = check_eligibility(data, inp.deadline)
             for c in checks:
@@ -267,6 +270,8 @@ class AwardActivities:
                             final_status=c.final_status,
                             overridden=c.overridden,
                             decision_reason=c.reason,
+                            decision_fact_ids=list(c.fact_ids),
+                            decision_documents=list(c.documents),
                             decided_by=inp.actor.username,
                             decided_at=inp.at,
                         )
@@ -286,6 +291,11 @@ class AwardActivities:
                         "material_truthful": res.material_truthful,
                         "failed": [c.condition for c in res.failed],
                         "overridden": {c.condition: c.reason for c in res.conditions if c.overridden},
+                        "override_evidence": {
+                            c.condition: {"fact_ids": list(c.fact_ids), "documents": list(c.documents)}
+                            for c in res.conditions
+                            if c.overridden
+                        },
                     },
                 )
             if inp.progress is not None:

@@ -411,7 +411,7 @@ class CommitteeActivities:
                     cycle_year=req.year,
                     preliminary=jsonable(asdict(req.preliminary)),
                     published_at=req.at,
-                    closes_at=due_after(req.at, req.rules.public_notice_period),
+                    closes_at=due_after(req.at, req.rules.public_notice_period, req.rules.holiday_calendar),
                 )
                 .on_conflict_do_nothing(index_elements=["cycle_year"])
             )

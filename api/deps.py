@@ -122,18 +122,32 @@ async def current_account(
     signed_in, user = found
     if signed_in.revoked_at is not None or signed_in.expires_at <= datetime.now(UTC):
         raise _unauthenticated("登录已结束，请重新登录", "This sign-in has ended; sign in again")
-    return CurrentUser(
+    account = CurrentUser(
         user.id, user.username, user.display_name, Role(user.role), user.enterprise_id, signed_in.id
     )
+    request.state.account = account  # who it was, should the request be refused (api.errors, a 403)
+    return account
 
 
-async def current_user(account: Annotated[CurrentUser, Depends(current_account)]) -> CurrentUser:
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def current_user(
+    request: Request, account: Annotated[CurrentUser, Depends(current_account)]
+) -> CurrentUser:
     """The signed-in user of the award's procedure: the administrator manages accounts and nothing
-    else (separation of duties), so every other route refuses it."""
+    else (separation of duties), so every other route refuses it; the auditor (纪检) reads and
+    never writes, so every route of the procedure but a read refuses it, whatever the route's own
+    checks say."""
     if account.role is Role.ADMIN:
         raise forbidden(
             "系统管理员账号只能管理账号，不能办理评审业务",
             "The administrator account manages accounts only; it takes no part in the award's procedure",
+        )
+    if account.role is Role.AUDITOR and request.method not in READ_METHODS:
+        raise forbidden(
+            "纪检账号只能查阅，不能办理或修改任何事项",
+            "The auditor's account reads only; it may not act on or change anything",
         )
     return account
 
@@ -169,6 +183,11 @@ AccountManager = Annotated[CurrentUser, Depends(account_manager)]
 Office = Annotated[CurrentUser, Depends(require(Role.OFFICE))]
 EnterpriseUser = Annotated[CurrentUser, Depends(require(Role.ENTERPRISE))]
 OfficeOrEnterprise = Annotated[CurrentUser, Depends(require(Role.OFFICE, Role.ENTERPRISE))]
+# the office's records of decisions, which the auditor (纪检) reads too (read routes only)
+OfficeOrAuditor = Annotated[CurrentUser, Depends(require(Role.OFFICE, Role.AUDITOR))]
+OfficeEnterpriseOrAuditor = Annotated[
+    CurrentUser, Depends(require(Role.OFFICE, Role.ENTERPRISE, Role.AUDITOR))
+]
 Temporal = Annotated[Client, Depends(temporal)]
 Clock = Callable[[], Awaitable[datetime]]
 Now = Annotated[Clock, Depends(clock)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from db import repositories as repo
 from domain.errors import DomainError
 from domain.text import printable
 
@@ -150,9 +152,43 @@ def _body(e: DomainError) -> dict[str, Any]:
     return e.to_dict()
 
 
+async def audit_denied(request: Request, code: str, why: str, *, status: int = 403) -> None:
+    """Every refusal for want of a right goes into the audit log (P4, MLPS 2.0 安全审计): who, which
+    route, why — a 403, and a 404 that hides someone else's record (R20.2, `status` 404). In a
+    transaction of its own, as the request's is rolled back; a failure to write it is logged and
+    never turns the refusal into another answer."""
+    account = getattr(request.state, "account", None)  # set by api.deps.current_account
+    route = getattr(request.scope.get("route"), "path", "") or "(no route)"
+    try:
+        from .ratelimit import client_ip  # here: api.ratelimit imports this module
+
+        ip = client_ip(request, request.app.state.settings)
+        async with request.app.state.sessions.begin() as s:
+            await repo.audit(
+                s,
+                at=datetime.now(UTC),
+                actor=account.username if account else "anonymous",
+                actor_role=account.role if account else "anonymous",
+                action="ACCESS_DENIED",
+                entity_type="route",
+                entity_id=f"{request.method} {route}"[:100],
+                reason=why[:500],
+                details={
+                    "code": code,
+                    "status": status,
+                    "path": printable(request.url.path)[:500],
+                    "ip": ip,
+                },
+            )
+    except Exception:
+        log.warning("could not audit a refused request (%s %s)", request.method, route, exc_info=True)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, e: DomainError) -> JSONResponse:
+    async def _domain(request: Request, e: DomainError) -> JSONResponse:
+        if e.status == 403:
+            await audit_denied(request, e.code, e.message_en)
         return JSONResponse(_body(e), status_code=e.status, headers=getattr(e, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -183,7 +219,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse(_body(body), status_code=409)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, e: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
         if isinstance(too_large := getattr(e, "error", None), DomainError):  # api.http_security.BodyTooLarge
             return JSONResponse(_body(too_large), status_code=e.status_code, headers={"Connection": "close"})
         texts = {
@@ -193,6 +229,8 @@ def install(app: FastAPI) -> None:
             405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "Method not allowed"),
         }
         code, zh, en = texts.get(e.status_code, ("HTTP_ERROR", "请求无法处理", str(e.detail)))
+        if e.status_code == 403:
+            await audit_denied(request, code, en)
         return JSONResponse(
             {"code": code, "message_zh": zh, "message_en": en, "details": {}},
             status_code=e.status_code,

@@ -307,6 +307,34 @@ class CycleStart(Strict):
     notes: Annotated[Prose, Field(max_length=2000)] = ""
 
 
+class HolidayCalendarIn(Strict):
+    """A year's statutory holidays and adjusted working days, from the State Council's notice
+    (国务院办公厅关于…年部分节假日安排的通知)."""
+
+    source: Annotated[
+        Prose, Field(min_length=1, max_length=500, description="the notice: title, document number, date")
+    ]
+    holidays: list[date] = Field(
+        default=[], max_length=120, description="every day off of the statutory holidays (放假日)"
+    )
+    workdays: list[date] = Field(
+        default=[], max_length=60, description="Saturdays and Sundays that are working days (调休上班日)"
+    )
+    note: Annotated[Prose, Field(max_length=2000)] = ""
+    replace: bool = Field(False, description="correct a year recorded earlier (cycles started keep theirs)")
+
+
+class HolidayCalendarOut(BaseModel):
+    year: int
+    source: str
+    note: str
+    holidays: list[date]
+    workdays: list[date]
+    shipped: bool = Field(description="shipped with the system (domain/holidays/{year}.json)")
+    recorded_by: str | None = None
+    recorded_at: datetime | None = None
+
+
 class DeadlineExtension(Strict):
     new_deadline: AwareDatetime
     reason: Text
@@ -339,10 +367,18 @@ class DocumentOut(BaseModel):
     filename: str
 
 
+Sha256 = Annotated[Line, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 class DocumentRefIn(Strict):
     kind: DocumentKind
-    sha256: Annotated[Line, Field(pattern=r"^[0-9a-f]{64}$")]
+    sha256: Sha256
     title: Annotated[Line, Field(max_length=300)] = ""
+    conditions: list[Condition] = Field(
+        default=[],
+        max_length=len(Condition),
+        description="an EVIDENCE document: the Art. 11 conditions it supports (R13.1)",
+    )
 
 
 class ApplicationSubmit(Strict):
@@ -373,6 +409,11 @@ class ConditionOut(BaseModel):
     decision_reason: str
     decided_by: str | None
     decided_at: datetime | None
+    # an override's record: the facts and documents that contradict the automatic finding
+    decision_fact_ids: list[int] = []
+    decision_documents: list[str] = []
+    # the applicant's evidence documents that name this condition (R13.1)
+    supporting_documents: list[dict[str, Any]] = []
 
 
 class ApplicationSummary(BaseModel):
@@ -429,6 +470,16 @@ class ConditionDecisionIn(Strict):
     condition: Condition
     status: Literal[CheckStatus.PASS, CheckStatus.FAIL]
     reason: Annotated[Prose, Field(max_length=2000)] = ""
+    fact_ids: list[int] = Field(
+        default=[],
+        max_length=50,
+        description="an override: the enterprise's eligibility facts that contradict the automatic finding",
+    )
+    documents: list[Sha256] = Field(
+        default=[],
+        max_length=50,
+        description="an override: documents the applicant uploaded that contradict the automatic finding",
+    )
 
 
 class QualificationDecisionIn(Strict):
@@ -466,6 +517,36 @@ class AuditOut(BaseModel):
     entity_id: str
     reason: str
     details: dict[str, Any]
+    seq: int
+    prev_hash: str
+    row_hash: str
+
+
+class AuditChainHead(BaseModel):
+    seq: int = Field(description="0 for an empty log")
+    row_hash: str
+    id: int | None
+
+
+class AuditChainBreak(BaseModel):
+    id: int | None = Field(description="the audit row's id (null: rows missing at the end)")
+    seq: int
+    problem: Literal[
+        "SEQUENCE_GAP",
+        "PREVIOUS_HASH_MISMATCH",
+        "ROW_HASH_MISMATCH",
+        "ANCHOR_MISMATCH",
+        "ROWS_MISSING_AT_END",
+    ]
+    detail: str
+
+
+class AuditVerification(BaseModel):
+    ok: bool
+    rows: int
+    head: AuditChainHead
+    anchor: str = Field(description="SEQ:ROW_HASH of the last row: keep it, pass it to a later check")
+    first_break: AuditChainBreak | None
 
 
 # --- experts and conflicts ------------------------------------------------------------------------
@@ -590,6 +671,11 @@ class SettlementIn(Strict):
 class RosterMemberIn(Strict):
     username: Member
     position: Literal["CHAIR", "VICE_CHAIR", "MEMBER"]
+    post: Annotated[Line, Field(max_length=100)] = Field(
+        "",
+        description="职务 (Art. 6): the chair is the 区政府分管副区长, the vice-chairs the 区政府办公室联系副主任 "
+        "and the 区市场监管局局长; every member is named with a post",
+    )
 
 
 class RosterIn(Strict):

@@ -245,6 +245,9 @@ class QualificationCheck(Base):
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # An override's record of what contradicts the automatic finding (facts, uploaded documents).
+    decision_fact_ids: Mapped[list[int]] = mapped_column(Json, default=list, server_default=text("'[]'"))
+    decision_documents: Mapped[list[str]] = mapped_column(Json, default=list, server_default=text("'[]'"))
     __table_args__ = (
         UniqueConstraint("application_id", "condition", name="uq_qualification_checks_condition"),
     )
@@ -296,7 +299,11 @@ class Notice(Base):
 
 
 class AuditEntry(Base):
-    """Who, when, what, why (P4). `key` makes a retried activity write it once."""
+    """Who, when, what, why (P4). `key` makes a retried activity write it once.
+
+    One hash chain in commit order (P7, domain/audit_chain.py): `seq` 1, 2, 3, …, `prev_hash` the
+    row_hash of the row before, `row_hash` over the row's fields and prev_hash. Appended only by
+    db/audit_log.py; a trigger refuses UPDATE, DELETE and TRUNCATE (migration 0009)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -309,6 +316,9 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(100), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
 
 
 # --- experts, conflicts, panels and scores (document and on-site review) -------------------------
@@ -458,6 +468,7 @@ class CommitteeMember(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(100))
     position: Mapped[str] = mapped_column(String(20))  # CHAIR / VICE_CHAIR / MEMBER
+    post: Mapped[str] = mapped_column(String(100), default="", server_default="")  # 职务 (Art. 6)
     __table_args__ = (UniqueConstraint("cycle_year", "user_id", name="uq_committee_members_seat"),)
 
 
@@ -743,3 +754,18 @@ class RateLimitWindow(Base):
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, index=True)
     hits: Mapped[int] = mapped_column(Integer)
     __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+
+# --- rest days (民法典 第二百零三条) ------------------------------------------------------------------
+class HolidayCalendarYear(Base):
+    """A year's statutory holidays and adjusted working days that the office recorded from the State
+    Council's notice (years shipped with the code, domain/holidays/*.json, are not stored here)."""
+
+    __tablename__ = "holiday_calendars"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holidays: Mapped[list[str]] = mapped_column(Json, default=list)  # ISO dates
+    workdays: Mapped[list[str]] = mapped_column(Json, default=list)  # ISO dates
+    source: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import audit_log
 from db import models as m
 from domain import facts as df
 from domain.progress import Gate, rank
@@ -32,21 +33,22 @@ async def audit(
     details: dict[str, Any] | None = None,
     key: str | None = None,
 ) -> None:
-    """Append an audit row; with a key, a second write of the same event is ignored."""
-    stmt = insert(m.AuditEntry).values(
-        key=key,
-        at=at,
-        actor=actor,
-        actor_role=actor_role,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        reason=reason,
-        details=details or {},
+    """Append an audit row to the hash chain when `s` commits (db/audit_log.py); with a key, a
+    second write of the same event is ignored."""
+    audit_log.queue(
+        s,
+        {
+            "key": key,
+            "at": at,
+            "actor": actor,
+            "actor_role": actor_role,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "reason": reason,
+            "details": details or {},
+        },
     )
-    if key is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
-    await s.execute(stmt)
 
 
 async def audit_entries(

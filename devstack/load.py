@@ -25,7 +25,15 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
 from temporalio.client import Client
 
-from devstack.scenario import COMMITTEE, Scenario, ScenarioError, eventually, expect, password_of
+from devstack.scenario import (
+    COMMITTEE,
+    Scenario,
+    ScenarioError,
+    eventually,
+    expect,
+    password_of,
+    roster_body,
+)
 from domain.calendar import cst_date
 
 T = TypeVar("T")
@@ -364,7 +372,7 @@ class Cycle:
             await self.api.post(
                 f"/cycles/{self.year}/committee",
                 headers=office,
-                json={"members": [{"username": u, "position": pos} for u, pos in COMMITTEE]},
+                json=roster_body(),
             ),
             201,
         )

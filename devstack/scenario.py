@@ -23,10 +23,23 @@ Headers = dict[str, str]
 COMMITTEE = [
     ("chair", "CHAIR"),
     ("vice1", "VICE_CHAIR"),
+    ("vice2", "VICE_CHAIR"),
     ("member1", "MEMBER"),
     ("member2", "MEMBER"),
-    ("member3", "MEMBER"),
 ]
+# Art. 6: the chair and the vice-chairs sit by their posts; the other members are named with theirs.
+COMMITTEE_POSTS = {
+    "chair": "区政府分管副区长",
+    "vice1": "区政府办公室联系副主任",
+    "vice2": "区市场监管局局长",
+    "member1": "区发展和改革局副局长",
+    "member2": "区经济和信息化局副局长",
+}
+
+
+def roster_body() -> dict[str, Any]:
+    """The sample committee's roster as the office proposes it (POST /cycles/{year}/committee)."""
+    return {"members": [{"username": u, "position": p, "post": COMMITTEE_POSTS[u]} for u, p in COMMITTEE]}
 
 
 class ScenarioError(AssertionError):
@@ -199,6 +212,21 @@ class Scenario:
     # --- the call ---------------------------------------------------------------------------------
     async def open_cycle(self, **rules: Any) -> dict[str, Any]:
         """Roster approved by the government, rules approved by the committee, then the call (R6.1, R7.1, R3.1)."""
+        await self.seat_committee()
+        self.rules = {"year": self.year, **rules}
+        expect(
+            await self.api.post(
+                f"/cycles/{self.year}/rules/approve",
+                headers=self.committee["chair"],
+                json={"rules": self.rules},
+            ),
+            200,
+        )
+        return expect(await self.api.post("/cycles", headers=self.office, json=self.rules), 201)
+
+    async def seat_committee(self) -> None:
+        """The committee's and the government's accounts; the office proposes the roster of Art. 6,
+        the government approves and publishes it (R6.1)."""
         for u, _ in COMMITTEE:
             self.committee[u] = await self.account(u, "committee", password_of(u), f"评委{u}")
         self.government = await self.account("gov", "government", password_of("gov"), "区政府")
@@ -207,7 +235,7 @@ class Scenario:
                 await self.api.post(
                     f"/cycles/{self.year}/committee",
                     headers=self.office,
-                    json={"members": [{"username": u, "position": p} for u, p in COMMITTEE]},
+                    json=roster_body(),
                 ),
                 201,
             )
@@ -219,16 +247,6 @@ class Scenario:
                 ),
                 200,
             )
-        self.rules = {"year": self.year, **rules}
-        expect(
-            await self.api.post(
-                f"/cycles/{self.year}/rules/approve",
-                headers=self.committee["chair"],
-                json={"rules": self.rules},
-            ),
-            200,
-        )
-        return expect(await self.api.post("/cycles", headers=self.office, json=self.rules), 201)
 
     async def upload(self, n: int, content: bytes, name: str) -> str:
         r = await self.api.post(

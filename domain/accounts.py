@@ -1,8 +1,8 @@
 """Accounts: who manages whose account (separation of duties, R6.1/P7) and the password policy.
 
 Separation of duties: the system administrator (created only by the CLI at install) manages the
-office, committee and government accounts; the office manages only enterprise and expert
-accounts. Nobody manages an administrator account through the API, so the office can never hold
+office, committee, government and auditor (纪检) accounts; the office manages only enterprise and
+expert accounts, so it cannot make or hold the account that audits it. Nobody manages an administrator account through the API, so the office can never hold
 or create an account that approves its own work (roster, final list) or casts a member's ballot.
 
 Password policy (ASVS V2.1): at least 12 characters, at most 200, not one of the common passwords
@@ -20,7 +20,7 @@ from .errors import DomainError, invalid
 from .types import Role
 
 MANAGED_BY: dict[Role, frozenset[Role]] = {
-    Role.ADMIN: frozenset({Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT}),
+    Role.ADMIN: frozenset({Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT, Role.AUDITOR}),
     Role.OFFICE: frozenset({Role.ENTERPRISE, Role.EXPERT}),
 }
 

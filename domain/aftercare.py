@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from domain.calendar import cst_date, due_after
+from domain.calendar import HolidayCalendar, cst_date, due_after
 from domain.errors import DomainError, conflict, invalid
 
 MAX_TEXT = 5000
@@ -79,6 +79,8 @@ class AftercareRules:
     follow_up_report_period: timedelta = timedelta(days=30)
     misuse_correction_period: timedelta = timedelta(days=30)
     misuse_reminder_before: timedelta = timedelta(days=5)
+    # The cycle's rest days (domain.calendar): None for awards of cycles frozen before they counted.
+    holiday_calendar: HolidayCalendar | None = None
 
 
 def validate_aftercare(r: AftercareRules) -> None:
@@ -117,12 +119,12 @@ def validate_aftercare(r: AftercareRules) -> None:
 def follow_up_due(issued_at: datetime, rules: AftercareRules, round_no: int) -> tuple[datetime, datetime]:
     """When round `round_no` (1-based) opens and when its report is due: the n-th anniversary of
     the award (by the Civil Code for whole days), then the report period from then."""
-    opens = due_after(issued_at, rules.follow_up_interval * round_no)
-    return opens, due_after(opens, rules.follow_up_report_period)
+    opens = due_after(issued_at, rules.follow_up_interval * round_no, rules.holiday_calendar)
+    return opens, due_after(opens, rules.follow_up_report_period, rules.holiday_calendar)
 
 
 def correction_due(ordered_at: datetime, rules: AftercareRules) -> datetime:
-    return due_after(ordered_at, rules.misuse_correction_period)
+    return due_after(ordered_at, rules.misuse_correction_period, rules.holiday_calendar)
 
 
 def ban_starts(approved_at: datetime) -> date:

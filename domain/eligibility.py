@@ -11,8 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from domain.calendar import (
+    HolidayCalendar,
     cst_date,
     format_cst_date,
     full_years_completed,
@@ -20,6 +22,7 @@ from domain.calendar import (
     period_last_day,
     within_lookback,
 )
+from domain.errors import DomainError, conflict
 from domain.facts import (
     AccidentGrade,
     CreditStatus,
@@ -129,6 +132,7 @@ class EligibilityInput:
     revocations: Sequence[Revocation] = ()
     district: str = "鹿城区"
     extra: dict[str, str] = field(default_factory=dict)
+    calendar: HolidayCalendar | None = None  # the cycle's rest days: the ban's end (Art. 17)
 
 
 def _of(facts: Iterable[Fact], kind: FactKind) -> list[Fact]:
@@ -319,27 +323,59 @@ def check_eligibility(data: EligibilityInput, deadline: datetime) -> list[Condit
             )
         )
 
-    add(check_ban(data.revocations, e.credit_code, deadline))
+    add(check_ban(data.revocations, e.credit_code, deadline, data.calendar))
     return results
 
 
-def ban_end(revocation: Revocation) -> datetime:
-    return period_end(revocation.revoked_on, years=REVOCATION_BAN_YEARS)
+def ban_end(revocation: Revocation, calendar: HolidayCalendar | None = None) -> datetime:
+    """When the 5-year ban ends: 24:00 of its last day by the Civil Code (a rest day moves it on)."""
+    return period_end(revocation.revoked_on, years=REVOCATION_BAN_YEARS, calendar=calendar)
 
 
-def check_ban(revocations: Iterable[Revocation], credit_code: str, deadline: datetime) -> ConditionCheck:
-    """Art. 17: 5 years from the revocation (Civil Code count) no new application."""
+def active_ban(
+    revocations: Iterable[Revocation], credit_code: str, at: datetime, calendar: HolidayCalendar | None = None
+) -> Revocation | None:
+    """The revocation whose ban, in force at `at`, ends last; None if no ban is in force."""
     active = [
         r
         for r in revocations
-        if r.credit_code == credit_code and r.revoked_on <= deadline_day(deadline) and deadline < ban_end(r)
+        if r.credit_code == credit_code and r.revoked_on <= deadline_day(at) and at < ban_end(r, calendar)
     ]
-    if not active:
+    return max(active, key=lambda r: ban_end(r, calendar)) if active else None
+
+
+def check_ban(
+    revocations: Iterable[Revocation],
+    credit_code: str,
+    deadline: datetime,
+    calendar: HolidayCalendar | None = None,
+) -> ConditionCheck:
+    """Art. 17: 5 years from the revocation (Civil Code count) no new application. No office
+    decision overrides it (domain.qualification)."""
+    r = active_ban(revocations, credit_code, deadline, calendar)
+    if r is None:
         return ConditionCheck(Condition.NOT_BANNED, CheckStatus.PASS, "无处于禁止申报期内的撤销奖励记录")
-    r = max(active, key=ban_end)
-    until = format_cst_date(period_last_day(r.revoked_on, years=REVOCATION_BAN_YEARS))
-    text = (
+    text = ban_text(r, calendar)
+    return ConditionCheck(Condition.NOT_BANNED, CheckStatus.FAIL, text, (text,))
+
+
+def ban_text(r: Revocation, calendar: HolidayCalendar | None = None) -> str:
+    until = format_cst_date(period_last_day(r.revoked_on, years=REVOCATION_BAN_YEARS, calendar=calendar))
+    return (
         f"{r.award_year}年度{r.award.name_zh}于{format_cst_date(r.revoked_on)}被撤销"
         f"（{r.document_no or '撤销决定'}：{r.reason}），{REVOCATION_BAN_YEARS}年内不得再次申报，禁止期至{until}24时"
     )
-    return ConditionCheck(Condition.NOT_BANNED, CheckStatus.FAIL, text, (text,))
+
+
+def application_banned(r: Revocation, calendar: HolidayCalendar | None, entry: dict[str, Any]) -> DomainError:
+    """The refusal of a submission while a ban is in force (Art. 17, R17.1): 409 with the registry
+    entry and the instant the ban ends. No one can lift it: it ends by itself."""
+    ends = ban_end(r, calendar)
+    return conflict(
+        "APPLICATION_BANNED",
+        f"{ban_text(r, calendar)}（{CONDITIONS[Condition.NOT_BANNED].clause_zh}），本次申报不予受理",
+        f"The {r.award_year} {r.award.value} award of this organisation was revoked on {r.revoked_on}; "
+        f"it may not apply for {REVOCATION_BAN_YEARS} years (Art. 17): the ban ends at {ends.isoformat()}",
+        revocation=entry,
+        ban_ends_at=ends.isoformat(),
+    )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.calendar import format_cst
+from domain.eligibility import CONDITIONS, Condition
 from domain.errors import conflict, invalid
 from domain.types import Award, DocumentKind
 
@@ -19,6 +20,16 @@ class DocumentRef:
     kind: DocumentKind
     sha256: str
     title: str = ""
+    # An evidence document (证明材料) may name the Art. 11 conditions it supports (R13.1, R11.7).
+    conditions: tuple[Condition, ...] = ()
+
+
+# What an application holds (Art. 13): each kind at least once.
+REQUIRED_KINDS = {
+    DocumentKind.SELF_ASSESSMENT_REPORT: "自我评价报告",
+    DocumentKind.APPLICATION_FORM: "申报表",
+    DocumentKind.EVIDENCE: "证明材料",
+}
 
 
 @dataclass(frozen=True)
@@ -69,16 +80,36 @@ def validate_documents(documents: Sequence[DocumentRef]) -> None:
             )
     if len({d.sha256 for d in documents}) != len(documents):
         raise invalid("DOCUMENT_REF_DUPLICATE", "同一份材料重复提交", "The same document is listed twice")
+    for doc in documents:
+        if doc.conditions and doc.kind is not DocumentKind.EVIDENCE:
+            raise invalid(
+                "DOCUMENT_CONDITIONS_KIND",
+                f"只有证明材料可以注明所证明的申报条件（{doc.title or doc.sha256}）",
+                f"Only an evidence document names the conditions it supports ({doc.title or doc.sha256})",
+            )
+        if len(set(doc.conditions)) != len(doc.conditions):
+            raise invalid(
+                "DOCUMENT_CONDITIONS_DUPLICATE",
+                f"证明材料重复注明同一申报条件（{doc.title or doc.sha256}）",
+                f"An evidence document names a condition twice ({doc.title or doc.sha256})",
+            )
+        if Condition.NOT_BANNED in doc.conditions:
+            raise invalid(
+                "DOCUMENT_CONDITION_NOT_EVIDENCED",
+                f"“{CONDITIONS[Condition.NOT_BANNED].title_zh}”以撤销奖励登记为准，不由申报材料证明",
+                "Whether a ban is in force follows from the revocation registry, not from a document",
+            )
     kinds = {d.kind for d in documents}
-    missing = [
-        k for k in (DocumentKind.SELF_ASSESSMENT_REPORT, DocumentKind.APPLICATION_FORM) if k not in kinds
-    ]
+    missing = [k for k in REQUIRED_KINDS if k not in kinds]
     if missing:
-        names = {DocumentKind.SELF_ASSESSMENT_REPORT: "自我评价报告", DocumentKind.APPLICATION_FORM: "申报表"}
         raise invalid(
             "DOCUMENTS_MISSING",
-            "申报材料不全，缺少：" + "、".join(names[k] for k in missing),
-            "The application is incomplete; missing: " + ", ".join(missing),
+            "申报材料不全，缺少：" + "、".join(REQUIRED_KINDS[k] for k in missing)
+            + "（办法第十三条：自我评价报告、申报表及相关证明材料）",
+            "The application is incomplete; missing: "
+            + ", ".join(missing)
+            + " (Art. 13: the self-assessment report, the application form and evidence)",
+            missing=[str(k) for k in missing],
         )
 
 

@@ -5,6 +5,10 @@ publication is not counted and the last day ends at 24:00 China Standard Time. A
 published on 20 November at 10:00 accepts objections from that moment until 27 November 24:00
 (= 28 November 00:00, which is already closed).
 
+A last day that is a rest day moves to the next working day (第二百零三条) with the cycle's
+calendar: a notice published on 24 September 2025 accepts objections until 9 October 24:00, not
+until 1 October, inside the National Day holiday.
+
 Demo and test cycles may pass a `timedelta` shorter than a day instead of a number of days; it
 is then counted exactly (domain.calendar.due_after).
 """
@@ -16,7 +20,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.calendar import CST, due_after, format_cst, format_cst_date, period_end_from
+from domain.calendar import CST, HolidayCalendar, due_after, format_cst, format_cst_date, period_end_from
 from domain.errors import DomainError, conflict, invalid
 from domain.rules import PUBLIC_NOTICE_DAYS
 
@@ -40,7 +44,9 @@ def _require_aware(at: datetime, name: str) -> None:
 
 
 def notice_window(
-    published_at: datetime, days: int | timedelta = PUBLIC_NOTICE_DAYS
+    published_at: datetime,
+    days: int | timedelta = PUBLIC_NOTICE_DAYS,
+    calendar: HolidayCalendar | None = None,
 ) -> tuple[datetime, datetime]:
     """(opens, closes) of the notice: it opens at publication and closes at 24:00 CST of the
     `days`-th day after the publication date (an aware UTC instant; objections are accepted
@@ -53,14 +59,14 @@ def notice_window(
                 "公示期必须大于0",
                 "The notice period must be positive",
             )
-        return published_at, due_after(published_at, days)
+        return published_at, due_after(published_at, days, calendar)
     if days < 1:
         raise invalid(
             "NOTICE_PERIOD_INVALID",
             f"公示期应至少为1天，收到{days}天",
             f"The notice period must be at least 1 day; got {days}",
         )
-    return published_at, period_end_from(published_at, days=days)
+    return published_at, period_end_from(published_at, days=days, calendar=calendar)
 
 
 def format_close(close: datetime) -> str:
@@ -72,19 +78,27 @@ def format_close(close: datetime) -> str:
     return format_cst(close)
 
 
-def objection_open(published_at: datetime, now: datetime, days: int | timedelta = PUBLIC_NOTICE_DAYS) -> bool:
+def objection_open(
+    published_at: datetime,
+    now: datetime,
+    days: int | timedelta = PUBLIC_NOTICE_DAYS,
+    calendar: HolidayCalendar | None = None,
+) -> bool:
     """True while objections are accepted: published_at <= now < close."""
     _require_aware(now, "now")
-    opens, closes = notice_window(published_at, days)
+    opens, closes = notice_window(published_at, days, calendar)
     return opens <= now < closes
 
 
 def check_objection_window(
-    published_at: datetime, now: datetime, days: int | timedelta = PUBLIC_NOTICE_DAYS
+    published_at: datetime,
+    now: datetime,
+    days: int | timedelta = PUBLIC_NOTICE_DAYS,
+    calendar: HolidayCalendar | None = None,
 ) -> None:
     """Raise DomainError (409) unless an objection may be lodged at `now`."""
     _require_aware(now, "now")
-    opens, closes = notice_window(published_at, days)
+    opens, closes = notice_window(published_at, days, calendar)
     if now < opens:
         raise conflict(
             "OBJECTION_WINDOW_NOT_OPEN",

@@ -1,4 +1,9 @@
-"""Qualification review, office part (R14.1): confirm or override each check, attest truthfulness."""
+"""Qualification review, office part (R14.1): confirm or override each check, attest truthfulness.
+
+An automatic finding (PASS or FAIL) is changed only on the record of what contradicts it: a fact
+of the enterprise's eligibility record or a document the applicant uploaded, named with the
+reason — never on a reason alone. The Art. 17 ban (NOT_BANNED) is never changed: it ends by
+itself, and a wrong registry entry is corrected in the registry, not in one decision."""
 
 from __future__ import annotations
 
@@ -14,6 +19,10 @@ class ConditionDecision:
     condition: Condition
     status: CheckStatus  # PASS or FAIL
     reason: str = ""
+    # What contradicts an automatic finding the office overrides: ids of the enterprise's
+    # eligibility facts, sha256 of documents the applicant uploaded (checked to exist by the API).
+    fact_ids: tuple[int, ...] = ()
+    documents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,9 @@ class FinalCondition:
     reason: str
     finding_zh: str
     evidence: tuple[str, ...] = ()
+    # the override's record: facts and documents that contradict the automatic finding
+    fact_ids: tuple[int, ...] = ()
+    documents: tuple[str, ...] = ()
 
     @property
     def title_zh(self) -> str:
@@ -85,11 +97,31 @@ def resolve_qualification(
                 f"Condition {d.condition} must be decided as PASS or FAIL",
             )
         auto = by_condition[d.condition].status
-        if (auto is CheckStatus.NEEDS_JUDGEMENT or d.status is not auto) and not d.reason.strip():
+        override = auto is not CheckStatus.NEEDS_JUDGEMENT and d.status is not auto
+        if override and d.condition is Condition.NOT_BANNED:
+            raise invalid(
+                "QUALIFICATION_BAN_FINAL",
+                "被撤销奖励的企业（组织）5年内不得再次申报（办法第十七条）：禁止申报期的认定不能改判；"
+                "撤销登记有误的，应更正撤销登记",
+                "An organisation whose award was revoked may not apply for 5 years (Art. 17): the ban "
+                "cannot be overridden; a wrong registry entry is corrected in the registry",
+                condition=d.condition,
+            )
+        if (auto is CheckStatus.NEEDS_JUDGEMENT or override) and not d.reason.strip():
             raise invalid(
                 "QUALIFICATION_REASON_REQUIRED",
                 f"条件“{CONDITIONS[d.condition].title_zh}”的人工判定或改判须说明理由",
                 f"A judgement on or an override of {d.condition} needs a reason",
+                condition=d.condition,
+            )
+        if override and not (d.fact_ids or d.documents):
+            raise invalid(
+                "QUALIFICATION_OVERRIDE_EVIDENCE",
+                f"改判条件“{CONDITIONS[d.condition].title_zh}”的自动审查结论，须载明与之相反的事实或材料"
+                "（企业资格事实编号或申报单位上传材料的sha256）及理由，不能仅凭理由改判",
+                f"Overriding the automatic finding on {d.condition} needs the fact or document that "
+                "contradicts it (an eligibility fact id or the sha256 of a document the applicant uploaded) "
+                "and the reason; a reason alone is not enough",
                 condition=d.condition,
             )
     undecided = [
@@ -124,6 +156,8 @@ def resolve_qualification(
                 reason=chosen.reason.strip() if chosen else "",
                 finding_zh=c.finding_zh,
                 evidence=c.evidence,
+                fact_ids=chosen.fact_ids if chosen else (),
+                documents=chosen.documents if chosen else (),
             )
         )
     qualified = decision.material_truthful and all(f.final_status is CheckStatus.PASS for f in final)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.aftercare import AftercareRules, validate_aftercare
-from domain.calendar import cst_date
-from domain.errors import invalid
+from domain.calendar import HolidayCalendar, cst_date
+from domain.errors import conflict, invalid
 from domain.rubric import available_editions
 from domain.types import Award
 
@@ -87,6 +87,10 @@ class CycleRules:
     # Extra fields added later must get defaults: histories months old must still decode.
     notes: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # The rest days its day-counted periods are counted with (民法典 第二百零三条), frozen when the
+    # cycle starts: the years of `calendar_years` (and any later year known then). None only in
+    # rules frozen before rest days were counted: their periods keep the plain count they began with.
+    holiday_calendar: HolidayCalendar | None = None
 
     def quota(self, award: Award) -> int:
         return self.quota_quality if award is Award.QUALITY else self.quota_innovation
@@ -98,6 +102,37 @@ class CycleRules:
             self.follow_up_report_period,
             self.misuse_correction_period,
             self.misuse_reminder_before,
+            self.holiday_calendar,
+        )
+
+
+def calendar_years(rules: CycleRules) -> tuple[int, int]:
+    """The years a cycle's day-counted periods may reach: the year of its application deadline and
+    the next. Qualification, reviews, the notice and objections follow the deadline within months;
+    a cycle whose call closes late in the year ends early in the next. (Follow-up and misuse
+    periods years after the award are counted with the data frozen at the start, and with
+    weekends alone in a year it does not cover.)"""
+    first = cst_date(rules.application_deadline - timedelta(microseconds=1)).year
+    return first, first + 1
+
+
+def check_holiday_calendar(rules: CycleRules, calendar: HolidayCalendar) -> None:
+    """Raise DomainError (409) unless the calendar covers the years the cycle needs. Demo rules,
+    counted in seconds, are exempt."""
+    if rules.demo:
+        return
+    missing = calendar.missing(calendar_years(rules))
+    if missing:
+        zh = "、".join(f"{y}年" for y in missing)
+        en = ", ".join(str(y) for y in missing)
+        raise conflict(
+            "HOLIDAY_CALENDAR_MISSING",
+            f"尚未录入{zh}的法定节假日和调休安排（国务院办公厅年度节假日安排通知）。本周期的期限按民法典"
+            f"第二百零三条计算，须先有这些年度的数据：请区评审办通过 POST /holiday-calendars/{{年度}} 录入后再审定或启动",
+            f"No statutory holiday arrangement is recorded for {en} (the State Council's annual notice). "
+            "The cycle's periods are counted by Civil Code Art. 203 and need those years: the office records "
+            "them with POST /holiday-calendars/{year}, then approve or start the cycle again",
+            missing_years=missing,
         )
 
 

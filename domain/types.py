@@ -74,6 +74,9 @@ class Role(StrEnum):
     EXPERT = "expert"  # 评审专家
     GOVERNMENT = "government"  # 区政府
     ENTERPRISE = "enterprise"  # 申报企业
+    AUDITOR = (
+        "auditor"  # 纪检: reads the audit log, its verification and the records of decisions; writes nothing
+    )
 
 
 class CycleStage(StrEnum):

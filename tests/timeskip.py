@@ -23,9 +23,10 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from config.constants import SEARCH_ATTRIBUTES
 from config.settings import Settings
+from devstack.holidays import calendar_of
 from devstack.scenario import Scenario, eventually, expect
 from devstack.temporal import test_server_binary as time_skipping_server
-from domain.calendar import cst_date
+from domain.calendar import HolidayCalendar, cst_date
 from worker.main import build_worker
 
 QUEUE = "time-skipping-notice"
@@ -68,7 +69,7 @@ async def award_api(
     # Terminates the dev server's workflows (other tests') and empties the tables. The time-skipping
     # server cannot list workflows (ListWorkflowExecutions is unimplemented), so reset_state cannot
     # be given env.client: the fixture starts a fresh server per test instead.
-    await reset_state(dev_client, sessions)
+    await reset_state(dev_client, sessions)  # with the rest-day data of the years the tests reach
     # The API's own checks (the call's deadline, the notice's window) use the server's clock.
     app = create_app(
         settings.model_copy(update={"task_queue": QUEUE}), env.client, clock=env.get_current_time
@@ -86,6 +87,15 @@ class Notice:
     published_at: datetime
     closes_at: datetime
     listed: list[str]  # application ids on the preliminary list
+    calendar: HolidayCalendar | None = None  # the rest days frozen into the cycle's rules
+
+
+async def calendar(sc: Scenario) -> HolidayCalendar:
+    """The rest days a production cycle froze into its rules when it started: what every expected
+    date of a test is counted with (domain.calendar.period_end, the one function)."""
+    frozen = calendar_of((await cycle(sc))["rules"])
+    assert frozen is not None and frozen.covers(sc.year)
+    return frozen
 
 
 async def cycle(sc: Scenario) -> dict[str, Any]:
@@ -148,4 +158,5 @@ async def to_public_notice(env: WorkflowEnvironment, api: httpx.AsyncClient, set
         datetime.fromisoformat(pub["published_at"]),
         datetime.fromisoformat(pub["closes_at"]),
         [w["application_id"] for w in pub["list"]],
+        await calendar(sc),
     )

@@ -92,7 +92,7 @@ class ApplicationWorkflow(StepRetries):
         (update decide_qualification), reminded before it is due and escalated after (R14.1)."""
         assert self.s.deadline is not None
         due = self.s.decision_due = period_end_from(
-            self.s.deadline, days=self.rules.qualification_review_days
+            self.s.deadline, days=self.rules.qualification_review_days, calendar=self.rules.holiday_calendar
         )
         self._moved(Stage.QUALIFICATION_DECISION, Outcome.PENDING)
         self.s.checks = await record(
@@ -467,7 +467,7 @@ class ApplicationWorkflow(StepRetries):
             return
         now = workflow.now()
         period = self.rules.document_review_period if a.purpose is ReviewPurpose.DOCUMENT else timedelta(0)
-        due = due_after(now, period) if period else now
+        due = due_after(now, period, self.rules.holiday_calendar) if period else now
         self.s.reviews[a.purpose] = PanelReview(a.purpose, a.draw_id, list(a.members), now, due, a.visit_date)
 
     @workflow.signal
@@ -633,7 +633,7 @@ class ApplicationWorkflow(StepRetries):
                 due, notices = None, []
             else:
                 stage = Stage.ONSITE_CONFIRMATION
-                due = due_after(now, self.rules.onsite_confirmation_period)
+                due = due_after(now, self.rules.onsite_confirmation_period, self.rules.holiday_calendar)
                 waiting = (
                     f"Waiting for the enterprise to confirm the on-site report, due {format_cst(due)} CST"
                 )
@@ -743,7 +743,10 @@ class ApplicationWorkflow(StepRetries):
                 review.set_aside[inp.expert_id] = review.scores.pop(inp.expert_id)
             review.members = outcome.members
             if review.purpose is ReviewPurpose.DOCUMENT:
-                review.due = max(review.due, due_after(workflow.now(), self.rules.document_review_period))
+                review.due = max(
+                    review.due,
+                    due_after(workflow.now(), self.rules.document_review_period, self.rules.holiday_calendar),
+                )
             newcomers = [
                 self._assignment(review, seat) for seat in review.members if seat.expert_id not in old
             ]

@@ -336,7 +336,8 @@ class AwardWorkflow(StepRetries):
                 self.open_round = None
                 workflow.upsert_search_attributes([SA_STAGE.value_set("REVOKED")])
                 ban_until = ban_end(
-                    Revocation(f.credit_code, f.award, f.year, ban_starts(now), self.proposal.reason)
+                    Revocation(f.credit_code, f.award, f.year, ban_starts(now), self.proposal.reason),
+                    f.aftercare.holiday_calendar,
                 )
             else:
                 self.status = AwardStatus.ACTIVE

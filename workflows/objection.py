@@ -109,7 +109,8 @@ class ObjectionWorkflow(StepRetries):
     async def assign_investigator(self, inp: AssignInvestigatorInput) -> datetime:
         with self.busy.running("assign_investigator"):
             self._check_assign(inp)
-            due = due_after(workflow.now(), self.inp.rules.objection_investigation_period)
+            rules = self.inp.rules
+            due = due_after(workflow.now(), rules.objection_investigation_period, rules.holiday_calendar)
             self.s.investigator = inp
             body = (
                 f"{inp.investigator}：请对公示期间针对“{self.inp.enterprise_name}”（{self.inp.application_id}）"

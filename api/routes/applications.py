@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -20,7 +20,9 @@ from contracts.application import (
 from db import models as m
 from db import repositories as repo
 from db.jsonable import jsonable
+from domain.calendar import HolidayCalendar
 from domain.credit_code import normalize_credit_code
+from domain.eligibility import active_ban, application_banned
 from domain.errors import invalid
 from domain.intake import DocumentRef, Submission, validate_submission
 from domain.qualification import (
@@ -31,7 +33,7 @@ from domain.qualification import (
 )
 from domain.reports import by_sector
 from domain.rubric import load_rubric, validate_scores
-from domain.types import PRIORITY_SECTORS, ApplicationStage, Award, Outcome, Role
+from domain.types import PRIORITY_SECTORS, ApplicationStage, Award, DocumentKind, Outcome, Role
 from workflows.application import ApplicationWorkflow
 
 from .. import workflow_calls
@@ -42,7 +44,8 @@ from ..deps import (
     IdempotencyKey,
     Now,
     Office,
-    OfficeOrEnterprise,
+    OfficeEnterpriseOrAuditor,
+    OfficeOrAuditor,
     Session,
     Sessions,
     Temporal,
@@ -81,7 +84,7 @@ async def submit(
     the same lock, lets no submission in after it. If the workflow cannot be started right now,
     the application is stored all the same and its workflow starts when the call closes."""
     assert user.enterprise_id is not None
-    documents = [DocumentRef(d.kind, d.sha256, d.title) for d in body.documents]
+    documents = [DocumentRef(d.kind, d.sha256, d.title, tuple(d.conditions)) for d in body.documents]
     async with sessions.begin() as s:
         ent = await repo.enterprise(s, user.enterprise_id)
         assert ent is not None
@@ -113,6 +116,7 @@ async def submit(
             applicants=[ent.credit_code] if earlier is not None else [],
         )
         validate_scores(load_rubric(rules.criteria_edition), body.self_assessment, complete=True)
+        await _refuse_if_banned(s, ent.credit_code, now, rules.holiday_calendar)
         app = await repo.add_application(
             s,
             cycle,
@@ -146,9 +150,31 @@ async def submit(
     return SubmitResult(application_id=app.id, workflow_id=app.workflow_id, submitted_at=now)
 
 
+async def _refuse_if_banned(
+    s: Session, credit_code: str, now: datetime, calendar: HolidayCalendar | None
+) -> None:
+    """Art. 17 (R17.1): while a revocation's 5-year ban is in force the organisation may not apply;
+    409 with the registry entry and the instant the ban ends. No one can lift it."""
+    rows = await repo.revocations_of(s, credit_code)
+    r = active_ban([repo.to_revocation(x) for x in rows], credit_code, now, calendar)
+    if r is None:
+        return
+    row = next(x for x in rows if (x.award, x.award_year) == (r.award, r.award_year))
+    entry = {
+        "id": row.id,
+        "credit_code": row.credit_code,
+        "award": row.award,
+        "award_year": row.award_year,
+        "revoked_on": row.revoked_on.isoformat(),
+        "reason": row.reason,
+        "document_no": row.document_no,
+    }
+    raise application_banned(r, calendar, entry)
+
+
 async def _ensure_can_read(s: Session, app: m.Application, user: CurrentUser) -> None:
-    """The office; the enterprise that applied; an expert on one of its panels (R20.2)."""
-    if user.role is Role.OFFICE:
+    """The office and the auditor; the enterprise that applied; an expert on one of its panels (R20.2)."""
+    if user.role in (Role.OFFICE, Role.AUDITOR):
         return
     if user.role is Role.ENTERPRISE and user.enterprise_id == app.enterprise_id:
         return
@@ -192,7 +218,7 @@ def _out(app: m.Application, ent: m.Enterprise) -> ApplicationOut:
 @router.get("/applications", response_model=ApplicationPage)
 async def list_applications(
     s: Session,
-    user: OfficeOrEnterprise,
+    user: OfficeEnterpriseOrAuditor,
     year: int | None = None,
     award: Award | None = None,
     stage: ApplicationStage | None = None,
@@ -201,7 +227,7 @@ async def list_applications(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ApplicationPage:
-    """The office sees every application; an enterprise only its own. One query per page."""
+    """The office and the auditor see every application; an enterprise only its own. One query per page."""
     enterprise_id: int | None = None
     if user.role is Role.ENTERPRISE:
         enterprise_id = user.enterprise_id
@@ -247,6 +273,12 @@ async def get_application(
         ConditionOut.model_validate(c, from_attributes=True)
         for c in await repo.qualification_checks(s, app.id)
     ] or None
+    for c in out.qualification or []:  # the applicant's evidence for each condition (R13.1)
+        c.supporting_documents = [
+            {"sha256": d["sha256"], "title": d.get("title", "")}
+            for d in app.documents
+            if d.get("kind") == DocumentKind.EVIDENCE and c.condition in d.get("conditions", ())
+        ]
     d = await repo.qualification_decision(s, app.id)
     if d is not None:
         out.decision = {
@@ -257,7 +289,7 @@ async def get_application(
             "decided_by": d.decided_by,
             "decided_at": d.decided_at,
         }
-    if user.role in (Role.OFFICE, Role.EXPERT):  # enterprises do not learn who reviews them
+    if user.role in (Role.OFFICE, Role.EXPERT, Role.AUDITOR):  # enterprises do not learn who reviews them
         out.panels = await repo.panels_of(s, app.id) or None
         out.scored = await repo.scored_of(s, app.id) or None
     if live and user.role is Role.OFFICE:
@@ -292,8 +324,18 @@ async def decide_qualification(
         raise not_found("申报", "Application")
     if await repo.qualification_decision(s, app.id) is not None:
         raise already_decided()
+    await _check_override_evidence(s, app, body)
     decision = QualificationDecision(
-        decisions=tuple(ConditionDecision(d.condition, d.status, d.reason) for d in body.decisions),
+        decisions=tuple(
+            ConditionDecision(
+                d.condition,
+                d.status,
+                d.reason,
+                tuple(dict.fromkeys(d.fact_ids)),
+                tuple(dict.fromkeys(d.documents)),
+            )
+            for d in body.decisions
+        ),
         material_truthful=body.material_truthful,
         truthfulness_note=body.truthfulness_note,
         note=body.note,
@@ -318,8 +360,30 @@ async def decide_qualification(
     }
 
 
+async def _check_override_evidence(s: Session, app: m.Application, body: QualificationDecisionIn) -> None:
+    """What an override cites must be on record: facts of this enterprise's eligibility record,
+    documents this applicant uploaded (R11.7). Whether an override cites anything at all is the
+    domain's rule (domain.qualification.resolve_qualification)."""
+    fact_ids = {i for d in body.decisions for i in d.fact_ids}
+    hashes = sorted({h for d in body.decisions for h in d.documents})
+    if not fact_ids and not hashes:
+        return
+    known_facts = {f.id for f in await repo.facts_of(s, app.enterprise_id)}
+    unknown_facts = sorted(fact_ids - known_facts)
+    unknown_docs = sorted(set(hashes) - await repo.owned_documents(s, app.enterprise_id, hashes))
+    if unknown_facts or unknown_docs:
+        raise invalid(
+            "QUALIFICATION_EVIDENCE_NOT_FOUND",
+            "改判所依据的事实或材料不属于该申报单位：" + "、".join(map(str, [*unknown_facts, *unknown_docs])),
+            "These facts or documents are not on the applicant's record: "
+            + ", ".join(map(str, [*unknown_facts, *unknown_docs])),
+            fact_ids=unknown_facts,
+            documents=unknown_docs,
+        )
+
+
 @router.get(
     "/cycles/{year}/reports/sectors", tags=["reports"], summary="Applications by Art. 5 sector (R5.1)"
 )
-async def sector_report(year: int, s: Session, office: Office) -> list[dict[str, Any]]:
+async def sector_report(year: int, s: Session, office: OfficeOrAuditor) -> list[dict[str, Any]]:
     return [asdict(r) for r in by_sector(await repo.applications_by_sector(s, year))]

@@ -55,7 +55,7 @@ from .committee import seat
 
 router = APIRouter(tags=["awards"])
 T = TypeVar("T")
-READERS = (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT)
+READERS = (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT, Role.AUDITOR)  # the auditor reads only (api.deps)
 
 
 async def _certificate(s: Session, number: str, user: CurrentUser) -> m.Certificate:

@@ -28,6 +28,7 @@ from contracts.objection import AssignInvestigatorInput, InvestigationReportInpu
 from db import ballot_box
 from db import models as m
 from db import repositories as repo
+from db.holidays import calendar_for_rules
 from domain import notices as texts
 from domain.ballot import Choice, Vote, encode_ballot, tally, validate_ballot
 from domain.errors import DomainError, conflict, invalid
@@ -38,13 +39,25 @@ from domain.publicity import (
     needs_investigation,
     objection_digest,
 )
-from domain.rules import rules_fingerprint
+from domain.roster import Position, Seat, validate_roster
+from domain.rules import CycleRules, rules_fingerprint
 from domain.types import Audience, DeliveryState, NoticeKind, Role
 from workflows.cycle import AwardCycleWorkflow
 from workflows.objection import ObjectionWorkflow
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, IdempotencyKey, Now, Office, Session, Sessions, Temporal, User
+from ..deps import (
+    Config,
+    CurrentUser,
+    IdempotencyKey,
+    Now,
+    Office,
+    OfficeOrAuditor,
+    Session,
+    Sessions,
+    Temporal,
+    User,
+)
 from ..errors import forbidden, not_found
 from ..ratelimit import objection_limits
 from ..schemas import (
@@ -68,10 +81,10 @@ POSITION_ZH = {"CHAIR": "主任", "VICE_CHAIR": "副主任", "MEMBER": "成员"}
 
 
 async def _may_read_committee_records(s: Session, year: int, user: CurrentUser) -> None:
-    """The office, the government, and the members of this year's committee."""
+    """The office, the government, the auditor, and the members of this year's committee."""
     if user.role is Role.COMMITTEE:
         await seat(s, year, user)
-    elif user.role not in (Role.OFFICE, Role.GOVERNMENT):
+    elif user.role not in (Role.OFFICE, Role.GOVERNMENT, Role.AUDITOR):
         raise forbidden()
 
 
@@ -121,12 +134,8 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
             "评委会名单已经批准，不能修改",
             "The roster is approved and can no longer change",
         )
-    chairs = sum(x.position == "CHAIR" for x in body.members)
-    if chairs != 1:
-        raise invalid("ROSTER_CHAIR", "评委会须有且仅有一名主任", "The committee has exactly one chair")
+    validate_roster([Seat(x.username, Position(x.position), x.post) for x in body.members])  # Art. 6
     usernames = [x.username for x in body.members]
-    if len(set(usernames)) != len(usernames):
-        raise invalid("ROSTER_DUPLICATE", "名单中有重复人员", "Someone is listed twice")
     users = {
         u.username: u for u in (await s.scalars(select(m.User).where(m.User.username.in_(usernames)))).all()
     }
@@ -141,7 +150,11 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
     await s.execute(delete(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))
     for x in body.members:
         u = users[x.username]
-        s.add(m.CommitteeMember(cycle_year=year, user_id=u.id, name=u.display_name, position=x.position))
+        s.add(
+            m.CommitteeMember(
+                cycle_year=year, user_id=u.id, name=u.display_name, position=x.position, post=x.post.strip()
+            )
+        )
     if roster is None:
         s.add(m.Roster(cycle_year=year, state="PROPOSED", proposed_by=office.username, proposed_at=now))
     else:
@@ -168,6 +181,9 @@ async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: Us
         raise not_found("评委会名单", "Roster")
     if roster.state == "APPROVED":
         raise conflict("ROSTER_APPROVED", "评委会名单已经批准", "The roster is already approved")
+    members = (await s.scalars(select(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))).all()
+    # a roster proposed before posts were recorded is proposed again, with them (Art. 6)
+    validate_roster([Seat(str(x.user_id), Position(x.position), x.post) for x in members])
     now = datetime.now(UTC)
     roster.state, roster.approved_by, roster.approved_at, roster.document_no = (
         "APPROVED",
@@ -175,10 +191,10 @@ async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: Us
         now,
         body.document_no,
     )
-    members = (await s.scalars(select(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))).all()
     order = {"CHAIR": 0, "VICE_CHAIR": 1, "MEMBER": 2}
     listing = [
-        (POSITION_ZH[x.position], x.name) for x in sorted(members, key=lambda x: (order[x.position], x.id))
+        (POSITION_ZH[x.position], f"{x.name}（{x.post}）")
+        for x in sorted(members, key=lambda x: (order[x.position], x.id))
     ]
     s.add(
         _public_notice(
@@ -217,7 +233,8 @@ async def get_roster(year: int, s: Session) -> dict[str, Any]:
     return {
         "year": year,
         "document_no": roster.document_no,
-        "members": [{"name": x.name, "position": x.position} for x in members],
+        "approved_at": roster.approved_at,
+        "members": [{"name": x.name, "position": x.position, "post": x.post} for x in members],
     }
 
 
@@ -230,6 +247,8 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
         raise conflict(
             "CYCLE_EXISTS", "评审周期已启动，细则不能再更改", "The cycle has started; its rules are frozen"
         )
+    # the years its periods may reach need their rest days (refused with HOLIDAY_CALENDAR_MISSING)
+    await calendar_for_rules(s, CycleRules(**body.rules.model_dump()))
     doc = body.rules.model_dump(mode="json")
     digest = rules_fingerprint(doc)
     now = datetime.now(UTC)
@@ -662,9 +681,10 @@ async def file_objection(
                 }
         rules = repo.cycle_rules(cycle)
         period = rules.public_notice_period
-        check_objection_window(notice.published_at, now, period)
+        calendar = rules.holiday_calendar
+        check_objection_window(notice.published_at, now, period, calendar)
         if notice.closed:  # the cycle's timer has fired: whatever the clock says, it is closed
-            check_objection_window(notice.published_at, notice.closes_at, period)
+            check_objection_window(notice.published_at, notice.closes_at, period, calendar)
         listed = {w["application_id"]: w["enterprise_name"] for w in notice.preliminary["winners"]}
         check_objection(
             application_id=body.application_id,
@@ -727,7 +747,7 @@ async def file_objection(
 
 
 @router.get("/objections", summary="Objections of a cycle and their investigation")
-async def list_objections(year: int, s: Session, office: Office) -> list[dict[str, Any]]:
+async def list_objections(year: int, s: Session, office: OfficeOrAuditor) -> list[dict[str, Any]]:
     rows = (
         await s.scalars(
             select(m.Objection).where(m.Objection.cycle_year == year).order_by(m.Objection.filed_at)

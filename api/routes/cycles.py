@@ -13,6 +13,7 @@ from config.constants import cycle_workflow_id
 from contracts.cycle import CycleState, ExtendDeadlineInput, StartCycleInput
 from db import models as m
 from db import repositories as repo
+from db.holidays import freeze_calendar
 from domain.errors import DomainError, conflict, invalid
 from domain.progress import Gate
 from domain.rules import CycleRules, rules_fingerprint, validate_rules
@@ -50,6 +51,8 @@ async def start_cycle(
             f"{rules.year}年度评审实施细则须先经评委会审定，且启动时的细则须与审定的一致（办法第七条）",
             f"The {rules.year} rules must first be approved by the committee, exactly as submitted (Art. 7)",
         )
+    # The rest days of the years its periods may reach are frozen with the rules (R21.1).
+    rules = await freeze_calendar(s, rules)
     timeout = cfg.temporal_rpc_timeout_seconds
     try:
         started = await workflow_calls.reached(

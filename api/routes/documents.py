@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Response, UploadFile
+from fastapi import APIRouter, Request, Response, UploadFile
 from sqlalchemy import select
 
 from db import models as m
@@ -23,7 +23,7 @@ from domain.errors import DomainError, invalid
 from domain.types import Role
 
 from ..deps import Config, EnterpriseUser, Session, User
-from ..errors import document_too_large, not_found
+from ..errors import audit_denied, document_too_large, not_found
 from ..http_security import download_headers
 from ..schemas import DocumentOut
 
@@ -94,21 +94,36 @@ async def upload(file: UploadFile, s: Session, user: EnterpriseUser, cfg: Config
 
 
 @router.get("/documents/{sha256}", response_class=Response, summary="Download a document (an attachment)")
-async def download(sha256: str, s: Session, user: User) -> Response:
+async def download(sha256: str, request: Request, s: Session, user: User) -> Response:
+    """The office and the auditor read every document; an enterprise its own; an expert those of
+    the applications on its panels (R20.2). Anyone else gets 404, which does not reveal that the
+    document exists — and the refusal is audited (P4), as a 403 would be."""
     if user.role is Role.EXPERT:
         if not await repo.expert_may_read_document(s, user.id, sha256):
+            await audit_denied(request, "NOT_FOUND", "not a document of a panel of this expert", status=404)
             raise not_found("材料", "Document")
-    elif user.role is not Role.OFFICE:
+    elif user.role not in (Role.OFFICE, Role.AUDITOR):
         owners = set(
             (
                 await s.scalars(select(m.DocumentOwner.enterprise_id).where(m.DocumentOwner.sha256 == sha256))
             ).all()
         )
         if user.enterprise_id is None or user.enterprise_id not in owners:
+            await audit_denied(request, "NOT_FOUND", "not a document of this enterprise", status=404)
             raise not_found("材料", "Document")  # do not reveal that someone else's document exists
     doc = await repo.document(s, sha256)
     if doc is None:
         raise not_found("材料", "Document")
+    await repo.audit(  # who read which document, and when (P4, MLPS 2.0 审计)
+        s,
+        at=datetime.now(UTC),
+        actor=user.username,
+        actor_role=user.role,
+        action="DOCUMENT_DOWNLOADED",
+        entity_type="document",
+        entity_id=sha256,
+        details={"size": doc.size, "media_type": doc.media_type},
+    )
     # A document stored before the type check may carry any claimed type: only an allowed type is
     # served as itself, anything else as opaque bytes.
     kind = kinds.BY_MEDIA_TYPE.get(doc.media_type)

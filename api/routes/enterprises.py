@@ -10,13 +10,15 @@ from sqlalchemy import select
 
 from db import models as m
 from db import repositories as repo
+from db.holidays import holiday_calendar
+from domain.calendar import HolidayCalendar
 from domain.credit_code import normalize_credit_code
 from domain.eligibility import ban_end
 from domain.errors import conflict
 from domain.types import PRIORITY_SECTORS, Award, Role, SectorTag
 from domain.types import Field as Sector
 
-from ..deps import CurrentUser, Office, Session, User
+from ..deps import CurrentUser, Office, OfficeOrAuditor, Session, User
 from ..errors import forbidden, not_found
 from ..schemas import EnterpriseIn, EnterpriseOut, FactIn, FactOut, Page, RevocationIn, RevocationOut
 
@@ -40,11 +42,11 @@ def enterprise_out(e: m.Enterprise) -> EnterpriseOut:
 
 
 async def load_enterprise(s: Session, credit_code: str, user: CurrentUser) -> m.Enterprise:
-    """The enterprise, if the user may see it: the office, or the enterprise's own accounts."""
+    """The enterprise, if the user may see it: the office, the auditor, or the enterprise's own accounts."""
     ent = await repo.enterprise_by_code(s, normalize_credit_code(credit_code))
     if ent is None:
         raise not_found("企业", "Enterprise")
-    if user.role is not Role.OFFICE and user.enterprise_id != ent.id:
+    if user.role not in (Role.OFFICE, Role.AUDITOR) and user.enterprise_id != ent.id:
         raise forbidden("只能查看本单位的信息", "You may only see your own organisation")
     return ent
 
@@ -81,7 +83,7 @@ async def create_enterprise(body: EnterpriseIn, s: Session, office: Office) -> E
 @router.get("/enterprises", response_model=Page)
 async def list_enterprises(
     s: Session,
-    office: Office,
+    office: OfficeOrAuditor,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page:
@@ -137,12 +139,14 @@ def fact_out(f: m.EligibilityFact) -> FactOut:
 
 
 @router.get("/enterprises/{credit_code}/facts", response_model=list[FactOut])
-async def list_facts(credit_code: str, s: Session, office: Office) -> list[FactOut]:
+async def list_facts(credit_code: str, s: Session, office: OfficeOrAuditor) -> list[FactOut]:
     ent = await load_enterprise(s, credit_code, office)
     return [fact_out(f) for f in await repo.facts_of(s, ent.id)]
 
 
-def revocation_out(r: m.Revocation) -> RevocationOut:
+def revocation_out(r: m.Revocation, calendar: HolidayCalendar | None = None) -> RevocationOut:
+    """A registry entry; its ban counted with every year of rest days known now (a cycle counts
+    with the calendar frozen into its rules)."""
     return RevocationOut(
         id=r.id,
         credit_code=r.credit_code,
@@ -151,7 +155,7 @@ def revocation_out(r: m.Revocation) -> RevocationOut:
         revoked_on=r.revoked_on,
         reason=r.reason,
         document_no=r.document_no,
-        ban_ends_at=ban_end(repo.to_revocation(r)),
+        ban_ends_at=ban_end(repo.to_revocation(r), calendar),
     )
 
 
@@ -184,10 +188,11 @@ async def record_revocation(body: RevocationIn, s: Session, office: Office) -> R
         reason=body.reason,
         details=body.model_dump(mode="json"),
     )
-    return revocation_out(r)
+    return revocation_out(r, await holiday_calendar(s))
 
 
 @router.get("/revocations", response_model=list[RevocationOut], tags=["revocations"])
-async def list_revocations(s: Session, office: Office) -> list[RevocationOut]:
+async def list_revocations(s: Session, office: OfficeOrAuditor) -> list[RevocationOut]:
     rows = (await s.scalars(select(m.Revocation).order_by(m.Revocation.revoked_on))).all()
-    return [revocation_out(r) for r in rows]
+    calendar = await holiday_calendar(s)
+    return [revocation_out(r, calendar) for r in rows]

@@ -19,7 +19,7 @@ from domain.types import Role
 from workflows.application import ApplicationWorkflow
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, Office, Session, Sessions, Temporal, User
+from ..deps import Config, CurrentUser, Office, OfficeOrAuditor, Session, Sessions, Temporal, User
 from ..errors import forbidden, not_found
 from ..schemas import (
     AvailabilityIn,
@@ -76,7 +76,9 @@ async def load_expert(s: Session, expert_id: int, user: CurrentUser) -> m.Expert
     e = await s.get(m.Expert, expert_id)
     if e is None:
         raise not_found("专家", "Expert")
-    if user.role is not Role.OFFICE and (user.role is not Role.EXPERT or e.user_id != user.id):
+    if user.role not in (Role.OFFICE, Role.AUDITOR) and (
+        user.role is not Role.EXPERT or e.user_id != user.id
+    ):
         raise forbidden("只能查看本人的专家信息", "You may only see your own expert record")
     return e
 
@@ -165,7 +167,7 @@ async def register_expert(body: ExpertIn, s: Session, office: Office, cfg: Confi
 
 
 @router.get("/experts", response_model=list[ExpertOut])
-async def list_experts(s: Session, office: Office) -> list[ExpertOut]:
+async def list_experts(s: Session, office: OfficeOrAuditor) -> list[ExpertOut]:
     return [await expert_out(s, e) for e in (await s.scalars(select(m.Expert).order_by(m.Expert.id))).all()]
 
 
@@ -360,7 +362,7 @@ async def enterprise_declares(
 
 
 @router.get("/conflicts", response_model=list[ConflictOut], tags=["conflicts"])
-async def list_conflicts(s: Session, office: Office) -> list[ConflictOut]:
+async def list_conflicts(s: Session, office: OfficeOrAuditor) -> list[ConflictOut]:
     rows = (await s.scalars(select(m.Conflict).order_by(m.Conflict.id))).all()
     return [ConflictOut.model_validate(c) for c in rows]
 

@@ -33,7 +33,17 @@ from workflows.application import ApplicationWorkflow
 from workflows.cycle import AwardCycleWorkflow
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, EnterpriseUser, IdempotencyKey, Office, Session, Temporal, User
+from ..deps import (
+    Config,
+    CurrentUser,
+    EnterpriseUser,
+    IdempotencyKey,
+    Office,
+    OfficeOrAuditor,
+    Session,
+    Temporal,
+    User,
+)
 from ..errors import forbidden, not_found
 from ..schemas import (
     ConfirmationIn,
@@ -46,6 +56,7 @@ from ..schemas import (
 )
 
 router = APIRouter(tags=["review"])
+DRAW_READERS = (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT, Role.AUDITOR)
 
 
 async def expert_of(s: Session, user: CurrentUser) -> m.Expert:
@@ -118,7 +129,7 @@ async def draw_panels(
 
 @router.get("/draws/{draw_id}", summary="A recorded draw: seed, inputs' hash, inputs and result")
 async def get_draw(draw_id: str, s: Session, user: User) -> dict[str, Any]:
-    if user.role not in (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT):
+    if user.role not in DRAW_READERS:
         raise forbidden()
     d = await s.get(m.PanelDraw, draw_id)
     if d is None:
@@ -140,7 +151,7 @@ async def get_draw(draw_id: str, s: Session, user: User) -> dict[str, Any]:
 async def verify_draw(draw_id: str, s: Session, user: User) -> dict[str, Any]:
     """Anyone with the office, committee or government role can show that the recorded panels are
     exactly what the draw gives for the recorded inputs and seed."""
-    if user.role not in (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT):
+    if user.role not in DRAW_READERS:
         raise forbidden()
     d = await s.get(m.PanelDraw, draw_id)
     if d is None:
@@ -158,7 +169,7 @@ async def verify_draw(draw_id: str, s: Session, user: User) -> dict[str, Any]:
 
 
 @router.get("/cycles/{year}/document-scores", summary="Consolidated document review scores and the threshold")
-async def document_scores(year: int, s: Session, office: Office) -> dict[str, Any]:
+async def document_scores(year: int, s: Session, office: OfficeOrAuditor) -> dict[str, Any]:
     c = await repo.cycle(s, year)
     if c is None:
         raise not_found(f"{year}年度评审周期", f"Cycle {year}")
@@ -319,7 +330,7 @@ async def panel_scores(
             .order_by(m.ExpertScore.expert_id)
         )
     ).all()
-    if user.role is not Role.OFFICE:
+    if user.role not in (Role.OFFICE, Role.AUDITOR):
         e = await assigned_expert(s, user, application_id)
         if e.id not in {r.expert_id for r in rows}:
             raise forbidden(
@@ -431,7 +442,7 @@ async def reviews(application_id: str, s: Session, user: User) -> list[dict[str,
             raise forbidden()
     elif user.role is Role.EXPERT:
         await assigned_expert(s, user, application_id)
-    elif user.role is not Role.OFFICE:
+    elif user.role not in (Role.OFFICE, Role.AUDITOR):
         raise forbidden()
     rows = (
         await s.scalars(

@@ -30,7 +30,8 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def snapshot(sessions: Sessions) -> dict[str, int]:
-    """Row count of every table: what 'nothing changed' is measured with."""
+    """Row count of every table: what 'nothing changed' is measured with. A refusal for want of a
+    right (403) is audited (P4): those audit rows are counted apart, as `ACCESS_DENIED`."""
     async with sessions() as s:
         tables = (
             (
@@ -43,7 +44,11 @@ async def snapshot(sessions: Sessions) -> dict[str, int]:
             .scalars()
             .all()
         )
-        return {t: (await s.execute(text(f'select count(*) from "{t}"'))).scalar_one() for t in tables}
+        counts = {t: (await s.execute(text(f'select count(*) from "{t}"'))).scalar_one() for t in tables}
+        denied = "select count(*) from audit_log where action = 'ACCESS_DENIED'"
+        counts["ACCESS_DENIED"] = (await s.execute(text(denied))).scalar_one()
+        counts["audit_log"] -= counts["ACCESS_DENIED"]
+        return counts
 
 
 def assert_error(r: httpx.Response, status: int, code: str) -> None:
@@ -117,6 +122,7 @@ async def test_malformed_enterprise_input_is_refused_and_changes_nothing(
 
 @pytest.mark.req("P2")
 @pytest.mark.req("R6.1")
+@pytest.mark.req("P4")
 async def test_roles_and_ownership_are_enforced(api: httpx.AsyncClient, sessions: Sessions) -> None:
     office = await login(api, *OFFICE)
     ent_a, a = await register_enterprise(api, office, 11)
@@ -160,7 +166,20 @@ async def test_roles_and_ownership_are_enforced(api: httpx.AsyncClient, sessions
     assert_error(await api.get("/audit", headers=a), 403, "FORBIDDEN")
     assert_error(await api.get(f"/enterprises/{ent_b['credit_code']}", headers=a), 403, "FORBIDDEN")
     assert (await api.get(f"/enterprises/{ent_a['credit_code']}", headers=a)).status_code == 200
-    assert await snapshot(sessions) == before
+    # nothing changed, but the four refusals are in the audit log (P4), with who and which route
+    assert await snapshot(sessions) == {**before, "ACCESS_DENIED": before["ACCESS_DENIED"] + 4}
+    async with sessions() as s:
+        denied = (
+            await s.execute(
+                text("select actor, entity_id from audit_log where action = 'ACCESS_DENIED' order by seq")
+            )
+        ).all()
+    assert [tuple(d) for d in denied[-4:]] == [
+        ("ent11", "POST /cycles"),
+        ("ent11", "POST /enterprises/{credit_code}/facts"),
+        ("ent11", "GET /audit"),
+        ("ent11", "GET /enterprises/{credit_code}"),
+    ]
 
     # Another enterprise's application and documents are out of reach.
     docs = await application_documents(api, a, "a")

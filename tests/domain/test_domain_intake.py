@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.calendar import CST
+from domain.eligibility import Condition
 from domain.errors import DomainError
 from domain.intake import (
     DocumentRef,
@@ -59,8 +60,14 @@ def assert_error(info: pytest.ExceptionInfo[DomainError], code: str, status: int
 @pytest.mark.req("R3.2")
 def test_the_enterprises_complete_application_before_the_deadline_is_accepted() -> None:
     submit(submission())
-    submit(submission(SELF_ASSESSMENT, FORM))  # evidence documents are optional in the domain rule
     submit(submission(), applicants={"91110000600037341L"})  # other organisations have applied
+    supports = DocumentRef(
+        DocumentKind.EVIDENCE,
+        sha("抽查报告"),
+        "近三年监督抽查报告.pdf",
+        (Condition.SPOT_CHECKS, Condition.QMS_CERTIFICATION),
+    )
+    submit(submission(SELF_ASSESSMENT, FORM, EVIDENCE, supports))  # evidence may name its conditions
 
 
 @pytest.mark.req("R13.1")
@@ -119,10 +126,11 @@ def test_late_wins_over_duplicate() -> None:
         ((FORM, EVIDENCE), ["自我评价报告"]),
         ((SELF_ASSESSMENT, EVIDENCE), ["申报表"]),
         ((EVIDENCE,), ["自我评价报告", "申报表"]),
-        ((), ["自我评价报告", "申报表"]),
+        ((SELF_ASSESSMENT, FORM), ["证明材料"]),  # Art. 13: "并提供相关证明材料"
+        ((), ["自我评价报告", "申报表", "证明材料"]),
     ],
 )
-def test_missing_self_assessment_or_application_form_is_refused(
+def test_missing_self_assessment_application_form_or_evidence_is_refused(
     documents: tuple[DocumentRef, ...], missing_zh: list[str]
 ) -> None:
     with pytest.raises(DomainError) as info:
@@ -174,6 +182,31 @@ def test_the_same_document_twice_is_refused() -> None:
     with pytest.raises(DomainError) as info:
         validate_documents((SELF_ASSESSMENT, FORM, twice))
     assert_error(info, "DOCUMENT_REF_DUPLICATE", 422)
+
+
+@pytest.mark.req("R13.1")
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        (
+            DocumentRef(DocumentKind.APPLICATION_FORM, sha("表"), "表", (Condition.INNOVATION,)),
+            "DOCUMENT_CONDITIONS_KIND",
+        ),
+        (
+            DocumentRef(DocumentKind.EVIDENCE, sha("证"), "证", (Condition.INNOVATION, Condition.INNOVATION)),
+            "DOCUMENT_CONDITIONS_DUPLICATE",
+        ),
+        (
+            DocumentRef(DocumentKind.EVIDENCE, sha("证"), "证", (Condition.NOT_BANNED,)),
+            "DOCUMENT_CONDITION_NOT_EVIDENCED",
+        ),
+    ],
+    ids=["not-evidence", "twice", "the-ban"],
+)
+def test_only_evidence_names_the_art_11_conditions_it_supports(document: DocumentRef, code: str) -> None:
+    with pytest.raises(DomainError) as info:
+        validate_documents((SELF_ASSESSMENT, FORM, EVIDENCE, document))
+    assert_error(info, code, 422)
 
 
 # --- extending the deadline --------------------------------------------------------------------------

@@ -111,7 +111,9 @@ def test_feedback_from_a_real_resolution_names_every_failed_condition() -> None:
         auto,
         QualificationDecision(
             decisions=(
-                ConditionDecision(Condition.SPOT_CHECKS, CheckStatus.FAIL, "2025年抽查安全指标不合格"),
+                ConditionDecision(
+                    Condition.SPOT_CHECKS, CheckStatus.FAIL, "2025年抽查安全指标不合格", fact_ids=(7,)
+                ),
             ),
             material_truthful=True,
         ),

@@ -109,26 +109,83 @@ def test_override_without_reason_is_refused(auto_status: CheckStatus, new_status
     assert CONDITIONS[Condition.SPOT_CHECKS].title_zh in err.message_zh
 
 
+DOC = "a" * 64  # the sha256 of a document the applicant uploaded
+
+
 @pytest.mark.req("R14.1")
-def test_override_fail_to_pass_with_reason_qualifies() -> None:
+@pytest.mark.req("R11.7")
+def test_override_fail_to_pass_with_the_contradicting_fact_and_a_reason_qualifies() -> None:
     auto = checks(SPOT_CHECKS=FAIL)
     reason = "经复核，该抽查不合格项目为标签标识，非安全或主要性能指标"
-    result = resolve_qualification(auto, decide(ConditionDecision(Condition.SPOT_CHECKS, PASS, reason)))
+    decision = ConditionDecision(Condition.SPOT_CHECKS, PASS, reason, fact_ids=(42,))
+    result = resolve_qualification(auto, decide(decision))
     assert result.qualified is True
     spot = next(c for c in result.conditions if c.condition is Condition.SPOT_CHECKS)
     assert (spot.auto_status, spot.final_status, spot.overridden) == (FAIL, PASS, True)
     assert spot.reason == reason
+    assert (spot.fact_ids, spot.documents) == ((42,), ())
 
 
 @pytest.mark.req("R14.1")
-def test_override_pass_to_fail_with_reason_disqualifies() -> None:
+@pytest.mark.req("R11.7")
+def test_override_pass_to_fail_with_the_contradicting_document_and_a_reason_disqualifies() -> None:
     auto = checks(INNOVATION=PASS)
     reason = "所报创新成果为其他单位成果"
-    result = resolve_qualification(auto, decide(ConditionDecision(Condition.INNOVATION, FAIL, reason)))
+    decision = ConditionDecision(Condition.INNOVATION, FAIL, reason, documents=(DOC,))
+    result = resolve_qualification(auto, decide(decision))
     assert result.qualified is False
     assert [c.condition for c in result.failed] == [Condition.INNOVATION]
     assert result.failed[0].overridden is True
     assert result.failed[0].reason == reason
+    assert result.failed[0].documents == (DOC,)
+
+
+@pytest.mark.req("R14.1")
+@pytest.mark.req("R11.7")
+@pytest.mark.parametrize(("auto_status", "new_status"), [(PASS, FAIL), (FAIL, PASS)])
+def test_an_override_on_a_reason_alone_is_refused(auto_status: CheckStatus, new_status: CheckStatus) -> None:
+    """Issue 9: "领导同意" is no ground to change an automatic finding; the fact or document that
+    contradicts it is."""
+    auto = checks(QMS_CERTIFICATION=auto_status)
+    err = refused(
+        "QUALIFICATION_OVERRIDE_EVIDENCE",
+        auto,
+        decide(ConditionDecision(Condition.QMS_CERTIFICATION, new_status, "领导同意")),
+    )
+    assert err.details["condition"] == Condition.QMS_CERTIFICATION
+    assert "不能仅凭理由改判" in err.message_zh
+
+
+@pytest.mark.req("R14.1")
+def test_a_judgement_needs_no_contradicting_record_but_keeps_one_given() -> None:
+    auto = checks(EXCELLENCE_MODEL=NEEDS)
+    judged = ConditionDecision(
+        Condition.EXCELLENCE_MODEL, PASS, "自评报告及证明材料显示已实施", documents=(DOC,)
+    )
+    result = resolve_qualification(auto, decide(judged))
+    model = next(c for c in result.conditions if c.condition is Condition.EXCELLENCE_MODEL)
+    assert (model.overridden, model.documents) == (False, (DOC,))
+    assert resolve_qualification(auto, decide(ConditionDecision(Condition.EXCELLENCE_MODEL, PASS, "已实施")))
+
+
+@pytest.mark.req("R17.1")
+@pytest.mark.req("R14.1")
+@pytest.mark.parametrize(("auto_status", "new_status"), [(FAIL, PASS), (PASS, FAIL)])
+def test_the_ban_of_art_17_has_no_override(auto_status: CheckStatus, new_status: CheckStatus) -> None:
+    """Not with a reason, not with a fact or a document: the ban ends by itself, and a wrong
+    registry entry is corrected in the registry."""
+    auto = checks(NOT_BANNED=auto_status)
+    for decision in (
+        ConditionDecision(Condition.NOT_BANNED, new_status, "领导同意"),
+        ConditionDecision(
+            Condition.NOT_BANNED, new_status, "撤销决定已被复议撤销", fact_ids=(1,), documents=(DOC,)
+        ),
+    ):
+        err = refused("QUALIFICATION_BAN_FINAL", auto, decide(decision))
+        assert "第十七条" in err.message_zh and err.details["condition"] == Condition.NOT_BANNED
+    # confirming the finding is no override
+    confirmed = resolve_qualification(auto, decide(ConditionDecision(Condition.NOT_BANNED, auto_status)))
+    assert confirmed.qualified is (auto_status is PASS)
 
 
 @pytest.mark.req("R14.1")

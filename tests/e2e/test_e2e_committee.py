@@ -108,8 +108,8 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
     expect(
         await api.post(
             f"/cycles/{year}/committee/recusals",
-            headers=sc.committee["member3"],
-            json={"username": "member3", "application_id": recused_app, "reason": "曾任该企业顾问"},
+            headers=sc.committee["vice2"],
+            json={"username": "vice2", "application_id": recused_app, "reason": "曾任该企业顾问"},
         ),
         201,
     )
@@ -119,7 +119,7 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
 
     candidates = sorted(sc.applications.values())
     for member, _ in COMMITTEE:
-        choices = {a: "APPROVE" for a in candidates if not (member == "member3" and a == recused_app)}
+        choices = {a: "APPROVE" for a in candidates if not (member == "vice2" and a == recused_app)}
         r = await sc.vote(meeting["meeting_id"], member, choices)
         assert r.status_code == 200, r.text
 
@@ -383,7 +383,7 @@ async def test_ballot_secrecy(
         assert (await sc.vote(meeting["meeting_id"], member, choices)).status_code == 200
     again = await sc.vote(meeting["meeting_id"], "chair", {a: "REJECT", b: "REJECT"})
     assert again.status_code == 409 and again.json()["code"] == "ALREADY_VOTED"
-    absent = await sc.vote(meeting["meeting_id"], "member3", {a: "APPROVE", b: "APPROVE"})
+    absent = await sc.vote(meeting["meeting_id"], "vice2", {a: "APPROVE", b: "APPROVE"})
     assert absent.status_code == 403
     incomplete = await sc.vote(meeting["meeting_id"], "member2", {a: "APPROVE"})
     assert incomplete.status_code == 422 and incomplete.json()["code"] == "BALLOT_INCOMPLETE"

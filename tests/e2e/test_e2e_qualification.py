@@ -58,6 +58,7 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
         api, office, 3, name="鹿城撤销奖励有限公司", field="SERVICES"
     )
     late, late_h = await register_enterprise(api, office, 4, name="鹿城迟交有限公司")
+    banned, banned_h = await register_enterprise(api, office, 5, name="鹿城禁止申报有限公司")
     assert good["priority_sector"] is True  # Art. 5 priority-supported sector recorded (R5.1)
 
     for ent in (good, revoked, late):
@@ -90,23 +91,23 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
                 "summary": "主导制定团体标准1项",
             },
         )
+    revocation = {
+        "credit_code": revoked["credit_code"],
+        "award": "QUALITY",
+        "award_year": today.year - 4,
+        "revoked_on": str(date(today.year - 3, today.month, min(today.day, 28))),
+        "reason": "申报材料弄虚作假",
+        "document_no": f"鹿政发〔{today.year - 3}〕12号",
+    }
+
     r = await api.post(
-        "/revocations",
-        headers=office,
-        json={
-            "credit_code": revoked["credit_code"],
-            "award": "QUALITY",
-            "award_year": today.year - 4,
-            "revoked_on": str(date(today.year - 3, today.month, min(today.day, 28))),
-            "reason": "申报材料弄虚作假",
-            "document_no": f"鹿政发〔{today.year - 3}〕12号",
-        },
+        "/revocations", headers=office, json={**revocation, "credit_code": banned["credit_code"]}
     )
     assert r.status_code == 201, r.text
 
     docs = {
         n: await application_documents(api, h, str(n))
-        for n, h in ((1, good_h), (2, expired_h), (3, revoked_h), (4, late_h))
+        for n, h in ((1, good_h), (2, expired_h), (3, revoked_h), (4, late_h), (5, banned_h))
     }
 
     # The office starts the cycle (R3.1) with its rules; the rules revision is recorded (R21.1).
@@ -127,6 +128,15 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
         json={"award": "QUALITY", "documents": docs[1], "self_assessment": self_assessment()},
     )
     assert r.status_code == 403
+    # A ban in force refuses the application at submission (R17.1): 409 with the registry entry
+    # and the ban's end (its details in tests/e2e/test_e2e_legal_bars.py).
+    r = await api.post(
+        f"/cycles/{year}/applications",
+        headers=banned_h,
+        json={"award": "QUALITY", "documents": docs[5], "self_assessment": self_assessment()},
+    )
+    assert r.status_code == 409 and r.json()["code"] == "APPLICATION_BANNED", r.text
+    assert r.json()["details"]["revocation"]["credit_code"] == banned["credit_code"]
     ids = {}
     for n, h, award in ((1, good_h, "QUALITY"), (2, expired_h, "QUALITY"), (3, revoked_h, "INNOVATION")):
         r = await api.post(
@@ -142,6 +152,10 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
         assert r.status_code == 201, r.text
         ids[n] = r.json()["application_id"]
     assert len(set(ids.values())) == 3
+    # The registry learns of the third one's revocation only after it applied: the qualification
+    # check as of the deadline finds the ban (R17.1).
+    r = await api.post("/revocations", headers=office, json=revocation)
+    assert r.status_code == 201, r.text
 
     # The call notice is public (R3.1).
     async def call_notice() -> list[dict[str, Any]] | None:  # delivered by the outbox, not at once
@@ -192,6 +206,24 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
         json={"decisions": [], "material_truthful": True},
     )
     assert r.status_code == 422 and r.json()["code"] == "QUALIFICATION_UNDECIDED"
+    # No override of the ban exists (R17.1): not on a reason, not on a document.
+    r = await api.post(
+        f"/applications/{ids[3]}/qualification-decision",
+        headers=office,
+        json={
+            "decisions": [
+                *judgement,
+                {
+                    "condition": "NOT_BANNED",
+                    "status": "PASS",
+                    "reason": "领导同意",
+                    "documents": [docs[3][2]["sha256"]],
+                },
+            ],
+            "material_truthful": True,
+        },
+    )
+    assert r.status_code == 422 and r.json()["code"] == "QUALIFICATION_BAN_FINAL", r.text
     for n in ids:
         r = await api.post(
             f"/applications/{ids[n]}/qualification-decision",

@@ -18,9 +18,10 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
-from timeskip import award_api, env, to_public_notice
+from timeskip import award_api, calendar, env, to_public_notice
 
 from config.settings import Settings
+from devstack.holidays import calendar_from_list
 from devstack.scenario import Scenario, eventually, expect
 from domain.calendar import period_end, period_end_from
 from domain.eligibility import check_ban
@@ -137,7 +138,8 @@ async def test_misuse_case_and_yearly_follow_up(
         due = datetime.fromisoformat(opened["due_at"])
         at_once = expect(await api.get(f"/misuse-cases/{case}", headers=sc.office), 200)  # readable at once
         assert at_once["state"] == "CORRECTION_ORDERED" and datetime.fromisoformat(at_once["due_at"]) == due
-        assert due == period_end_from(before, days=30)  # 30 days by the Civil Code, 24:00 CST
+        cal = await calendar(sc)  # the rest days frozen into the cycle's rules: aftercare counts with them
+        assert due == period_end_from(before, days=30, calendar=cal)  # 30 days by the Civil Code, 24:00 CST
         order = (await notices_of(api, ent1, "MISUSE_CORRECTION_ORDER"))[0]
         assert "责令" in order["body"] and "不得用于产品宣传" in order["body"] and case in order["body"]
         assert await inbox(api, ent2, "MISUSE_CORRECTION_ORDER") == []  # only the enterprise concerned
@@ -202,7 +204,7 @@ async def test_misuse_case_and_yearly_follow_up(
         # Follow-up (Art. 18): nothing to report before the first anniversary.
         early = await api.post(f"/awards/{c1}/follow-up", headers=ent1, json={"text": "持续推进卓越绩效"})
         assert early.status_code == 409 and early.json()["code"] == "FOLLOW_UP_NOT_OPEN"
-        opens = period_end_from(issued_at, days=365)
+        opens = period_end_from(issued_at, days=365, calendar=cal)
         await env.sleep(opens - await env.get_current_time() + timedelta(minutes=1))
         request = (await notices_of(api, ent1, "FOLLOW_UP_REQUEST"))[0]
         assert "（第1次）" in request["title"] and "第1次跟踪回访" in request["body"]
@@ -233,7 +235,8 @@ async def test_misuse_case_and_yearly_follow_up(
         assert len(shared) == 1 and "数字化质量管理实践" in shared[0]["title"] and report in shared[0]["body"]
 
         # The second winner misses the 30-day report date: escalated; its late report is still taken.
-        await env.sleep(timedelta(days=31))
+        report_due = period_end_from(opens, days=30, calendar=cal)
+        await env.sleep(report_due - await env.get_current_time() + timedelta(days=1))
         overdue = await notices_of(api, sc.office, "FOLLOW_UP_OVERDUE")
         assert any(c2 in x["body"] for x in overdue) and not any(c1 in x["body"] for x in overdue)
         assert (
@@ -246,9 +249,7 @@ async def test_misuse_case_and_yearly_follow_up(
         rounds = expect(await api.get(f"/awards/{c2}", headers=sc.office), 200)["follow_ups"]
         assert [(f["round"], f["state"]) for f in rounds] == [(1, "REPORTED")]
         requested = datetime.fromisoformat(rounds[0]["requested_at"])
-        assert requested >= opens and datetime.fromisoformat(rounds[0]["due_at"]) == period_end_from(
-            opens, days=30
-        )
+        assert requested >= opens and datetime.fromisoformat(rounds[0]["due_at"]) == report_due
 
 
 @pytest.mark.req("R17.2")
@@ -344,7 +345,9 @@ async def test_revocation_proposed_decided_published_and_banned(
         assert len(registry) == 1 and registry[0]["document_no"] == document_no
         entry = registry[0]
         revoked_on = datetime.fromisoformat(f"{entry['revoked_on']}T12:00:00+08:00").date()
-        assert datetime.fromisoformat(entry["ban_ends_at"]) == period_end(revoked_on, years=5)
+        # the registry counts the ban with every year of rest days known now
+        known = calendar_from_list(expect_list(await api.get("/holiday-calendars", headers=sc.office)))
+        assert datetime.fromisoformat(entry["ban_ends_at"]) == period_end(revoked_on, years=5, calendar=known)
         ban = Revocation(entry["credit_code"], Award(entry["award"]), entry["award_year"], revoked_on, reason)
         assert check_ban([ban], entry["credit_code"], decided_at + timedelta(days=4 * 365)).status == "FAIL"
         assert (

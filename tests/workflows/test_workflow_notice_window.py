@@ -38,12 +38,16 @@ async def object_to(sc: Scenario, application_id: str, facts: str, **who: Any) -
 
 
 def assert_civil_code_window(n: Notice) -> None:
-    """Closes at 24:00 CST (00:00 of the next day) of the 7th day after the publication date."""
-    assert n.closes_at == period_end_from(n.published_at, days=7)
+    """Closes at 24:00 CST (00:00 of the next day) of the 7th day after the publication date, or of
+    the first working day after it if that day is a rest day (民法典 第二百零三条; the cycle's calendar)."""
+    assert n.calendar is not None
+    assert n.closes_at == period_end_from(n.published_at, days=7, calendar=n.calendar)
+    seventh = cst_date(n.published_at) + timedelta(days=7)
+    last = n.calendar.working_day_from(seventh)
     local = n.closes_at.astimezone(CST)
     assert local.time() == time(0)
-    assert local.date() == cst_date(n.published_at) + timedelta(days=8)
-    assert timedelta(days=7) < n.closes_at - n.published_at <= timedelta(days=8)
+    assert local.date() == last + timedelta(days=1)
+    assert timedelta(days=7) < n.closes_at - n.published_at <= timedelta(days=8) + (last - seventh)
 
 
 @pytest.mark.req("R14.7")
@@ -141,7 +145,10 @@ async def test_first_minute_objection_holds_the_notice_until_investigated_and_re
         assert assigned["investigator"] == "investigator1"
         after = await env.get_current_time()
         due = datetime.fromisoformat(assigned["due_at"])  # 10 days by the Civil Code, after the close
-        assert due in {period_end_from(before, days=10), period_end_from(after, days=10)}
+        assert due in {
+            period_end_from(before, days=10, calendar=n.calendar),
+            period_end_from(after, days=10, calendar=n.calendar),
+        }
         assert due > n.closes_at
 
         # Past the close: the notice is over but the cycle waits for the report.

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import scores
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from timeskip import award_api, env, scenario
+from timeskip import award_api, calendar, env, scenario
 
 from config.settings import Settings
 from db import models as m
@@ -84,15 +84,19 @@ async def test_document_review_reminds_then_escalates_on_civil_code_days(
 
         a = await sc.wait_stage(app_id, "DOCUMENT_REVIEW")
         due = datetime.fromisoformat(a["due_at"])
-        # Civil Code: the day of assignment is not counted; due at 24:00 CST of the 14th day after.
-        assert due in {due_after(before_draw, timedelta(days=14)), due_after(after_draw, timedelta(days=14))}
+        # Civil Code: the day of assignment is not counted; due at 24:00 CST of the 14th day after,
+        # or of the first working day after it when that is a rest day (the cycle's calendar).
+        cal = await calendar(sc)
+        assert due in {
+            due_after(before_draw, timedelta(days=14), cal),
+            due_after(after_draw, timedelta(days=14), cal),
+        }
         local_due = due.astimezone(CST)
         assert local_due.time() == time(0)  # 24:00 of the last day = 00:00 of the next
-        assert local_due.date() - timedelta(days=1) in {
-            cst_date(before_draw) + timedelta(days=14),
-            cst_date(after_draw) + timedelta(days=14),
-        }
-        assert timedelta(days=14) < due - after_draw <= timedelta(days=15)
+        fourteenth = {cst_date(before_draw) + timedelta(days=14), cst_date(after_draw) + timedelta(days=14)}
+        assert local_due.date() - timedelta(days=1) in {cal.working_day_from(d) for d in fourteenth}
+        rolled = max(cal.working_day_from(d) - d for d in fourteenth)
+        assert timedelta(days=14) < due - after_draw <= timedelta(days=15) + rolled
 
         pending, *scorers = sorted(seats, key=lambda s: (not s["leader"], s["expert_id"]))  # the leader waits
         for seat in scorers:
@@ -116,14 +120,14 @@ async def test_document_review_reminds_then_escalates_on_civil_code_days(
         users = {s["expert_id"]: await user_of(sessions, s["expert_id"]) for s in seats}
         assert sorted(n.recipient_user_id or 0 for n in assignments) == sorted(u or 0 for u in users.values())
 
-        # --- 11 days on: the reminder (2 days before the due time) has not come yet -----------------
-        await env.sleep(timedelta(days=11))
+        # --- 11 days on (3 days before the due time): the reminder (2 days before) has not come yet ---
+        await env.sleep(due - timedelta(days=3) - await env.get_current_time())
         await env.sleep(timedelta(seconds=3))  # let anything that fired reach the database
         assert await notices(sessions, NoticeKind.REVIEW_REMINDER, app_id) == []
         assert await notices(sessions, NoticeKind.REVIEW_OVERDUE, app_id) == []
         assert datetime.fromisoformat((await app())["due_at"]) == due
 
-        # --- 13 days on: one reminder, to the expert who has not scored ----------------------------
+        # --- 13 days on (a day before the due time): one reminder, to the expert who has not scored --
         await env.sleep(timedelta(days=2))
         assert due - timedelta(days=2) <= await env.get_current_time() < due
 
@@ -181,7 +185,7 @@ async def test_qualification_decision_is_reminded_before_its_due_date_and_escala
         await env.sleep(timedelta(days=2, minutes=1))  # the call closes
         a = await sc.wait_stage(app_id, "QUALIFICATION_DECISION")
         due = datetime.fromisoformat(a["due_at"])
-        assert due == period_end_from(deadline, days=30)
+        assert due == period_end_from(deadline, days=30, calendar=await calendar(sc))
 
         await env.sleep(due - timedelta(days=5, hours=1) - await env.get_current_time())
         await env.sleep(timedelta(seconds=3))

@@ -7,7 +7,7 @@ where only a defect could put it: into an application workflow's input, started 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -79,9 +79,11 @@ async def test_a_step_the_database_refuses_ends_visibly_and_waits_for_the_office
             assert await s.get(m.QualificationDecisionRecord, app_id) is None
             assert (await repo.application(s, app_id)).stage == "QUALIFICATION_DECISION"  # type: ignore[union-attr]
 
-        # The workflow's own step (the reminder to the office, 5 days before the 30-day due date)
-        # is refused: recorded once for the office, and the workflow waits instead of retrying.
-        await env.sleep(timedelta(days=26))
+        # The workflow's own step (the reminder to the office, 5 days before the 30-day due date,
+        # which rest days may move on) is refused: recorded once for the office, and the workflow
+        # waits instead of retrying.
+        due = datetime.fromisoformat(a["due_at"])
+        await env.sleep(due - timedelta(days=5) + timedelta(hours=1) - await env.get_current_time())
 
         async def failures() -> list[dict[str, Any]] | None:
             return (
