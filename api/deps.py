@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Header, Request
@@ -203,3 +203,11 @@ IdempotencyKey = Annotated[
         description="repeat the same key to retry a request safely; it acts once",
     ),
 ]
+
+
+def gate(*roles: Role) -> Any:
+    """A route's role gate, for `dependencies=[gate(...)]`: a caller of another role is refused
+    with 403 before the body is read or a record looked up (so the answer does not depend on the
+    input or reveal whether the record exists); the route still makes its own finer checks (own
+    organisation, assigned panel, seat on this year's committee)."""
+    return Depends(require(*roles))

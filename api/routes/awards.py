@@ -39,7 +39,7 @@ from workflows.award import AwardWorkflow
 from workflows.misuse import MisuseCaseWorkflow
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, EnterpriseUser, IdempotencyKey, Office, Session, Temporal, User
+from ..deps import Config, CurrentUser, EnterpriseUser, IdempotencyKey, Office, Session, Temporal, User, gate
 from ..errors import forbidden, not_found
 from ..schemas import (
     CorrectionIn,
@@ -120,7 +120,11 @@ async def awards(s: Session, user: User, year: int | None = None) -> list[dict[s
     return [_record(c, name) for c, name in (await s.execute(q.order_by(m.Certificate.number))).all()]
 
 
-@router.get("/awards/{number}", summary="One award: its record, live state, cases and follow-up rounds")
+@router.get(
+    "/awards/{number}",
+    summary="One award: its record, live state, cases and follow-up rounds",
+    dependencies=[gate(*READERS, Role.ENTERPRISE)],
+)
 async def award(number: str, s: Session, user: User, client: Temporal, cfg: Config) -> dict[str, Any]:
     c = await _certificate(s, number, user)
     ent = await s.get(m.Enterprise, c.enterprise_id)
@@ -241,7 +245,11 @@ async def _committee_in_office(s: Session, user: CurrentUser) -> None:
     await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
 
 
-@router.post("/awards/{number}/revocation", summary="The committee proposes to revoke an award (Art. 17)")
+@router.post(
+    "/awards/{number}/revocation",
+    summary="The committee proposes to revoke an award (Art. 17)",
+    dependencies=[gate(Role.COMMITTEE)],
+)
 async def propose_revocation(
     number: str,
     body: RevocationProposalIn,
@@ -266,7 +274,9 @@ async def propose_revocation(
 
 
 @router.post(
-    "/awards/{number}/revocation/decision", summary="The government approves or rejects a revocation"
+    "/awards/{number}/revocation/decision",
+    summary="The government approves or rejects a revocation",
+    dependencies=[gate(Role.GOVERNMENT)],
 )
 async def decide_revocation(
     number: str,

@@ -57,6 +57,7 @@ from ..deps import (
     Sessions,
     Temporal,
     User,
+    gate,
 )
 from ..errors import forbidden, not_found
 from ..ratelimit import objection_limits
@@ -77,6 +78,8 @@ from ..schemas import (
 router = APIRouter(tags=["committee"])
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# who reads the committee's records (the members only of their own year: `seat`)
+COMMITTEE_RECORDS = (Role.OFFICE, Role.GOVERNMENT, Role.COMMITTEE, Role.AUDITOR)  # the auditor reads only
 POSITION_ZH = {"CHAIR": "主任", "VICE_CHAIR": "副主任", "MEMBER": "成员"}
 
 
@@ -172,7 +175,11 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
     return {"year": year, "state": "PROPOSED", "members": body.model_dump()["members"]}
 
 
-@router.post("/cycles/{year}/committee/approve", summary="The government approves and publishes the roster")
+@router.post(
+    "/cycles/{year}/committee/approve",
+    summary="The government approves and publishes the roster",
+    dependencies=[gate(Role.GOVERNMENT)],
+)
 async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: User) -> dict[str, Any]:
     if user.role is not Role.GOVERNMENT:
         raise forbidden("只有区政府可以批准评委会名单", "Only the district government approves the roster")
@@ -238,7 +245,11 @@ async def get_roster(year: int, s: Session) -> dict[str, Any]:
     }
 
 
-@router.post("/cycles/{year}/rules/approve", summary="The committee approves the cycle's rules (R7.1)")
+@router.post(
+    "/cycles/{year}/rules/approve",
+    summary="The committee approves the cycle's rules (R7.1)",
+    dependencies=[gate(Role.COMMITTEE)],
+)
 async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User) -> dict[str, Any]:
     await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
     if body.rules.year != year:
@@ -286,7 +297,10 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
 
 
 @router.post(
-    "/cycles/{year}/committee/recusals", status_code=201, summary="A member's interest in a candidate"
+    "/cycles/{year}/committee/recusals",
+    status_code=201,
+    summary="A member's interest in a candidate",
+    dependencies=[gate(Role.OFFICE, Role.COMMITTEE)],
 )
 async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> dict[str, Any]:
     if user.role is not Role.OFFICE:
@@ -381,7 +395,11 @@ async def work_report(year: int, s: Session, user: User) -> dict[str, Any]:
     }
 
 
-@router.post("/meetings/{meeting_id}/ballot", summary="Cast my secret ballot (once)")
+@router.post(
+    "/meetings/{meeting_id}/ballot",
+    summary="Cast my secret ballot (once)",
+    dependencies=[gate(Role.COMMITTEE)],
+)
 async def cast_ballot(
     meeting_id: str, body: BallotIn, sessions: Sessions, user: User, client: Temporal, cfg: Config
 ) -> dict[str, Any]:
@@ -538,7 +556,11 @@ async def close_ballot(
     return {"year": year, "ballots_cast": cast}
 
 
-@router.get("/meetings/{meeting_id}", summary="Attendance, turnout and, once closed, the published tally")
+@router.get(
+    "/meetings/{meeting_id}",
+    summary="Attendance, turnout and, once closed, the published tally",
+    dependencies=[gate(*COMMITTEE_RECORDS)],
+)
 async def get_meeting(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
     meeting = await s.get(m.Meeting, meeting_id)
     if meeting is not None:
@@ -564,7 +586,11 @@ async def get_meeting(meeting_id: str, s: Session, user: User) -> dict[str, Any]
     }
 
 
-@router.get("/meetings/{meeting_id}/recount", summary="Recount the stored votes: equals the published tally")
+@router.get(
+    "/meetings/{meeting_id}/recount",
+    summary="Recount the stored votes: equals the published tally",
+    dependencies=[gate(*COMMITTEE_RECORDS)],
+)
 async def recount(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
     meeting = await s.get(m.Meeting, meeting_id)
     if meeting is not None:
@@ -837,7 +863,11 @@ async def report(
 
 
 # --- the final list and the government's approval ---------------------------------------------------
-@router.post("/cycles/{year}/final-list", summary="The committee fixes the list proposed to the government")
+@router.post(
+    "/cycles/{year}/final-list",
+    summary="The committee fixes the list proposed to the government",
+    dependencies=[gate(Role.COMMITTEE)],
+)
 async def final_list(
     year: int,
     body: FinalListIn,
@@ -861,7 +891,9 @@ async def final_list(
 
 
 @router.post(
-    "/cycles/{year}/approval", summary="The district government approves or returns the list (R14.8)"
+    "/cycles/{year}/approval",
+    summary="The district government approves or returns the list (R14.8)",
+    dependencies=[gate(Role.GOVERNMENT)],
 )
 async def approval(
     year: int,
@@ -913,7 +945,11 @@ async def results(year: int, s: Session) -> dict[str, Any]:
     }
 
 
-@router.get("/certificates/{number}", summary="A certificate and its plaque text")
+@router.get(
+    "/certificates/{number}",
+    summary="A certificate and its plaque text",
+    dependencies=[gate(Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT, Role.AUDITOR, Role.ENTERPRISE)],
+)
 async def certificate(number: str, s: Session, user: User) -> dict[str, Any]:
     c = await s.get(m.Certificate, number)
     if c is None or (user.role is Role.ENTERPRISE and user.enterprise_id != c.enterprise_id):

@@ -22,7 +22,7 @@ from domain import documents as kinds
 from domain.errors import DomainError, invalid
 from domain.types import Role
 
-from ..deps import Config, EnterpriseUser, Session, User
+from ..deps import Config, EnterpriseUser, Session, User, gate
 from ..errors import audit_denied, document_too_large, not_found
 from ..http_security import download_headers
 from ..schemas import DocumentOut
@@ -93,7 +93,12 @@ async def upload(file: UploadFile, s: Session, user: EnterpriseUser, cfg: Config
     return DocumentOut(sha256=sha, size=size, media_type=kind.media_type, filename=filename)
 
 
-@router.get("/documents/{sha256}", response_class=Response, summary="Download a document (an attachment)")
+@router.get(
+    "/documents/{sha256}",
+    response_class=Response,
+    summary="Download a document (an attachment)",
+    dependencies=[gate(Role.OFFICE, Role.AUDITOR, Role.ENTERPRISE, Role.EXPERT)],
+)
 async def download(sha256: str, request: Request, s: Session, user: User) -> Response:
     """The office and the auditor read every document; an enterprise its own; an expert those of
     the applications on its panels (R20.2). Anyone else gets 404, which does not reveal that the

@@ -19,7 +19,7 @@ from domain.types import Role
 from workflows.application import ApplicationWorkflow
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, Office, OfficeOrAuditor, Session, Sessions, Temporal, User
+from ..deps import Config, CurrentUser, Office, OfficeOrAuditor, Session, Sessions, Temporal, User, gate
 from ..errors import forbidden, not_found
 from ..schemas import (
     AvailabilityIn,
@@ -176,7 +176,11 @@ async def get_expert(expert_id: int, s: Session, user: User) -> ExpertOut:
     return await expert_out(s, await load_expert(s, expert_id, user))
 
 
-@router.post("/experts/{expert_id}/availability", response_model=ExpertOut)
+@router.post(
+    "/experts/{expert_id}/availability",
+    response_model=ExpertOut,
+    dependencies=[gate(Role.OFFICE, Role.EXPERT)],
+)
 async def set_availability(expert_id: int, body: AvailabilityIn, s: Session, user: User) -> ExpertOut:
     e = await load_expert(s, expert_id, user)
     e.available = body.available
@@ -300,7 +304,11 @@ async def _record_conflict(
 
 
 @router.post(
-    "/experts/{expert_id}/conflicts", response_model=ConflictOut, status_code=201, tags=["conflicts"]
+    "/experts/{expert_id}/conflicts",
+    response_model=ConflictOut,
+    status_code=201,
+    tags=["conflicts"],
+    dependencies=[gate(Role.OFFICE, Role.EXPERT)],
 )
 async def expert_declares(expert_id: int, body: ConflictDeclarationIn, s: Session, user: User) -> ConflictOut:
     """The expert (or the office on the expert's word) declares an interest in an organisation."""
@@ -324,7 +332,11 @@ async def expert_declares(expert_id: int, body: ConflictDeclarationIn, s: Sessio
 
 
 @router.post(
-    "/enterprises/{credit_code}/conflicts", response_model=ConflictOut, status_code=201, tags=["conflicts"]
+    "/enterprises/{credit_code}/conflicts",
+    response_model=ConflictOut,
+    status_code=201,
+    tags=["conflicts"],
+    dependencies=[gate(Role.OFFICE, Role.ENTERPRISE)],
 )
 async def enterprise_declares(
     credit_code: str, body: ConflictDeclarationIn, s: Session, user: User

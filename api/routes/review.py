@@ -43,6 +43,7 @@ from ..deps import (
     Session,
     Temporal,
     User,
+    gate,
 )
 from ..errors import forbidden, not_found
 from ..schemas import (
@@ -296,7 +297,11 @@ async def my_assignments(s: Session, user: User) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/applications/{application_id}/scores", summary="Submit my independent scores (R14.2)")
+@router.post(
+    "/applications/{application_id}/scores",
+    summary="Submit my independent scores (R14.2)",
+    dependencies=[gate(Role.EXPERT)],
+)
 async def submit_scores(
     application_id: str,
     body: ExpertScoreIn,
@@ -373,7 +378,9 @@ async def _opinion(
 
 
 @router.post(
-    "/applications/{application_id}/panel-opinion", summary="The leader's consolidated opinion (R9.1)"
+    "/applications/{application_id}/panel-opinion",
+    summary="The leader's consolidated opinion (R9.1)",
+    dependencies=[gate(Role.EXPERT)],
 )
 async def panel_opinion(
     application_id: str,
@@ -387,7 +394,11 @@ async def panel_opinion(
     return await _opinion(application_id, body, s, user, client, cfg, key)
 
 
-@router.post("/applications/{application_id}/onsite-report", summary="The leader's on-site report (R14.5)")
+@router.post(
+    "/applications/{application_id}/onsite-report",
+    summary="The leader's on-site report (R14.5)",
+    dependencies=[gate(Role.EXPERT)],
+)
 async def onsite_report(
     application_id: str,
     body: PanelOpinionIn,

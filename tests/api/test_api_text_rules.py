@@ -460,6 +460,8 @@ async def test_other_refused_characters_and_lone_surrogates_are_a_422(
     office = await login(api, *OFFICE)
     ent, _ = await register_enterprise(api, office, 62)
     code = ent["credit_code"]
+    sc = Scenario(api, office, 2026)
+    expert = sc.expert_heads[(await sc.expert(62))["id"]]
     before = await row_counts(sessions)
     fact = {"kind": "SERIOUS_VIOLATION", "on": "2026-01-01", "source": "区市场监管局", "evidence": "文书"}
     for bad in ["\x7f", "\x85", "\x1b[31m", "\x0c", "\u009f"]:
@@ -481,13 +483,14 @@ async def test_other_refused_characters_and_lone_surrogates_are_a_422(
     )
     assert r.status_code == 422 and "U+DFFF" in r.text, r.text
     # a lone surrogate as a dict key: the error names the key without breaking the UTF-8 answer
+    # (as an expert: the route's role gate refuses any other role before it reads the body)
     raw = b'{"scores": {"\\ud800": 60}, "opinion": "x"}'
     r = await api.post(
-        "/applications/a-1/panel-opinion", headers={**office, "Content-Type": "application/json"}, content=raw
+        "/applications/a-1/panel-opinion", headers={**expert, "Content-Type": "application/json"}, content=raw
     )
     assert r.status_code == 422 and r.json()["details"]["errors"][0]["location"].endswith(".[key]"), r.text
     # a NUL in a key is shown escaped
-    r = await api.post("/applications/a-1/panel-opinion", headers=office, json={"scores": {"4.1\x00": 60}})
+    r = await api.post("/applications/a-1/panel-opinion", headers=expert, json={"scores": {"4.1\x00": 60}})
     assert r.status_code == 422 and "body.scores.4.1\\u0000.[key]" in r.json()["message_en"], r.text
     # a line break in a single-line parameter or header; a C1 control in a query filter
     header_split = quote("A\r\nSet-Cookie: x")
