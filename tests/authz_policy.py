@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from domain.types import Role
 
 O, E, X, C, G, A = Role.OFFICE, Role.ENTERPRISE, Role.EXPERT, Role.COMMITTEE, Role.GOVERNMENT, Role.ADMIN  # noqa: E741
+AU = Role.AUDITOR  # 纪检: reads the audit log, decisions and records; every write is refused (api.deps)
 ANY_ACCOUNT = frozenset(Role)  # any signed-in account, the administrator included
 USERS = frozenset(Role) - {Role.ADMIN}  # any account of the award's procedure (api.deps.current_user)
 
@@ -47,7 +48,7 @@ def allow(*roles: Role | frozenset[Role], own: tuple[Role, ...] = (), chair_only
 
 
 PUBLIC = Rule(public=True)
-COMMITTEE_RECORDS = (O, G, C)
+COMMITTEE_RECORDS = (O, G, C, AU)
 AWARD_READERS = (O, C, G, E)
 
 POLICY: dict[tuple[str, str], Rule] = {
@@ -71,20 +72,20 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/users/{username}/deactivate"): allow(A, O),
     # --- enterprises, experts, conflicts
     ("POST", "/enterprises"): allow(O),
-    ("GET", "/enterprises"): allow(O),
-    ("GET", "/enterprises/{credit_code}"): allow(O, own=(E,)),
+    ("GET", "/enterprises"): allow(O, AU),
+    ("GET", "/enterprises/{credit_code}"): allow(O, AU, own=(E,)),
     ("POST", "/enterprises/{credit_code}/facts"): allow(O),
-    ("GET", "/enterprises/{credit_code}/facts"): allow(O),
+    ("GET", "/enterprises/{credit_code}/facts"): allow(O, AU),
     ("POST", "/enterprises/{credit_code}/conflicts"): allow(O, own=(E,)),
     ("POST", "/revocations"): allow(O),
-    ("GET", "/revocations"): allow(O),
+    ("GET", "/revocations"): allow(O, AU),
     ("POST", "/experts"): allow(O),
-    ("GET", "/experts"): allow(O),
-    ("GET", "/experts/{expert_id}"): allow(O, own=(X,)),
+    ("GET", "/experts"): allow(O, AU),
+    ("GET", "/experts/{expert_id}"): allow(O, AU, own=(X,)),
     ("POST", "/experts/{expert_id}/availability"): allow(O, own=(X,)),
     ("POST", "/experts/{expert_id}/discipline"): allow(O),
     ("POST", "/experts/{expert_id}/conflicts"): allow(O, own=(X,)),
-    ("GET", "/conflicts"): allow(O),
+    ("GET", "/conflicts"): allow(O, AU),
     ("POST", "/conflicts/{conflict_id}/confirm"): allow(O),
     ("POST", "/conflicts/{conflict_id}/dismiss"): allow(O),
     # --- the cycle, the committee, the plenary
@@ -110,48 +111,54 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/public/results/{year}"): PUBLIC,
     ("GET", "/public/notices"): PUBLIC,
     ("GET", "/public/certificates/{number}"): PUBLIC,
-    ("GET", "/objections"): allow(O),
+    ("GET", "/objections"): allow(O, AU),
     ("POST", "/objections/{objection_id}/investigator"): allow(O),
     ("POST", "/objections/{objection_id}/report"): allow(O),
     # --- documents and applications
     ("POST", "/documents"): allow(E),
-    ("GET", "/documents/{sha256}"): allow(O, own=(E, X)),
+    ("GET", "/documents/{sha256}"): allow(O, AU, own=(E, X)),
     ("POST", "/cycles/{year}/applications"): allow(E),
-    ("GET", "/applications"): allow(O, E),
-    ("GET", "/applications/{application_id}"): allow(O, own=(E, X)),
+    ("GET", "/applications"): allow(O, E, AU),
+    ("GET", "/applications/{application_id}"): allow(O, AU, own=(E, X)),
     ("POST", "/applications/{application_id}/qualification-decision"): allow(O),
-    ("GET", "/cycles/{year}/reports/sectors"): allow(O),
+    ("GET", "/cycles/{year}/reports/sectors"): allow(O, AU),
     # --- review
     ("POST", "/cycles/{year}/panels"): allow(O),
-    ("GET", "/draws/{draw_id}"): allow(O, C, G),
-    ("GET", "/draws/{draw_id}/verify"): allow(O, C, G),
-    ("GET", "/cycles/{year}/document-scores"): allow(O),
+    ("GET", "/draws/{draw_id}"): allow(O, C, G, AU),
+    ("GET", "/draws/{draw_id}/verify"): allow(O, C, G, AU),
+    ("GET", "/cycles/{year}/document-scores"): allow(O, AU),
     ("POST", "/cycles/{year}/onsite-list"): allow(O),
     ("POST", "/applications/{application_id}/panel/replace"): allow(O),
     ("POST", "/applications/{application_id}/onsite-settlement"): allow(O),
     ("GET", "/expert/assignments"): allow(X),
     ("POST", "/applications/{application_id}/scores"): allow(own=(X,)),
-    ("GET", "/applications/{application_id}/scores"): allow(O, own=(X,)),
+    ("GET", "/applications/{application_id}/scores"): allow(O, AU, own=(X,)),
     ("POST", "/applications/{application_id}/panel-opinion"): allow(own=(X,)),
     ("POST", "/applications/{application_id}/onsite-report"): allow(own=(X,)),
     ("POST", "/applications/{application_id}/onsite-confirmation"): allow(own=(E,)),
-    ("GET", "/applications/{application_id}/reviews"): allow(O, own=(E, X)),
+    ("GET", "/applications/{application_id}/reviews"): allow(O, AU, own=(E, X)),
     # --- notices
     ("GET", "/notices"): allow(O, E, X),
     ("POST", "/notices/{notice_id}/read"): allow(O, own=(E,)),
     # --- audit, operations
-    ("GET", "/audit"): allow(O),
+    ("GET", "/audit"): allow(O, AU),
+    ("GET", "/audit/verify"): allow(O, AU),
+    ("GET", "/audit/export"): allow(O, AU),
+    # --- the rest-day calendar (day counting by the Civil Code)
+    ("GET", "/holiday-calendars"): allow(USERS),
+    ("GET", "/holiday-calendars/{year}"): allow(USERS),
+    ("POST", "/holiday-calendars/{year}"): allow(O),
     ("GET", "/step-failures"): allow(O),
     ("POST", "/step-failures/{failure_id}/retry"): allow(O),
     # --- awards after publication
-    ("GET", "/certificates/{number}"): allow(O, C, G, own=(E,)),
-    ("GET", "/awards"): allow(*AWARD_READERS),
-    ("GET", "/awards/{number}"): allow(O, C, G, own=(E,)),
+    ("GET", "/certificates/{number}"): allow(O, C, G, AU, own=(E,)),
+    ("GET", "/awards"): allow(AU, *AWARD_READERS),
+    ("GET", "/awards/{number}"): allow(O, C, G, AU, own=(E,)),
     ("POST", "/awards/{number}/revocation"): allow(C),
     ("POST", "/awards/{number}/revocation/decision"): allow(G),
     ("POST", "/awards/{number}/recovery"): allow(O),
     ("POST", "/awards/{number}/misuse"): allow(O),
-    ("GET", "/misuse-cases/{case_id}"): allow(O, C, G, own=(E,)),
+    ("GET", "/misuse-cases/{case_id}"): allow(O, C, G, AU, own=(E,)),
     ("POST", "/misuse-cases/{case_id}/correction"): allow(own=(E,)),
     ("POST", "/misuse-cases/{case_id}/verification"): allow(O),
     ("POST", "/awards/{number}/follow-up"): allow(own=(E,)),

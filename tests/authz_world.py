@@ -35,6 +35,7 @@ PRINCIPALS: dict[str, Role] = {
     "committee_chair": Role.COMMITTEE,
     "committee_member": Role.COMMITTEE,
     "government": Role.GOVERNMENT,
+    "auditor": Role.AUDITOR,
 }
 ANONYMOUS = "anonymous"
 
@@ -95,7 +96,8 @@ async def build_world(api: httpx.AsyncClient, sessions: async_sessionmaker[Async
         await s.flush()
         notice1, notice2 = notices[0].id, notices[1].id
 
-    chair, member = COMMITTEE[0][0], COMMITTEE[2][0]
+    chair = next(name for name, position in COMMITTEE if position == "CHAIR")
+    member = next(name for name, position in COMMITTEE if position == "MEMBER")  # a plain member
     w.credentials = {
         "admin": ADMIN,
         "office": OFFICE,

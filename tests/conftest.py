@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -139,33 +139,54 @@ async def reset_state(
     """Terminate and delete every workflow and empty every table: each test starts from nothing
     (a completed cycle would otherwise keep its year's workflow id from being used again) but the
     rest-day data of the years the tests reach (`load_holiday_data`), unless told otherwise."""
-    async for wf in client.list_workflows("ExecutionStatus='Running'"):
-        await client.get_workflow_handle(wf.id, run_id=wf.run_id).terminate("test reset")
+    # Each RPC is awaited side by side (bounded): after a large test, one at a time took most of the
+    # next test's set-up.
+    limit = asyncio.Semaphore(32)
+
+    async def each(calls: list[Awaitable[object]]) -> None:
+        async def one(call: Awaitable[object]) -> None:
+            async with limit:
+                try:
+                    await call
+                except RPCError:
+                    pass  # already ended, or already being deleted
+
+        await asyncio.gather(*(one(c) for c in calls))
+
+    running = [wf async for wf in client.list_workflows("ExecutionStatus='Running'")]
+    await each(
+        [client.get_workflow_handle(wf.id, run_id=wf.run_id).terminate("test reset") for wf in running]
+    )
     deleted: set[str] = set()
     for _ in range(100):
         found = [wf async for wf in client.list_workflows()]
         if not found:
             break
         deleted |= {wf.id for wf in found}
-        for wf in found:
-            try:
-                await client.workflow_service.delete_workflow_execution(
+        await each(
+            [
+                client.workflow_service.delete_workflow_execution(
                     DeleteWorkflowExecutionRequest(
                         namespace=client.namespace,
                         workflow_execution=WorkflowExecution(workflow_id=wf.id, run_id=wf.run_id),
                     )
                 )
-            except RPCError:
-                pass  # already being deleted
+                for wf in found
+            ]
+        )
         await asyncio.sleep(0.1)
+
     # Visibility may show a workflow gone before its execution is: wait until each id is free.
-    for workflow_id in deleted:
+    async def gone(workflow_id: str) -> None:
         for _ in range(100):
             try:
-                await client.get_workflow_handle(workflow_id).describe()
+                async with limit:
+                    await client.get_workflow_handle(workflow_id).describe()
             except RPCError:
-                break
+                return
             await asyncio.sleep(0.1)
+
+    await asyncio.gather(*(gone(w) for w in deleted))
     async with sessions.begin() as s:
         tables = (
             (
