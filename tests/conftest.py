@@ -9,6 +9,7 @@ import shutil
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
+from temporalio.client import WorkflowExecution as WorkflowExecutionType
 from temporalio.service import RPCError
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from api.app import create_app
 from api.cli import create_user
@@ -128,19 +131,56 @@ async def worker(
     temporal_client: Client, sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> AsyncIterator[None]:
     async with build_worker(
-        temporal_client, sessions, settings.task_queue, ballot_secret=settings.ballot_secret
+        temporal_client,
+        sessions,
+        settings.task_queue,
+        ballot_secret=settings.ballot_secret,
+        interceptors=[IN_FLIGHT],
     ):
         yield
+
+
+class InFlight(Interceptor):
+    """Counts the test worker's activities in flight: a reset waits for those of the workflows it
+    terminated (an activity runs on after its workflow ends, and would write into the next test)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        owner = self
+
+        class Counted(ActivityInboundInterceptor):
+            async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+                owner.count += 1
+                try:
+                    return await super().execute_activity(input)
+                finally:
+                    owner.count -= 1
+
+        return Counted(next)
+
+    async def idle(self, timeout: float = 60) -> None:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while self.count and loop.time() < end:  # noqa: ASYNC110 (a counter, polled briefly)
+            await asyncio.sleep(0.05)
+
+
+IN_FLIGHT = InFlight()
 
 
 async def reset_state(
     client: Client, sessions: async_sessionmaker[AsyncSession], *, holiday_data: bool = True
 ) -> None:
-    """Terminate and delete every workflow and empty every table: each test starts from nothing
-    (a completed cycle would otherwise keep its year's workflow id from being used again) but the
-    rest-day data of the years the tests reach (`load_holiday_data`), unless told otherwise."""
-    # Each RPC is awaited side by side (bounded): after a large test, one at a time took most of the
-    # next test's set-up.
+    """Terminate every running workflow, delete every workflow, wait for the activities still in
+    flight, and empty every table: each test starts from nothing but the rest-day data of the
+    years the tests reach (`load_holiday_data`), unless told otherwise.
+
+    A terminated workflow's id may be used again at once (ALLOW_DUPLICATE_FAILED_ONLY) and the
+    tests' visibility queries leave terminated workflows out (LIVE): its deletion is not waited
+    for. A completed one keeps its id (a completed cycle would keep its year's id from being used
+    again) and shows in queries: the reset waits until it is gone. RPCs go side by side (bounded)."""
     limit = asyncio.Semaphore(32)
 
     async def each(calls: list[Awaitable[object]]) -> None:
@@ -153,27 +193,27 @@ async def reset_state(
 
         await asyncio.gather(*(one(c) for c in calls))
 
+    def delete(wf: WorkflowExecutionType) -> Awaitable[object]:
+        return client.workflow_service.delete_workflow_execution(
+            DeleteWorkflowExecutionRequest(
+                namespace=client.namespace,
+                workflow_execution=WorkflowExecution(workflow_id=wf.id, run_id=wf.run_id),
+            )
+        )
+
     running = [wf async for wf in client.list_workflows("ExecutionStatus='Running'")]
     await each(
         [client.get_workflow_handle(wf.id, run_id=wf.run_id).terminate("test reset") for wf in running]
     )
-    deleted: set[str] = set()
-    for _ in range(100):
-        found = [wf async for wf in client.list_workflows()]
+    await IN_FLIGHT.idle()
+    await each([delete(wf) for wf in [wf async for wf in client.list_workflows()]])
+    kept: set[str] = set()
+    for _ in range(300):
+        found = [wf async for wf in client.list_workflows("ExecutionStatus != 'Terminated'")]
         if not found:
             break
-        deleted |= {wf.id for wf in found}
-        await each(
-            [
-                client.workflow_service.delete_workflow_execution(
-                    DeleteWorkflowExecutionRequest(
-                        namespace=client.namespace,
-                        workflow_execution=WorkflowExecution(workflow_id=wf.id, run_id=wf.run_id),
-                    )
-                )
-                for wf in found
-            ]
-        )
+        kept |= {wf.id for wf in found}
+        await each([delete(wf) for wf in found])
         await asyncio.sleep(0.1)
 
     # Visibility may show a workflow gone before its execution is: wait until each id is free.
@@ -186,7 +226,7 @@ async def reset_state(
                 return
             await asyncio.sleep(0.1)
 
-    await asyncio.gather(*(gone(w) for w in deleted))
+    await asyncio.gather(*(gone(w) for w in kept))
     async with sessions.begin() as s:
         tables = (
             (

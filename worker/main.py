@@ -7,12 +7,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.aftercare import AftercareActivities
@@ -92,10 +92,12 @@ async def build_worker(
     tuning: Tuning | None = None,
     gateway: NoticeGateway | None = None,
     ballot_secret: str | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> AsyncIterator[Worker]:
     """The worker with every workflow and activity, and the notice relay beside it, running while
     the context is open; tests may pass their own AwardActivities. `ballot_secret` protects the
-    plenary's ballot keys (settings `AWARD_BALLOT_SECRET` when not given)."""
+    plenary's ballot keys (settings `AWARD_BALLOT_SECRET` when not given). `interceptors` run
+    inside the data-error interceptor (the tests count activities in flight with one)."""
     t = tuning or Tuning()
     keyring = BallotKeyring(ballot_secret or get_settings().ballot_secret)
     acts = (
@@ -111,7 +113,7 @@ async def build_worker(
         workflows=WORKFLOWS,
         activities=acts,
         workflow_runner=workflow_runner(),
-        interceptors=[DataErrors()],
+        interceptors=[DataErrors(), *interceptors],
         max_concurrent_activities=t.max_concurrent_activities,
         max_concurrent_workflow_tasks=t.max_concurrent_workflow_tasks,
         max_cached_workflows=t.max_cached_workflows,

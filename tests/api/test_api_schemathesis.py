@@ -63,7 +63,16 @@ async def served(
     await reset_state(temporal_client, sessions)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            lifespan="on",
+            # leave the process's logging as it is (uvicorn's own config would turn the access
+            # logger's propagation off for every later test) and write no access lines
+            log_config=None,
+            access_log=False,
+        )
     )
     thread = threading.Thread(target=server.run, name="uvicorn-schemathesis", daemon=True)
     thread.start()

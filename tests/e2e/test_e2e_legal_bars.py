@@ -26,6 +26,7 @@ from support import (
 )
 
 from devstack.holidays import calendar_of
+from devstack.scenario import pdf
 from domain.calendar import period_end
 
 pytestmark = [pytest.mark.asyncio]
@@ -85,9 +86,9 @@ async def test_bans_overrides_on_record_and_evidence(api: httpx.AsyncClient) -> 
 
     # Evidence: the report, the form and at least one evidence document (Art. 13); an evidence
     # document may name the Art. 11 conditions it supports.
-    report = await upload(api, expired_h, b"self-assessment 11", "report.pdf")
-    form = await upload(api, expired_h, b"form 11", "form.pdf")
-    cert = await upload(api, expired_h, "换发的质量管理体系认证证书 11".encode(), "iso9001.pdf")
+    report = await upload(api, expired_h, pdf("self-assessment 11"), "report.pdf")
+    form = await upload(api, expired_h, pdf("form 11"), "form.pdf")
+    cert = await upload(api, expired_h, pdf("换发的质量管理体系认证证书 11"), "iso9001.pdf")
     documents = [
         {"kind": "SELF_ASSESSMENT_REPORT", "sha256": report, "title": "自我评价报告"},
         {"kind": "APPLICATION_FORM", "sha256": form, "title": "申报表"},
