@@ -21,9 +21,10 @@ from temporalio.service import RPCError
 from api.app import create_app
 from api.cli import create_user
 from api.security import configure_hashing
+from config.codec import KeyRing
 from config.constants import SEARCH_ATTRIBUTES
 from config.settings import RateLimit, Settings
-from config.temporal import connect
+from config.temporal import connect, data_converter
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from devstack.ports import free_port
@@ -41,6 +42,11 @@ ADMIN = ("admin", "test-accounts-key-1")
 # Tests share one Temporal namespace; each test terminates what earlier ones left running, and
 # visibility queries of a test look only at workflows that were not terminated.
 LIVE = " AND ExecutionStatus != 'Terminated'"
+# The payload keys of a test run (fresh each run, never written anywhere): an old key that still
+# decrypts and a new one that encrypts, as after a rotation. Every client, worker, time-skipping
+# environment and replayer of the tests uses DATA_CONVERTER (config.temporal.data_converter).
+TEST_KEYS = KeyRing.generate("test-old").rotated("test-new")
+DATA_CONVERTER = data_converter(TEST_KEYS)
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +87,7 @@ def temporal_server(run_dir: Path) -> Iterator[TemporalDevServer]:
 
 @pytest.fixture(scope="session")
 async def temporal_client(temporal_server: TemporalDevServer) -> Client:
-    return await connect(temporal_server.address)
+    return await connect(temporal_server.address, "default", TEST_KEYS)
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +110,7 @@ def settings(database_url: str, temporal_server: TemporalDevServer) -> Settings:
         temporal_address=temporal_server.address,
         task_queue="award-test",
         jwt_secret="test-secret-0123456789-0123456789-abcdef",
+        payload_keys=",".join(TEST_KEYS.lines()),
         bootstrap_office_username=OFFICE[0],
         bootstrap_office_password=OFFICE[1],
         max_document_bytes=64 * 1024,

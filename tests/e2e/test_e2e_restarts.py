@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN, OFFICE, ROOT, bootstrap_admin, reset_state
+from conftest import ADMIN, OFFICE, ROOT, TEST_KEYS, bootstrap_admin, reset_state
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import (
@@ -507,7 +507,7 @@ async def test_deadline_timer_fires_after_temporal_server_restart(
     )
     await _call(server.start)
     try:
-        client = await connect(server.address)
+        client = await connect(server.address, "default", TEST_KEYS)
         await reset_state(client, sessions)  # this server is new: it only empties the tables
         year = cst_date(datetime.now(UTC)).year + 1
         rules = CycleRules(year=year, application_deadline=datetime.now(UTC) + timedelta(seconds=8))
