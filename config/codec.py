@@ -28,8 +28,9 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from temporalio.api.common.v1 import Payload
+from temporalio.client import WorkflowHistory
 from temporalio.converter import PayloadCodec
 
 ENCODING = b"binary/encrypted"
@@ -181,6 +182,41 @@ class EncryptionCodec(PayloadCodec):
                 key_id,
                 f"payload (key {key_id!r}) fails authentication: altered or foreign",
             ) from None
+
+
+def payloads_in(message: Message) -> list[Payload]:
+    """Every Payload inside a protobuf message (a history event: inputs, results, failures,
+    summaries, details), references that may be changed in place; search attributes excepted
+    (they stay plain for visibility queries)."""
+    found: list[Payload] = []
+    for field, value in message.ListFields():
+        if field.message_type is None or field.name == "search_attributes":
+            continue
+        if field.message_type.GetOptions().map_entry:
+            items = list(value.values())
+        elif isinstance(value, Message):
+            items = [value]
+        else:
+            items = list(value)  # a repeated field
+        for v in items:
+            if isinstance(v, Payload):
+                found.append(v)
+            elif isinstance(v, Message):
+                found += payloads_in(v)
+    return found
+
+
+def decrypted_history(history: WorkflowHistory, codec: EncryptionCodec) -> WorkflowHistory:
+    """A copy of `history` with its payloads decrypted: what the key holder reads, and what is
+    kept under tests/histories (replayable whatever the keys of a later run)."""
+    events = []
+    for event in history.events:
+        copy = type(event)()
+        copy.CopyFrom(event)
+        for payload in payloads_in(copy):
+            payload.CopyFrom(codec.decrypt(payload))
+        events.append(copy)
+    return WorkflowHistory(history.workflow_id, events)
 
 
 def main(argv: list[str]) -> int:

@@ -15,13 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
 from api.app import create_app
 from api.cli import create_user
 from api.security import configure_hashing
-from config.codec import KeyRing
+from config.codec import EncryptionCodec, KeyRing, decrypted_history
 from config.constants import SEARCH_ATTRIBUTES
 from config.settings import RateLimit, Settings
 from config.temporal import connect, data_converter
@@ -47,6 +47,12 @@ LIVE = " AND ExecutionStatus != 'Terminated'"
 # environment and replayer of the tests uses DATA_CONVERTER (config.temporal.data_converter).
 TEST_KEYS = KeyRing.generate("test-old").rotated("test-new")
 DATA_CONVERTER = data_converter(TEST_KEYS)
+
+
+def readable(history: WorkflowHistory) -> WorkflowHistory:
+    """A history as the key holder reads it (payloads decrypted): for checks of what payloads
+    hold, and for recordings under tests/histories, which a later run with other keys replays."""
+    return decrypted_history(history, EncryptionCodec(TEST_KEYS))
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import ADMIN, DATA_CONVERTER
+from conftest import ADMIN, DATA_CONVERTER, readable
 
 from devstack.scenario import COMMITTEE, Scenario, credit_code, eventually, scores
 
@@ -149,6 +149,6 @@ async def replay_and_keep(client: Any, query: str, prefix: str) -> int:
         history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
         await replayer.replay_workflow(history)
         if os.environ.get("AWARD_RECORD_HISTORIES"):
-            (folder / f"{prefix}-{wf.id}.json").write_text(history.to_json())
+            (folder / f"{prefix}-{wf.id}.json").write_text(readable(history).to_json())
         n += 1
     return n

@@ -9,19 +9,21 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import DATA_CONVERTER, TEST_KEYS
+from conftest import DATA_CONVERTER, TEST_KEYS, readable
 from google.protobuf import json_format
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import login
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 from timeskip import award_api, env, to_public_notice
 
 from config import constants as c
-from config.codec import ENCODING, KEY_ID, EncryptionCodec, KeyRing, PayloadDecryptError
+from config.codec import ENCODING, KEY_ID, EncryptionCodec, KeyRing, PayloadDecryptError, payloads_in
 from config.settings import Settings
 from devstack.scenario import expect
+from worker.main import WORKFLOWS, workflow_runner
 
 __all__ = ["env"]  # the time-skipping server fixture (tests/timeskip.py)
 
@@ -73,34 +75,6 @@ async def test_codec_round_trips_rotates_and_refuses_tampering() -> None:
     assert await EncryptionCodec(rotated).decode([p]) == [p]
 
 
-async def _decoded_text(history_payloads: list[Payload]) -> str:
-    codec = EncryptionCodec(TEST_KEYS)
-    return "".join(d.data.decode(errors="replace") for d in await codec.decode(history_payloads))
-
-
-def _payloads(message: Any) -> list[Payload]:
-    """Every Payload inside a protobuf message (inputs, results, failures, summaries, details), but
-    search attributes: those stay plain for the visibility queries, and hold only year, award,
-    stage, outcome and the enterprise's public credit code (the secrets are checked on the raw
-    bytes, search attributes included)."""
-    found: list[Payload] = []
-    for field, value in message.ListFields():
-        if field.message_type is None or field.name == "search_attributes":
-            continue
-        if field.message_type.GetOptions().map_entry:
-            items = list(value.values())
-        elif hasattr(value, "ListFields"):
-            items = [value]
-        else:
-            items = list(value)  # a repeated field
-        for v in items:
-            if isinstance(v, Payload):
-                found.append(v)
-            elif hasattr(v, "ListFields"):
-                found += _payloads(v)
-    return found
-
-
 @pytest.mark.req("P7")
 @pytest.mark.req("R20.2")
 async def test_raw_history_shows_no_score_comment_objector_or_contact(
@@ -118,19 +92,28 @@ async def test_raw_history_shows_no_score_comment_objector_or_contact(
 
         ids = [c.cycle_workflow_id(sc.year), c.objection_workflow_id(filed["objection_id"])]
         ids += [c.application_workflow_id(a) for a in sc.applications.values()]
-        raw_bytes, payloads = b"", []
+        raw_bytes, payloads, readable_text = b"", [], ""
+        replayer = Replayer(
+            workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
+        )
         for workflow_id in ids:
             # fetched by a client without the codec: what the Temporal database and UI hold
             history = await env.client.get_workflow_handle(workflow_id).fetch_history()
             raw_bytes += history.to_json().encode() + b"".join(e.SerializeToString() for e in history.events)
             for e in history.events:
-                payloads += _payloads(e)
+                payloads += payloads_in(e)
+            # both replay: encrypted as stored, and decrypted as kept under tests/histories
+            await replayer.replay_workflow(history)
+            await replayer.replay_workflow(readable(history))
+            readable_text += "".join(
+                p.data.decode(errors="replace") for e in readable(history).events for p in payloads_in(e)
+            )
         for secret in (COMMENT, OBJECTOR, CONTACT):
             assert secret.encode() not in raw_bytes, secret
             assert base64.b64encode(secret.encode()) not in raw_bytes, secret
         assert payloads and all(p.metadata.get("encoding") == ENCODING for p in payloads)
         # and the comment did pass through Temporal: the key reads it
-        assert COMMENT in await _decoded_text(payloads)
+        assert COMMENT in readable_text
 
 
 @pytest.mark.req("P7")

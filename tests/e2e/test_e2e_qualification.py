@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import DATA_CONVERTER, LIVE, OFFICE
+from conftest import DATA_CONVERTER, LIVE, OFFICE, readable
 from support import (
     add_fact,
     application_documents,
@@ -285,7 +285,7 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
         await replayer.replay_workflow(h)
     if os.environ.get("AWARD_RECORD_HISTORIES"):
         for h in histories:
-            (HISTORIES / f"e2e-{h.workflow_id}.json").write_text(h.to_json())
+            (HISTORIES / f"e2e-{h.workflow_id}.json").write_text(readable(h).to_json())
 
 
 async def _is(api: httpx.AsyncClient, office: dict[str, str], year: int, stage: str) -> bool:

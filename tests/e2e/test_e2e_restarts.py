@@ -113,6 +113,7 @@ def worker_processes(settings: Settings, tmp_path: Path) -> Iterator[WorkerProce
         "AWARD_TEMPORAL_ADDRESS": settings.temporal_address,
         "AWARD_TEMPORAL_NAMESPACE": settings.temporal_namespace,
         "AWARD_TASK_QUEUE": RESTART_QUEUE,
+        "AWARD_PAYLOAD_KEYS": settings.payload_keys.get_secret_value(),  # the tests' keys
         "PYTHONUNBUFFERED": "1",
     }
     workers = WorkerProcesses(env, tmp_path)

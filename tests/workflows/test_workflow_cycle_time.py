@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import DATA_CONVERTER
+from conftest import DATA_CONVERTER, readable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
@@ -77,7 +77,7 @@ async def test_months_long_call_with_extension(
     if os.environ.get("AWARD_RECORD_HISTORIES"):
         HISTORIES.mkdir(exist_ok=True)
         for h in histories:
-            (HISTORIES / f"{h.workflow_id}.json").write_text(h.to_json())
+            (HISTORIES / f"{h.workflow_id}.json").write_text(readable(h).to_json())
     replayer = Replayer(
         workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
     )
