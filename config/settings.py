@@ -160,14 +160,14 @@ class Settings(BaseSettings):
                 return KeyRing.parse(inline.split(","))
             if self.payload_keys_file:
                 return KeyRing.from_file(Path(self.payload_keys_file))
+            if self.environment == "production":
+                raise RuntimeError(
+                    "AWARD_PAYLOAD_KEYS_FILE (or AWARD_PAYLOAD_KEYS) is required in production: Temporal "
+                    "payloads are encrypted (python -m config.codec new-key ID makes a key)"
+                )
+            return KeyRing.from_file(dev_key_file())
         except PayloadKeyError as e:
             raise RuntimeError(f"AWARD_PAYLOAD_KEYS / AWARD_PAYLOAD_KEYS_FILE: {e}") from None
-        if self.environment == "production":
-            raise RuntimeError(
-                "AWARD_PAYLOAD_KEYS_FILE (or AWARD_PAYLOAD_KEYS) is required in production: Temporal "
-                "payloads are encrypted (python -m config.codec new-key ID makes a key)"
-            )
-        return KeyRing.from_file(dev_key_file())
 
     def check(self) -> None:
         """Refuse to run production with development defaults."""
