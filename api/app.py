@@ -14,6 +14,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp
 from temporalio.client import Client
 
+from config.codec import EncryptionCodec
 from config.settings import Settings, get_settings
 from config.temporal import connect
 from db import models as m
@@ -32,6 +33,7 @@ from .routes import (
     audit,
     auth,
     awards,
+    codec,
     committee,
     cycles,
     documents,
@@ -111,7 +113,10 @@ def create_app(
         app.state.settings = cfg
         app.state.clock = clock or wall_clock
         app.state.sessions = make_sessionmaker(engine)
-        app.state.temporal = temporal_client or await connect(cfg.temporal_address, cfg.temporal_namespace)
+        app.state.codec = EncryptionCodec(cfg.payload_key_ring())  # the codec server (api/routes/codec.py)
+        app.state.temporal = temporal_client or await connect(
+            cfg.temporal_address, cfg.temporal_namespace, cfg.payload_key_ring()
+        )
         await bootstrap_office(app)
         await asyncio.to_thread(dummy_hash)  # made once, off the event loop (api.security)
         try:
@@ -128,6 +133,7 @@ def create_app(
         dependencies=[Depends(text_rule)],
     )
     app.state.rate_limiter = RateLimiter()  # tests replace its clock
+    app.add_middleware(codec.CodecCORS, origins=cfg.codec_cors_origins)
     errors.install(app)
     faults.install(app)
     auth.install(app)
@@ -146,6 +152,7 @@ def create_app(
         audit,
         awards,
         operations,
+        codec,
     ):
         app.include_router(r.router)
 

@@ -7,11 +7,13 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.codec import DEV_KEY_FILE, KeyRing, PayloadKeyError, dev_key_file
 from domain.accounts import check_password_policy
 from domain.errors import DomainError
 
@@ -42,6 +44,16 @@ def parse_rate_limit(value: Any) -> RateLimit:
     if not m or int(m[1]) < 1 or (m[3] is not None and int(m[3]) < 1):
         raise ValueError(f"a rate limit is written like 10/hour, 30/minute or 5/90s, not {value!r}")
     return RateLimit(int(m[1]), _UNITS[m[2]] if m[2] else int(m[3]))
+
+
+def parse_origins(value: Any) -> list[str]:
+    """Browser origins (scheme://host[:port]), from a list or a comma-separated string."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    origins = [str(i).strip().rstrip("/") for i in items if str(i).strip()]
+    for origin in origins:
+        if not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise ValueError(f"an origin is written like https://temporal-ui.example.org, not {origin!r}")
+    return origins
 
 
 def parse_networks(value: Any) -> list[str]:
@@ -109,6 +121,16 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode, BeforeValidator(parse_networks)] = []
     # Each rate-limit hit deletes ended windows with this probability (opportunistic purge).
     rate_limit_purge_probability: float = Field(0.02, ge=0, le=1)
+    # Encrypted Temporal payloads (config/codec.py): `id:base64key` entries, the first encrypts and
+    # all decrypt; given inline (comma-separated) or as a secret file (one per line). Development
+    # without either uses a key file made once under .data; production refuses to start without.
+    payload_keys: SecretStr = SecretStr("")
+    payload_keys_file: str = ""
+    # Browser origins of the Temporal Web UI allowed to call the codec server (POST /codec/decode).
+    codec_cors_origins: Annotated[list[str], NoDecode, BeforeValidator(parse_origins)] = [
+        "http://127.0.0.1:8233",
+        "http://localhost:8233",
+    ]
     # Upper bound for every API call into Temporal (updates, queries, starts).
     temporal_rpc_timeout_seconds: float = 20.0
     # Connections per API or worker process (no request holds more than one).
@@ -142,9 +164,28 @@ class Settings(BaseSettings):
         """A window that started longer ago than this has ended, whichever limit it counts."""
         return max(v.window for v in vars(self).values() if isinstance(v, RateLimit))
 
+    def payload_key_ring(self) -> KeyRing:
+        """The payload keys (config/codec.py); RuntimeError when they are missing or malformed."""
+        try:
+            if inline := self.payload_keys.get_secret_value().strip():
+                return KeyRing.parse(inline.split(","))
+            if self.payload_keys_file:
+                return KeyRing.from_file(Path(self.payload_keys_file))
+            if self.environment == "production":
+                raise RuntimeError(
+                    "AWARD_PAYLOAD_KEYS_FILE (or AWARD_PAYLOAD_KEYS) is required in production: Temporal "
+                    "payloads are encrypted (python -m config.codec new-key ID makes a key)"
+                )
+            return KeyRing.from_file(dev_key_file())
+        except PayloadKeyError as e:
+            raise RuntimeError(f"AWARD_PAYLOAD_KEYS / AWARD_PAYLOAD_KEYS_FILE: {e}") from None
+
     def check(self) -> None:
         """Refuse to run production with development defaults."""
         if self.environment == "production":
+            self.payload_key_ring()
+            if self.payload_keys_file and Path(self.payload_keys_file).resolve() == DEV_KEY_FILE:
+                raise RuntimeError("AWARD_PAYLOAD_KEYS_FILE points at the development key file")
             lowered = self.jwt_secret.lower()
             if (
                 self.jwt_secret == _DEV_SECRET

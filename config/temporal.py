@@ -4,6 +4,7 @@ that no workflow's history grows with their number)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -15,9 +16,11 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.exceptions import ApplicationError
 
 from config import constants as c
+from config.codec import EncryptionCodec, KeyRing
 from contracts.application import ApplicationInput, IntakeClosed
 from contracts.objection import ObjectionWorkflowInput
 from domain.errors import DomainError
@@ -33,8 +36,20 @@ SA_CREDIT_CODE = SearchAttributeKey.for_keyword(c.SA_CREDIT_CODE)
 SA_OUTCOME = SearchAttributeKey.for_keyword(c.SA_OUTCOME)
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+def data_converter(keys: KeyRing) -> DataConverter:
+    """The one data converter of API, worker, scripts and tests (clients, workers, test
+    environments and replayers alike): pydantic values (date, Decimal, models), encrypted with
+    `keys` (config/codec.py); failure messages and stack traces are moved into the encrypted
+    attributes too, so a refusal's text is no more readable in a history than its input."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+async def connect(address: str, namespace: str, keys: KeyRing, *, lazy: bool = False) -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter(keys), lazy=lazy)
 
 
 def refusal(error: DomainError) -> ApplicationError:

@@ -92,6 +92,7 @@ class TemporalDevServer:
         log_file: Path | None = None,
         start_timeout: float = 60.0,
         stop_grace: float = 10.0,
+        codec_endpoint: str | None = None,
     ) -> None:
         self.db_file = Path(db_file).resolve() if db_file is not None else None
         self.port = port
@@ -101,6 +102,7 @@ class TemporalDevServer:
         self.log_file = log_file
         self.start_timeout = start_timeout
         self.stop_grace = stop_grace
+        self.codec_endpoint = codec_endpoint  # the Web UI's remote codec (our API's /codec)
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -127,6 +129,8 @@ class TemporalDevServer:
             str(self.port),
         ]
         command += ["--ui-port", str(self.ui_port)] if self.ui_port is not None else ["--headless"]
+        if self.ui_port is not None and self.codec_endpoint:
+            command += ["--ui-codec-endpoint", self.codec_endpoint]
         if self.db_file is not None:
             command += ["--db-filename", str(self.db_file)]
         if self.namespace != "default":  # "default" is always created

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
+from config.codec import dev_key_file  # noqa: E402
 from config.settings import DEV_ADMIN, DEV_OFFICE  # noqa: E402
 from devstack.ports import port_accepts, port_is_free  # noqa: E402
 from devstack.postgres import EmbeddedPostgres  # noqa: E402
@@ -83,6 +84,14 @@ def generated_secret(variable: str, name: str) -> str:
 
 def jwt_secret() -> str:
     return generated_secret("AWARD_JWT_SECRET", "jwt_secret")
+
+
+def payload_keys_env() -> dict[str, str]:
+    """The Temporal payload keys (config/codec.py): AWARD_PAYLOAD_KEYS(_FILE) when set, else the
+    development key file under .data, made once (mode 0600) like the JWT secret."""
+    if os.environ.get("AWARD_PAYLOAD_KEYS", "").strip() or os.environ.get("AWARD_PAYLOAD_KEYS_FILE", "").strip():
+        return {}
+    return {"AWARD_PAYLOAD_KEYS_FILE": str(dev_key_file(DATA / "payload_keys"))}
 
 
 def remember(pids: dict[str, int]) -> None:
@@ -154,6 +163,13 @@ def main() -> int:
             require_free(pg.port, "AWARD_PG_PORT")
         if not address:
             ui_port = env_port("AWARD_TEMPORAL_UI_PORT", 8233)
+            # The UI decrypts payloads through the API's codec server (api/routes/codec.py); its
+            # origin is the one the codec server admits (CORS).
+            ui_origin = f"http://127.0.0.1:{ui_port}"
+            cors = os.environ.get("AWARD_CODEC_CORS_ORIGINS", "").strip()
+            os.environ["AWARD_CODEC_CORS_ORIGINS"] = ",".join(
+                o for o in (cors, ui_origin, f"http://localhost:{ui_port}") if o
+            )
             from config.constants import SEARCH_ATTRIBUTES
 
             temporal = TemporalDevServer(
@@ -163,6 +179,7 @@ def main() -> int:
                 namespace,
                 SEARCH_ATTRIBUTES,
                 log_file=LOGS / "temporal.log",
+                codec_endpoint=f"http://127.0.0.1:{api_port}/codec",
             )
             require_free(temporal.port, "AWARD_TEMPORAL_PORT")
             require_free(ui_port, "AWARD_TEMPORAL_UI_PORT")
@@ -196,6 +213,7 @@ def main() -> int:
             "AWARD_BOOTSTRAP_OFFICE_USERNAME": office_user,
             "AWARD_BOOTSTRAP_OFFICE_PASSWORD": office_password,
             "AWARD_RATE_LIMIT_SIGN_IN_PER_IP": sign_in_limit,
+            **payload_keys_env(),
         }
 
         print("applying migrations…")
@@ -271,6 +289,8 @@ def main() -> int:
             "  Lucheng Quality Award — local stack is running\n"
             f"    API docs      http://127.0.0.1:{api_port}/docs\n"
             f"    Temporal UI   {ui}   namespace {namespace}\n"
+            f"                  payloads are encrypted; to read them there, sign in as the office and\n"
+            f"                  POST /codec/session from http://127.0.0.1:{api_port}/docs (README: Security)\n"
             f"    Office login  {office_user} / {office_password}"
             "   (dev default; AWARD_BOOTSTRAP_OFFICE_USERNAME / _PASSWORD)\n"
             f"    Admin login   {admin_user} / {admin_password}"

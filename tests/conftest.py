@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.client import WorkflowExecution as WorkflowExecutionType
 from temporalio.service import RPCError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
@@ -25,9 +25,10 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, 
 from api.app import create_app
 from api.cli import create_user
 from api.security import configure_hashing
+from config.codec import EncryptionCodec, KeyRing, decrypted_history
 from config.constants import SEARCH_ATTRIBUTES
 from config.settings import RateLimit, Settings
-from config.temporal import connect
+from config.temporal import connect, data_converter
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from devstack.holidays import record_test_calendars
@@ -46,6 +47,17 @@ ADMIN = ("admin", "test-accounts-key-1")
 # Tests share one Temporal namespace; each test terminates what earlier ones left running, and
 # visibility queries of a test look only at workflows that were not terminated.
 LIVE = " AND ExecutionStatus != 'Terminated'"
+# The payload keys of a test run (fresh each run, never written anywhere): an old key that still
+# decrypts and a new one that encrypts, as after a rotation. Every client, worker, time-skipping
+# environment and replayer of the tests uses DATA_CONVERTER (config.temporal.data_converter).
+TEST_KEYS = KeyRing.generate("test-old").rotated("test-new")
+DATA_CONVERTER = data_converter(TEST_KEYS)
+
+
+def readable(history: WorkflowHistory) -> WorkflowHistory:
+    """A history as the key holder reads it (payloads decrypted): for checks of what payloads
+    hold, and for recordings under tests/histories, which a later run with other keys replays."""
+    return decrypted_history(history, EncryptionCodec(TEST_KEYS))
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +99,7 @@ def temporal_server(run_dir: Path) -> Iterator[TemporalDevServer]:
 
 @pytest.fixture(scope="session")
 async def temporal_client(temporal_server: TemporalDevServer) -> Client:
-    return await connect(temporal_server.address)
+    return await connect(temporal_server.address, "default", TEST_KEYS)
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +123,7 @@ def settings(database_url: str, temporal_server: TemporalDevServer) -> Settings:
         task_queue="award-test",
         jwt_secret="test-secret-0123456789-0123456789-abcdef",
         ballot_secret="test-ballot-secret-0123456789-0123456789",
+        payload_keys=",".join(TEST_KEYS.lines()),
         bootstrap_office_username=OFFICE[0],
         bootstrap_office_password=OFFICE[1],
         max_document_bytes=64 * 1024,

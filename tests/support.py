@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import ADMIN
+from conftest import ADMIN, DATA_CONVERTER, readable
 
 from devstack.scenario import COMMITTEE, Scenario, credit_code, eventually, pdf, scores
 
@@ -136,13 +136,12 @@ async def replay_and_keep(client: Any, query: str, prefix: str) -> int:
     AWARD_RECORD_HISTORIES=1 keep them under tests/histories/ for future replay tests."""
     import os
 
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer
 
     from worker.main import WORKFLOWS, workflow_runner
 
     replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
     )
     folder = HISTORY_DIR
     n = 0
@@ -150,6 +149,6 @@ async def replay_and_keep(client: Any, query: str, prefix: str) -> int:
         history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
         await replayer.replay_workflow(history)
         if os.environ.get("AWARD_RECORD_HISTORIES"):
-            (folder / f"{prefix}-{wf.id}.json").write_text(history.to_json())
+            (folder / f"{prefix}-{wf.id}.json").write_text(readable(history).to_json())
         n += 1
     return n

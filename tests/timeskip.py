@@ -12,12 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN, bootstrap_admin, reset_state
+from conftest import ADMIN, DATA_CONVERTER, bootstrap_admin, reset_state
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -37,7 +36,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping server per test: its clock starts at the real time, so the API's
     checks against the wall clock (rules year, deadline in the future) agree with the workflows'."""
     e = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=str(time_skipping_server())
+        data_converter=DATA_CONVERTER, test_server_existing_path=str(time_skipping_server())
     )
     types = {
         "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from conftest import ADMIN, OFFICE
+from conftest import ADMIN, OFFICE, TEST_KEYS
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import add_fact, expect_list, login, register_enterprise, valid_certificate
@@ -411,6 +411,7 @@ def test_production_refuses_development_passwords_and_default_secrets() -> None:
         "database_url": "postgresql+asyncpg://award@db/award",
         "temporal_address": "temporal:7233",
         "jwt_secret": "9f3c1e7a5b2d4f608e1c3a5b7d9f1e2c4a6b8d0f",
+        "payload_keys": ",".join(TEST_KEYS.lines()),  # encrypted Temporal payloads (test_api_codec.py)
     }
     Settings(**good).check()
     Settings(

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN, LIVE, OFFICE
+from conftest import ADMIN, LIVE, OFFICE, readable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import expect_list, replay_and_keep
@@ -329,7 +329,8 @@ async def _after(t: datetime) -> bool:
 
 
 def _history_texts(history: Any) -> list[str]:
-    """Every payload of a workflow history, decoded to text."""
+    """Every payload of a workflow history, decrypted (secrecy holds for the key holder too) and
+    decoded to text."""
     out: list[str] = []
 
     def walk(node: Any) -> None:
@@ -346,7 +347,7 @@ def _history_texts(history: Any) -> list[str]:
             for v in node:
                 walk(v)
 
-    walk(json.loads(history.to_json()))
+    walk(json.loads(readable(history).to_json()))
     return out
 
 

@@ -11,13 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN, OFFICE
+from conftest import ADMIN, OFFICE, TEST_KEYS
 from support import expect_list, login
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
 from config.settings import Settings
+from config.temporal import connect
 from devstack.ports import free_port
 from devstack.scenario import Scenario, eventually, expect
 
@@ -175,9 +174,7 @@ async def test_reads_answer_from_postgresql_while_temporal_is_unreachable(
     sc = await opened(api, deadline_in=30)
     await sc.enterprise(91, "鹿城只读测试有限公司")
     app_id = await sc.apply(91, "QUALITY")
-    nowhere = await Client.connect(
-        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
-    )
+    nowhere = await connect(f"127.0.0.1:{free_port()}", "default", TEST_KEYS, lazy=True)
     cut_off = create_app(settings.model_copy(update={"temporal_rpc_timeout_seconds": 2}), nowhere)
     async with cut_off.router.lifespan_context(cut_off):
         transport = httpx.ASGITransport(app=cut_off)

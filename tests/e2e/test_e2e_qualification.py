@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import LIVE, OFFICE
+from conftest import DATA_CONVERTER, LIVE, OFFICE, readable
 from support import (
     add_fact,
     application_documents,
@@ -23,7 +23,6 @@ from support import (
     valid_certificate,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from worker.main import WORKFLOWS, workflow_runner
@@ -312,13 +311,13 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
     ids_all = [f"award-cycle-{year}"] + [f"application-{i}" for i in ids.values()]
     histories = [await temporal_client.get_workflow_handle(w).fetch_history() for w in ids_all]
     replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
     )
     for h in histories:
         await replayer.replay_workflow(h)
     if os.environ.get("AWARD_RECORD_HISTORIES"):
         for h in histories:
-            (HISTORIES / f"e2e-{h.workflow_id}.json").write_text(h.to_json())
+            (HISTORIES / f"e2e-{h.workflow_id}.json").write_text(readable(h).to_json())
 
 
 async def _is(api: httpx.AsyncClient, office: dict[str, str], year: int, stage: str) -> bool:

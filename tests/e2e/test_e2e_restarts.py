@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN, OFFICE, ROOT, bootstrap_admin, reset_state
+from conftest import ADMIN, OFFICE, ROOT, TEST_KEYS, bootstrap_admin, reset_state
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import (
@@ -113,6 +113,7 @@ def worker_processes(settings: Settings, tmp_path: Path) -> Iterator[WorkerProce
         "AWARD_TEMPORAL_ADDRESS": settings.temporal_address,
         "AWARD_TEMPORAL_NAMESPACE": settings.temporal_namespace,
         "AWARD_TASK_QUEUE": RESTART_QUEUE,
+        "AWARD_PAYLOAD_KEYS": settings.payload_keys.get_secret_value(),  # the tests' keys
         "PYTHONUNBUFFERED": "1",
     }
     workers = WorkerProcesses(env, tmp_path)
@@ -507,7 +508,7 @@ async def test_deadline_timer_fires_after_temporal_server_restart(
     )
     await _call(server.start)
     try:
-        client = await connect(server.address)
+        client = await connect(server.address, "default", TEST_KEYS)
         await reset_state(client, sessions)  # this server is new: it only empties the tables
         year = cst_date(datetime.now(UTC)).year + 1
         rules = CycleRules(year=year, application_deadline=datetime.now(UTC) + timedelta(seconds=8))

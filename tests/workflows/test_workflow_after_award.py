@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import DATA_CONVERTER
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support import expect_list
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from timeskip import award_api, calendar, env, to_public_notice
@@ -400,7 +400,7 @@ async def test_revocation_proposed_decided_published_and_banned(
 async def replays(client: Client, *workflow_ids: str) -> None:
     """The histories just made replay on the current code (determinism of the new workflows)."""
     replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
     )
     for wf in workflow_ids:
         await replayer.replay_workflow(await client.get_workflow_handle(wf).fetch_history())

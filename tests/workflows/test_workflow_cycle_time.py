@@ -8,9 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import DATA_CONVERTER, readable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from timeskip import award_api, env, scenario
@@ -77,9 +77,9 @@ async def test_months_long_call_with_extension(
     if os.environ.get("AWARD_RECORD_HISTORIES"):
         HISTORIES.mkdir(exist_ok=True)
         for h in histories:
-            (HISTORIES / f"{h.workflow_id}.json").write_text(h.to_json())
+            (HISTORIES / f"{h.workflow_id}.json").write_text(readable(h).to_json())
     replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
     )
     for h in histories:
         await replayer.replay_workflow(h)
@@ -92,7 +92,7 @@ async def test_recorded_histories_still_replay() -> None:
     files = sorted(HISTORIES.glob("*.json"))
     assert files, "no recorded histories"
     replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
     )
     for f in files:
         data = json.loads(f.read_text())
