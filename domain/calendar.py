@@ -125,7 +125,10 @@ def validate_holiday_year(y: HolidayYear) -> HolidayYear:
             f"These dates are not in {y.year}: " + ", ".join(map(str, outside)),
             dates=[str(d) for d in outside],
         )
-    for name_zh, name_en, days in (("放假日", "holidays", y.holidays), ("调休上班日", "workdays", y.workdays)):
+    for name_zh, name_en, days in (
+        ("放假日", "holidays", y.holidays),
+        ("调休上班日", "workdays", y.workdays),
+    ):
         twice = sorted({d for d in days if days.count(d) > 1})
         if twice:
             raise invalid(

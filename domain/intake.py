@@ -104,7 +104,8 @@ def validate_documents(documents: Sequence[DocumentRef]) -> None:
     if missing:
         raise invalid(
             "DOCUMENTS_MISSING",
-            "申报材料不全，缺少：" + "、".join(REQUIRED_KINDS[k] for k in missing)
+            "申报材料不全，缺少："
+            + "、".join(REQUIRED_KINDS[k] for k in missing)
             + "（办法第十三条：自我评价报告、申报表及相关证明材料）",
             "The application is incomplete; missing: "
             + ", ".join(missing)

@@ -89,7 +89,10 @@ def jwt_secret() -> str:
 def payload_keys_env() -> dict[str, str]:
     """The Temporal payload keys (config/codec.py): AWARD_PAYLOAD_KEYS(_FILE) when set, else the
     development key file under .data, made once (mode 0600) like the JWT secret."""
-    if os.environ.get("AWARD_PAYLOAD_KEYS", "").strip() or os.environ.get("AWARD_PAYLOAD_KEYS_FILE", "").strip():
+    if (
+        os.environ.get("AWARD_PAYLOAD_KEYS", "").strip()
+        or os.environ.get("AWARD_PAYLOAD_KEYS_FILE", "").strip()
+    ):
         return {}
     return {"AWARD_PAYLOAD_KEYS_FILE": str(dev_key_file(DATA / "payload_keys"))}
 
@@ -259,7 +262,9 @@ def main() -> int:
         # public key and never needs it. (In production it does not live beside the database.)
         worker_env = {**env, "AWARD_BALLOT_SECRET": generated_secret("AWARD_BALLOT_SECRET", "ballot_secret")}
         env.pop("AWARD_BALLOT_SECRET", None)
-        supervisor.start(Program("worker", [sys.executable, "-m", "worker"], worker_env, LOGS / "worker.log", ROOT))
+        supervisor.start(
+            Program("worker", [sys.executable, "-m", "worker"], worker_env, LOGS / "worker.log", ROOT)
+        )
         # the API decides whom to believe for X-Forwarded-For (AWARD_TRUSTED_PROXIES), not uvicorn
         uvicorn = [
             "uvicorn",

@@ -140,9 +140,7 @@ async def replay_and_keep(client: Any, query: str, prefix: str) -> int:
 
     from worker.main import WORKFLOWS, workflow_runner
 
-    replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
-    )
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner())
     folder = HISTORY_DIR
     n = 0
     async for wf in client.list_workflows(query + " AND ExecutionStatus != 'Terminated'"):

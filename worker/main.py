@@ -137,7 +137,9 @@ async def run(settings: Settings) -> None:
     engine = make_engine(
         settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
-    client = await connect(settings.temporal_address, settings.temporal_namespace, settings.payload_key_ring())
+    client = await connect(
+        settings.temporal_address, settings.temporal_namespace, settings.payload_key_ring()
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

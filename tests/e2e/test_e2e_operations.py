@@ -84,6 +84,7 @@ async def test_a_short_panel_is_filled_once_the_pool_has_changed(api: httpx.Asyn
 
     # The full panel is announced: every member is told and the review takes its course.
     await sc.wait_stage(app_id, "DOCUMENT_REVIEW")
+
     # Each inbox is read in its own request and the relay may deliver between two of them: wait
     # until every member's inbox shows it, then check each member got exactly one.
     async def all_told() -> list[dict[str, Any]] | None:

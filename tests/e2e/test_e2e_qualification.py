@@ -310,9 +310,7 @@ async def test_call_intake_and_qualification_review(api: httpx.AsyncClient, temp
     # The histories of this run replay on the current code; optionally kept for future replay tests.
     ids_all = [f"award-cycle-{year}"] + [f"application-{i}" for i in ids.values()]
     histories = [await temporal_client.get_workflow_handle(w).fetch_history() for w in ids_all]
-    replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
-    )
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner())
     for h in histories:
         await replayer.replay_workflow(h)
     if os.environ.get("AWARD_RECORD_HISTORIES"):

@@ -399,9 +399,7 @@ async def test_revocation_proposed_decided_published_and_banned(
 
 async def replays(client: Client, *workflow_ids: str) -> None:
     """The histories just made replay on the current code (determinism of the new workflows)."""
-    replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
-    )
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner())
     for wf in workflow_ids:
         await replayer.replay_workflow(await client.get_workflow_handle(wf).fetch_history())
 

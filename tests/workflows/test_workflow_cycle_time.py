@@ -78,9 +78,7 @@ async def test_months_long_call_with_extension(
         HISTORIES.mkdir(exist_ok=True)
         for h in histories:
             (HISTORIES / f"{h.workflow_id}.json").write_text(readable(h).to_json())
-    replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
-    )
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner())
     for h in histories:
         await replayer.replay_workflow(h)
 
@@ -91,9 +89,7 @@ async def test_recorded_histories_still_replay() -> None:
     running cycles fails here (record new ones with AWARD_RECORD_HISTORIES=1)."""
     files = sorted(HISTORIES.glob("*.json"))
     assert files, "no recorded histories"
-    replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner()
-    )
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner())
     for f in files:
         data = json.loads(f.read_text())
         await replayer.replay_workflow(WorkflowHistory.from_json(f.stem, data))
