@@ -144,6 +144,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/audit"): allow(O, AU),
     ("GET", "/audit/verify"): allow(O, AU),
     ("GET", "/audit/export"): allow(O, AU),
+    # --- the Temporal payload codec server (the office's operators read decrypted payloads)
+    ("POST", "/codec/decode"): allow(O),
+    ("POST", "/codec/encode"): allow(O),
+    ("POST", "/codec/session"): allow(O),
     # --- the rest-day calendar (day counting by the Civil Code)
     ("GET", "/holiday-calendars"): allow(USERS),
     ("GET", "/holiday-calendars/{year}"): allow(USERS),

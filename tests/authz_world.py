@@ -88,7 +88,10 @@ async def build_world(api: httpx.AsyncClient, sessions: async_sessionmaker[Async
                 title="资格审查反馈",
                 body="（访问控制测试）",
                 created_at=datetime.now(UTC),
-                delivery_state=DeliveryState.PENDING,
+                # delivered already (as the relay would): the probes must not wait for the relay
+                delivery_state=DeliveryState.DELIVERED,
+                delivery_channel="portal",
+                delivered_at=datetime.now(UTC),
             )
             for ent, app in ((ent1, app1), (ent2, app2))
         ]
