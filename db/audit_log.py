@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from db import models as m
-from domain.audit_chain import GENESIS, row_hash
+from domain.audit_chain import GENESIS, HASHED_FIELDS, row_hash
 
 # pg_advisory_xact_lock(int4, int4): ('au', 'dt') — no other lock of the project uses class 0x6175
 AUDIT_CHAIN_LOCK = (0x6175, 0x6474)
@@ -127,21 +127,7 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
 
 
 # --- reading the chain ------------------------------------------------------------------------------
-CHAIN_COLUMNS = (
-    "id",
-    "seq",
-    "key",
-    "at",
-    "actor",
-    "actor_role",
-    "action",
-    "entity_type",
-    "entity_id",
-    "reason",
-    "details",
-    "prev_hash",
-    "row_hash",
-)
+CHAIN_COLUMNS = ("id", *HASHED_FIELDS, "row_hash")  # the row id, what the hash covers, the hash
 
 
 async def chain_rows(s: AsyncSession, *, batch: int = 2000) -> AsyncIterator[dict[str, Any]]:
