@@ -166,6 +166,14 @@ def resolve_qualification(
     )
 
 
+def not_ready(stage: str) -> DomainError:
+    return conflict(
+        "QUALIFICATION_NOT_READY",
+        "该申报尚未进入资格审查决定环节（申报截止后自动核查完成方可决定）",
+        f"The application is not awaiting a qualification decision (stage {stage})",
+    )
+
+
 def already_decided() -> DomainError:
     return conflict(
         "QUALIFICATION_ALREADY_DECIDED",

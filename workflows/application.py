@@ -48,13 +48,17 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import due_after, format_cst, period_end_from
     from domain.errors import conflict, invalid
     from domain.progress import rank, waiting_for_decision
-    from domain.qualification import QualificationResult, already_decided, resolve_qualification
+    from domain.qualification import QualificationResult, already_decided, not_ready, resolve_qualification
     from domain.review import ReviewPurpose, check_expert_score, check_onsite_report, check_panel_opinion
     from domain.rubric import load_rubric, score_sheet, validate_scores
     from domain.types import ApplicationStage, Audience, NoticeKind, Outcome
     from workflows.common import InProgress, StepRetries, enforce, record, rejected, wait_with_deadline
 
 Stage = ApplicationStage
+
+
+# A decision sent while the automatic checks are being recorded waits this long for them (R14.1).
+CHECKS_CATCH_UP = timedelta(seconds=10)
 
 
 @workflow.defn
@@ -484,7 +488,14 @@ class ApplicationWorkflow(StepRetries):
     @workflow.update
     async def decide_qualification(self, inp: DecideQualificationInput) -> QualificationResult:
         """The decision, the letter it sends (feedback with the failed conditions, or the notice of
-        passing) and the next stage are recorded together (R14.1, R14.4)."""
+        passing) and the next stage are recorded together (R14.1, R14.4). A decision sent while the
+        automatic checks are being recorded (the office may see them a moment before this workflow
+        does) waits for them, then is checked like any other."""
+        if not self.s.checks:
+            try:
+                await workflow.wait_condition(lambda: bool(self.s.checks), timeout=CHECKS_CATCH_UP)
+            except TimeoutError:
+                raise rejected(not_ready(self.s.stage)) from None
         with self.busy.running("decide_qualification"):
             result = self._check_decision(inp)
             now = workflow.now()
@@ -536,19 +547,17 @@ class ApplicationWorkflow(StepRetries):
     @decide_qualification.validator
     def _validate_decision(self, inp: DecideQualificationInput) -> None:
         self.busy.refuse_if_running("decide_qualification")
-        self._check_decision(inp)
+        if self.s.checks or self.s.result is not None:
+            self._check_decision(inp)
+        elif self.s.stage is not Stage.QUALIFICATION_DECISION:
+            raise rejected(not_ready(self.s.stage))
+        # else: the checks are being recorded; the update waits for them and checks then
 
     def _check_decision(self, inp: DecideQualificationInput) -> QualificationResult:
         if self.s.result is not None:
             raise rejected(already_decided())
         if self.s.stage is not Stage.QUALIFICATION_DECISION or not self.s.checks:
-            raise rejected(
-                conflict(
-                    "QUALIFICATION_NOT_READY",
-                    "该申报尚未进入资格审查决定环节（申报截止后自动核查完成方可决定）",
-                    f"The application is not awaiting a qualification decision (stage {self.s.stage})",
-                )
-            )
+            raise rejected(not_ready(self.s.stage))
         return enforce(lambda: resolve_qualification(self.s.checks, inp.decision))
 
     # --- experts (updates) ----------------------------------------------------------------------------
