@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.client import WorkflowExecution as WorkflowExecutionType
 from temporalio.service import RPCError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
@@ -219,19 +219,16 @@ async def reset_state(
         [client.get_workflow_handle(wf.id, run_id=wf.run_id).terminate("test reset") for wf in running]
     )
     await IN_FLIGHT.idle()
-    await each([delete(wf) for wf in [wf async for wf in client.list_workflows()]])
-    kept: set[str] = set()
-    for _ in range(300):
-        found = [wf async for wf in client.list_workflows("ExecutionStatus != 'Terminated'")]
-        if not found:
-            break
-        kept |= {wf.id for wf in found}
-        await each([delete(wf) for wf in found])
-        await asyncio.sleep(0.1)
+    everything = [wf async for wf in client.list_workflows()]
+    await each([delete(wf) for wf in everything])  # asked once: asking again slows the deletion
+    asked = {(wf.id, wf.run_id) for wf in everything}
+    # What was not terminated (a completed workflow, or one whose end visibility has not shown yet)
+    # keeps its id from being used again: wait until its execution is gone (the dev server takes
+    # 20-30 s to delete a completed one; visibility may drop it before the execution is deleted).
+    kept = {wf.id for wf in everything if wf.status is not WorkflowExecutionStatus.TERMINATED}
 
-    # Visibility may show a workflow gone before its execution is: wait until each id is free.
     async def gone(workflow_id: str) -> None:
-        for _ in range(100):
+        for _ in range(600):
             try:
                 async with limit:
                     await client.get_workflow_handle(workflow_id).describe()
@@ -240,6 +237,15 @@ async def reset_state(
             await asyncio.sleep(0.1)
 
     await asyncio.gather(*(gone(w) for w in kept))
+    # And until the tests' queries (LIVE: all but terminated) no longer see any of it.
+    for _ in range(300):
+        found = [wf async for wf in client.list_workflows("ExecutionStatus != 'Terminated'")]
+        if not found:
+            break
+        late = [wf for wf in found if (wf.id, wf.run_id) not in asked]
+        await each([delete(wf) for wf in late])
+        asked |= {(wf.id, wf.run_id) for wf in late}
+        await asyncio.sleep(0.1)
     async with sessions.begin() as s:
         tables = (
             (
