@@ -52,9 +52,15 @@ async def test_a_step_the_database_refuses_ends_visibly_and_waits_for_the_office
             app = await repo.application(s, app_id)
             assert app is not None
             ent_id = app.enterprise_id
-        await env.client.get_workflow_handle(f"application-{app_id}").terminate(
-            "replaced by a defective start"
-        )
+        # Terminated once its first step is done: an activity still running when its workflow is
+        # terminated can keep the time-skipping server's clock locked (seen once in CI).
+        handle = env.client.get_workflow_handle(f"application-{app_id}")
+
+        async def idle() -> bool | None:
+            return not (await handle.describe()).raw_description.pending_activities or None
+
+        await eventually(idle, what="the application's first step done")
+        await handle.terminate("replaced by a defective start")
         bad = ApplicationInput(app_id, sc.year, Award.QUALITY, ent_id, "x", "鹿城数据\x00测试有限公司", rules)
         await start_application(env.client, bad, task_queue=QUEUE, rpc_timeout=timedelta(seconds=10))
 
