@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -93,6 +93,7 @@ class TemporalDevServer:
         start_timeout: float = 60.0,
         stop_grace: float = 10.0,
         codec_endpoint: str | None = None,
+        extra_namespaces: Sequence[str] = (),
     ) -> None:
         self.db_file = Path(db_file).resolve() if db_file is not None else None
         self.port = port
@@ -103,6 +104,7 @@ class TemporalDevServer:
         self.start_timeout = start_timeout
         self.stop_grace = stop_grace
         self.codec_endpoint = codec_endpoint  # the Web UI's remote codec (our API's /codec)
+        self.extra_namespaces = tuple(extra_namespaces)  # created at start too (with the search attributes)
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -133,8 +135,9 @@ class TemporalDevServer:
             command += ["--ui-codec-endpoint", self.codec_endpoint]
         if self.db_file is not None:
             command += ["--db-filename", str(self.db_file)]
-        if self.namespace != "default":  # "default" is always created
-            command += ["--namespace", self.namespace]
+        for namespace in (self.namespace, *self.extra_namespaces):
+            if namespace != "default":  # "default" is always created
+                command += ["--namespace", namespace]
         for name, kind in self.search_attributes.items():
             command += ["--search-attribute", f"{name}={kind}"]
         return [*command, "--log-level", "warn"]
@@ -184,7 +187,8 @@ class TemporalDevServer:
             if time.monotonic() > deadline:
                 raise TimeoutError("gRPC port not open")
             time.sleep(0.1)
-        wait_until_ready(self.address, self.namespace, timeout=max(1.0, deadline - time.monotonic()))
+        for namespace in (self.namespace, *self.extra_namespaces):
+            wait_until_ready(self.address, namespace, timeout=max(1.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
         """SIGTERM to the process group, SIGKILL after `stop_grace` seconds; waits for the exit."""

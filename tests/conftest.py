@@ -7,9 +7,10 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import AsyncExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -44,9 +45,12 @@ OFFICE = ("office", "office-test-password")
 # The administrator: created like at install, by the CLI's function (api.cli.create_user), never
 # through the API; it invites the office, committee and government accounts.
 ADMIN = ("admin", "test-accounts-key-1")
-# Tests share one Temporal namespace; each test terminates what earlier ones left running, and
-# visibility queries of a test look only at workflows that were not terminated.
+# Each test terminates what earlier ones left running, and visibility queries of a test look only
+# at workflows that were not terminated. A completed workflow keeps its id until the dev server has
+# deleted it (20-30 s): rather than wait, a reset that finds one moves the tests on to the next of a
+# few namespaces (the server creates them at start), whose deletions were asked tests ago.
 LIVE = " AND ExecutionStatus != 'Terminated'"
+NAMESPACES = ("default", "award-test-1", "award-test-2", "award-test-3")
 # The payload keys of a test run (fresh each run, never written anywhere): an old key that still
 # decrypts and a new one that encrypts, as after a rotation. Every client, worker, time-skipping
 # environment and replayer of the tests uses DATA_CONVERTER (config.temporal.data_converter).
@@ -88,7 +92,13 @@ def database_url(pg_server: EmbeddedPostgres) -> str:
 @pytest.fixture(scope="session")
 def temporal_server(run_dir: Path) -> Iterator[TemporalDevServer]:
     server = TemporalDevServer(
-        None, free_port(), None, search_attributes=SEARCH_ATTRIBUTES, log_file=run_dir / "temporal.log"
+        None,
+        free_port(),
+        None,
+        namespace=NAMESPACES[0],
+        extra_namespaces=NAMESPACES[1:],
+        search_attributes=SEARCH_ATTRIBUTES,
+        log_file=run_dir / "temporal.log",
     )
     server.start()
     try:
@@ -97,9 +107,33 @@ def temporal_server(run_dir: Path) -> Iterator[TemporalDevServer]:
         server.stop()
 
 
+class NamespaceRotation:
+    """The tests' Temporal client: a stand-in for `Client` that passes every call to the client of
+    the namespace the tests are in now. `reset_state` moves it on (and `settings` with it)."""
+
+    def __init__(self, clients: dict[str, Client]) -> None:
+        self.clients = clients
+        self.order = list(clients)
+        self.current = self.order[0]
+        self.settings: Settings | None = None  # its temporal_namespace follows the rotation
+
+    def rotate(self) -> None:
+        self.current = self.order[(self.order.index(self.current) + 1) % len(self.order)]
+        if self.settings is not None:
+            self.settings.temporal_namespace = self.current
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.clients[self.current], name)
+
+
 @pytest.fixture(scope="session")
-async def temporal_client(temporal_server: TemporalDevServer) -> Client:
-    return await connect(temporal_server.address, "default", TEST_KEYS)
+async def temporal_clients(temporal_server: TemporalDevServer) -> dict[str, Client]:
+    return {ns: await connect(temporal_server.address, ns, TEST_KEYS) for ns in NAMESPACES}
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal_clients: dict[str, Client]) -> Client:
+    return cast(Client, NamespaceRotation(temporal_clients))
 
 
 @pytest.fixture(scope="session")
@@ -115,8 +149,8 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, temporal_server: TemporalDevServer) -> Settings:
-    return Settings(
+def settings(database_url: str, temporal_server: TemporalDevServer, temporal_client: Client) -> Settings:
+    s = Settings(
         environment="test",
         database_url=database_url,
         temporal_address=temporal_server.address,
@@ -136,20 +170,30 @@ def settings(database_url: str, temporal_server: TemporalDevServer) -> Settings:
         # setting, the code path the same)
         password_hash_time_cost=1,
         password_hash_memory_kib=1024,
+        temporal_namespace=NAMESPACES[0],
     )
+    rotation = cast(NamespaceRotation, temporal_client)
+    rotation.settings = s
+    s.temporal_namespace = rotation.current
+    return s
 
 
 @pytest.fixture(scope="session")
 async def worker(
-    temporal_client: Client, sessions: async_sessionmaker[AsyncSession], settings: Settings
+    temporal_clients: dict[str, Client], sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> AsyncIterator[None]:
-    async with build_worker(
-        temporal_client,
-        sessions,
-        settings.task_queue,
-        ballot_secret=settings.ballot_secret,
-        interceptors=[IN_FLIGHT],
-    ):
+    """One worker per namespace of the rotation, for the whole run."""
+    async with AsyncExitStack() as stack:
+        for client in temporal_clients.values():
+            await stack.enter_async_context(
+                build_worker(
+                    client,
+                    sessions,
+                    settings.task_queue,
+                    ballot_secret=settings.ballot_secret,
+                    interceptors=[IN_FLIGHT],
+                )
+            )
         yield
 
 
@@ -193,7 +237,10 @@ async def reset_state(
     A terminated workflow's id may be used again at once (ALLOW_DUPLICATE_FAILED_ONLY) and the
     tests' visibility queries leave terminated workflows out (LIVE): its deletion is not waited
     for. A completed one keeps its id (a completed cycle would keep its year's id from being used
-    again) and shows in queries: the reset waits until it is gone. RPCs go side by side (bounded)."""
+    again) and shows in queries until the server has deleted it: with the tests' client
+    (`NamespaceRotation`) the reset moves on to the next namespace, emptied the same way (what it
+    held was asked to be deleted a few tests ago); with any other client it waits until it is
+    gone. RPCs go side by side (bounded)."""
     limit = asyncio.Semaphore(32)
 
     async def each(calls: list[Awaitable[object]]) -> None:
@@ -214,18 +261,26 @@ async def reset_state(
             )
         )
 
-    running = [wf async for wf in client.list_workflows("ExecutionStatus='Running'")]
-    await each(
-        [client.get_workflow_handle(wf.id, run_id=wf.run_id).terminate("test reset") for wf in running]
-    )
-    await IN_FLIGHT.idle()
-    everything = [wf async for wf in client.list_workflows()]
-    await each([delete(wf) for wf in everything])  # asked once: asking again slows the deletion
-    asked = {(wf.id, wf.run_id) for wf in everything}
+    async def empty() -> tuple[set[str], set[tuple[str, str]]]:
+        """Terminate and delete everything of the current namespace: the ids not terminated (they
+        stay taken until deleted) and the executions asked to be deleted."""
+        running = [wf async for wf in client.list_workflows("ExecutionStatus='Running'")]
+        await each(
+            [client.get_workflow_handle(wf.id, run_id=wf.run_id).terminate("test reset") for wf in running]
+        )
+        await IN_FLIGHT.idle()
+        everything = [wf async for wf in client.list_workflows()]
+        await each([delete(wf) for wf in everything])  # asked once: asking again slows the deletion
+        kept = {wf.id for wf in everything if wf.status is not WorkflowExecutionStatus.TERMINATED}
+        return kept, {(wf.id, wf.run_id) for wf in everything}
+
+    kept, asked = await empty()
+    if kept and isinstance(client, NamespaceRotation):
+        client.rotate()
+        kept, asked = await empty()
     # What was not terminated (a completed workflow, or one whose end visibility has not shown yet)
     # keeps its id from being used again: wait until its execution is gone (the dev server takes
     # 20-30 s to delete a completed one; visibility may drop it before the execution is deleted).
-    kept = {wf.id for wf in everything if wf.status is not WorkflowExecutionStatus.TERMINATED}
 
     async def gone(workflow_id: str) -> None:
         for _ in range(600):
