@@ -20,9 +20,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.common import MetricMeter
 
 from contracts.common import NoticeInput
 from db import models as m
@@ -106,11 +107,17 @@ class NoticeRelay:
         *,
         interval: float = 1.0,
         batch: int = 100,
+        meter: MetricMeter | None = None,
     ) -> None:
         self.sessions = sessions
         self.gateway = gateway or PortalGateway()
         self.interval = interval
         self.batch = batch
+        # the worker's metrics (the Temporal runtime's meter: its Prometheus port when configured)
+        meter = meter or MetricMeter.noop
+        self.pending = meter.create_gauge("award_notices_pending", "notices not yet handed to their channel")
+        self.delivered = meter.create_counter("award_notices_delivered", "notices handed to their channel")
+        self.failed = meter.create_counter("award_notice_handover_failures", "failed hand-overs (retried)")
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -129,6 +136,12 @@ class NoticeRelay:
         """Claim a batch of due notices, hand each over, record each result. Returns how many."""
         now = datetime.now(UTC)
         async with self.sessions.begin() as s:
+            pending = await s.scalar(
+                select(func.count())
+                .select_from(m.Notice)
+                .where(m.Notice.delivery_state == DeliveryState.PENDING)
+            )
+            self.pending.set(int(pending or 0))
             claimed = (
                 await s.scalars(
                     select(m.Notice)
@@ -147,6 +160,8 @@ class NoticeRelay:
             await s.flush()
             s.expunge_all()  # read after the commit, detached
         delivered = [n.id for n in claimed if await self._hand_over(n)]
+        self.delivered.add(len(delivered))
+        self.failed.add(len(claimed) - len(delivered))
         if delivered:
             async with self.sessions.begin() as s:
                 await s.execute(

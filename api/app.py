@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from prometheus_client import start_http_server
 from sqlalchemy import text
 from starlette.types import ASGIApp
 from temporalio.client import Client
 
 from config.codec import EncryptionCodec
+from config.observability import RequestMetrics, configure_logging
 from config.settings import Settings, get_settings
 from config.temporal import connect
 from db import models as m
@@ -84,7 +86,7 @@ class AwardAPI(FastAPI):
     even Starlette's own answers (a 500, a 413 before routing) carry them."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(RequestMetrics(super().build_middleware_stack()))
 
 
 async def wall_clock() -> datetime:
@@ -101,6 +103,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         cfg.check()
+        if cfg.log_format == "json":
+            configure_logging()
+        metrics = (
+            start_http_server(cfg.api_metrics_port, cfg.metrics_host)[0] if cfg.api_metrics_port else None
+        )
         configure_hashing(time_cost=cfg.password_hash_time_cost, memory_kib=cfg.password_hash_memory_kib)
         engine = make_engine(
             cfg.database_url,
@@ -123,6 +130,9 @@ def create_app(
             yield
         finally:
             await engine.dispose()
+            if metrics is not None:
+                metrics.shutdown()
+                metrics.server_close()
 
     app = AwardAPI(
         title="鹿城区政府质量奖评审系统 API",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -154,6 +154,14 @@ class Settings(BaseSettings):
     fan_out_batch_pause_seconds: float = 0.0
     # The notice relay's poll interval when it found nothing to deliver.
     notice_relay_interval_seconds: float = 1.0
+
+    # Operators (config/observability.py): log lines as JSON objects ("json") or left to the host
+    # ("plain": the tests, an embedding process); Prometheus metrics of the API and of the worker on
+    # ports of their own on `metrics_host` (0 = none), never on the public API port.
+    log_format: Literal["json", "plain"] = "json"
+    metrics_host: str = "127.0.0.1"
+    api_metrics_port: int = Field(0, ge=0, le=65535)
+    worker_metrics_port: int = Field(0, ge=0, le=65535)
 
     @property
     def rate_limit_key(self) -> bytes:

@@ -18,9 +18,11 @@ from temporalio.common import (
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.exceptions import ApplicationError
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from config import constants as c
 from config.codec import EncryptionCodec, KeyRing
+from config.observability import RequestIdPropagation
 from contracts.application import ApplicationInput, IntakeClosed
 from contracts.objection import ObjectionWorkflowInput
 from domain.errors import DomainError
@@ -48,8 +50,24 @@ def data_converter(keys: KeyRing) -> DataConverter:
     )
 
 
-async def connect(address: str, namespace: str, keys: KeyRing, *, lazy: bool = False) -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter(keys), lazy=lazy)
+async def connect(
+    address: str, namespace: str, keys: KeyRing, *, lazy: bool = False, runtime: Runtime | None = None
+) -> Client:
+    """A client with the data converter and the request id's propagation (a worker built on it
+    takes the interceptor too); `runtime` carries the worker's metrics exporter."""
+    return await Client.connect(
+        address,
+        namespace=namespace,
+        data_converter=data_converter(keys),
+        interceptors=[RequestIdPropagation()],
+        lazy=lazy,
+        runtime=runtime,
+    )
+
+
+def metrics_runtime(host: str, port: int) -> Runtime:
+    """A Temporal runtime exporting the SDK's metrics (and ours, through its meter) for Prometheus."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"{host}:{port}")))
 
 
 def refusal(error: DomainError) -> ApplicationError:

@@ -154,7 +154,11 @@ def main() -> int:
         address = os.environ.get("AWARD_TEMPORAL_ADDRESS", "").strip()
         namespace = os.environ.get("AWARD_TEMPORAL_NAMESPACE", "").strip() or "default"
         api_port = env_port("AWARD_API_PORT", 8000)
+        api_metrics_port = env_port("AWARD_API_METRICS_PORT", 9464)
+        worker_metrics_port = env_port("AWARD_WORKER_METRICS_PORT", 9465)
         require_free(api_port, "AWARD_API_PORT")
+        require_free(api_metrics_port, "AWARD_API_METRICS_PORT")
+        require_free(worker_metrics_port, "AWARD_WORKER_METRICS_PORT")
 
         if not database_url:
             pg = EmbeddedPostgres(
@@ -260,7 +264,12 @@ def main() -> int:
 
         # The ballot secret goes to the worker only (R14.6): the API seals ballots with a meeting's
         # public key and never needs it. (In production it does not live beside the database.)
-        worker_env = {**env, "AWARD_BALLOT_SECRET": generated_secret("AWARD_BALLOT_SECRET", "ballot_secret")}
+        worker_env = {
+            **env,
+            "AWARD_BALLOT_SECRET": generated_secret("AWARD_BALLOT_SECRET", "ballot_secret"),
+            "AWARD_WORKER_METRICS_PORT": str(worker_metrics_port),
+        }
+        env["AWARD_API_METRICS_PORT"] = str(api_metrics_port)
         env.pop("AWARD_BALLOT_SECRET", None)
         supervisor.start(
             Program("worker", [sys.executable, "-m", "worker"], worker_env, LOGS / "worker.log", ROOT)
@@ -301,7 +310,9 @@ def main() -> int:
             f"    Admin login   {admin_user} / {admin_password}"
             "   (dev default, made with python -m api.cli; AWARD_DEV_ADMIN_USERNAME / _PASSWORD)\n"
             f"    Data          {DATA}   (make clean-data wipes it)\n"
-            f"    Logs          {LOGS}\n"
+            f"    Logs          {LOGS}   (JSON lines with request_id; AWARD_LOG_FORMAT=plain for text)\n"
+            f"    Metrics       http://127.0.0.1:{api_metrics_port}/metrics (API)   "
+            f"http://127.0.0.1:{worker_metrics_port}/metrics (worker)\n"
             f"  Stop with Ctrl-C (or kill -TERM {os.getpid()}).\n",
             flush=True,
         )

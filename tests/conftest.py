@@ -171,6 +171,7 @@ def settings(database_url: str, temporal_server: TemporalDevServer, temporal_cli
         password_hash_time_cost=1,
         password_hash_memory_kib=1024,
         temporal_namespace=NAMESPACES[0],
+        log_format="plain",  # pytest captures the log records as they are
     )
     rotation = cast(NamespaceRotation, temporal_client)
     rotation.settings = s

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -22,8 +23,9 @@ from activities.errors import DataErrors
 from activities.fanout import FanOutActivities
 from activities.notices import NoticeGateway, NoticeRelay
 from activities.review import ReviewActivities
+from config.observability import configure_logging
 from config.settings import Settings, get_settings
-from config.temporal import connect
+from config.temporal import connect, metrics_runtime
 from db.ballot_box import BallotKeyring
 from db.session import make_engine, make_sessionmaker
 from workflows.application import ApplicationWorkflow
@@ -120,7 +122,8 @@ async def build_worker(
         max_concurrent_workflow_task_polls=t.workflow_task_pollers,
         max_concurrent_activity_task_polls=t.activity_task_pollers,
     )
-    relay = NoticeRelay(sessions, gateway, interval=t.relay_interval)
+    runtime = client.service_client.config.runtime or Runtime.default()
+    relay = NoticeRelay(sessions, gateway, interval=t.relay_interval, meter=runtime.metric_meter)
     stop = asyncio.Event()
     async with worker:
         relaying = asyncio.create_task(relay.run(stop), name="notice-relay")
@@ -137,8 +140,13 @@ async def run(settings: Settings) -> None:
     engine = make_engine(
         settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
+    runtime = (
+        metrics_runtime(settings.metrics_host, settings.worker_metrics_port)
+        if settings.worker_metrics_port
+        else None
+    )
     client = await connect(
-        settings.temporal_address, settings.temporal_namespace, settings.payload_key_ring()
+        settings.temporal_address, settings.temporal_namespace, settings.payload_key_ring(), runtime=runtime
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -157,8 +165,12 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(run(get_settings()))
+    settings = get_settings()
+    if settings.log_format == "json":
+        configure_logging()
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run(settings))
 
 
 if __name__ == "__main__":
