@@ -616,7 +616,14 @@ class CommitteeActivities:
             )
             n = await s.get(m.PublicNotice, req.year)
             assert n is not None
-            text = texts.preliminary_notice(req.year, req.preliminary.winners, n.closes_at, n.published_at)
+            text = texts.preliminary_notice(
+                req.year,
+                req.preliminary.winners,
+                n.closes_at,
+                n.published_at,
+                runoffs=req.preliminary.runoffs,
+                vacated=req.preliminary.vacated,
+            )
             await write_notices(
                 s,
                 [
