@@ -421,7 +421,7 @@ class CommitteeActivities:
                 .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
                 .where(m.Application.id.in_(list(outcome.selected)))
             )
-            apps = {a.id: (a, name) for a, name in found.tuples().all()}
+            apps = {a.id: (a, name) for a, name in found.all()}
             plenary = {str(t["candidate_id"]): int(t["approve"]) for t in req.preliminary.tally}
             selected = [
                 ListEntry(
