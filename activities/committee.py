@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -25,6 +26,7 @@ from contracts.cycle import (
     BallotStatus,
     CertificateIssued,
     CloseBallotRequest,
+    CloseRunoffRequest,
     FinalList,
     FixFinalListRequest,
     IssueCertificatesRequest,
@@ -32,9 +34,11 @@ from contracts.cycle import (
     MeetingOpened,
     NoticeWindow,
     OpenMeetingRequest,
+    OpenSeats,
     Preliminary,
     PublishPreliminaryRequest,
     RecordApprovalInput,
+    VacateSeatsRequest,
 )
 from contracts.objection import RecordInvestigationInput
 from db import ballot_box
@@ -49,11 +53,25 @@ from domain.certificates import certificate_number, certificate_text, plaque_tex
 from domain.errors import DomainError, conflict, invalid
 from domain.final_list import removals
 from domain.review import ReviewPurpose
+from domain.rules import CycleRules
+from domain.runoff import (
+    check_vacancy_reason,
+    reason_not_passed,
+    reason_over,
+    reason_tied_again,
+    reason_vacated,
+    runoff_result,
+)
 from domain.selection import Candidate, SelectionRules, final_score, preliminary_list
 from domain.types import ApplicationStage, Audience, Award, NoticeKind
 from domain.work_report import CycleFigures, ReportRow, compose_work_report
 
 refuse = refusal  # a rule refused the step: fail the activity for good, carrying the error
+
+
+def _by_award(entries: list[ListEntry]) -> list[ListEntry]:
+    """The list grouped by award (QUALITY first), each award's entries in the order given."""
+    return [w for award in (Award.QUALITY, Award.INNOVATION) for w in entries if w.award is award]
 
 
 def award_workflow_id(year: int, application_id: str) -> str:
@@ -72,10 +90,12 @@ class CommitteeActivities:
     @activity.defn
     async def open_meeting(self, req: OpenMeetingRequest) -> MeetingOpened:
         """Check attendance against the roster and the quorum, present the work report, issue ballots."""
+        runoff = req.runoff
         async with self.sessions.begin() as s:
             existing = await s.get(m.Meeting, req.meeting_id)
             if existing is None:
-                candidates = await self._candidates(s, req.year)
+                # a run-off votes only among the candidates tied for the open seats (R14.6)
+                candidates = list(runoff.application_ids) if runoff else await self._candidates(s, req.year)
                 roster = (
                     await s.execute(
                         select(m.User.username, m.User.id)
@@ -106,7 +126,8 @@ class CommitteeActivities:
                     )
                 except DomainError as e:
                     raise refuse(e) from None
-                await self._work_report(s, req, candidates)
+                if runoff is None:  # the work report is presented once, to the plenary
+                    await self._work_report(s, req, candidates)
                 s.add(
                     m.Meeting(
                         id=req.meeting_id,
@@ -117,6 +138,9 @@ class CommitteeActivities:
                         state="VOTING",
                         opened_by=req.actor.username,
                         opened_at=req.at,
+                        kind="RUNOFF" if runoff else "PLENARY",
+                        award=str(runoff.award) if runoff else None,
+                        seats=runoff.seats if runoff else None,
                     )
                 )
                 await s.flush()
@@ -139,17 +163,31 @@ class CommitteeActivities:
                     at=req.at,
                     actor=req.actor.username,
                     actor_role=req.actor.role,
-                    action="PLENARY_CONVENED",
+                    action="RUNOFF_CONVENED" if runoff else "PLENARY_CONVENED",
                     entity_type="meeting",
                     entity_id=req.meeting_id,
                     details={
                         "attendees": sorted(set(req.attendees)),
                         "roster": len(members),
                         "candidates": candidates,
+                        **(
+                            {"award": str(runoff.award), "seats": runoff.seats, "tie_of": runoff.source}
+                            if runoff
+                            else {}
+                        ),
                     },
                 )
                 existing = await s.get(m.Meeting, req.meeting_id)
                 assert existing is not None
+            if existing.kind == "RUNOFF":
+                return MeetingOpened(
+                    existing.id,
+                    list(existing.candidates),
+                    existing.present,
+                    existing.roster_size,
+                    Award(str(existing.award)),
+                    existing.seats or 0,
+                )
             return MeetingOpened(
                 existing.id, list(existing.candidates), existing.present, existing.roster_size
             )
@@ -257,58 +295,11 @@ class CommitteeActivities:
     async def close_ballot(self, req: CloseBallotRequest) -> Preliminary:
         """Open the sealed ballots, count them, publish the tally, keep the marks for the recount in
         an order that means nothing, destroy the meeting's key, and derive the preliminary list
-        (R3.3, R14.6)."""
+        (R3.3, R14.6). A tie across an award's cut-off leaves its seats open for a run-off."""
         async with self.sessions.begin() as s:
-            await ballot_box.lock_for_close(s, req.meeting_id)  # a ballot being cast goes in first
-            meeting = await s.get(m.Meeting, req.meeting_id, with_for_update=True)
-            if meeting is None:
-                raise ApplicationError(f"meeting {req.meeting_id} not found", non_retryable=True)
-            turnout = (
-                await s.scalars(select(m.BallotTurnout).where(m.BallotTurnout.meeting_id == req.meeting_id))
-            ).all()
-            present_ids = [t.user_id for t in turnout]
-            recusals = Counter(
-                r.application_id
-                for r in (
-                    await s.scalars(
-                        select(m.CommitteeRecusal).where(
-                            m.CommitteeRecusal.cycle_year == req.year,
-                            m.CommitteeRecusal.user_id.in_(present_ids),
-                        )
-                    )
-                ).all()
+            meeting, counted = await self._count(
+                s, req.year, req.meeting_id, req.rules, req.at, "BALLOT_TALLIED"
             )
-            opened: dict[str, int] = {}
-            if meeting.state == "CLOSED":  # a retry returns the tally that was published, not a new count
-                counted = [Tally(**t) for t in meeting.tally]
-            else:
-                try:
-                    votes, opened = await self._open_box(s, meeting, voted=sum(t.voted for t in turnout))
-                    counted = tally(
-                        votes,
-                        candidates=list(meeting.candidates),
-                        present=meeting.present,
-                        recusals={c: recusals.get(c, 0) for c in meeting.candidates},
-                        pass_ratio=Fraction(req.rules.pass_numerator, req.rules.pass_denominator),
-                    )
-                except DomainError as e:
-                    raise refuse(e) from None
-                # the marks, for the recount: contents, ids and order are a function of the tally
-                await ballot_box.keep_marks(s, req.meeting_id, votes)
-            if meeting.state != "CLOSED":
-                meeting.state, meeting.closed_at = "CLOSED", req.at
-                meeting.tally = [asdict(t) for t in counted]
-                await repo.audit(
-                    s,
-                    key=f"ballot-closed-{req.meeting_id}",
-                    at=req.at,
-                    actor="system",
-                    actor_role="system",
-                    action="BALLOT_TALLIED",
-                    entity_type="meeting",
-                    entity_id=req.meeting_id,
-                    details={"tally": meeting.tally, **opened},
-                )
             by_id = {t.candidate_id: t for t in counted}
             rows = (
                 await s.execute(
@@ -345,9 +336,217 @@ class CommitteeActivities:
                 excluded={x.application_id: x.reason_zh for x in selection.excluded},
                 ties=[a for t in selection.ties for a in t.application_ids],
                 tally=[asdict(t) for t in counted],
+                open_seats=[
+                    OpenSeats(t.award, list(t.application_ids), t.seats, req.meeting_id)
+                    for t in selection.ties
+                ],
             )
         await self._vacuum_ballot_tables()
         return result
+
+    async def _count(
+        self, s: AsyncSession, year: int, meeting_id: str, rules: CycleRules, at: datetime, action: str
+    ) -> tuple[m.Meeting, list[Tally]]:
+        """Close a meeting's ballot and count it (once: a retry gets the tally that was published)."""
+        await ballot_box.lock_for_close(s, meeting_id)  # a ballot being cast goes in first
+        meeting = await s.get(m.Meeting, meeting_id, with_for_update=True)
+        if meeting is None:
+            raise ApplicationError(f"meeting {meeting_id} not found", non_retryable=True)
+        turnout = (
+            await s.scalars(select(m.BallotTurnout).where(m.BallotTurnout.meeting_id == meeting_id))
+        ).all()
+        present_ids = [t.user_id for t in turnout]
+        recusals = Counter(
+            r.application_id
+            for r in (
+                await s.scalars(
+                    select(m.CommitteeRecusal).where(
+                        m.CommitteeRecusal.cycle_year == year,
+                        m.CommitteeRecusal.user_id.in_(present_ids),
+                    )
+                )
+            ).all()
+        )
+        opened: dict[str, int] = {}
+        if meeting.state == "CLOSED":  # a retry returns the tally that was published, not a new count
+            counted = [Tally(**t) for t in meeting.tally]
+        else:
+            try:
+                votes, opened = await self._open_box(s, meeting, voted=sum(t.voted for t in turnout))
+                counted = tally(
+                    votes,
+                    candidates=list(meeting.candidates),
+                    present=meeting.present,
+                    recusals={c: recusals.get(c, 0) for c in meeting.candidates},
+                    pass_ratio=Fraction(rules.pass_numerator, rules.pass_denominator),
+                )
+            except DomainError as e:
+                raise refuse(e) from None
+            # the marks, for the recount: contents, ids and order are a function of the tally
+            await ballot_box.keep_marks(s, meeting_id, votes)
+        if meeting.state != "CLOSED":
+            meeting.state, meeting.closed_at = "CLOSED", at
+            meeting.tally = [asdict(t) for t in counted]
+            await repo.audit(
+                s,
+                key=f"ballot-closed-{meeting_id}",
+                at=at,
+                actor="system",
+                actor_role="system",
+                action=action,
+                entity_type="meeting",
+                entity_id=meeting_id,
+                details={"tally": meeting.tally, **opened},
+            )
+        return meeting, counted
+
+    # --- the run-off (决选投票) of candidates tied across a cut-off ---------------------------------
+    @activity.defn
+    async def close_runoff(self, req: CloseRunoffRequest) -> Preliminary:
+        """Count the run-off like the plenary (same box, same secrecy, its own published tally and
+        recount) and complete the preliminary list with its outcome (domain/runoff.py): the
+        candidates selected fill the open seats; a tie again leaves fewer seats open for another
+        run-off (R14.6)."""
+        group = req.seats
+        async with self.sessions.begin() as s:
+            meeting, counted = await self._count(
+                s, req.year, req.meeting_id, req.rules, req.at, "RUNOFF_TALLIED"
+            )
+            try:
+                outcome = runoff_result(counted, seats=group.seats)
+            except DomainError as e:
+                raise refuse(e) from None
+            found = await s.execute(
+                select(m.Application, m.Enterprise.name)
+                .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
+                .where(m.Application.id.in_(list(outcome.selected)))
+            )
+            apps = {a.id: (a, name) for a, name in found.all()}
+            plenary = {str(t["candidate_id"]): int(t["approve"]) for t in req.preliminary.tally}
+            selected = [
+                ListEntry(
+                    c,
+                    group.award,
+                    apps[c][1],
+                    str(final_score(Decimal(apps[c][0].onsite_score or "0"))),
+                    plenary.get(c, 0),
+                    runoff=meeting.id,
+                )
+                for c in outcome.selected
+            ]
+            pre = req.preliminary
+            excluded = {k: v for k, v in pre.excluded.items() if k not in outcome.selected}
+            for c in outcome.not_passed:
+                excluded[c] = reason_not_passed(group.award, meeting.id, outcome.approvals[c])
+            for c in outcome.over:
+                excluded[c] = reason_over(
+                    group.award, meeting.id, outcome.approvals[c], outcome.rank(c), group.seats
+                )
+            for c in outcome.tied:
+                excluded[c] = reason_tied_again(
+                    group.award, meeting.id, outcome.approvals[c], len(outcome.tied) - 1, outcome.seats_left
+                )
+            again = (
+                [OpenSeats(group.award, list(outcome.tied), outcome.seats_left, meeting.id)]
+                if outcome.tied
+                else []
+            )
+            open_seats = [
+                x
+                for g in pre.open_seats
+                for x in (again if (g.award, g.source) == (group.award, group.source) else [g])
+            ]
+            vacated = dict(pre.vacated)
+            if outcome.vacant:
+                vacated[str(group.award)] = vacated.get(str(group.award), 0) + outcome.vacant
+            result = Preliminary(
+                winners=_by_award([*pre.winners, *selected]),
+                excluded=excluded,
+                ties=[a for g in open_seats for a in g.application_ids],
+                tally=pre.tally,
+                open_seats=open_seats,
+                runoffs=[*pre.runoffs, meeting.id] if meeting.id not in pre.runoffs else pre.runoffs,
+                vacated=vacated,
+            )
+            await repo.audit(
+                s,
+                key=f"runoff-decided-{meeting.id}",
+                at=req.at,
+                actor="system",
+                actor_role="system",
+                action="RUNOFF_DECIDED",
+                entity_type="meeting",
+                entity_id=meeting.id,
+                details={
+                    "award": str(group.award),
+                    "seats": group.seats,
+                    "selected": list(outcome.selected),
+                    "tied_again": list(outcome.tied),
+                    "seats_left": outcome.seats_left,
+                    "not_passed": list(outcome.not_passed),
+                    "over": list(outcome.over),
+                    "vacant": outcome.vacant,
+                },
+            )
+        await self._vacuum_ballot_tables()
+        return result
+
+    @activity.defn
+    async def vacate_seats(self, req: VacateSeatsRequest) -> Preliminary:
+        """The committee leaves an award's open seats vacant instead of another run-off (宁缺毋滥,
+        Art. 3): recorded with its reasons; the tied candidates are not listed."""
+        group, pre = req.seats, req.preliminary
+        try:
+            reason = check_vacancy_reason(req.reason)
+        except DomainError as e:
+            raise refuse(e) from None
+        async with self.sessions.begin() as s:
+            await s.execute(
+                insert(m.SeatVacancy)
+                .values(
+                    cycle_year=req.year,
+                    award=str(group.award),
+                    seats=group.seats,
+                    application_ids=list(group.application_ids),
+                    source=group.source,
+                    reason=reason,
+                    decided_by=req.actor.username,
+                    decided_at=req.at,
+                )
+                .on_conflict_do_nothing(constraint="uq_seat_vacancies_seats")
+            )
+            await repo.audit(
+                s,
+                key=f"seats-vacated-{req.year}-{group.award}-{group.source}",
+                at=req.at,
+                actor=req.actor.username,
+                actor_role=req.actor.role,
+                action="SEATS_LEFT_VACANT",
+                entity_type="cycle",
+                entity_id=str(req.year),
+                reason=reason,
+                details={
+                    "award": str(group.award),
+                    "seats": group.seats,
+                    "candidates": list(group.application_ids),
+                    "tie_of": group.source,
+                },
+            )
+        excluded = dict(pre.excluded)
+        for c in group.application_ids:
+            excluded[c] = reason_vacated(group.award, group.seats, reason)
+        open_seats = [g for g in pre.open_seats if (g.award, g.source) != (group.award, group.source)]
+        vacated = dict(pre.vacated)
+        vacated[str(group.award)] = vacated.get(str(group.award), 0) + group.seats
+        return Preliminary(
+            winners=pre.winners,
+            excluded=excluded,
+            ties=[a for g in open_seats for a in g.application_ids],
+            tally=pre.tally,
+            open_seats=open_seats,
+            runoffs=pre.runoffs,
+            vacated=vacated,
+        )
 
     async def _open_box(
         self, s: AsyncSession, meeting: m.Meeting, *, voted: int
@@ -417,7 +616,14 @@ class CommitteeActivities:
             )
             n = await s.get(m.PublicNotice, req.year)
             assert n is not None
-            text = texts.preliminary_notice(req.year, req.preliminary.winners, n.closes_at, n.published_at)
+            text = texts.preliminary_notice(
+                req.year,
+                req.preliminary.winners,
+                n.closes_at,
+                n.published_at,
+                runoffs=req.preliminary.runoffs,
+                vacated=req.preliminary.vacated,
+            )
             await write_notices(
                 s,
                 [
@@ -645,6 +851,8 @@ class CommitteeActivities:
             self.open_meeting,
             self.ballot_status,
             self.close_ballot,
+            self.close_runoff,
+            self.vacate_seats,
             self.publish_preliminary,
             self.close_notice,
             self.record_investigation,

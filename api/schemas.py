@@ -701,6 +701,20 @@ class MeetingIn(Strict):
     attendees: list[Member] = Field(min_length=1)
 
 
+class RunoffIn(Strict):
+    """A run-off (决选投票) among the candidates tied for an award's open seats (R14.6)."""
+
+    attendees: list[Member] = Field(min_length=1)
+    award: Award | None = Field(default=None, description="needed only when both awards have open seats")
+
+
+class VacancyIn(Strict):
+    """The committee leaves an award's open seats vacant (宁缺毋滥) instead of a run-off."""
+
+    reason: Annotated[Prose, Field(min_length=1, max_length=2000)]
+    award: Award | None = Field(default=None, description="needed only when both awards have open seats")
+
+
 class BallotIn(Strict):
     choices: dict[Id, Literal["APPROVE", "REJECT"]]
 

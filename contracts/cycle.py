@@ -25,6 +25,9 @@ class MeetingOpened:
     candidates: list[str]
     present: int
     roster: int
+    # a run-off (决选投票): the award whose open seats it fills, and how many
+    award: Award | None = None
+    seats: int = 0
 
 
 @dataclass
@@ -34,16 +37,31 @@ class ListEntry:
     enterprise_name: str
     final_score: str
     approve: int
+    runoff: str = ""  # the run-off meeting that selected it ("" when the plenary did)
+
+
+@dataclass
+class OpenSeats:
+    """Seats of an award that a tie across its cut-off left open (R14.6): a run-off among the tied
+    candidates fills them, or the committee leaves them vacant."""
+
+    award: Award
+    application_ids: list[str]  # sorted; the order means nothing
+    seats: int
+    source: str  # the meeting whose tally left the tie ("2027-plenary-1", "2027-runoff-1")
 
 
 @dataclass
 class Preliminary:
-    """The preliminary list (初步入选名单) per award after the ballot."""
+    """The preliminary list (初步入选名单) per award after the ballot (and the run-offs)."""
 
     winners: list[ListEntry]
     excluded: dict[str, str]  # application id -> reason (Chinese), candidates of the ballot only
     ties: list[str] = field(default_factory=list)
     tally: list[dict[str, int | str | bool]] = field(default_factory=list)
+    open_seats: list[OpenSeats] = field(default_factory=list)  # ties still to settle before the notice
+    runoffs: list[str] = field(default_factory=list)  # run-off meetings held, in order
+    vacated: dict[str, int] = field(default_factory=dict)  # award -> seats the committee left vacant
 
 
 @dataclass
@@ -93,6 +111,9 @@ class CycleState:
     approval: GovernmentDecisionInput | None = None
     returns: list[str] = field(default_factory=list)
     certificates: int = 0
+    runoff: MeetingOpened | None = None  # the run-off ballot now open (R14.6)
+    runoffs: int = 0  # run-offs convened so far: `{year}-runoff-{n}`
+    vacancies: int = 0  # open seats the committee has left vacant
 
 
 @dataclass
@@ -131,6 +152,24 @@ class ConveneInput:
 
     attendees: list[str]  # usernames of the committee members present
     actor: Actor
+
+
+@dataclass
+class ConveneRunoffInput:
+    """Office -> cycle update: convene a run-off among the candidates tied for an award's open seats."""
+
+    attendees: list[str]  # usernames of the committee members present
+    actor: Actor
+    award: Award | None = None  # needed only when both awards have open seats
+
+
+@dataclass
+class VacateSeatsInput:
+    """Committee (chair or vice-chair) -> cycle update: leave an award's open seats vacant (宁缺毋滥)."""
+
+    reason: str
+    actor: Actor
+    award: Award | None = None  # needed only when both awards have open seats
 
 
 @dataclass
@@ -255,6 +294,29 @@ class OpenMeetingRequest:
     meeting_id: str
     attendees: list[str]
     rules: CycleRules
+    actor: Actor
+    at: datetime
+    runoff: OpenSeats | None = None  # a run-off among these tied candidates (not the plenary)
+
+
+@dataclass
+class CloseRunoffRequest:
+    """Tally a run-off and complete the preliminary list with its outcome."""
+
+    year: int
+    meeting_id: str
+    rules: CycleRules
+    at: datetime
+    preliminary: Preliminary
+    seats: OpenSeats
+
+
+@dataclass
+class VacateSeatsRequest:
+    year: int
+    preliminary: Preliminary
+    seats: OpenSeats
+    reason: str
     actor: Actor
     at: datetime
 

@@ -538,6 +538,27 @@ class Meeting(Base):
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     tally: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)  # the published tally
+    # PLENARY, or RUNOFF (决选投票) among candidates tied across an award's cut-off for `seats` seats
+    kind: Mapped[str] = mapped_column(String(20), default="PLENARY", server_default="PLENARY")
+    award: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    seats: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SeatVacancy(Base):
+    """The committee left an award's open seats vacant instead of holding (another) run-off (宁缺毋滥,
+    Art. 3; R14.6): who decided, why, and for which tied candidates."""
+
+    __tablename__ = "seat_vacancies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    award: Mapped[str] = mapped_column(String(20))
+    seats: Mapped[int] = mapped_column(Integer)
+    application_ids: Mapped[list[str]] = mapped_column(Json)
+    source: Mapped[str] = mapped_column(String(40))  # the meeting whose tally left the tie
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("cycle_year", "award", "source", name="uq_seat_vacancies_seats"),)
 
 
 class BallotTurnout(Base):

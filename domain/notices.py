@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -240,16 +240,32 @@ def committee_roster(
 
 
 def preliminary_notice(
-    year: int, winners: Sequence[Any], closes_at: datetime, issued_at: datetime
+    year: int,
+    winners: Sequence[Any],
+    closes_at: datetime,
+    issued_at: datetime,
+    *,
+    runoffs: Sequence[str] = (),
+    vacated: Mapping[str, int] | None = None,
 ) -> NoticeText:
-    """R14.7: the preliminary list with the 7-day window (the last day ends at 24:00)."""
+    """R14.7: the preliminary list with the 7-day window (the last day ends at 24:00). A list
+    completed by run-off ballots (决选投票, R14.6) says so, names who they selected and the seats the
+    committee left vacant."""
     lines = []
     for award in (Award.QUALITY, Award.INNOVATION):
-        names = [w.enterprise_name for w in winners if w.award is award]
+        names = [
+            w.enterprise_name + ("（经决选投票确定）" if getattr(w, "runoff", "") else "")
+            for w in winners
+            if w.award is award
+        ]
         lines.append(f"{award.name_zh}：" + ("、".join(names) if names else "空缺"))
+        left = (vacated or {}).get(str(award), 0)
+        if left:
+            lines.append(f"（{award.name_zh}因得票并列待决的{left}个名额空缺，宁缺毋滥）")
     last = format_cst_date(closes_at - timedelta(microseconds=1))
+    how = "全体会议无记名投票" + ("及对并列申报的决选投票" if runoffs else "")
     body = (
-        f"经鹿城区政府质量奖评审委员会全体会议无记名投票，{year}年度鹿城区政府质量奖初步入选名单公示如下：\n"
+        f"经鹿城区政府质量奖评审委员会{how}，{year}年度鹿城区政府质量奖初步入选名单公示如下：\n"
         + "\n".join(lines)
         + f"\n公示期自{format_cst(issued_at)}起至{last}24时止。公示期间，任何单位和个人对名单有异议的，"
         "可通过评审系统实名反映，并提供事实依据；匿名反映予以登记。" + _sign(issued_at)

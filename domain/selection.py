@@ -15,7 +15,8 @@ TIE RULE (宁缺毋滥): if the candidates on either side of the cut-off tie exa
 (approve votes, final score, document score), none of the tied candidates at the boundary is
 selected. The quota is never exceeded, and the order is never settled by chance, by id or by
 the order of input. The tied group is reported in `Selection.ties` (with the seats it competes
-for) so the committee can hold a run-off ballot; candidates ranked strictly above the group are
+for) so the committee can hold a run-off ballot (`domain/runoff.py`: the cycle's RUNOFF stage
+completes the list before it is published); candidates ranked strictly above the group are
 selected, those below it are over the quota.
 
 Vacancy: an award may end with fewer winners than its quota, or none, when too few candidates

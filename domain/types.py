@@ -87,6 +87,7 @@ class CycleStage(StrEnum):
     ONSITE_REVIEW = "ONSITE_REVIEW"  # 现场评审: visits, reports, enterprises' confirmations
     AWAITING_COMMITTEE = "AWAITING_COMMITTEE"  # on-site review finished; waiting for 审查表决
     BALLOT = "BALLOT"  # 审查表决: the plenary votes by secret ballot
+    RUNOFF = "RUNOFF"  # 决选投票: a tie across a cut-off is settled among the tied (or seats left vacant)
     PUBLIC_NOTICE = "PUBLIC_NOTICE"  # 初选公示: 7 days, objections investigated
     FINAL_LIST = "FINAL_LIST"  # the committee fixes the proposed list
     GOVERNMENT_APPROVAL = "GOVERNMENT_APPROVAL"  # 审定批准 by the district government

@@ -12,6 +12,8 @@ while you watch. Eight enterprises take part, and one application ends at each s
     qualification  (资格审查)  its QMS certificate expired before the deadline
     on-site list   (现场评审名单)  document score below the threshold; feedback with the panel opinion
     secret ballot  (审查表决)  most committee members vote REJECT
+    run-off ballot (决选投票)  two innovation candidates tie at the cut-off of the quota (2): the
+                               notice waits for a run-off among them (one refused without quorum)
     public notice  (初选公示)  a named objection is investigated and found SUBSTANTIATED
 
 The year is next year, or this year if next year's cycle exists already; numbering of enterprises and
@@ -67,7 +69,7 @@ DEADLINE_IN = 20  # seconds from the start of the cycle to the application deadl
 DEMO_RULES: dict[str, Any] = {
     "demo": True,
     "quota_quality": 5,
-    "quota_innovation": 5,
+    "quota_innovation": 2,  # E7 and E8 tie for the second seat: a run-off ballot decides
     "min_final_score": 600,
     "panel_size": 3,
     "expert_load_cap": 5,
@@ -91,6 +93,7 @@ STAGES = {
     "ONSITE_REVIEW": "现场评审",
     "AWAITING_COMMITTEE": "待评委会审查表决",
     "BALLOT": "审查表决（无记名投票）",
+    "RUNOFF": "决选投票（并列申报）",
     "PUBLIC_NOTICE": "初选公示",
     "FINAL_LIST": "确定拟授奖名单",
     "GOVERNMENT_APPROVAL": "区政府审定批准",
@@ -139,11 +142,11 @@ SAMPLES = [
            tags=["ADVANCED_MANUFACTURING"], doc_pct=75, onsite_pct=80),
     Sample(6, "鹿城数智医疗器械有限公司", "INNOVATION", "AWARDED", "winner (an anonymous objection is only recorded)",
            tags=["LIFE_HEALTH"], doc_pct=70, onsite_pct=70),
-    Sample(7, "温州蒲鞋市软件信息有限公司", "INNOVATION", "AWARDED", "winner (disputes the on-site report, office settles)",
+    Sample(7, "温州蒲鞋市软件信息有限公司", "INNOVATION", "NOT_AWARDED", "ties E8 at the cut-off, loses the run-off (disputed its on-site report, office settled)",
            sector="SERVICES", tags=["DIGITAL_ECONOMY"], doc_pct=65, onsite_pct=65,
            dispute="对“过程管理”条目的现场评分有异议，已补充提交过程控制记录"),
-    Sample(8, "鹿城新材料包装有限公司", "INNOVATION", "AWARDED", "winner (stays silent: on-site report deemed confirmed)",
-           tags=["NEW_MATERIALS"], doc_pct=60, onsite_pct=70, silent=True),
+    Sample(8, "鹿城新材料包装有限公司", "INNOVATION", "AWARDED", "winner of the run-off ballot (stays silent: on-site report deemed confirmed)",
+           tags=["NEW_MATERIALS"], doc_pct=65, onsite_pct=65, silent=True),
 ]  # fmt: skip
 EXPERTS = 10
 CONFLICTED_EXPERT = 1  # works for E1: the draw must never seat them on E1's panel
@@ -475,13 +478,21 @@ class Demo:
             expect(await s.vote(mid, member, choices), 200)
             say(f"   {member} ({position}) cast a secret ballot")
         say(f"   (votes are stored without voter; {', '.join(rejected)} got REJECT from 4 of 5 members)")
+        c = await self.follow("RUNOFF", "PUBLIC_NOTICE", quiet=True)
+        await self.tally(mid, "ballot closed when every member present had voted; published tally:")
+        if c["stage"] == "RUNOFF":
+            await self.runoff()
         await self.follow(
             "PUBLIC_NOTICE",
             note=f"{DEMO_RULES['public_notice_period']} s instead of 7 days (demo rules)",
             quiet=True,
         )
+        return str(mid)
+
+    async def tally(self, mid: str, title: str) -> None:
+        s = self.s
         m = expect(await s.api.get(f"/meetings/{mid}", headers=s.office), 200)
-        say("ballot closed when every member present had voted; published tally:")
+        say(title)
         for t in m["tally"]:
             verdict = "passed" if t["passed"] else "NOT passed"
             x = self.by_app[t["candidate_id"]]
@@ -490,14 +501,62 @@ class Demo:
             )
         recount = expect(await s.api.get(f"/meetings/{mid}/recount", headers=s.office), 200)
         say(f"   recount of the stored votes equals the published tally: {recount['equal']}")
-        return str(mid)
+
+    async def runoff(self) -> None:
+        """决选投票 (R14.6): E7 and E8 tie exactly (votes, final and document scores) across the
+        cut-off of the innovation award's quota; the notice waits for a run-off among them."""
+        s = self.s
+        tied = sorted(a for a, x in self.by_app.items() if x.key in (7, 8))
+        labels = " and ".join(f"{a} {self.by_app[a].label}" for a in tied)
+        say(
+            f"{labels} tie exactly (approve votes, final and document scores) across the cut-off of "
+            f"{AWARD_ZH['INNOVATION']} (quota {DEMO_RULES['quota_innovation']}): neither is listed yet, "
+            "the public notice waits for a run-off ballot among them"
+        )
+        r = await s.api.post(
+            f"/cycles/{self.year}/runoff", headers=s.office, json={"attendees": ["chair", "vice1"]}
+        )
+        body = r.json()
+        say(
+            f"office tried to convene the run-off with 2 of 5 members present: {r.status_code} "
+            f"{body.get('code')} — {body.get('message_zh')}"
+        )
+        attendees = [u for u, _ in COMMITTEE]
+        meeting = expect(
+            await s.api.post(f"/cycles/{self.year}/runoff", headers=s.office, json={"attendees": attendees}),
+            200,
+        )
+        mid = meeting["meeting_id"]
+        say(
+            f"office convened the run-off {mid}: {meeting['present']} of {meeting['roster']} members present, "
+            f"candidates {', '.join(meeting['candidates'])}, {meeting['seats']} seat of {AWARD_ZH[meeting['award']]}; "
+            "a new ballot key, sealed ballots, the same quorum and pass mark"
+        )
+        e7, e8 = (next(a for a in tied if self.by_app[a].key == k) for k in (7, 8))
+        for member, position in COMMITTEE:
+            choices = {
+                e8: "APPROVE" if member != "member2" else "REJECT",
+                e7: "APPROVE" if member in ("chair", "member2") else "REJECT",
+            }
+            expect(await s.vote(mid, member, choices), 200)
+            say(f"   {member} ({position}) cast a secret run-off ballot")
+
+        async def closed() -> bool:
+            return expect(await s.api.get(f"/meetings/{mid}", headers=s.office), 200)["state"] == "CLOSED"
+
+        await eventually(closed, what=f"run-off {mid} closed")
+        await self.tally(mid, f"run-off {mid} closed when every member present had voted; published tally:")
+        say(
+            f"   {e8} {self.by_app[e8].label} passes with the most votes and takes the seat; the list is complete"
+        )
 
     async def public_notice(self) -> None:
         s = self.s
         pre = expect(await s.api.get(f"/public/preliminary/{self.year}"), 200)
         for w in pre["list"]:
+            how = f", by run-off {w['runoff']}" if w.get("runoff") else ""
             say(
-                f"   on the preliminary list: {w['application_id']} {w['enterprise_name']} ({AWARD_ZH[w['award']]})"
+                f"   on the preliminary list: {w['application_id']} {w['enterprise_name']} ({AWARD_ZH[w['award']]}{how})"
             )
         say(f"   objections accepted until {cst(pre['closes_at'])} (GET /public/preliminary/{self.year})")
         target = next(a for a, x in self.by_app.items() if x.key == 5)
@@ -632,6 +691,7 @@ Where to look
     {API_URL}/cycles/{y}                         (office) stage and rules of the cycle
     {API_URL}/applications?year={y}              (office) every application with stage and outcome
     {API_URL}/meetings/{meeting_id}              (office/committee) attendance and tally
+    {API_URL}/meetings/{y}-runoff-1                (office/committee) the run-off's attendance and tally
     {API_URL}/objections?year={y}                (office) objections and investigation reports
     {API_URL}/certificates/{urllib.parse.quote(cert)}   (office) a certificate and its plaque text
     {API_URL}/audit                              (office) who did what, when and why""",

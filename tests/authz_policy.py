@@ -101,6 +101,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/cycles/{year}/work-report"): allow(*COMMITTEE_RECORDS),
     ("POST", "/meetings/{meeting_id}/ballot"): allow(C),
     ("POST", "/cycles/{year}/meeting/close"): allow(O),
+    ("POST", "/cycles/{year}/runoff"): allow(O),
+    ("POST", "/cycles/{year}/runoff/vacancy"): allow(C, chair_only=True),
     ("GET", "/meetings/{meeting_id}"): allow(*COMMITTEE_RECORDS),
     ("GET", "/meetings/{meeting_id}/recount"): allow(*COMMITTEE_RECORDS),
     ("POST", "/cycles/{year}/final-list"): allow(C, chair_only=True),

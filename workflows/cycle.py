@@ -33,7 +33,9 @@ with workflow.unsafe.imports_passed_through():
     from contracts.cycle import (
         CertificateIssued,
         CloseBallotRequest,
+        CloseRunoffRequest,
         ConveneInput,
+        ConveneRunoffInput,
         CycleStageInput,
         CycleState,
         DeadlineExtendedInput,
@@ -54,10 +56,13 @@ with workflow.unsafe.imports_passed_through():
         OnsiteListInput,
         OnsiteListRequest,
         OpenMeetingRequest,
+        OpenSeats,
         PublishPreliminaryRequest,
         RecordApprovalInput,
         RecordCycleInput,
         StartCycleInput,
+        VacateSeatsInput,
+        VacateSeatsRequest,
     )
     from domain import notices as texts
     from domain.calendar import cst_date, format_cst
@@ -67,7 +72,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.publicity import format_close
     from domain.review import ReviewPurpose
     from domain.rules import CycleRules
-    from domain.types import Audience, CycleStage, NoticeKind
+    from domain.runoff import check_vacancy_reason, seats_word, waiting_text
+    from domain.types import Audience, Award, CycleStage, NoticeKind
     from workflows.award import AwardWorkflow
     from workflows.common import InProgress, StepRetries, enforce, record, refusable, rejected
 
@@ -93,6 +99,7 @@ class AwardCycleWorkflow(StepRetries):
         await self._step(Stage.ONSITE_REVIEW, self._onsite_review)  # 现场评审 (Art. 14(3))
         await self._step(Stage.AWAITING_COMMITTEE, self._convene)  # 评委会全体会议 (Art. 14(4))
         await self._step(Stage.BALLOT, self._secret_ballot)  # 无记名投票 (Art. 14(4))
+        await self._step(Stage.RUNOFF, self._runoffs)  # 决选投票 of a tie at a cut-off (R14.6)
         await self._step(Stage.PUBLIC_NOTICE, self._public_notice)  # 初选公示 (Art. 14(5))
         await self._step(Stage.FINAL_LIST, self._final_list_and_approval)  # 审定批准 (Art. 14(6))
         await self._step(Stage.PUBLICATION, self._publication)  # 公布、颁证 (Art. 15)
@@ -195,11 +202,19 @@ class AwardCycleWorkflow(StepRetries):
         meeting = self.s.meeting
         assert meeting is not None
         await self._enter(Stage.BALLOT, "Plenary secret ballot (无记名投票)")
-        counted = 0  # ballots signalled when last counted: one signalled during a count is not lost
+        await self._until_voted(meeting, "Plenary secret ballot (无记名投票)", counted=0)
+        self.s.preliminary = await record(
+            CommitteeActivities.close_ballot,
+            CloseBallotRequest(self.rules.year, meeting.meeting_id, self.rules, workflow.now()),
+            "tally the ballot and derive the preliminary list",
+        )
+
+    async def _until_voted(self, meeting: MeetingOpened, what: str, *, counted: int) -> None:
+        """Until every member present has voted or the office closes the ballot. `counted`: the
+        ballots signalled when last counted, so one signalled during a count is not lost (-1: count
+        once at the start)."""
         while not self.s.ballot_close_requested:
-            self._wait(
-                f"Plenary secret ballot (无记名投票): {self.s.ballots_cast} of {meeting.present} members present have voted"
-            )
+            self._wait(f"{what}: {self.s.ballots_cast} of {meeting.present} members present have voted")
             await workflow.wait_condition(
                 lambda counted=counted: (
                     self.s.ballots_signalled != counted  # type: ignore[misc]
@@ -211,11 +226,66 @@ class AwardCycleWorkflow(StepRetries):
             self.s.ballots_cast = status.voted
             if status.voted >= status.present:
                 break
-        self.s.preliminary = await record(
-            CommitteeActivities.close_ballot,
-            CloseBallotRequest(self.rules.year, meeting.meeting_id, self.rules, workflow.now()),
-            "tally the ballot and derive the preliminary list",
-        )
+
+    async def _runoffs(self) -> None:
+        """Seats that a tie across an award's cut-off left open are filled by run-off ballots among
+        the tied candidates (the same secret ballot, quorum and pass mark), or left vacant by the
+        committee (宁缺毋滥), before the list is published (Art. 14(4), R14.6). Without a tie this
+        step issues no command, so the histories of cycles without one replay unchanged."""
+        while (pre := self.s.preliminary) is not None and pre.open_seats:
+            if self.s.runoff is None:
+                group, seen = pre.open_seats[0], self.s.vacancies
+                await self._enter(
+                    Stage.RUNOFF,
+                    waiting_text(
+                        group.award, len(group.application_ids), group.seats, more=len(pre.open_seats) - 1
+                    ),
+                )
+                await workflow.wait_condition(
+                    lambda seen=seen: self.s.runoff is not None or self.s.vacancies != seen  # type: ignore[misc]
+                )
+            meeting = self.s.runoff
+            if meeting is None:
+                continue  # the committee left the seats vacant: the next open seats, if any
+            group, pre = self._open_group(meeting.award), self.s.preliminary
+            what = (
+                f"Run-off ballot {meeting.meeting_id} (决选投票) among {len(meeting.candidates)} tied "
+                f"candidates for {seats_word(meeting.seats)} of {group.award.value} ({group.award.name_zh})"
+            )
+            await self._enter(Stage.RUNOFF, what)
+            await self._until_voted(meeting, what, counted=-1)
+            assert pre is not None  # nothing changes it while the run-off is open (_check_vacancy)
+            self.s.preliminary = await record(
+                CommitteeActivities.close_runoff,
+                CloseRunoffRequest(
+                    self.rules.year, meeting.meeting_id, self.rules, workflow.now(), pre, group
+                ),
+                "tally the run-off and complete the preliminary list",
+            )
+            self.s.runoff = None
+
+    def _open_group(self, award: Award | None) -> OpenSeats:
+        """The open seats of `award` (of the only award with open seats when None)."""
+        pre = self.s.preliminary
+        groups = pre.open_seats if pre is not None else []
+        if award is None and len(groups) > 1:
+            raise rejected(
+                invalid(
+                    "RUNOFF_AWARD_REQUIRED",
+                    "两个奖项均有并列待决的名额，请指明奖项",
+                    "Both awards have open seats: name the award",
+                )
+            )
+        found = next((g for g in groups if award is None or g.award is award), None)
+        if found is None:
+            raise rejected(
+                conflict(
+                    "RUNOFF_NOT_OPEN",
+                    "当前没有因并列而待决的名额",
+                    "No seats are open for a run-off now",
+                )
+            )
+        return found
 
     async def _public_notice(self) -> None:
         """7 days by the Civil Code; objections are stored by the API and investigated by their own
@@ -554,11 +624,94 @@ class AwardCycleWorkflow(StepRetries):
 
     @workflow.update
     def close_ballot(self, inp: Actor) -> int:
-        """The office closes the ballot before everyone present has voted (absent marks count as not approving)."""
-        if self.s.stage is not Stage.BALLOT:
+        """The office closes the ballot (the plenary's or a run-off's) before everyone present has
+        voted (absent marks count as not approving)."""
+        if not (self.s.stage is Stage.BALLOT or (self.s.stage is Stage.RUNOFF and self.s.runoff is not None)):
             raise rejected(conflict("BALLOT_NOT_OPEN", "当前没有进行中的投票", "No ballot is open"))
         self.s.ballot_close_requested = True
         return self.s.ballots_cast
+
+    # --- the run-off of a tie at a cut-off, or seats left vacant (updates) ---------------------------
+    @workflow.update
+    async def convene_runoff(self, inp: ConveneRunoffInput) -> MeetingOpened:
+        """The office convenes a run-off among the candidates tied for an award's open seats, with
+        the members present (quorum against the roster); each may cast one sealed ballot through the
+        API, like the plenary's (R14.6)."""
+        with self.busy.running("runoff"):
+            group = self._check_runoff(inp)
+            n = self.s.runoffs + 1
+            opened = await refusable(
+                record(
+                    CommitteeActivities.open_meeting,
+                    OpenMeetingRequest(
+                        self.rules.year,
+                        f"{self.rules.year}-runoff-{n}",
+                        sorted(set(inp.attendees)),
+                        self.rules,
+                        inp.actor,
+                        workflow.now(),
+                        runoff=group,
+                    ),
+                    f"convene run-off {n} and issue ballots",
+                )
+            )
+            self.s.runoffs = n
+            self.s.ballots_cast, self.s.ballot_close_requested = 0, False
+            self.s.runoff = opened
+            return opened
+
+    @convene_runoff.validator
+    def _validate_convene_runoff(self, inp: ConveneRunoffInput) -> None:
+        self.busy.refuse_if_running("runoff")
+        self._check_runoff(inp)
+
+    def _check_runoff(self, inp: ConveneRunoffInput) -> OpenSeats:
+        if self.s.stage is not Stage.RUNOFF or self.s.runoff is not None:
+            raise rejected(
+                conflict("RUNOFF_NOT_OPEN", "当前不能召开决选投票会议", "A run-off cannot be convened now")
+            )
+        if not inp.attendees:
+            raise rejected(
+                invalid("ATTENDANCE_REQUIRED", "请登记出席会议的评委会成员", "Record the members present")
+            )
+        return self._open_group(inp.award)
+
+    @workflow.update
+    async def leave_seats_vacant(self, inp: VacateSeatsInput) -> int:
+        """The committee leaves an award's open seats vacant instead of (another) run-off (宁缺毋滥,
+        Art. 3: "不超过"), with its reasons; answers the seats left vacant."""
+        with self.busy.running("runoff"):
+            group = self._check_vacancy(inp)
+            pre = self.s.preliminary
+            assert pre is not None
+            self.s.preliminary = await refusable(
+                record(
+                    CommitteeActivities.vacate_seats,
+                    VacateSeatsRequest(
+                        self.rules.year, pre, group, inp.reason.strip(), inp.actor, workflow.now()
+                    ),
+                    f"leave {group.seats} {group.award.value} seat(s) vacant",
+                )
+            )
+            self.s.vacancies += 1
+            return group.seats
+
+    @leave_seats_vacant.validator
+    def _validate_vacancy(self, inp: VacateSeatsInput) -> None:
+        self.busy.refuse_if_running("runoff")
+        self._check_vacancy(inp)
+
+    def _check_vacancy(self, inp: VacateSeatsInput) -> OpenSeats:
+        if self.s.stage is not Stage.RUNOFF or self.s.runoff is not None:
+            raise rejected(
+                conflict(
+                    "VACANCY_NOT_OPEN",
+                    "当前没有因并列而待决的名额（决选投票进行中时不能决定空缺）",
+                    "No open seats can be left vacant now (not while a run-off ballot is open)",
+                )
+            )
+        enforce(lambda: check_vacancy_reason(inp.reason))
+        return self._open_group(inp.award)
 
     # --- the final list and the government's approval (updates) --------------------------------------
     @workflow.update

@@ -23,7 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from config.constants import cycle_workflow_id
 from config.temporal import start_objection
-from contracts.cycle import ConveneInput, FinalList, FinalListInput, GovernmentDecisionInput, MeetingOpened
+from contracts.cycle import (
+    ConveneInput,
+    ConveneRunoffInput,
+    FinalList,
+    FinalListInput,
+    GovernmentDecisionInput,
+    MeetingOpened,
+    VacateSeatsInput,
+)
 from contracts.objection import AssignInvestigatorInput, InvestigationReportInput, ObjectionWorkflowInput
 from db import ballot_box
 from db import models as m
@@ -73,6 +81,8 @@ from ..schemas import (
     RosterApprovalIn,
     RosterIn,
     RulesApprovalIn,
+    RunoffIn,
+    VacancyIn,
 )
 
 router = APIRouter(tags=["committee"])
@@ -378,6 +388,55 @@ async def convene(
     return asdict(opened)
 
 
+@router.post(
+    "/cycles/{year}/runoff",
+    summary="Convene a run-off ballot among candidates tied across an award's cut-off (R14.6)",
+)
+async def convene_runoff(
+    year: int, body: RunoffIn, office: Office, client: Temporal, cfg: Config, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    """Only while the cycle waits in its RUNOFF stage: a meeting `{year}-runoff-{n}` among the tied
+    candidates, for the seats left, with the members present (quorum against the roster). Members
+    vote through `POST /meetings/{meeting_id}/ballot` as in the plenary."""
+    opened = await workflow_calls.cycle_update(
+        client,
+        cfg,
+        year,
+        AwardCycleWorkflow.convene_runoff,
+        ConveneRunoffInput(list(body.attendees), office.actor, body.award),
+        key=f"runoff-{key or uuid.uuid4()}",
+        result_type=MeetingOpened,
+    )
+    return asdict(opened)
+
+
+@router.post(
+    "/cycles/{year}/runoff/vacancy",
+    summary="The committee leaves the seats of a tie vacant instead of a run-off (宁缺毋滥)",
+    dependencies=[gate(Role.COMMITTEE)],
+)
+async def leave_seats_vacant(
+    year: int,
+    body: VacancyIn,
+    s: Session,
+    user: User,
+    client: Temporal,
+    cfg: Config,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
+    seats = await workflow_calls.cycle_update(
+        client,
+        cfg,
+        year,
+        AwardCycleWorkflow.leave_seats_vacant,
+        VacateSeatsInput(body.reason, user.actor, body.award),
+        key=f"vacancy-{key or uuid.uuid4()}",
+        result_type=int,
+    )
+    return {"year": year, "award": body.award, "vacant_seats": seats, "reason": body.reason.strip()}
+
+
 @router.get("/cycles/{year}/work-report", summary="The office's evaluation work report (R7.1)")
 async def work_report(year: int, s: Session, user: User) -> dict[str, Any]:
     await _may_read_committee_records(s, year, user)
@@ -574,6 +633,9 @@ async def get_meeting(meeting_id: str, s: Session, user: User) -> dict[str, Any]
     ).all()
     return {
         "id": meeting.id,
+        "kind": meeting.kind,
+        "award": meeting.award,
+        "seats": meeting.seats,
         "state": meeting.state,
         "present": meeting.present,
         "roster": meeting.roster_size,
@@ -649,9 +711,12 @@ async def preliminary(year: int, s: Session) -> dict[str, Any]:
                 "application_id": w["application_id"],
                 "enterprise_name": w["enterprise_name"],
                 "award": w["award"],
+                "runoff": w.get("runoff") or None,  # the run-off meeting that selected it (R14.6)
             }
             for w in n.preliminary["winners"]
         ],
+        "runoffs": n.preliminary.get("runoffs", []),
+        "vacated": n.preliminary.get("vacated", {}),
         # the committee's list is public once the government has approved it
         "final": [
             {
