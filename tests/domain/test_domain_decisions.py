@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.decisions import DecisionMethod, MajorDecisionDraft, VoteCounts, check_major_decision
+from domain.decisions import (
+    CheckedDecision,
+    DecisionMethod,
+    MajorDecisionDraft,
+    VoteCounts,
+    check_major_decision,
+)
 from domain.errors import DomainError
 
 ROSTER = [f"m{i}" for i in range(1, 10)]  # nine members
@@ -40,7 +46,7 @@ def consent(consenting: list[str], **kw: object) -> MajorDecisionDraft:
     )
 
 
-def check(d: MajorDecisionDraft) -> object:
+def check(d: MajorDecisionDraft) -> CheckedDecision:
     return check_major_decision(d, roster=ROSTER, quorum=QUORUM, pass_ratio=PASS, now=NOW)
 
 
@@ -52,10 +58,14 @@ def refused(d: MajorDecisionDraft) -> DomainError:
 
 @pytest.mark.req("R7.1")
 def test_a_vote_of_the_members_present_is_adopted_by_more_than_half_of_them() -> None:
-    c = check_major_decision(vote(ROSTER[:6], 4, 1, 1), roster=ROSTER, quorum=QUORUM, pass_ratio=PASS, now=NOW)
+    c = check_major_decision(
+        vote(ROSTER[:6], 4, 1, 1), roster=ROSTER, quorum=QUORUM, pass_ratio=PASS, now=NOW
+    )
     assert c.method is DecisionMethod.VOTE and c.adopted is True and c.decided_at == NOW
     assert "出席6人" in c.basis and "同意4票" in c.basis and "通过" in c.basis
-    tied = check_major_decision(vote(ROSTER[:6], 3, 2, 1), roster=ROSTER, quorum=QUORUM, pass_ratio=PASS, now=NOW)
+    tied = check_major_decision(
+        vote(ROSTER[:6], 3, 2, 1), roster=ROSTER, quorum=QUORUM, pass_ratio=PASS, now=NOW
+    )
     assert tied.adopted is False and "未通过" in tied.basis  # 3 of 6 is not more than half
 
 
@@ -92,7 +102,7 @@ def test_the_members_present_are_members_named_once() -> None:
 @pytest.mark.req("R7.1")
 def test_consent_needs_more_than_half_of_the_whole_committee() -> None:
     c = check(consent(ROSTER[:5]))  # 5 of 9
-    assert getattr(c, "adopted") is True and "5人书面同意" in getattr(c, "basis")
+    assert c.adopted is True and "5人书面同意" in c.basis
     e = refused(consent(ROSTER[:4]))
     assert e.code == "DECISION_CONSENT_INSUFFICIENT" and e.status == 409 and e.details["needed"] == 5
     assert refused(consent(["m1", "nobody", "m2", "m3", "m4"])).code == "NOT_COMMITTEE_MEMBERS"
@@ -111,10 +121,12 @@ def test_subject_decision_method_attachments_and_time_are_checked() -> None:
     assert refused(other).code == "DECISION_METHOD"
     assert refused(consent(ROSTER, attachments=["not-a-hash"])).code == "DECISION_ATTACHMENTS"
     assert refused(consent(ROSTER, attachments=[SHA, SHA])).code == "DECISION_ATTACHMENTS"
-    assert refused(consent(ROSTER, attachments=[f"{i:064x}" for i in range(21)])).code == "DECISION_ATTACHMENTS"
+    assert (
+        refused(consent(ROSTER, attachments=[f"{i:064x}" for i in range(21)])).code == "DECISION_ATTACHMENTS"
+    )
     assert refused(consent(ROSTER, decided_at=NOW + timedelta(hours=1))).code == "DECISION_IN_FUTURE"
     earlier = NOW - timedelta(days=2)
-    assert getattr(check(consent(ROSTER, decided_at=earlier, attachments=[SHA])), "decided_at") == earlier
+    assert check(consent(ROSTER, decided_at=earlier, attachments=[SHA])).decided_at == earlier
 
 
 @pytest.mark.req("R7.1")

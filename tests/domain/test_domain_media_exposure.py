@@ -68,7 +68,9 @@ def test_the_exposure_is_due_within_the_rules_period_counted_by_the_civil_code()
     rules = AftercareRules()
     # 30 days from 1 March 2028 end on 31 March 2028 (a Friday) at 24:00 CST
     assert exposure_due(REVOKED, rules) == end_of_day(datetime(2028, 3, 31).date())
-    quick = AftercareRules(media_exposure_period=timedelta(hours=2), media_exposure_reminder_before=timedelta(0))
+    quick = AftercareRules(
+        media_exposure_period=timedelta(hours=2), media_exposure_reminder_before=timedelta(0)
+    )
     assert exposure_due(REVOKED, quick) == REVOKED + timedelta(hours=2)
     validate_aftercare(rules)
     with pytest.raises(DomainError) as e:

@@ -54,9 +54,13 @@ async def test_the_committee_records_its_decisions_on_major_matters(api: httpx.A
     assert (await api.post(url, headers=sc.government, json=vote)).status_code == 403
 
     # Refused records: each with its code, and nothing is stored.
-    refused(await api.post(url, headers=chair, json={**vote, "subject": " "}), 422, "DECISION_SUBJECT_REQUIRED")
     refused(
-        await api.post(url, headers=chair, json={**vote, "votes": {"in_favour": 4, "against": 0, "abstain": 0}}),
+        await api.post(url, headers=chair, json={**vote, "subject": " "}), 422, "DECISION_SUBJECT_REQUIRED"
+    )
+    refused(
+        await api.post(
+            url, headers=chair, json={**vote, "votes": {"in_favour": 4, "against": 0, "abstain": 0}}
+        ),
         422,
         "DECISION_VOTE_COUNTS",
     )
@@ -75,7 +79,9 @@ async def test_the_committee_records_its_decisions_on_major_matters(api: httpx.A
         "DECISION_ATTACHMENT_NOT_FOUND",
     )
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-    refused(await api.post(url, headers=chair, json={**vote, "decided_at": future}), 422, "DECISION_IN_FUTURE")
+    refused(
+        await api.post(url, headers=chair, json={**vote, "decided_at": future}), 422, "DECISION_IN_FUTURE"
+    )
     refused(await api.post(url, headers=chair, json={**vote, "method": "PHONE"}), 422, "DECISION_METHOD")
     assert expect_list(await api.get(url, headers=office)) == []
 
@@ -131,7 +137,9 @@ async def test_the_committee_records_its_decisions_on_major_matters(api: httpx.A
 
     # Audited: once each, on the cycle (the retried request wrote nothing).
     audit = expect_list(
-        await api.get("/audit", headers=auditor, params={"action": "MAJOR_DECISION_RECORDED", "page_size": 100})
+        await api.get(
+            "/audit", headers=auditor, params={"action": "MAJOR_DECISION_RECORDED", "page_size": 100}
+        )
     )
     assert [(e["entity_id"], e["actor"]) for e in audit] == [(str(year), "chair"), (str(year), "vice1")]
     assert expect(await api.get("/audit/verify", headers=auditor), 200)["ok"] is True
