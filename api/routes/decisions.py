@@ -12,6 +12,7 @@ Readers: the office, the government, the auditor and the members of that year's 
 
 from __future__ import annotations
 
+import hashlib
 from fractions import Fraction
 from typing import Any
 
@@ -104,7 +105,8 @@ async def record_decision(
     year: int, body: MajorDecisionIn, s: Session, user: User, clock: Now, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     member = await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
-    request_key = f"{year}:{user.username}:{key}" if key else None
+    # the caller's key, namespaced by year and caller, as a fixed-length digest
+    request_key = hashlib.sha256(f"{year}\n{user.username}\n{key}".encode()).hexdigest() if key else None
     if request_key is not None:
         done = await s.scalar(select(m.MajorDecision).where(m.MajorDecision.request_key == request_key))
         if done is not None:  # a retried request: the decision it recorded, recorded once
