@@ -419,16 +419,16 @@ class AwardWorkflow(StepRetries):
     async def _media_exposure(self) -> None:
         """Owed from the approval; the office is reminded before the due time and told once it has
         passed (the exposure stays owed until recorded); the recovery may come in meanwhile."""
-        assert self.revoked_at is not None
         rules, case = self.facts.aftercare, self._case_id()
-        due = exposure_due(self.revoked_at, rules)
+        revoked_at = self.revoked_at or workflow.now()  # always set by the approval
+        due = exposure_due(revoked_at, rules)
         if not self.exposed:
             self.exposure = ExposureState.OWED
             await self._record_exposure(
                 RecordMediaExposureInput(case, self.facts.certificate_number, "OWED", due, workflow.now())
             )
         self._wait(
-            f"Revoked {format_cst(self.revoked_at)} CST; waiting for the office to record the exposure in the "
+            f"Revoked {format_cst(revoked_at)} CST; waiting for the office to record the exposure in the "
             f"district's main news media (区级主要新闻媒体曝光), due {format_cst(due)} CST, and to recover the "
             "certificate and the trophy"
         )
