@@ -16,11 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from contracts.award import RecordFollowUpInput, RecordRecoveryInput, RecordRevocationInput
+from contracts.award import (
+    RecordFollowUpInput,
+    RecordMediaExposureInput,
+    RecordRecoveryInput,
+    RecordRevocationInput,
+)
 from contracts.misuse import RecordMisuseInput
 from db import models as m
 from db import repositories as repo
-from domain.aftercare import AwardStatus, ban_starts
+from domain.aftercare import AwardStatus, ExposureState, ban_starts
 
 
 class AftercareActivities:
@@ -114,6 +119,62 @@ class AftercareActivities:
             )
 
     @activity.defn
+    async def record_media_exposure(self, inp: RecordMediaExposureInput) -> None:
+        """The revocation's exposure in the news media (Art. 17): owed from the approval, overdue
+        past its due time, published when the office records it. A state never moves back: an
+        overdue record arriving after the publication changes nothing but its own audit row."""
+        state = ExposureState(inp.state)
+        async with self.sessions.begin() as s:
+            row = await s.get(m.MediaExposure, inp.case_id, with_for_update=True)
+            if row is None:
+                row = m.MediaExposure(
+                    case_id=inp.case_id,
+                    certificate_number=inp.certificate_number,
+                    state=state,
+                    due_at=inp.due_at,
+                    medium="",
+                    place="",
+                    url="",
+                    note="",
+                    recorded_by="",
+                )
+                s.add(row)
+            if state.rank >= ExposureState(row.state).rank:
+                row.state = state
+            row.due_at = row.due_at or inp.due_at
+            if state is ExposureState.OVERDUE:
+                row.overdue_at = row.overdue_at or inp.at
+            if state is ExposureState.PUBLISHED:
+                row.medium, row.published_at, row.place, row.url = (
+                    inp.medium,
+                    inp.published_at,
+                    inp.place,
+                    inp.url,
+                )
+                row.document_sha256, row.note = inp.document_sha256, inp.note
+                row.recorded_by, row.recorded_at = inp.actor, inp.at
+            await repo.audit(
+                s,
+                key=f"media-exposure-{inp.case_id}-{state}",
+                at=inp.at,
+                actor=inp.actor,
+                actor_role="office" if state is ExposureState.PUBLISHED else "system",
+                action=f"MEDIA_EXPOSURE_{state}",
+                entity_type="certificate",
+                entity_id=inp.certificate_number,
+                reason=inp.note,
+                details={
+                    "case_id": inp.case_id,
+                    "due_at": inp.due_at.isoformat() if inp.due_at else None,
+                    "medium": inp.medium,
+                    "published_at": inp.published_at.isoformat() if inp.published_at else None,
+                    "place": inp.place,
+                    "url": inp.url,
+                    "document_sha256": inp.document_sha256,
+                },
+            )
+
+    @activity.defn
     async def record_misuse(self, inp: RecordMisuseInput) -> None:
         async with self.sessions.begin() as s:
             row = await s.get(m.MisuseCase, inp.case_id, with_for_update=True)
@@ -192,4 +253,10 @@ class AftercareActivities:
             )
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.record_revocation, self.record_recovery, self.record_misuse, self.record_follow_up]
+        return [
+            self.record_revocation,
+            self.record_recovery,
+            self.record_misuse,
+            self.record_follow_up,
+            self.record_media_exposure,
+        ]

@@ -302,6 +302,11 @@ class CycleStart(Strict):
     follow_up_report_period: timedelta = timedelta(days=30)
     misuse_correction_period: timedelta = Field(timedelta(days=30), description="责令限期改正 (Art. 19)")
     misuse_reminder_before: timedelta = timedelta(days=5)
+    media_exposure_period: timedelta = Field(
+        timedelta(days=30),
+        description="the office records a revocation's exposure in the news media (Art. 17)",
+    )
+    media_exposure_reminder_before: timedelta = timedelta(days=5)
     investigate_anonymous: bool = False
     demo: bool = Field(False, description="a demonstration cycle (shortened notice); refused in production")
     notes: Annotated[Prose, Field(max_length=2000)] = ""
@@ -691,6 +696,25 @@ class RulesApprovalIn(Strict):
     note: Annotated[Prose, Field(max_length=2000)] = ""
 
 
+class VoteCountsIn(Strict):
+    in_favour: int = Field(ge=0, le=1000, description="同意")
+    against: int = Field(ge=0, le=1000, description="反对")
+    abstain: int = Field(ge=0, le=1000, description="弃权")
+
+
+class MajorDecisionIn(Strict):
+    """A decision of the committee on a major matter arising during the review (Art. 7(1))."""
+
+    subject: Annotated[Line, Field(max_length=200, description="事由")]
+    decision: Annotated[Prose, Field(max_length=10000, description="决定内容")]
+    method: Annotated[Line, Field(max_length=20, description="VOTE (会议表决) or CONSENT (成员书面同意)")]
+    present: list[Member] = Field([], max_length=200, description="members present (VOTE): usernames")
+    votes: VoteCountsIn | None = Field(None, description="counts of the members present (VOTE)")
+    consenting: list[Member] = Field([], max_length=200, description="members who consented (CONSENT)")
+    attachments: list[Sha256] = Field([], max_length=20, description="sha256 of stored documents")
+    decided_at: AwareDatetime | None = Field(None, description="when it was taken (default: now)")
+
+
 class RecusalIn(Strict):
     username: Member
     application_id: Id
@@ -761,6 +785,19 @@ class RevocationDecisionIn(Strict):
 
 class RecoveryIn(Strict):
     item: Annotated[Line, Field(max_length=20, description="CERTIFICATE or TROPHY")]
+    note: Annotated[Prose, Field(max_length=2000)] = ""
+
+
+class MediaExposureIn(Strict):
+    """The revocation's exposure in a news medium (Art. 17: 在区级主要新闻媒体上予以曝光)."""
+
+    medium: Annotated[
+        Line, Field(max_length=200, description="the news medium, e.g. 鹿城新闻、温州日报鹿城版")
+    ]
+    published_at: AwareDatetime = Field(description="when it appeared")
+    place: Annotated[Line, Field(max_length=1000, description="page, section or programme (版面/栏目)")] = ""
+    url: Annotated[Line, Field(max_length=1000, description="where it is online")] = ""
+    document: Sha256 | None = Field(None, description="sha256 of a stored document: the clipping")
     note: Annotated[Prose, Field(max_length=2000)] = ""
 
 

@@ -98,6 +98,7 @@ class AwardState:
     recovered: list[str]
     waiting_for: str
     revoked_at: datetime | None = None
+    media_exposure: str = ""  # ExposureState of the revocation's exposure (Art. 17), "" before one is owed
 
 
 @dataclass
@@ -136,3 +137,32 @@ class RecordFollowUpInput:
     report: str = ""
     experience_title: str = ""
     version: int = 1  # records of one award's rounds are numbered; an older one never overwrites a newer
+
+
+@dataclass
+class MediaExposureInput:
+    """The office records the revocation's exposure in a news medium (Art. 17)."""
+
+    medium: str
+    published_at: datetime
+    place: str
+    url: str
+    document_sha256: str | None
+    note: str
+    actor: Actor
+
+
+@dataclass
+class RecordMediaExposureInput:
+    case_id: str
+    certificate_number: str
+    state: str  # ExposureState
+    due_at: datetime | None
+    at: datetime
+    actor: str = "system"
+    medium: str = ""
+    published_at: datetime | None = None
+    place: str = ""
+    url: str = ""
+    document_sha256: str | None = None
+    note: str = ""

@@ -513,6 +513,36 @@ class CommitteeRecusal(Base):
     )
 
 
+class MajorDecision(Base):
+    """A decision of the committee on a major matter arising during the review (Art. 7(1), R7.1):
+    taken by a vote of the members present (counts for, against, abstaining) or by the recorded
+    consent of members; recorded by the chair or a vice-chair, with its attachments (documents)."""
+
+    __tablename__ = "major_decisions"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "2027-D3"
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(20))  # VOTE / CONSENT (domain.decisions.DecisionMethod)
+    roster_size: Mapped[int] = mapped_column(Integer)
+    present: Mapped[list[str]] = mapped_column(Json, default=list)  # usernames (a vote)
+    votes_for: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    votes_against: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    votes_abstain: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    consenting: Mapped[list[str]] = mapped_column(Json, default=list)  # usernames (consent)
+    adopted: Mapped[bool] = mapped_column(Boolean)
+    basis: Mapped[str] = mapped_column(Text)  # how it was taken, as recorded
+    attachments: Mapped[list[str]] = mapped_column(Json, default=list)  # sha256 of stored documents
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_position: Mapped[str] = mapped_column(String(20))  # CHAIR / VICE_CHAIR
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the Idempotency-Key of the request that recorded it: a retried request records nothing twice
+    request_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    __table_args__ = (UniqueConstraint("cycle_year", "number", name="uq_major_decisions_number"),)
+
+
 class WorkReport(Base):
     """The office's evaluation work report (评审工作报告) presented to the plenary (R7.1)."""
 
@@ -692,6 +722,28 @@ class RevocationCase(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     document_no: Mapped[str] = mapped_column(String(100), default="")
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class MediaExposure(Base):
+    """The exposure of an approved revocation in the district's main news media (Art. 17,
+    在区级主要新闻媒体上予以曝光): owed from the approval, recorded by the office once published."""
+
+    __tablename__ = "media_exposures"
+    case_id: Mapped[str] = mapped_column(ForeignKey("revocation_cases.id"), primary_key=True)
+    certificate_number: Mapped[str] = mapped_column(ForeignKey("certificates.number"), index=True)
+    state: Mapped[str] = mapped_column(
+        String(20)
+    )  # OWED, OVERDUE, PUBLISHED (domain.aftercare.ExposureState)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    medium: Mapped[str] = mapped_column(String(200), default="")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    place: Mapped[str] = mapped_column(Text, default="")  # page, section or programme
+    url: Mapped[str] = mapped_column(Text, default="")
+    document_sha256: Mapped[str | None] = mapped_column(ForeignKey("documents.sha256"), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class MisuseCase(Base):

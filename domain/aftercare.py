@@ -63,6 +63,19 @@ class MisuseState(StrEnum):
     CORRECTED = "CORRECTED"  # 整改到位，结案
 
 
+class ExposureState(StrEnum):
+    """The exposure of a revocation in the news media (Art. 17)."""
+
+    OWED = "OWED"  # 待曝光
+    OVERDUE = "OVERDUE"  # 逾期未登记曝光
+    PUBLISHED = "PUBLISHED"  # 已在媒体曝光
+
+    @property
+    def rank(self) -> int:
+        """States only move forward: a record written late never takes one back."""
+        return list(ExposureState).index(self)
+
+
 class FollowUpState(StrEnum):
     REQUESTED = "REQUESTED"  # 已通知报送
     OVERDUE = "OVERDUE"  # 逾期未报送
@@ -81,6 +94,10 @@ class AftercareRules:
     misuse_reminder_before: timedelta = timedelta(days=5)
     # The cycle's rest days (domain.calendar): None for awards of cycles frozen before they counted.
     holiday_calendar: HolidayCalendar | None = None
+    # Art. 17: a revocation is exposed in the district's main news media (在区级主要新闻媒体上予以曝光);
+    # the office records the publication within this period (our default), reminded before it.
+    media_exposure_period: timedelta = timedelta(days=30)
+    media_exposure_reminder_before: timedelta = timedelta(days=5)
 
 
 def validate_aftercare(r: AftercareRules) -> None:
@@ -114,6 +131,18 @@ def validate_aftercare(r: AftercareRules) -> None:
             "整改提醒时间须早于整改期限",
             "The correction reminder must come before the correction deadline",
         )
+    if not timedelta(0) < r.media_exposure_period <= timedelta(days=180):
+        raise invalid(
+            "RULES_DURATION",
+            "撤销后媒体曝光的登记期限应大于0且不超过180天",
+            "The media exposure period must be positive and at most 180 days",
+        )
+    if not timedelta(0) <= r.media_exposure_reminder_before < r.media_exposure_period:
+        raise invalid(
+            "RULES_REMINDER",
+            "媒体曝光提醒时间须早于登记期限",
+            "The media exposure reminder must come before it is due",
+        )
 
 
 def follow_up_due(issued_at: datetime, rules: AftercareRules, round_no: int) -> tuple[datetime, datetime]:
@@ -125,6 +154,11 @@ def follow_up_due(issued_at: datetime, rules: AftercareRules, round_no: int) -> 
 
 def correction_due(ordered_at: datetime, rules: AftercareRules) -> datetime:
     return due_after(ordered_at, rules.misuse_correction_period, rules.holiday_calendar)
+
+
+def exposure_due(revoked_at: datetime, rules: AftercareRules) -> datetime:
+    """When the office should have recorded the revocation's exposure in the news media."""
+    return due_after(revoked_at, rules.media_exposure_period, rules.holiday_calendar)
 
 
 def ban_starts(approved_at: datetime) -> date:
@@ -192,6 +226,72 @@ def check_recovery(status: AwardStatus, item: str, recovered: set[str]) -> Recov
             "ALREADY_RECOVERED", f"{what.name_zh}已登记收回", f"The {what.value.lower()} is already recovered"
         )
     return what
+
+
+MAX_MEDIUM = 200
+EXPOSURE_CLOCK_SKEW = timedelta(minutes=5)  # a publication is recorded after it appeared
+
+
+def check_media_exposure(
+    status: AwardStatus,
+    exposed: bool,
+    *,
+    medium: str,
+    published_at: datetime,
+    place: str,
+    url: str,
+    revoked_at: datetime | None,
+    now: datetime,
+) -> None:
+    """The office records that the revocation was published in a named news medium (Art. 17:
+    在区级主要新闻媒体上予以曝光): which medium, when, and where in it (page/section or URL)."""
+    if status is not AwardStatus.REVOKED:
+        raise conflict(
+            "EXPOSURE_NOT_OPEN",
+            "奖项未被撤销，无需媒体曝光",
+            "The award is not revoked; there is nothing to expose",
+            status=status.value,
+        )
+    if exposed:
+        raise conflict(
+            "EXPOSURE_RECORDED",
+            "该撤销决定的媒体曝光已登记",
+            "The exposure of this revocation is already recorded",
+        )
+    if not medium.strip():
+        raise invalid(
+            "EXPOSURE_MEDIUM_REQUIRED", "请填写刊发曝光的新闻媒体名称", "The news medium is required"
+        )
+    if len(medium) > MAX_MEDIUM:
+        raise invalid(
+            "EXPOSURE_MEDIUM_REQUIRED",
+            f"媒体名称不得超过{MAX_MEDIUM}字",
+            f"The medium's name may not exceed {MAX_MEDIUM} characters",
+        )
+    if not place.strip() and not url.strip():
+        raise invalid(
+            "EXPOSURE_PLACE_REQUIRED",
+            "请填写曝光刊发的版面、栏目或网址",
+            "Say where it was published: the page or section, or the URL",
+        )
+    if url.strip() and not url.strip().lower().startswith(("https://", "http://")):
+        raise invalid(
+            "EXPOSURE_URL", "网址须以http://或https://开头", "The URL must start with http:// or https://"
+        )
+    if max(len(place), len(url)) > 1000:
+        raise invalid("EXPOSURE_PLACE_REQUIRED", "版面或网址过长", "The page, section or URL is too long")
+    if published_at > now + EXPOSURE_CLOCK_SKEW:
+        raise invalid(
+            "EXPOSURE_IN_FUTURE",
+            "刊发时间不能晚于当前时间：请在曝光刊发后登记",
+            "The publication time is in the future: record it once it has appeared",
+        )
+    if revoked_at is not None and cst_date(published_at) < cst_date(revoked_at):
+        raise invalid(
+            "EXPOSURE_BEFORE_REVOCATION",
+            "刊发日期早于区政府批准撤销的日期，不是对本撤销决定的曝光",
+            "The publication predates the government's approval of the revocation",
+        )
 
 
 def check_misuse_report(status: AwardStatus, kind: str, facts: str) -> MisuseKind:
@@ -283,6 +383,7 @@ __all__ = [
     "AftercareRules",
     "AwardStatus",
     "DomainError",
+    "ExposureState",
     "FollowUpState",
     "MisuseKind",
     "MisuseState",

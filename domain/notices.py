@@ -376,6 +376,29 @@ def revocation_announcement(
     return NoticeText(f"关于撤销{enterprise_name}{_title(year, award)}称号的公告", body)
 
 
+def media_exposure_reminder(
+    *, enterprise_name: str, year: int, award: Award, number: str, due: datetime, issued_at: datetime
+) -> NoticeText:
+    body = (
+        f"区政府已批准撤销{enterprise_name}{_title(year, award)}称号（证书编号{number}）。"
+        "根据《鹿城区政府质量奖评审管理办法》第十七条，撤销决定应在区级主要新闻媒体上予以曝光。"
+        f"请于{format_cst(due)}（北京时间）前安排刊发，并登记刊发媒体、时间和版面（网址）。"
+        + _sign(issued_at)
+    )
+    return NoticeText(f"撤销决定媒体曝光到期提醒（{number}）", body)
+
+
+def media_exposure_overdue(
+    *, enterprise_name: str, year: int, award: Award, number: str, due: datetime, issued_at: datetime
+) -> NoticeText:
+    body = (
+        f"撤销{enterprise_name}{_title(year, award)}称号（证书编号{number}）的决定，"
+        f"应于{format_cst(due)}（北京时间）前在区级主要新闻媒体上予以曝光（办法第十七条），"
+        "至今未登记刊发情况。请区评审办督办，刊发后及时登记。" + _sign(issued_at)
+    )
+    return NoticeText(f"撤销决定媒体曝光逾期（{number}）", body)
+
+
 def misuse_correction_order(
     *,
     enterprise_name: str,

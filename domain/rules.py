@@ -82,6 +82,9 @@ class CycleRules:
     follow_up_report_period: timedelta = timedelta(days=30)
     misuse_correction_period: timedelta = timedelta(days=30)
     misuse_reminder_before: timedelta = timedelta(days=5)
+    # Art. 17: the period in which the office records a revocation's exposure in the news media.
+    media_exposure_period: timedelta = timedelta(days=30)
+    media_exposure_reminder_before: timedelta = timedelta(days=5)
     # A demonstration or training cycle may shorten the notice period; production refuses it.
     demo: bool = False
     # Extra fields added later must get defaults: histories months old must still decode.
@@ -103,6 +106,8 @@ class CycleRules:
             self.misuse_correction_period,
             self.misuse_reminder_before,
             self.holiday_calendar,
+            media_exposure_period=self.media_exposure_period,
+            media_exposure_reminder_before=self.media_exposure_reminder_before,
         )
 
 

@@ -157,6 +157,8 @@ class NoticeKind(StrEnum):
     REVOCATION_PROPOSED = "REVOCATION_PROPOSED"  # 撤销提请告知 (to the enterprise)
     REVOCATION_DECISION = "REVOCATION_DECISION"  # 撤销决定告知 / 不予撤销告知 (to the enterprise)
     REVOCATION_ANNOUNCEMENT = "REVOCATION_ANNOUNCEMENT"  # 撤销公告 (public)
+    MEDIA_EXPOSURE_REMINDER = "MEDIA_EXPOSURE_REMINDER"  # 撤销决定媒体曝光提醒 (to the office)
+    MEDIA_EXPOSURE_OVERDUE = "MEDIA_EXPOSURE_OVERDUE"  # 撤销决定媒体曝光逾期 (to the office)
     MISUSE_CORRECTION_ORDER = "MISUSE_CORRECTION_ORDER"  # 责令限期改正通知书 (to the enterprise)
     MISUSE_REMINDER = "MISUSE_REMINDER"  # 整改期限提醒 (to the enterprise)
     MISUSE_OVERDUE = "MISUSE_OVERDUE"  # 逾期未改正 (to the office)

@@ -107,6 +107,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/meetings/{meeting_id}/recount"): allow(*COMMITTEE_RECORDS),
     ("POST", "/cycles/{year}/final-list"): allow(C, chair_only=True),
     ("POST", "/cycles/{year}/approval"): allow(G),
+    ("POST", "/cycles/{year}/committee/decisions"): allow(C, chair_only=True),
+    ("GET", "/cycles/{year}/committee/decisions"): allow(*COMMITTEE_RECORDS),
+    ("GET", "/cycles/{year}/committee/decisions/{decision_id}"): allow(*COMMITTEE_RECORDS),
+    ("GET", "/cycles/{year}/timeline"): allow(*COMMITTEE_RECORDS),
     # --- public notice, objections, results
     ("GET", "/public/preliminary/{year}"): PUBLIC,
     ("POST", "/public/objections/{year}"): PUBLIC,
@@ -163,6 +167,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/awards/{number}/revocation"): allow(C),
     ("POST", "/awards/{number}/revocation/decision"): allow(G),
     ("POST", "/awards/{number}/recovery"): allow(O),
+    ("POST", "/awards/{number}/media-exposure"): allow(O),
     ("POST", "/awards/{number}/misuse"): allow(O),
     ("GET", "/misuse-cases/{case_id}"): allow(O, C, G, AU, own=(E,)),
     ("POST", "/misuse-cases/{case_id}/correction"): allow(own=(E,)),

@@ -8,10 +8,14 @@ It holds the award for years:
   correction deadline;
 - **revocation (R17.2)**: the committee proposes, the government approves or rejects; an approval
   revokes the title, publishes the revocation, enters the 5-year ban (R17.1) and waits until the
-  office has recovered the certificate and the trophy; then the award's workflow ends.
+  office has recovered the certificate and the trophy and recorded the revocation's exposure in the
+  district's main news media (Art. 17, 在区级主要新闻媒体上予以曝光; reminded before its due time,
+  escalated to the office after it); then the award's workflow ends.
 
 Awards started before this behaviour (their histories carry no `award-aftercare` marker) keep
-waiting as they did; the updates work on them too.
+waiting as they did; the updates work on them too. A revocation approved before the media exposure
+step (no `award-media-exposure` marker at that point of its history) waits for the recovery only;
+the office may still record its exposure while the workflow runs.
 """
 
 from __future__ import annotations
@@ -31,29 +35,34 @@ with workflow.unsafe.imports_passed_through():
         ExperienceInput,
         FollowUpReportInput,
         FollowUpRound,
+        MediaExposureInput,
         MisuseOpened,
         MisuseReportInput,
         RecordFollowUpInput,
+        RecordMediaExposureInput,
         RecordRecoveryInput,
         RecordRevocationInput,
         RecoveryInput,
         RevocationDecisionInput,
         RevocationProposalInput,
     )
-    from contracts.common import NoticeInput
+    from contracts.common import DeadlineMarks, NoticeInput
     from contracts.misuse import MisuseCaseInput
     from domain import notices as texts
     from domain.aftercare import (
         AwardStatus,
+        ExposureState,
         FollowUpState,
         MisuseState,
         ban_starts,
         check_experience,
         check_follow_up_report,
+        check_media_exposure,
         check_misuse_report,
         check_recovery,
         check_revocation_decision,
         check_revocation_proposal,
+        exposure_due,
         follow_up_due,
         reported,
     )
@@ -61,10 +70,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.eligibility import ban_end
     from domain.facts import Revocation
     from domain.types import Audience, NoticeKind
-    from workflows.common import InProgress, StepRetries, enforce, publish, record
+    from workflows.common import InProgress, StepRetries, enforce, publish, record, wait_with_deadline
     from workflows.misuse import MisuseCaseWorkflow, misuse_record
 
 AFTERCARE = "award-aftercare"
+# Art. 17's exposure in the news media after a revocation: a new path, taken only by revocations
+# approved once this code runs (a history revoked before it replays without the step).
+MEDIA_EXPOSURE = "award-media-exposure"
 
 
 @workflow.defn
@@ -85,6 +97,9 @@ class AwardWorkflow(StepRetries):
         self.version = 0  # numbers the follow-up records: an older one never overwrites a newer
         self.busy = InProgress()
         self.waiting_for = ""
+        self.exposure: ExposureState | None = None  # the revocation's exposure (Art. 17), once owed
+        self.exposed = False
+        self.exposure_marks = DeadlineMarks()
 
     @workflow.run
     async def run(self, facts: AwardFacts) -> AwardFacts:
@@ -113,6 +128,8 @@ class AwardWorkflow(StepRetries):
             self._wait(f"{held}. Follow-up rounds done")
         await workflow.wait_condition(lambda: self.status is AwardStatus.REVOKED)
         self.open_round = None
+        if workflow.patched(MEDIA_EXPOSURE):
+            await self._media_exposure()  # 在区级主要新闻媒体上予以曝光 (Art. 17)
         self._wait(
             f"Revoked {format_cst(self.revoked_at)} CST; waiting for the office to recover the certificate "
             "and the trophy (收回证书、奖杯)"
@@ -120,7 +137,11 @@ class AwardWorkflow(StepRetries):
             else "Revoked"
         )
         await workflow.wait_condition(lambda: len(self.recovered) == 2)
-        self._wait("Revoked; certificate and trophy recovered. Closed.")
+        self._wait(
+            "Revoked; exposed in the news media; certificate and trophy recovered. Closed."
+            if self.exposed
+            else "Revoked; certificate and trophy recovered. Closed."
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.facts
 
@@ -394,6 +415,121 @@ class AwardWorkflow(StepRetries):
         self.busy.refuse_if_running("recovery")
         enforce(lambda: check_recovery(self.status, inp.item, self.recovered))
 
+    # --- exposure in the news media (Art. 17) --------------------------------------------------------
+    async def _media_exposure(self) -> None:
+        """Owed from the approval; the office is reminded before the due time and told once it has
+        passed (the exposure stays owed until recorded); the recovery may come in meanwhile."""
+        rules, case = self.facts.aftercare, self._case_id()
+        revoked_at = self.revoked_at or workflow.now()  # always set by the approval
+        due = exposure_due(revoked_at, rules)
+        if not self.exposed:
+            self.exposure = ExposureState.OWED
+            await self._record_exposure(
+                RecordMediaExposureInput(case, self.facts.certificate_number, "OWED", due, workflow.now())
+            )
+        self._wait(
+            f"Revoked {format_cst(revoked_at)} CST; waiting for the office to record the exposure in the "
+            f"district's main news media (区级主要新闻媒体曝光), due {format_cst(due)} CST, and to recover the "
+            "certificate and the trophy"
+        )
+        await wait_with_deadline(
+            lambda: self.exposed,
+            due=lambda: due,
+            remind_before=rules.media_exposure_reminder_before,
+            marks=self.exposure_marks,
+            remind=self._exposure_reminder,
+            escalate=self._exposure_overdue,
+            # not while one is being recorded; a recording refused (bad data) re-evaluates the wait
+            owed=lambda: "media-exposure" not in self.busy.steps,
+            watch=lambda: "media-exposure" in self.busy.steps,
+            what="media exposure",
+        )
+
+    async def _exposure_reminder(self, due: datetime) -> None:
+        f = self.facts
+        text = texts.media_exposure_reminder(
+            enterprise_name=f.enterprise_name,
+            year=f.year,
+            award=f.award,
+            number=f.certificate_number,
+            due=due,
+            issued_at=workflow.now(),
+        )
+        await self._notice(
+            f"{self._case_id()}-exposure-reminder", NoticeKind.MEDIA_EXPOSURE_REMINDER, text, Audience.OFFICE
+        )
+
+    async def _exposure_overdue(self, due: datetime) -> bool:
+        f, now = self.facts, workflow.now()
+        if not self.exposed:
+            self.exposure = ExposureState.OVERDUE
+        await self._record_exposure(
+            RecordMediaExposureInput(self._case_id(), f.certificate_number, "OVERDUE", due, now)
+        )
+        if not self.exposed:
+            text = texts.media_exposure_overdue(
+                enterprise_name=f.enterprise_name,
+                year=f.year,
+                award=f.award,
+                number=f.certificate_number,
+                due=due,
+                issued_at=now,
+            )
+            await self._notice(
+                f"{self._case_id()}-exposure-overdue",
+                NoticeKind.MEDIA_EXPOSURE_OVERDUE,
+                text,
+                Audience.OFFICE,
+            )
+        return False  # still owed: the workflow waits for the office to record it
+
+    async def _record_exposure(self, inp: RecordMediaExposureInput) -> None:
+        await record(AftercareActivities.record_media_exposure, inp, f"media exposure {inp.state.lower()}")
+
+    @workflow.update
+    async def record_media_exposure(self, inp: MediaExposureInput) -> str:
+        with self.busy.running("media-exposure"):
+            self._check_exposure(inp)
+            f, now = self.facts, workflow.now()
+            due = exposure_due(self.revoked_at, f.aftercare) if self.revoked_at else None
+            await self._record_exposure(
+                RecordMediaExposureInput(
+                    self._case_id(),
+                    f.certificate_number,
+                    "PUBLISHED",
+                    due,
+                    now,
+                    actor=inp.actor.username,
+                    medium=inp.medium,
+                    published_at=inp.published_at,
+                    place=inp.place,
+                    url=inp.url,
+                    document_sha256=inp.document_sha256,
+                    note=inp.note,
+                )
+            )
+            self.exposed, self.exposure = True, ExposureState.PUBLISHED
+            return self._case_id()
+
+    @record_media_exposure.validator
+    def _validate_exposure(self, inp: MediaExposureInput) -> None:
+        self.busy.refuse_if_running("media-exposure")
+        self._check_exposure(inp)
+
+    def _check_exposure(self, inp: MediaExposureInput) -> None:
+        enforce(
+            lambda: check_media_exposure(
+                self.status,
+                self.exposed,
+                medium=inp.medium,
+                published_at=inp.published_at,
+                place=inp.place,
+                url=inp.url,
+                revoked_at=self.revoked_at,
+                now=workflow.now(),
+            )
+        )
+
     def _round_state(self, n: int) -> FollowUpState | None:
         r = self.rounds.get(n)
         return FollowUpState(r.state) if r else None
@@ -438,6 +574,7 @@ class AwardWorkflow(StepRetries):
             sorted(self.recovered),
             self.waiting_for,
             self.revoked_at,
+            str(self.exposure) if self.exposure else "",
         )
 
     def _wait(self, text: str) -> None:

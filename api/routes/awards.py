@@ -25,6 +25,7 @@ from contracts.award import (
     AwardState,
     ExperienceInput,
     FollowUpReportInput,
+    MediaExposureInput,
     MisuseOpened,
     MisuseReportInput,
     RecoveryInput,
@@ -33,7 +34,7 @@ from contracts.award import (
 )
 from contracts.misuse import CorrectionInput, MisuseCaseState, VerificationInput
 from db import models as m
-from domain.errors import conflict
+from domain.errors import conflict, invalid
 from domain.types import Role
 from workflows.award import AwardWorkflow
 from workflows.misuse import MisuseCaseWorkflow
@@ -45,6 +46,7 @@ from ..schemas import (
     CorrectionIn,
     ExperienceIn,
     FollowUpReportIn,
+    MediaExposureIn,
     MisuseReportIn,
     RecoveryIn,
     RevocationDecisionIn,
@@ -68,9 +70,18 @@ async def _certificate(s: Session, number: str, user: CurrentUser) -> m.Certific
 
 
 async def _award_update(
-    client: Client, cfg: Settings, c: m.Certificate, method: Any, arg: Any, key: str, result_type: type[T]
+    client: Client,
+    cfg: Settings,
+    c: m.Certificate,
+    method: Any,
+    arg: Any,
+    key: str,
+    result_type: type[T],
+    *,
+    exposure_owed: bool = False,
 ) -> T:
-    if c.status == "REVOKED" and c.certificate_recovered_at and c.trophy_recovered_at:
+    # Revoked, recovered and (when it was owed) exposed in the news media: the workflow has ended.
+    if c.status == "REVOKED" and c.certificate_recovered_at and c.trophy_recovered_at and not exposure_owed:
         raise conflict(
             "AWARD_CLOSED",
             "该奖项已撤销，证书和奖杯已收回，办理已经结束",
@@ -154,6 +165,12 @@ async def award(number: str, s: Session, user: User, client: Temporal, cfg: Conf
             select(m.FollowUp).where(m.FollowUp.certificate_number == number).order_by(m.FollowUp.round_no)
         )
     ).all()
+    exposures = {
+        x.case_id: _exposure(x)
+        for x in (
+            await s.scalars(select(m.MediaExposure).where(m.MediaExposure.certificate_number == number))
+        ).all()
+    }
     internal = user.role is not Role.ENTERPRISE
     return {
         **_record(c, ent.name if ent else ""),
@@ -169,9 +186,11 @@ async def award(number: str, s: Session, user: User, client: Temporal, cfg: Conf
                 "decided_at": r.decided_at,
                 "document_no": r.document_no,
                 "decision_reason": r.decision_reason,
+                "media_exposure": exposures.get(r.id),  # Art. 17: 在区级主要新闻媒体上予以曝光
             }
             for r in revocations
         ],
+        "media_exposure": next((exposures[r.id] for r in reversed(revocations) if r.id in exposures), None),
         "misuse_cases": [_case(x, internal) for x in cases],
         "follow_ups": [
             {
@@ -186,6 +205,23 @@ async def award(number: str, s: Session, user: User, client: Temporal, cfg: Conf
             }
             for f in rounds
         ],
+    }
+
+
+def _exposure(x: m.MediaExposure) -> dict[str, Any]:
+    return {
+        "case_id": x.case_id,
+        "state": x.state,
+        "due_at": x.due_at,
+        "overdue_at": x.overdue_at,
+        "medium": x.medium or None,
+        "published_at": x.published_at,
+        "place": x.place,
+        "url": x.url,
+        "document_sha256": x.document_sha256,
+        "note": x.note,
+        "recorded_by": x.recorded_by or None,
+        "recorded_at": x.recorded_at,
     }
 
 
@@ -323,6 +359,47 @@ async def recovery(
         list[str],
     )
     return {"certificate_number": number, "recovered": recovered}
+
+
+@router.post(
+    "/awards/{number}/media-exposure",
+    summary="The office records the revocation's exposure in the district's main news media (Art. 17)",
+)
+async def media_exposure(
+    number: str,
+    body: MediaExposureIn,
+    s: Session,
+    office: Office,
+    client: Temporal,
+    cfg: Config,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    c = await _certificate(s, number, office)
+    if body.document is not None and await s.get(m.Document, body.document) is None:
+        raise invalid(
+            "EXPOSURE_DOCUMENT_NOT_FOUND",
+            "剪报（截图）须为已上传的材料，该材料不存在",
+            "The clipping must be a stored document; it was not found",
+            document=body.document,
+        )
+    owed = await s.scalar(
+        select(m.MediaExposure.case_id).where(
+            m.MediaExposure.certificate_number == number, m.MediaExposure.state != "PUBLISHED"
+        )
+    )
+    case_id = await _award_update(
+        client,
+        cfg,
+        c,
+        AwardWorkflow.record_media_exposure,
+        MediaExposureInput(
+            body.medium, body.published_at, body.place, body.url, body.document, body.note, office.actor
+        ),
+        f"media-exposure-{key or uuid.uuid4()}",
+        str,
+        exposure_owed=owed is not None,
+    )
+    return {"certificate_number": number, "case_id": case_id, "state": "PUBLISHED"}
 
 
 # --- misuse (R19.1) ------------------------------------------------------------------------------------

@@ -367,6 +367,15 @@ async def test_revocation_proposed_decided_published_and_banned(
         )
         assert r.status_code == 409 and r.json()["code"] == "AWARD_REVOKED"
 
+        # Art. 17: the revocation is exposed in the news media, recorded by the office (the award's
+        # workflow also waits for it: see test_a_revocation_is_exposed_in_the_news_media).
+        exposure = {
+            "medium": "鹿城新闻",
+            "published_at": (await env.get_current_time()).isoformat(),
+            "place": "第2版",
+        }
+        expect(await api.post(f"/awards/{c1}/media-exposure", headers=sc.office, json=exposure), 200)
+
         # The office recovers the certificate and the trophy; then the award's workflow closes.
         expect(
             await api.post(
@@ -395,6 +404,136 @@ async def test_revocation_proposed_decided_published_and_banned(
         ):
             assert action in actions, action
         await replays(env.client, record["workflow_id"], f"award-{a2}")
+
+
+@pytest.mark.req("R17.2")
+async def test_a_revocation_is_exposed_in_the_news_media(
+    env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    temporal_client: Client,
+) -> None:
+    """Art. 17: 在区级主要新闻媒体上予以曝光. After the government approves a revocation, the office
+    records its publication in a named news medium within the rules' period (30 days by default):
+    reminded before the due time, told once it has passed; the exposure shows on the revocation's
+    record and in the award's read, and the award's workflow ends only once it is recorded and the
+    certificate and the trophy are recovered."""
+    async with award_api(env, settings, sessions, temporal_client) as api:
+        sc, certs = await awarded(env, api, settings)
+        a1, a2 = sorted(certs)
+        c1, c2 = certs[a1], certs[a2]
+        n1 = next(k for k, a in sc.applications.items() if a == a1)
+        clipping = await sc.upload(n1, b"%PDF-1.4\n% clipping\n%%EOF\n", "鹿城新闻第2版.pdf")
+        url = f"/awards/{c1}/media-exposure"
+
+        def body(**kw: Any) -> dict[str, Any]:
+            return {"medium": "鹿城新闻", "published_at": now.isoformat(), "place": "第2版 要闻", **kw}
+
+        now = await env.get_current_time()
+        r = await api.post(url, headers=sc.office, json=body())
+        assert r.status_code == 409 and r.json()["code"] == "EXPOSURE_NOT_OPEN", r.text  # not revoked
+        expect(
+            await api.post(
+                f"/awards/{c1}/revocation",
+                headers=sc.committee["chair"],
+                json={"reason": "伪造检测报告骗取奖项", "evidence": "检测机构证明"},
+            ),
+            200,
+        )
+        document_no = f"鹿政发〔{sc.year + 1}〕5号"
+        approve = {"approved": True, "document_no": document_no}
+        expect(await api.post(f"/awards/{c1}/revocation/decision", headers=sc.government, json=approve), 200)
+
+        async def exposure(*states: str) -> dict[str, Any]:
+            async def probe() -> dict[str, Any] | None:
+                x = expect(await api.get(f"/awards/{c1}", headers=sc.office), 200)["media_exposure"]
+                return x if x is not None and x["state"] in states else None
+
+            return await eventually(probe, what=f"the exposure {states}")
+
+        owed = await exposure("OWED")
+        due = datetime.fromisoformat(owed["due_at"])
+        revoked_at = datetime.fromisoformat(
+            expect(await api.get(f"/awards/{c1}", headers=sc.office), 200)["revoked_at"]
+        )
+        assert due == period_end_from(revoked_at, days=30, calendar=await calendar(sc))
+
+        # Refused records change nothing: the wrong role, no medium, nowhere, in the future, a
+        # clipping that is not stored, another (not revoked) award.
+        assert (await api.post(url, headers=sc.committee["chair"], json=body())).status_code == 403
+        assert (await api.post(url, headers=sc.government, json=body())).status_code == 403
+        now = await env.get_current_time()
+        for bad, status, code in (
+            (body(medium=" "), 422, "EXPOSURE_MEDIUM_REQUIRED"),
+            (body(place="", url=""), 422, "EXPOSURE_PLACE_REQUIRED"),
+            (body(url="file:///etc/passwd"), 422, "EXPOSURE_URL"),
+            (body(published_at=(now + timedelta(days=2)).isoformat()), 422, "EXPOSURE_IN_FUTURE"),
+            (body(published_at=(now - timedelta(days=3)).isoformat()), 422, "EXPOSURE_BEFORE_REVOCATION"),
+            (body(document="f" * 64), 422, "EXPOSURE_DOCUMENT_NOT_FOUND"),
+        ):
+            r = await api.post(url, headers=sc.office, json=bad)
+            assert r.status_code == status and r.json()["code"] == code, r.text
+        r = await api.post(f"/awards/{c2}/media-exposure", headers=sc.office, json=body())
+        assert r.status_code == 409 and r.json()["code"] == "EXPOSURE_NOT_OPEN", r.text
+        assert (await exposure("OWED"))["medium"] is None
+
+        # Certificate and trophy recovered: the workflow still waits for the exposure.
+        for item in ("CERTIFICATE", "TROPHY"):
+            expect(await api.post(f"/awards/{c1}/recovery", headers=sc.office, json={"item": item}), 200)
+        record = expect(await api.get(f"/awards/{c1}", headers=sc.office), 200)
+        assert "news media" in record["waiting_for"], record["waiting_for"]
+        handle = env.client.get_workflow_handle(record["workflow_id"])
+        assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+
+        # Reminded 5 days before the due time, told once it has passed (the office's inbox).
+        await env.sleep(due - timedelta(days=5) - await env.get_current_time() + timedelta(minutes=1))
+        reminder = (await notices_of(api, sc.office, "MEDIA_EXPOSURE_REMINDER"))[0]
+        assert "区级主要新闻媒体" in reminder["body"] and c1 in reminder["title"]
+        assert await inbox(api, sc.office, "MEDIA_EXPOSURE_OVERDUE") == []
+        await env.sleep(due - await env.get_current_time() + timedelta(minutes=1))
+        overdue = (await notices_of(api, sc.office, "MEDIA_EXPOSURE_OVERDUE"))[0]
+        assert "第十七条" in overdue["body"] and "督办" in overdue["body"]
+        late = await exposure("OVERDUE")
+        assert late["overdue_at"] is not None
+
+        # Recorded late, with the clipping: published; the award's workflow closes.
+        now = await env.get_current_time()
+        published = body(
+            published_at=(now - timedelta(hours=1)).isoformat(),
+            url="https://www.lucheng.gov.cn/art/revocation.html",
+            document=clipping,
+            note="区融媒体中心刊发",
+        )
+        r = expect(
+            await api.post(url, headers={**sc.office, "Idempotency-Key": "exp-1"}, json=published), 200
+        )
+        assert r["state"] == "PUBLISHED" and r["case_id"] == f"{c1}-R1"
+        desc = await eventually(lambda: _closed(handle), what="the award workflow to close")
+        assert desc.status == WorkflowExecutionStatus.COMPLETED
+        record = expect(await api.get(f"/awards/{c1}", headers=sc.office), 200)
+        shown = record["revocations"][0]["media_exposure"]
+        assert shown == record["media_exposure"]
+        assert (
+            shown["state"] == "PUBLISHED" and shown["medium"] == "鹿城新闻" and shown["place"] == "第2版 要闻"
+        )
+        assert shown["url"] == published["url"] and shown["document_sha256"] == clipping
+        assert datetime.fromisoformat(shown["published_at"]) == datetime.fromisoformat(
+            published["published_at"]
+        )
+        assert shown["recorded_by"] == "office" and shown["overdue_at"] == late["overdue_at"]
+        assert "Closed" in record["waiting_for"]
+        r = await api.post(url, headers=sc.office, json=published)
+        assert r.status_code == 409 and r.json()["code"] == "AWARD_CLOSED", r.text
+        audit = expect_list(
+            await api.get("/audit", headers=sc.office, params={"entity_id": c1, "page_size": 1000})
+        )
+        actions = [e["action"] for e in audit]
+        for action in ("MEDIA_EXPOSURE_OWED", "MEDIA_EXPOSURE_OVERDUE", "MEDIA_EXPOSURE_PUBLISHED"):
+            assert actions.count(action) == 1, (action, actions)
+        entry = next(e for e in audit if e["action"] == "MEDIA_EXPOSURE_PUBLISHED")
+        assert entry["actor"] == "office" and entry["details"]["medium"] == "鹿城新闻"
+        assert (await inbox(api, sc.office, "MEDIA_EXPOSURE_REMINDER")) == [reminder]  # once each
+        await replays(env.client, record["workflow_id"])
 
 
 async def replays(client: Client, *workflow_ids: str) -> None:

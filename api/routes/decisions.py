@@ -1,0 +1,266 @@
+"""The committee's decisions on major matters (Art. 7(1), R7.1) and the cycle's timeline.
+
+区评委会“研究决定评审过程出现的重大事项”: the chair or a vice-chair records each decision of the
+year's committee (subject, decision, a vote of the members present or their recorded consent,
+attachments), checked by `domain.decisions` against the approved roster and the cycle's quorum and
+pass mark; it is audited on the cycle, so it appears in the cycle's timeline
+(`GET /cycles/{year}/timeline`: the cycle's own audit entries in order — rules, roster, start,
+stages, work report, lists, approval — and the decisions among them).
+
+Readers: the office, the government, the auditor and the members of that year's committee.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from fractions import Fraction
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import func, select
+
+from db import models as m
+from db import repositories as repo
+from domain.decisions import MajorDecisionDraft, VoteCounts, check_major_decision
+from domain.errors import invalid
+from domain.rules import CycleRules
+from domain.types import Role
+
+from ..deps import IdempotencyKey, Now, Session, User, gate
+from ..errors import not_found
+from ..schemas import MajorDecisionIn
+from .committee import COMMITTEE_RECORDS, _may_read_committee_records, seat
+
+router = APIRouter(tags=["committee"])
+
+DECISION_RECORDED = "MAJOR_DECISION_RECORDED"
+TIMELINE_LIMIT = 2000  # a cycle's own entries: stages, lists, decisions (bounded by people, not input)
+
+
+async def _fractions(s: Session, year: int) -> tuple[Fraction, Fraction]:
+    """The quorum and pass mark of the cycle's rules: frozen at the start, else the rules the
+    committee approved for the year, else the defaults (Art. 14(4))."""
+    cycle = await repo.cycle(s, year)
+    doc: dict[str, Any] | None = cycle.rules if cycle is not None else None
+    if doc is None:
+        approved = await s.get(m.RulesApproval, year)
+        doc = approved.rules if approved is not None else None
+    d = CycleRules
+    doc = doc or {}
+    quorum = Fraction(
+        int(doc.get("quorum_numerator", d.quorum_numerator)),
+        int(doc.get("quorum_denominator", d.quorum_denominator)),
+    )
+    passing = Fraction(
+        int(doc.get("pass_numerator", d.pass_numerator)), int(doc.get("pass_denominator", d.pass_denominator))
+    )
+    return quorum, passing
+
+
+async def _roster(s: Session, year: int) -> list[str]:
+    return list(
+        (
+            await s.scalars(
+                select(m.User.username)
+                .join(m.CommitteeMember, m.CommitteeMember.user_id == m.User.id)
+                .where(m.CommitteeMember.cycle_year == year)
+            )
+        ).all()
+    )
+
+
+def _out(d: m.MajorDecision) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "year": d.cycle_year,
+        "number": d.number,
+        "subject": d.subject,
+        "decision": d.decision,
+        "method": d.method,
+        "adopted": d.adopted,
+        "basis": d.basis,
+        "roster_size": d.roster_size,
+        "present": d.present,
+        "votes": (
+            {"in_favour": d.votes_for, "against": d.votes_against, "abstain": d.votes_abstain}
+            if d.method == "VOTE"
+            else None
+        ),
+        "consenting": d.consenting,
+        "attachments": d.attachments,
+        "decided_at": d.decided_at,
+        "recorded_by": d.recorded_by,
+        "recorded_position": d.recorded_position,
+        "recorded_at": d.recorded_at,
+    }
+
+
+@router.post(
+    "/cycles/{year}/committee/decisions",
+    status_code=201,
+    summary="The chair or a vice-chair records the committee's decision on a major matter (Art. 7(1))",
+    dependencies=[gate(Role.COMMITTEE)],
+)
+async def record_decision(
+    year: int, body: MajorDecisionIn, s: Session, user: User, clock: Now, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    member = await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
+    # the caller's key, namespaced by year and caller, as a fixed-length digest
+    request_key = hashlib.sha256(f"{year}\n{user.username}\n{key}".encode()).hexdigest() if key else None
+    if request_key is not None:
+        done = await s.scalar(select(m.MajorDecision).where(m.MajorDecision.request_key == request_key))
+        if done is not None:  # a retried request: the decision it recorded, recorded once
+            return _out(done)
+    # The approved roster's row, locked: the year's decisions are numbered one after another.
+    await s.get(m.Roster, year, with_for_update=True)
+    roster = await _roster(s, year)
+    quorum, passing = await _fractions(s, year)
+    now = await clock()
+    v = body.votes
+    checked = check_major_decision(
+        MajorDecisionDraft(
+            subject=body.subject,
+            decision=body.decision,
+            method=body.method,
+            present=body.present,
+            votes=VoteCounts(v.in_favour, v.against, v.abstain) if v is not None else None,
+            consenting=body.consenting,
+            attachments=body.attachments,
+            decided_at=body.decided_at,
+        ),
+        roster=roster,
+        quorum=quorum,
+        pass_ratio=passing,
+        now=now,
+    )
+    if body.attachments:
+        stored = set(
+            (await s.scalars(select(m.Document.sha256).where(m.Document.sha256.in_(body.attachments)))).all()
+        )
+        missing = [x for x in body.attachments if x not in stored]
+        if missing:
+            raise invalid(
+                "DECISION_ATTACHMENT_NOT_FOUND",
+                "附件须为已上传的材料，以下材料不存在：" + "、".join(missing),
+                "Attachments must be stored documents; not found: " + ", ".join(missing),
+                missing=missing,
+            )
+    number = (
+        int(
+            await s.scalar(
+                select(func.coalesce(func.max(m.MajorDecision.number), 0)).where(
+                    m.MajorDecision.cycle_year == year
+                )
+            )
+            or 0
+        )
+        + 1
+    )
+    row = m.MajorDecision(
+        id=f"{year}-D{number}",
+        cycle_year=year,
+        number=number,
+        subject=body.subject.strip(),
+        decision=body.decision,
+        method=checked.method,
+        roster_size=len(roster),
+        present=list(body.present),
+        votes_for=v.in_favour if v is not None else None,
+        votes_against=v.against if v is not None else None,
+        votes_abstain=v.abstain if v is not None else None,
+        consenting=list(body.consenting),
+        adopted=checked.adopted,
+        basis=checked.basis,
+        attachments=list(body.attachments),
+        decided_at=checked.decided_at,
+        recorded_by=user.username,
+        recorded_position=member.position,
+        recorded_at=now,
+        request_key=request_key,
+    )
+    s.add(row)
+    await repo.audit(
+        s,
+        at=now,
+        actor=user.username,
+        actor_role=user.role,
+        action=DECISION_RECORDED,
+        entity_type="cycle",
+        entity_id=str(year),
+        reason=row.subject,
+        details={
+            "decision_id": row.id,
+            "method": row.method,
+            "adopted": row.adopted,
+            "basis": row.basis,
+            "attachments": row.attachments,
+            "decided_at": row.decided_at.isoformat(),
+        },
+    )
+    await s.flush()
+    return _out(row)
+
+
+@router.get(
+    "/cycles/{year}/committee/decisions",
+    summary="The committee's decisions on major matters of the year (Art. 7(1))",
+    dependencies=[gate(*COMMITTEE_RECORDS)],
+)
+async def decisions(year: int, s: Session, user: User) -> list[dict[str, Any]]:
+    await _may_read_committee_records(s, year, user)
+    rows = (
+        await s.scalars(
+            select(m.MajorDecision).where(m.MajorDecision.cycle_year == year).order_by(m.MajorDecision.number)
+        )
+    ).all()
+    return [_out(d) for d in rows]
+
+
+@router.get(
+    "/cycles/{year}/committee/decisions/{decision_id}",
+    summary="One decision of the committee on a major matter",
+    dependencies=[gate(*COMMITTEE_RECORDS)],
+)
+async def decision(year: int, decision_id: str, s: Session, user: User) -> dict[str, Any]:
+    await _may_read_committee_records(s, year, user)
+    d = await s.get(m.MajorDecision, decision_id)
+    if d is None or d.cycle_year != year:
+        raise not_found("评委会决定", "Committee decision")
+    return _out(d)
+
+
+@router.get(
+    "/cycles/{year}/timeline",
+    summary="The cycle's timeline: its own recorded steps in order, the committee's decisions among them",
+    dependencies=[gate(*COMMITTEE_RECORDS)],
+)
+async def timeline(year: int, s: Session, user: User) -> list[dict[str, Any]]:
+    """From the audit log (P4): every entry recorded on the cycle itself (rules approved, roster,
+    start, stages, deadline, work report, lists, approval, decisions on major matters), oldest
+    first. The entries' details are shown for the committee's decisions only."""
+    await _may_read_committee_records(s, year, user)
+    if await repo.cycle(s, year) is None and await s.get(m.Roster, year) is None:
+        raise not_found(f"{year}年度评审周期", f"Cycle {year}")
+    entries = (
+        await s.scalars(
+            select(m.AuditEntry)
+            .where(m.AuditEntry.entity_type == "cycle", m.AuditEntry.entity_id == str(year))
+            .order_by(m.AuditEntry.at, m.AuditEntry.seq)
+            .limit(TIMELINE_LIMIT)
+        )
+    ).all()
+    return [
+        {
+            "at": e.at,
+            "action": e.action,
+            "actor": e.actor,
+            "actor_role": e.actor_role,
+            "summary": e.reason,
+            **(
+                {"decision": {k: e.details.get(k) for k in ("decision_id", "method", "adopted", "basis")}}
+                if e.action == DECISION_RECORDED
+                else {}
+            ),
+        }
+        for e in entries
+    ]
