@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0013_major_decisions_media"
-down_revision = "0010"  # 0010_legal_bars_calendar; re-chained at merge
+down_revision = "0011_runoff"
 branch_labels = None
 depends_on = None
 
