@@ -105,13 +105,16 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/meetings/{meeting_id}/recount"): allow(*COMMITTEE_RECORDS),
     ("POST", "/cycles/{year}/final-list"): allow(C, chair_only=True),
     ("POST", "/cycles/{year}/approval"): allow(G),
+    ("GET", "/cycles/{year}/final-list/versions"): allow(*COMMITTEE_RECORDS),
     # --- public notice, objections, results
     ("GET", "/public/preliminary/{year}"): PUBLIC,
     ("POST", "/public/objections/{year}"): PUBLIC,
     ("GET", "/public/results/{year}"): PUBLIC,
     ("GET", "/public/notices"): PUBLIC,
     ("GET", "/public/certificates/{number}"): PUBLIC,
-    ("GET", "/objections"): allow(O, AU),
+    ("GET", "/objections"): allow(*COMMITTEE_RECORDS),  # members of the year: reports go to the committee
+    ("POST", "/objections/{objection_id}/scope"): allow(O),
+    ("POST", "/objections/{objection_id}/decision"): allow(C, chair_only=True),
     ("POST", "/objections/{objection_id}/investigator"): allow(O),
     ("POST", "/objections/{objection_id}/report"): allow(O),
     # --- documents and applications
