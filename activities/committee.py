@@ -51,7 +51,7 @@ from domain.ballot import Choice, Tally, Vote, check_quorum, decode_ballot, tall
 from domain.calendar import due_after
 from domain.certificates import certificate_number, certificate_text, plaque_text
 from domain.errors import DomainError, conflict, invalid
-from domain.final_list import removals
+from domain.final_list import compose
 from domain.review import ReviewPurpose
 from domain.rules import CycleRules
 from domain.runoff import (
@@ -709,38 +709,80 @@ class CommitteeActivities:
     # --- final list, approval, certificates -------------------------------------------------------
     @activity.defn
     async def fix_final_list(self, req: FixFinalListRequest) -> FinalList:
-        """The committee fixes the list proposed to the government: the preliminary list without any
-        candidate whose objection was found substantiated, each removal with its reason (R14.8)."""
+        """The committee fixes a version of the list proposed to the government (R14.8): the first
+        from the preliminary list and the committee's decisions on the substantiated findings (no
+        candidate is removed without one; none is fixed while one is missing), a later one from the
+        returned version and the committee's revisions. Each version is kept; a retry returns the
+        version it fixed."""
         async with self.sessions.begin() as s:
             n = await s.get(m.PublicNotice, req.year, with_for_update=True)
             assert n is not None
-            winners = [ListEntry(**{**w, "award": Award(w["award"])}) for w in n.preliminary["winners"]]
-            substantiated = dict(
-                (
-                    await s.execute(
-                        select(m.Objection.application_id, m.Objection.findings)
-                        .where(m.Objection.cycle_year == req.year, m.Objection.conclusion == "SUBSTANTIATED")
-                        .order_by(m.Objection.reported_at)
+            entries = {
+                w["application_id"]: ListEntry(**{**w, "award": Award(w["award"])})
+                for w in n.preliminary["winners"]
+            }
+            versions = await repo.list_versions(s, req.year)
+            number = req.version or max((v.version for v in versions), default=0) + 1
+            row = next((v for v in versions if v.version == number), None)
+            if row is None:
+                previous = repo.previous_version(versions, number)
+                try:
+                    composed = compose(
+                        preliminary=list(entries),
+                        findings=await repo.substantiated_findings(s, req.year),
+                        rulings=await repo.committee_rulings(s, req.year),
+                        previous=previous,
+                        remove=req.remove,
+                        reinstate=req.reinstate,
                     )
-                ).all()
-            )
-            removed = removals(winners, substantiated)
-            final = FinalList([w for w in winners if w.application_id not in removed], removed)
-            n.final, n.final_fixed_by, n.final_fixed_at = jsonable(asdict(final)), req.actor.username, req.at
+                except DomainError as e:
+                    raise refuse(e) from None
+                returned = next((v for v in versions if previous and v.version == previous.version), None)
+                row = m.FinalListVersion(
+                    cycle_year=req.year,
+                    version=number,
+                    winners=[jsonable(asdict(entries[a])) for a in composed.winners],
+                    removed=composed.removed,
+                    reinstated=composed.reinstated,
+                    kept=composed.kept,
+                    note=req.note,
+                    fixed_by=req.actor.username,
+                    fixed_at=req.at,
+                    answers_version=previous.version if previous else None,
+                    answers_reason=returned.return_reason if returned else "",
+                    state="PENDING",
+                    document_no="",
+                    return_reason="",
+                )
+                s.add(row)
+                final = self._final(row, entries)
+                await repo.audit(
+                    s,
+                    at=req.at,
+                    actor=req.actor.username,
+                    actor_role=req.actor.role,
+                    action="FINAL_LIST_FIXED",
+                    entity_type="cycle",
+                    entity_id=str(req.year),
+                    reason=req.note,
+                    details=jsonable(asdict(final)),
+                    key=f"final-list-{req.year}-v{number}",
+                )
+            final = self._final(row, entries)
+            n.final, n.final_fixed_by, n.final_fixed_at = jsonable(asdict(final)), row.fixed_by, row.fixed_at
             n.approval_state = ""
-            await repo.audit(
-                s,
-                at=req.at,
-                actor=req.actor.username,
-                actor_role=req.actor.role,
-                action="FINAL_LIST_FIXED",
-                entity_type="cycle",
-                entity_id=str(req.year),
-                reason=req.note,
-                details=jsonable(asdict(final)),
-                key=f"final-list-{req.year}-{req.at.isoformat()}",
-            )
         return final
+
+    @staticmethod
+    def _final(row: m.FinalListVersion, entries: dict[str, ListEntry]) -> FinalList:
+        return FinalList(
+            [entries[w["application_id"]] for w in row.winners],
+            dict(row.removed),
+            row.version,
+            dict(row.reinstated),
+            dict(row.kept),
+            row.answers_version or 0,
+        )
 
     @activity.defn
     async def record_approval(self, inp: RecordApprovalInput) -> None:
@@ -754,6 +796,13 @@ class CommitteeActivities:
                 n.approval_document_no = d.document_no
             else:
                 n.return_reason = d.reason
+            versions = await repo.list_versions(s, inp.year)
+            number = inp.version or max((v.version for v in versions), default=0)
+            row = next((v for v in versions if v.version == number), None)
+            if row is not None:  # lists fixed before versions were kept have none
+                row.state = n.approval_state
+                row.decided_by, row.decided_at = d.actor.username, inp.at
+                row.document_no, row.return_reason = (d.document_no, "") if d.approved else ("", d.reason)
             await repo.audit(
                 s,
                 key=f"approval-{inp.year}-{inp.at.isoformat()}",
@@ -764,7 +813,7 @@ class CommitteeActivities:
                 entity_type="cycle",
                 entity_id=str(inp.year),
                 reason=d.reason,
-                details={"document_no": d.document_no},
+                details={"document_no": d.document_no, "version": number},
             )
 
     @activity.defn

@@ -206,8 +206,9 @@ class FanOutActivities:
             rows = (
                 await s.execute(
                     select(m.Objection.id, m.Objection.application_id, m.Enterprise.name)
-                    .join(m.Application, m.Application.id == m.Objection.application_id)
-                    .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
+                    # an objection about the notice itself names no organisation
+                    .outerjoin(m.Application, m.Application.id == m.Objection.application_id)
+                    .outerjoin(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
                     .where(
                         m.Objection.cycle_year == inp.year,
                         m.Objection.investigate.is_(True),
@@ -218,12 +219,12 @@ class FanOutActivities:
             ).all()
         queue = activity.info().task_queue
 
-        async def start(row: tuple[str, str, str]) -> None:
+        async def start(row: tuple[str, str | None, str | None]) -> None:
             objection_id, application_id, name = row
             try:
                 await start_objection(
                     self.client,
-                    ObjectionWorkflowInput(objection_id, inp.year, application_id, name, rules),
+                    ObjectionWorkflowInput(objection_id, inp.year, application_id or "", name or "", rules),
                     task_queue=queue,
                     rpc_timeout=RPC_TIMEOUT,
                 )

@@ -307,7 +307,10 @@ class CycleStart(Strict):
         description="the office records a revocation's exposure in the news media (Art. 17)",
     )
     media_exposure_reminder_before: timedelta = timedelta(days=5)
-    investigate_anonymous: bool = False
+    investigate_anonymous: bool = Field(
+        True,
+        description="anonymous objections investigated like named ones (False needs the committee's reason)",
+    )
     demo: bool = Field(False, description="a demonstration cycle (shortened notice); refused in production")
     notes: Annotated[Prose, Field(max_length=2000)] = ""
 
@@ -744,7 +747,13 @@ class BallotIn(Strict):
 
 
 class ObjectionIn(Strict):
-    application_id: Annotated[Line, Field(max_length=20)]
+    application_id: Annotated[
+        Line,
+        Field(
+            max_length=20,
+            description="the listed organisation objected to; empty for a problem of the notice itself",
+        ),
+    ] = ""
     facts: Annotated[Prose, Field(min_length=1, max_length=3000)]
     evidence: Annotated[Prose, Field(max_length=3000)] = ""
     anonymous: bool = False
@@ -761,14 +770,49 @@ class InvestigationReportIn(Strict):
     conclusion: Literal["SUBSTANTIATED", "UNSUBSTANTIATED"]
 
 
+ListChanges = Annotated[
+    dict[Id, Annotated[Prose, Field(min_length=1, max_length=2000)]], Field(max_length=20)
+]
+
+
 class FinalListIn(Strict):
     note: Annotated[Prose, Field(max_length=2000)] = ""
+    remove: ListChanges = Field(
+        default={}, description="after a return: candidates taken off the returned list -> reason"
+    )
+    reinstate: ListChanges = Field(
+        default={},
+        description="after a return: candidates of the published preliminary list put back -> reason",
+    )
+
+
+class ObjectionScopeIn(Strict):
+    """The office: which candidates of the list an objection concerns (before or during its investigation)."""
+
+    application_ids: list[Id] = Field(max_length=20)
+    note: Annotated[Prose, Field(max_length=2000)] = ""
+
+
+class CommitteeDecisionIn(Strict):
+    """审查: the committee's decision on a substantiated finding, given by the chair or a vice-chair."""
+
+    decision: Literal["REMOVE", "KEEP"]
+    reasons: Text
+    application_id: Annotated[
+        Line, Field(max_length=64, description="the candidate; may be left out if the objection concerns one")
+    ] = ""
 
 
 class GovernmentDecisionIn(Strict):
     approved: bool
     document_no: Annotated[Line, Field(max_length=100)] = ""
     reason: Annotated[Prose, Field(max_length=2000)] = ""
+    version: int = Field(
+        0,
+        ge=0,
+        le=1000,
+        description="the version of the list decided on (0: the one pending); another is a 409",
+    )
 
 
 # --- after the award (Art. 17-19) -----------------------------------------------------------------

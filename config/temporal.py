@@ -131,6 +131,6 @@ async def start_objection(
         search_attributes=TypedSearchAttributes(
             [SearchAttributePair(SA_YEAR, inp.year), SearchAttributePair(SA_STAGE, "INVESTIGATION")]
         ),
-        static_summary=f"{inp.year} 公示异议 {inp.objection_id} · {inp.enterprise_name}",
+        static_summary=f"{inp.year} 公示异议 {inp.objection_id} · {inp.enterprise_name or '初选公示'}",
         rpc_timeout=rpc_timeout,
     )

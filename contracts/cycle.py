@@ -73,7 +73,11 @@ class NoticeWindow:
 @dataclass
 class FinalList:
     winners: list[ListEntry]
-    removed: dict[str, str]  # application id -> reason
+    removed: dict[str, str]  # application id -> reason (every preliminary candidate not on it)
+    version: int = 0  # 1, 2, ... (0: fixed before versions were kept)
+    reinstated: dict[str, str] = field(default_factory=dict)  # after a return: put back -> reason
+    kept: dict[str, str] = field(default_factory=dict)  # kept despite a substantiated finding -> reasons
+    answers_version: int = 0  # the returned version this one answers (0: none)
 
 
 @dataclass
@@ -82,6 +86,7 @@ class GovernmentDecisionInput:
     document_no: str
     reason: str
     actor: Actor
+    version: int = 0  # the version decided on; 0: the one pending (refused if another is named)
 
 
 @dataclass
@@ -176,6 +181,9 @@ class VacateSeatsInput:
 class FinalListInput:
     actor: Actor  # the committee chair (or a vice-chair) for the committee
     note: str = ""
+    # after a return (R14.8): candidates taken off the returned list / put back on it -> reason
+    remove: dict[str, str] = field(default_factory=dict)
+    reinstate: dict[str, str] = field(default_factory=dict)
 
 
 # --- activities ------------------------------------------------------------------------------------
@@ -352,6 +360,9 @@ class FixFinalListRequest:
     actor: Actor
     at: datetime
     note: str = ""
+    version: int = 0  # the version to fix (returns so far + 1); 0: the next one
+    remove: dict[str, str] = field(default_factory=dict)
+    reinstate: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -359,6 +370,7 @@ class RecordApprovalInput:
     year: int
     decision: GovernmentDecisionInput
     at: datetime
+    version: int = 0  # the version decided on (0: the latest)
 
 
 @dataclass

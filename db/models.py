@@ -663,7 +663,10 @@ class Objection(Base):
     __tablename__ = "objections"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "2027-OBJ-1"
     cycle_year: Mapped[int] = mapped_column(Integer, index=True)
-    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    # the listed organisation the objector named; None for a problem of the notice itself
+    application_id: Mapped[str | None] = mapped_column(ForeignKey("applications.id"), nullable=True)
+    # the listed candidates it concerns: the one named, or as the office scoped it (R14.7)
+    concerns: Mapped[list[str]] = mapped_column(Json, default=list, server_default=text("'[]'"))
     anonymous: Mapped[bool] = mapped_column(Boolean)
     name: Mapped[str] = mapped_column(String(100), default="")
     contact: Mapped[str] = mapped_column(String(200), default="")
@@ -684,6 +687,49 @@ class Objection(Base):
         UniqueConstraint("cycle_year", "request_key", name="uq_objections_request_key"),
         Index("ix_objections_pending", "cycle_year", "investigate", "state"),
     )
+
+
+class CommitteeReview(Base):
+    """审查 (Art. 14(5)): the committee's decision on a substantiated finding about a candidate,
+    given by the chair or a vice-chair for the committee: REMOVE or KEEP, with reasons."""
+
+    __tablename__ = "committee_reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    objection_id: Mapped[str] = mapped_column(ForeignKey("objections.id"))
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    decision: Mapped[str] = mapped_column(String(10))  # REMOVE / KEEP
+    reasons: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("objection_id", "application_id", name="uq_committee_reviews_finding"),
+    )
+
+
+class FinalListVersion(Base):
+    """Each version of the list proposed to the government (审定批准, R14.8): what it holds, who
+    fixed it and when, the return it answers, and the government's decision on it."""
+
+    __tablename__ = "final_list_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    winners: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    removed: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    reinstated: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    kept: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    fixed_by: Mapped[str] = mapped_column(String(100))
+    fixed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answers_version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the returned version
+    answers_reason: Mapped[str] = mapped_column(Text, default="")  # the government's reasons for it
+    state: Mapped[str] = mapped_column(String(20), default="PENDING")  # PENDING / APPROVED / RETURNED
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    document_no: Mapped[str] = mapped_column(String(100), default="")
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (UniqueConstraint("cycle_year", "version", name="uq_final_list_versions_version"),)
 
 
 class Certificate(Base):

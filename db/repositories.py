@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import audit_log
 from db import models as m
 from domain import facts as df
+from domain import final_list as dl
 from domain.progress import Gate, rank
 from domain.rules import CycleRules
 from domain.types import ApplicationStage, DeliveryState, Field, SectorTag
@@ -465,6 +466,57 @@ async def final_results(s: AsyncSession, year: int) -> dict[str, tuple[bool, str
         )
         results[app_id] = (bool(number), reason, number)
     return results
+
+
+# --- the committee's review of the findings and the versions of the list (R14.7, R14.8) ----------
+async def substantiated_findings(s: AsyncSession, year: int) -> list[dl.Finding]:
+    """Every substantiated finding of the year, one per candidate the objection concerns."""
+    rows = (
+        await s.scalars(
+            select(m.Objection)
+            .where(m.Objection.cycle_year == year, m.Objection.conclusion == "SUBSTANTIATED")
+            .order_by(m.Objection.reported_at, m.Objection.id)
+        )
+    ).all()
+    return [dl.Finding(o.id, a, o.findings) for o in rows for a in o.concerns]
+
+
+async def committee_rulings(s: AsyncSession, year: int) -> list[dl.Ruling]:
+    rows = (
+        await s.scalars(
+            select(m.CommitteeReview)
+            .where(m.CommitteeReview.cycle_year == year)
+            .order_by(m.CommitteeReview.decided_at, m.CommitteeReview.id)
+        )
+    ).all()
+    return [dl.Ruling(r.objection_id, r.application_id, dl.Decision(r.decision), r.reasons) for r in rows]
+
+
+async def list_versions(s: AsyncSession, year: int) -> Sequence[m.FinalListVersion]:
+    return (
+        await s.scalars(
+            select(m.FinalListVersion)
+            .where(m.FinalListVersion.cycle_year == year)
+            .order_by(m.FinalListVersion.version)
+        )
+    ).all()
+
+
+async def list_version(s: AsyncSession, year: int, version: int) -> m.FinalListVersion | None:
+    return await s.scalar(
+        select(m.FinalListVersion).where(
+            m.FinalListVersion.cycle_year == year, m.FinalListVersion.version == version
+        )
+    )
+
+
+def previous_version(versions: Sequence[m.FinalListVersion], before: int) -> dl.Previous | None:
+    """The version a new one (number `before`) answers: the latest one below it, if any."""
+    earlier = [v for v in versions if v.version < before]
+    if not earlier:
+        return None
+    last = max(earlier, key=lambda v: v.version)
+    return dl.Previous(last.version, [w["application_id"] for w in last.winners], dict(last.removed))
 
 
 # --- intake: applications stored by the API before their workflow starts (P5) ------------------

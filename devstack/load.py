@@ -385,10 +385,20 @@ class Cycle:
             200,
         )
         self.deadline = datetime.now(UTC) + timedelta(seconds=p.intake_seconds)
-        s.rules = {"year": self.year, "application_deadline": self.deadline.isoformat(), **p.rules}
+        # the load files many anonymous objections that are only recorded: rules the committee approves
+        # with its reason (Art. 14(5) has every objection investigated by default)
+        s.rules = {
+            "year": self.year,
+            "application_deadline": self.deadline.isoformat(),
+            "investigate_anonymous": False,
+            **p.rules,
+        }
+        note = "负载测试：匿名异议仅登记，不予调查" if not s.rules["investigate_anonymous"] else ""
         expect(
             await self.api.post(
-                f"/cycles/{self.year}/rules/approve", headers=s.committee["chair"], json={"rules": s.rules}
+                f"/cycles/{self.year}/rules/approve",
+                headers=s.committee["chair"],
+                json={"rules": s.rules, "note": note},
             ),
             200,
         )
@@ -611,6 +621,15 @@ class Cycle:
                 raise ScenarioError(f"objection {objection_id}: {r.text}")
 
         await each(named, investigate, "investigations reported")
+        if first_named:  # 审查: the committee decides on the substantiated finding (Art. 14(5))
+            expect(
+                await self.api.post(
+                    f"/objections/{first_named}/decision",
+                    headers=s.committee["chair"],
+                    json={"decision": "REMOVE", "reasons": "经审查，异议反映问题属实，不列入拟授奖名单。"},
+                ),
+                201,
+            )
         return substantiated
 
     async def final_outcomes(self) -> dict[str, int]:

@@ -1,19 +1,250 @@
-"""The list the committee proposes to the government after the notice (Art. 14(6), R14.8)."""
+"""The list the committee proposes to the government after the notice (Art. 14(5), 14(6); R14.7, R14.8).
+
+审查: every investigation report goes to the committee. A SUBSTANTIATED finding about a candidate of
+the published preliminary list does not remove it by itself: the committee decides, through its
+chair (or a vice-chair), to REMOVE the candidate or to KEEP it, with its reasons. The first list
+(version 1) is the preliminary list without the candidates the committee decided to remove; it
+cannot be fixed while a finding about a listed candidate waits for a decision.
+
+审定: the government approves a version or returns it with reasons. The version answering a return
+starts from the returned one; the committee may remove candidates (with reasons) or reinstate a
+candidate of the published preliminary list (with reasons). A candidate who was not on the
+published list needs a new 7-day notice of its own (补充公示) first: such an addition is refused.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from domain.errors import conflict, invalid
 
 
-class Entry(Protocol):
+class Decision(StrEnum):
+    REMOVE = "REMOVE"  # 不列入拟授奖名单
+    KEEP = "KEEP"  # 维持列入
+
+    @property
+    def name_zh(self) -> str:
+        return "不列入拟授奖名单" if self is Decision.REMOVE else "维持列入拟授奖名单"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A substantiated finding of an investigation about one candidate (an objection may concern
+    several, as scoped by the office)."""
+
+    objection_id: str
     application_id: str
+    findings: str
 
 
-def removals(winners: Sequence[Entry], substantiated: Mapping[str, str]) -> dict[str, str]:
-    """Every preliminary winner with a substantiated objection is removed, with the findings as reason."""
+@dataclass(frozen=True)
+class Ruling:
+    """The committee's decision on one finding (审查)."""
+
+    objection_id: str
+    application_id: str
+    decision: Decision
+    reasons: str
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The version the government returned: what the next one starts from."""
+
+    version: int
+    winners: Sequence[str]
+    removed: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Composed:
+    winners: list[str]  # application ids, in the order of the preliminary list
+    removed: dict[str, str]  # every candidate of the preliminary list not on this version -> reason
+    reinstated: dict[str, str] = field(default_factory=dict)
+    kept: dict[str, str] = field(default_factory=dict)  # kept despite a substantiated finding -> reasons
+
+
+def undecided(
+    findings: Sequence[Finding], rulings: Sequence[Ruling], listed: Collection[str]
+) -> list[Finding]:
+    """The substantiated findings about a candidate of the list that still wait for the committee."""
+    done = {(r.objection_id, r.application_id) for r in rulings}
+    return [
+        f for f in findings if f.application_id in listed and (f.objection_id, f.application_id) not in done
+    ]
+
+
+def check_decided(findings: Sequence[Finding], rulings: Sequence[Ruling], listed: Collection[str]) -> None:
+    """Raise 409 FINDINGS_UNDECIDED while a substantiated finding about a listed candidate has no
+    decision of the committee (no automatic removal)."""
+    waiting = undecided(findings, rulings, listed)
+    if waiting:
+        ids = sorted({f.objection_id for f in waiting})
+        raise conflict(
+            "FINDINGS_UNDECIDED",
+            "以下异议经调查属实，区评委会尚未作出审查决定，不能确定拟授奖名单：" + "、".join(ids),
+            "The committee has not decided on these substantiated findings; the list cannot be fixed: "
+            + ", ".join(ids),
+            objections=ids,
+            pending=[{"objection_id": f.objection_id, "application_id": f.application_id} for f in waiting],
+        )
+
+
+def check_ruling(
+    *,
+    substantiated: bool,
+    in_scope: bool,
+    decided: bool,
+    reasons: str,
+) -> None:
+    """What a committee decision on a finding needs: a substantiated finding about that candidate,
+    not decided before, and the reasons."""
+    if not substantiated:
+        raise conflict(
+            "FINDING_NOT_SUBSTANTIATED",
+            "只有经调查属实的异议需要区评委会作出是否列入的决定",
+            "Only a substantiated finding is decided by the committee",
+        )
+    if not in_scope:
+        raise invalid(
+            "FINDING_NOT_ABOUT_CANDIDATE",
+            "该异议不涉及所列单位",
+            "The objection does not concern that candidate",
+        )
+    if decided:
+        raise conflict(
+            "FINDING_DECIDED", "区评委会已对该异议作出决定", "The committee has already decided this"
+        )
+    if not reasons.strip():
+        raise invalid("DECISION_REASONS", "请说明审查决定的理由", "State the reasons of the decision")
+
+
+def removals(winners: Sequence[str], rulings: Sequence[Ruling]) -> dict[str, str]:
+    """Every candidate the committee decided to remove on a substantiated finding, with its reasons."""
+    out: dict[str, list[str]] = {}
+    for r in rulings:
+        if r.decision is Decision.REMOVE and r.application_id in winners:
+            out.setdefault(r.application_id, []).append(f"{r.reasons}（{r.objection_id}）")
     return {
-        w.application_id: f"公示期间异议经调查属实：{substantiated[w.application_id]}"
-        for w in winners
-        if w.application_id in substantiated
+        a: "公示期间异议经调查属实，区评委会审查决定不列入拟授奖名单：" + "；".join(out[a])
+        for a in winners
+        if a in out
     }
+
+
+def kept(winners: Sequence[str], rulings: Sequence[Ruling]) -> dict[str, str]:
+    out: dict[str, list[str]] = {}
+    for r in rulings:
+        if r.decision is Decision.KEEP and r.application_id in winners:
+            out.setdefault(r.application_id, []).append(f"{r.reasons}（{r.objection_id}）")
+    return {
+        a: "公示期间异议经调查属实，区评委会审查决定维持列入：" + "；".join(out[a])
+        for a in winners
+        if a in out
+    }
+
+
+def check_revision_shape(
+    remove: Mapping[str, str], reinstate: Mapping[str, str], *, answers_return: bool
+) -> None:
+    """What a revision needs before looking at any list: a return it answers, reasons, no candidate
+    both removed and reinstated."""
+    if not (remove or reinstate):
+        return
+    if not answers_return:
+        raise conflict(
+            "LIST_REVISION_NOT_OPEN",
+            "首次确定拟授奖名单以初选公示名单和区评委会对异议的审查决定为准；区政府退回后方可调整名单",
+            "The first list follows from the preliminary list and the committee's decisions on the "
+            "findings; the list is revised after the government returns it",
+        )
+    both = sorted(set(remove) & set(reinstate))
+    if both:
+        raise invalid(
+            "LIST_REVISION_OVERLAP",
+            "同一单位不能同时移出和恢复：" + "、".join(both),
+            "A candidate cannot be both removed and reinstated: " + ", ".join(both),
+        )
+    blank = sorted(a for a, why in {**remove, **reinstate}.items() if not why.strip())
+    if blank:
+        raise invalid(
+            "LIST_REVISION_REASON",
+            "调整名单须逐一说明理由：" + "、".join(blank),
+            "Each change of the list needs its reason: " + ", ".join(blank),
+        )
+
+
+def compose(
+    *,
+    preliminary: Sequence[str],
+    findings: Sequence[Finding],
+    rulings: Sequence[Ruling],
+    previous: Previous | None = None,
+    remove: Mapping[str, str] | None = None,
+    reinstate: Mapping[str, str] | None = None,
+) -> Composed:
+    """The next version of the list: from the preliminary list and the committee's decisions (the
+    first), or from the returned version and the committee's revisions (after a return)."""
+    remove, reinstate = dict(remove or {}), dict(reinstate or {})
+    check_decided(findings, rulings, preliminary)
+    check_revision_shape(remove, reinstate, answers_return=previous is not None)
+    if previous is None:
+        removed = removals(preliminary, rulings)
+        base = [a for a in preliminary if a not in removed]
+    else:
+        base = [a for a in preliminary if a in previous.winners]
+        removed = {a: why for a, why in previous.removed.items() if a not in base}
+    strangers = sorted(a for a in reinstate if a not in preliminary)
+    if strangers:
+        raise conflict(
+            "SUPPLEMENTARY_NOTICE_REQUIRED",
+            "以下单位不在已公示的初选名单中，须先经7天补充公示（补充公示期间的异议经调查、区评委会审查）方可列入："
+            + "、".join(strangers),
+            "These candidates were not on the published preliminary list: adding one needs a new "
+            "7-day notice for it first (补充公示, with its objections investigated and decided): "
+            + ", ".join(strangers),
+            applications=strangers,
+        )
+    again = sorted(a for a in reinstate if a in base)
+    if again:
+        raise invalid(
+            "LIST_REVISION_ALREADY_LISTED",
+            "以下单位已在名单中，无需恢复：" + "、".join(again),
+            "Already on the list, nothing to reinstate: " + ", ".join(again),
+        )
+    absent = sorted(a for a in remove if a not in base)
+    if absent:
+        raise invalid(
+            "LIST_REVISION_NOT_LISTED",
+            "以下单位不在被退回的名单中，不能移出：" + "、".join(absent),
+            "Not on the returned list, cannot be removed: " + ", ".join(absent),
+        )
+    winners = [a for a in preliminary if (a in base and a not in remove) or a in reinstate]
+    for a in preliminary:
+        if a in remove:
+            removed[a] = f"区政府退回后，区评委会决定移出拟授奖名单：{remove[a]}"
+        elif a in reinstate:
+            removed.pop(a, None)
+    return Composed(
+        winners=winners,
+        removed={a: removed[a] for a in preliminary if a in removed},
+        reinstated={
+            a: f"区政府退回后，区评委会决定恢复列入：{reinstate[a]}" for a in preliminary if a in reinstate
+        },
+        kept=kept(winners, rulings),
+    )
+
+
+def check_pending_version(pending: int, named: int) -> None:
+    """The government decides on the version waiting for it (0: not named, the pending one)."""
+    if named and pending and named != pending:
+        raise conflict(
+            "LIST_VERSION_NOT_PENDING",
+            f"待审批的是第{pending}版拟授奖名单，不是第{named}版",
+            f"Version {pending} of the list is waiting for approval, not version {named}",
+            pending=pending,
+            named=named,
+        )

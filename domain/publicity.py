@@ -118,9 +118,10 @@ def check_objection_window(
         )
 
 
-def needs_investigation(anonymous: bool, investigate_anonymous: bool = False) -> bool:
-    """Every named objection is investigated; an anonymous one is recorded, and investigated only
-    if the cycle's rules say so (R14.7)."""
+def needs_investigation(anonymous: bool, investigate_anonymous: bool = True) -> bool:
+    """Every objection is investigated (Art. 14(5): 对公示期间反映的问题，进行调查核实); an anonymous
+    one too, unless the cycle's rules, approved by the committee with their reason, say otherwise
+    (R14.7). The anonymous objector just cannot be answered."""
     return not anonymous or investigate_anonymous
 
 
@@ -140,9 +141,11 @@ def check_objection(
     name: str,
     contact: str,
 ) -> None:
-    """What an objection must say to be taken (R14.7): a listed target, its facts, and who files it
-    unless it is anonymous. The window and duplicates are checked where the objection is stored."""
-    if application_id not in listed:
+    """What an objection must say to be taken (R14.7): its facts, who files it unless it is
+    anonymous, and, if it names an organisation, one on the list. An objection that names none is
+    about the notice itself and is taken too; the office scopes it (check_scope). The window and
+    duplicates are checked where the objection is stored."""
+    if application_id and application_id not in listed:
         raise invalid(
             "OBJECTION_TARGET", "异议对象须为公示名单中的单位", "Object to an organisation on the list"
         )
@@ -153,6 +156,30 @@ def check_objection(
             "OBJECTION_IDENTITY",
             "实名反映须填写姓名和联系方式；也可选择匿名",
             "Give your name and contact, or file anonymously",
+        )
+
+
+def check_scope(*, named: str, scope: Collection[str], listed: Collection[str], reported: bool) -> None:
+    """The office records which listed candidates an objection concerns, before or during its
+    investigation: only candidates of the list, always the one the objector named."""
+    if reported:
+        raise conflict(
+            "OBJECTION_REPORTED",
+            "调查报告已经提交，不能再调整异议涉及的单位",
+            "The investigation has reported; what the objection concerns can no longer change",
+        )
+    strangers = sorted(a for a in scope if a not in listed)
+    if strangers:
+        raise invalid(
+            "OBJECTION_TARGET",
+            "异议涉及的单位须为公示名单中的单位：" + "、".join(strangers),
+            "Only organisations on the list: " + ", ".join(strangers),
+        )
+    if named and named not in scope:
+        raise invalid(
+            "OBJECTION_SCOPE_TARGET",
+            "异议人所指的单位须在异议涉及的单位之中",
+            "The organisation the objector named stays in the scope",
         )
 
 

@@ -70,11 +70,12 @@ class CycleRules:
     pass_numerator: int = 1
     pass_denominator: int = 2
     # Public notice (Art. 14(5)): 7 calendar days, fixed by the measures; objections investigated
-    # within a period from the rules; anonymous objections are recorded, investigated only if asked.
+    # within a period from the rules; anonymous objections are investigated like named ones unless the
+    # committee approved rules that say otherwise, with the reason (api: RULES_ANONYMOUS_REASON).
     public_notice_period: timedelta = timedelta(days=PUBLIC_NOTICE_DAYS)
     objection_investigation_period: timedelta = timedelta(days=10)
     objection_reminder_before: timedelta = timedelta(days=2)
-    investigate_anonymous: bool = False
+    investigate_anonymous: bool = True
     # After the award (Art. 17-19): yearly follow-up rounds and their report period, and the
     # deadline to correct a misuse of the title with its reminder.
     follow_up_interval: timedelta = timedelta(days=365)

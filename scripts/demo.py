@@ -3,7 +3,9 @@
 Needs `make run` up (or any running API: AWARD_API_URL, default http://127.0.0.1:8000). Acts as the
 system's users do, each with their own account: the office registers enterprises and experts and
 runs the procedure, enterprises apply and confirm, experts score, the committee votes in secret,
-the public objects, an investigator reports, the committee fixes the list, the government approves.
+the public objects, an investigator reports to the committee, which decides on the finding and
+fixes the list; the government returns it once with its reasons, the committee revises it, and the
+government approves the second version.
 
 The cycle runs under demo rules (`demo=True`): every period is seconds instead of days, so the
 durable timers of the workflows (deadline, reminders, deemed confirmation, the public notice) fire
@@ -14,7 +16,9 @@ while you watch. Eight enterprises take part, and one application ends at each s
     secret ballot  (审查表决)  most committee members vote REJECT
     run-off ballot (决选投票)  two innovation candidates tie at the cut-off of the quota (2): the
                                notice waits for a run-off among them (one refused without quorum)
-    public notice  (初选公示)  a named objection is investigated and found SUBSTANTIATED
+    public notice  (初选公示)  a named objection is investigated and found SUBSTANTIATED; the
+                              committee first keeps the candidate, the government returns the
+                              list, and the committee's second version removes it (审定批准)
 
 The year is next year, or this year if next year's cycle exists already; numbering of enterprises and
 experts is offset by the year so that runs in different years do not collide.
@@ -138,9 +142,9 @@ SAMPLES = [
            sector="SERVICES", tags=["MODERN_SERVICES"], doc_pct=45),
     Sample(4, "鹿城双屿鞋业有限公司", "QUALITY", "NOT_AWARDED", "rejected in the committee's secret ballot",
            tags=["TRADITIONAL_ADVANTAGE"], doc_pct=70, onsite_pct=75),
-    Sample(5, "温州江心屿电气科技有限公司", "QUALITY", "NOT_AWARDED", "removed by a substantiated objection",
+    Sample(5, "温州江心屿电气科技有限公司", "QUALITY", "NOT_AWARDED", "kept in v1, removed in v2 after the return",
            tags=["ADVANCED_MANUFACTURING"], doc_pct=75, onsite_pct=80),
-    Sample(6, "鹿城数智医疗器械有限公司", "INNOVATION", "AWARDED", "winner (an anonymous objection is only recorded)",
+    Sample(6, "鹿城数智医疗器械有限公司", "INNOVATION", "AWARDED", "winner (an anonymous objection: not substantiated)",
            tags=["LIFE_HEALTH"], doc_pct=70, onsite_pct=70),
     Sample(7, "温州蒲鞋市软件信息有限公司", "INNOVATION", "NOT_AWARDED", "ties E8 at the cut-off, loses the run-off (disputed its on-site report, office settled)",
            sector="SERVICES", tags=["DIGITAL_ECONOMY"], doc_pct=65, onsite_pct=65,
@@ -585,11 +589,31 @@ class Demo:
             201,
         )
         say(
-            f"an anonymous objection {anon['objection_id']} against {other} → only recorded (investigated: {anon['investigated']})"
+            f"an anonymous objection {anon['objection_id']} against {other} → investigated too: {anon['investigated']}"
         )
         investigator = await s.account(
             "investigator1", "office", password_of("investigator1"), "区评审办调查员"
         )
+        expect(
+            await s.api.post(
+                f"/objections/{anon['objection_id']}/investigator",
+                headers=s.office,
+                json={"username": "investigator1"},
+            ),
+            200,
+        )
+        r = expect(
+            await s.api.post(
+                f"/objections/{anon['objection_id']}/report",
+                headers=investigator,
+                json={
+                    "conclusion": "UNSUBSTANTIATED",
+                    "findings": "经抽查该企业近三年产品检验报告，未发现质量问题，异议不成立。",
+                },
+            ),
+            200,
+        )
+        say(f"investigator1 reported on the anonymous objection: {r['conclusion']}")
         r = expect(
             await s.api.post(
                 f"/objections/{named['objection_id']}/investigator",
@@ -613,6 +637,22 @@ class Demo:
             200,
         )
         say(f"investigator1 reported: {r['conclusion']}; the report goes to the committee")
+        seen = await s.api.get("/objections", params={"year": self.year}, headers=s.committee["member1"])
+        say(
+            f"a committee member reads the {len(expect_list(seen))} objections and their reports (without who objected)"
+        )
+        r = expect(
+            await s.api.post(
+                f"/objections/{named['objection_id']}/decision",
+                headers=s.committee["chair"],
+                json={
+                    "decision": "KEEP",
+                    "reasons": "所涉专利仅为创新成果之一，其余成果足以支撑评审结论，维持列入。",
+                },
+            ),
+            201,
+        )
+        say(f"the committee chair decided on the finding (审查): {r['decision']} — {r['decision_zh']}")
         say(f"waiting for the notice period to end (timer of {DEMO_RULES['public_notice_period']} s)…")
 
     async def approval(self) -> dict[str, Any]:
@@ -633,17 +673,50 @@ class Demo:
             )
         for app_id, why in final["removed"].items():
             say(f"     removed {app_id} {self.by_app[app_id].label}: {why}")
+        for app_id, why in final["kept"].items():
+            say(f"     kept {app_id} {self.by_app[app_id].label}: {why}")
+        say(f"   (version {final['version']} of the list)")
+        await self.follow("GOVERNMENT_APPROVAL")
+        reason = "所涉两项发明专利已被宣告无效，属申报材料失实，请评委会重新审定。"
+        r = expect(
+            await s.api.post(
+                f"/cycles/{self.year}/approval",
+                headers=s.government,
+                json={"approved": False, "reason": reason, "version": final["version"]},
+            ),
+            200,
+        )
+        say(f"the district government decided on version {final['version']}: {r['decision']} — {reason}")
+        await self.follow("FINAL_LIST")
+        target = next(a for a, x in self.by_app.items() if x.key == 5)
+        final = expect(
+            await s.api.post(
+                f"/cycles/{self.year}/final-list",
+                headers=s.committee["chair"],
+                json={
+                    "note": "根据区政府退回意见重新审定",
+                    "remove": {target: "申报材料所附专利已被宣告无效，申报材料失实"},
+                },
+            ),
+            200,
+        )
+        say(
+            f"the committee revised the list: version {final['version']} answers the return of version {final['answers_version']}"
+        )
+        for app_id, why in final["removed"].items():
+            say(f"     removed {app_id} {self.by_app[app_id].label}: {why}")
         await self.follow("GOVERNMENT_APPROVAL")
         doc_no = f"鹿政发〔{self.year}〕8号"
         r = expect(
             await s.api.post(
                 f"/cycles/{self.year}/approval",
                 headers=s.government,
-                json={"approved": True, "document_no": doc_no},
+                json={"approved": True, "document_no": doc_no, "version": final["version"]},
             ),
             200,
         )
-        say(f"the district government decided: {r['decision']} ({doc_no})")
+        say(f"the district government decided on version {final['version']}: {r['decision']} ({doc_no})")
+        say(f"   every version: GET /cycles/{self.year}/final-list/versions")
         await self.follow("COMPLETED", timeout=60)
         results = expect(await s.api.get(f"/public/results/{self.year}"), 200)
         say(
@@ -692,7 +765,8 @@ Where to look
     {API_URL}/applications?year={y}              (office) every application with stage and outcome
     {API_URL}/meetings/{meeting_id}              (office/committee) attendance and tally
     {API_URL}/meetings/{y}-runoff-1                (office/committee) the run-off's attendance and tally
-    {API_URL}/objections?year={y}                (office) objections and investigation reports
+    {API_URL}/objections?year={y}                (office/committee) objections, reports, decisions
+    {API_URL}/cycles/{y}/final-list/versions     (committee/government/office) every version of the list
     {API_URL}/certificates/{urllib.parse.quote(cert)}   (office) a certificate and its plaque text
     {API_URL}/audit                              (office) who did what, when and why""",
             flush=True,

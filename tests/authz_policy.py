@@ -111,13 +111,16 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/cycles/{year}/committee/decisions"): allow(*COMMITTEE_RECORDS),
     ("GET", "/cycles/{year}/committee/decisions/{decision_id}"): allow(*COMMITTEE_RECORDS),
     ("GET", "/cycles/{year}/timeline"): allow(*COMMITTEE_RECORDS),
+    ("GET", "/cycles/{year}/final-list/versions"): allow(*COMMITTEE_RECORDS),
     # --- public notice, objections, results
     ("GET", "/public/preliminary/{year}"): PUBLIC,
     ("POST", "/public/objections/{year}"): PUBLIC,
     ("GET", "/public/results/{year}"): PUBLIC,
     ("GET", "/public/notices"): PUBLIC,
     ("GET", "/public/certificates/{number}"): PUBLIC,
-    ("GET", "/objections"): allow(O, AU),
+    ("GET", "/objections"): allow(*COMMITTEE_RECORDS),  # members of the year: reports go to the committee
+    ("POST", "/objections/{objection_id}/scope"): allow(O),
+    ("POST", "/objections/{objection_id}/decision"): allow(C, chair_only=True),
     ("POST", "/objections/{objection_id}/investigator"): allow(O),
     ("POST", "/objections/{objection_id}/report"): allow(O),
     # --- documents and applications

@@ -67,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import notices as texts
     from domain.calendar import cst_date, format_cst
     from domain.errors import conflict, invalid
+    from domain.final_list import check_pending_version, check_revision_shape
     from domain.intake import validate_extension
     from domain.progress import CYCLE_ORDER, Gate
     from domain.publicity import format_close
@@ -718,11 +719,23 @@ class AwardCycleWorkflow(StepRetries):
     async def fix_final_list(self, inp: FinalListInput) -> FinalList:
         """The committee fixes the list proposed to the government (R14.8)."""
         with self.busy.running("fix_final_list"):
-            self._check_final()
-            final = await record(
-                CommitteeActivities.fix_final_list,
-                FixFinalListRequest(self.rules.year, inp.actor, workflow.now(), inp.note),
-                "fix the list proposed to the government",
+            self._check_final(inp)
+            # The activity refuses the list while a substantiated finding about a listed candidate
+            # waits for the committee's decision, or a revision the lists do not allow (R14.7, R14.8).
+            final = await refusable(
+                record(
+                    CommitteeActivities.fix_final_list,
+                    FixFinalListRequest(
+                        self.rules.year,
+                        inp.actor,
+                        workflow.now(),
+                        inp.note,
+                        version=len(self.s.returns) + 1,
+                        remove=dict(inp.remove),
+                        reinstate=dict(inp.reinstate),
+                    ),
+                    "fix the list proposed to the government",
+                )
             )
             self.s.final = final
             return final
@@ -730,15 +743,16 @@ class AwardCycleWorkflow(StepRetries):
     @fix_final_list.validator
     def _validate_final(self, inp: FinalListInput) -> None:
         self.busy.refuse_if_running("fix_final_list")
-        self._check_final()
+        self._check_final(inp)
 
-    def _check_final(self) -> None:
+    def _check_final(self, inp: FinalListInput) -> None:
         if self.s.stage is not Stage.FINAL_LIST or self.s.final is not None:
             raise rejected(
                 conflict(
                     "FINAL_LIST_NOT_OPEN", "当前不能确定拟授奖名单", "The final list cannot be fixed now"
                 )
             )
+        enforce(lambda: check_revision_shape(inp.remove, inp.reinstate, answers_return=bool(self.s.returns)))
 
     @workflow.update
     async def government_decision(self, inp: GovernmentDecisionInput) -> str:
@@ -746,7 +760,9 @@ class AwardCycleWorkflow(StepRetries):
             self._check_decision(inp)
             await record(
                 CommitteeActivities.record_approval,
-                RecordApprovalInput(self.rules.year, inp, workflow.now()),
+                RecordApprovalInput(
+                    self.rules.year, inp, workflow.now(), version=self.s.final.version if self.s.final else 0
+                ),
                 "record the government's decision",
             )
             if not inp.approved:
@@ -764,6 +780,8 @@ class AwardCycleWorkflow(StepRetries):
             raise rejected(
                 conflict("APPROVAL_NOT_OPEN", "当前没有待审批的拟授奖名单", "No list is waiting for approval")
             )
+        # the decision names the version it was taken on: a stale one is refused (R14.8)
+        enforce(lambda: check_pending_version(self.s.final.version if self.s.final else 0, inp.version))
         if inp.approved and not inp.document_no.strip():
             raise rejected(
                 invalid("DOCUMENT_NO_REQUIRED", "批准须填写批准文号", "Approval needs the document number")

@@ -99,7 +99,7 @@ class ObjectionWorkflow(StepRetries):
             body + "\n\n鹿城区政府质量奖评审委员会办公室",
             workflow.now(),
             cycle_year=self.inp.year,
-            application_id=self.inp.application_id,
+            application_id=self.inp.application_id or None,  # none for a problem of the notice itself
             recipient_user_id=None if to_office else investigator.investigator_user_id,
             recipient_role="office",
         )
@@ -112,8 +112,13 @@ class ObjectionWorkflow(StepRetries):
             rules = self.inp.rules
             due = due_after(workflow.now(), rules.objection_investigation_period, rules.holiday_calendar)
             self.s.investigator = inp
+            about = (
+                f"针对“{self.inp.enterprise_name}”（{self.inp.application_id}）"
+                if self.inp.application_id
+                else "针对初选公示（未指明单位）"
+            )
             body = (
-                f"{inp.investigator}：请对公示期间针对“{self.inp.enterprise_name}”（{self.inp.application_id}）"
+                f"{inp.investigator}：请对公示期间{about}"
                 f"提出的异议（{self.inp.objection_id}）进行调查核实，并于{format_cst(due)}前提交调查报告。"
             )
             try:

@@ -40,9 +40,11 @@ from db.holidays import calendar_for_rules
 from domain import notices as texts
 from domain.ballot import Choice, Vote, encode_ballot, tally, validate_ballot
 from domain.errors import DomainError, conflict, invalid
+from domain.final_list import Decision, check_ruling, compose, undecided
 from domain.publicity import (
     check_objection,
     check_objection_window,
+    check_scope,
     duplicate_objection,
     needs_investigation,
     objection_digest,
@@ -60,7 +62,6 @@ from ..deps import (
     IdempotencyKey,
     Now,
     Office,
-    OfficeOrAuditor,
     Session,
     Sessions,
     Temporal,
@@ -71,12 +72,14 @@ from ..errors import forbidden, not_found
 from ..ratelimit import objection_limits
 from ..schemas import (
     BallotIn,
+    CommitteeDecisionIn,
     FinalListIn,
     GovernmentDecisionIn,
     InvestigationReportIn,
     InvestigatorIn,
     MeetingIn,
     ObjectionIn,
+    ObjectionScopeIn,
     RecusalIn,
     RosterApprovalIn,
     RosterIn,
@@ -262,6 +265,14 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
     await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
     if body.rules.year != year:
         raise invalid("RULES_YEAR", "细则年度与周期年度不一致", "The rules are for another year")
+    if not body.rules.investigate_anonymous and not body.note.strip():
+        # Art. 14(5) has every problem raised during the notice investigated; leaving anonymous
+        # objections uninvestigated is the committee's choice, recorded with its reason (R14.7)
+        raise invalid(
+            "RULES_ANONYMOUS_REASON",
+            "细则规定匿名异议不予调查的，须由评委会在审定说明中写明理由",
+            "Rules that leave anonymous objections uninvestigated need the committee's reason in the note",
+        )
     if await repo.cycle(s, year) is not None:
         raise conflict(
             "CYCLE_EXISTS", "评审周期已启动，细则不能再更改", "The cycle has started; its rules are frozen"
@@ -795,7 +806,8 @@ async def file_objection(
             m.Objection(
                 id=objection_id,
                 cycle_year=year,
-                application_id=body.application_id,
+                application_id=body.application_id or None,  # none: a problem of the notice itself
+                concerns=[body.application_id] if body.application_id else [],
                 anonymous=body.anonymous,
                 name="" if body.anonymous else body.name,
                 contact="" if body.anonymous else body.contact,
@@ -815,8 +827,8 @@ async def file_objection(
             actor="public",
             actor_role="public",
             action="OBJECTION_FILED",
-            entity_type="application",
-            entity_id=body.application_id,
+            entity_type="application" if body.application_id else "cycle",
+            entity_id=body.application_id or str(year),
             details={"objection_id": objection_id, "anonymous": body.anonymous, "investigated": investigate},
         )
         closes_at = notice.closes_at
@@ -825,7 +837,7 @@ async def file_objection(
         start = start_objection(
             client,
             ObjectionWorkflowInput(
-                objection_id, year, body.application_id, listed[body.application_id], rules
+                objection_id, year, body.application_id, listed.get(body.application_id, ""), rules
             ),
             task_queue=cfg.task_queue,
             rpc_timeout=timedelta(seconds=timeout),
@@ -835,28 +847,185 @@ async def file_objection(
     return {"objection_id": objection_id, "investigated": investigate, "closes_at": closes_at}
 
 
-@router.get("/objections", summary="Objections of a cycle and their investigation")
-async def list_objections(year: int, s: Session, office: OfficeOrAuditor) -> list[dict[str, Any]]:
+@router.get(
+    "/objections",
+    summary="Objections of a cycle, their investigation reports and the committee's decisions (R14.7)",
+    dependencies=[gate(*COMMITTEE_RECORDS)],
+)
+async def list_objections(year: int, s: Session, user: User) -> list[dict[str, Any]]:
+    """The office and the auditor, the government, and every member of the year's committee (审查:
+    the reports go to the committee). Who objected is shown to the office and the auditor only: the
+    committee judges the facts and the findings, not the person."""
+    await _may_read_committee_records(s, year, user)
+    identity = user.role in (Role.OFFICE, Role.AUDITOR)
     rows = (
         await s.scalars(
             select(m.Objection).where(m.Objection.cycle_year == year).order_by(m.Objection.filed_at)
         )
     ).all()
+    decisions: dict[str, list[m.CommitteeReview]] = {}
+    for r in (
+        await s.scalars(
+            select(m.CommitteeReview)
+            .where(m.CommitteeReview.cycle_year == year)
+            .order_by(m.CommitteeReview.decided_at)
+        )
+    ).all():
+        decisions.setdefault(r.objection_id, []).append(r)
+    notice = await s.get(m.PublicNotice, year)
+    listed = [w["application_id"] for w in notice.preliminary["winners"]] if notice else []
+    waiting = {
+        (f.objection_id, f.application_id)
+        for f in undecided(
+            await repo.substantiated_findings(s, year), await repo.committee_rulings(s, year), listed
+        )
+    }
     return [
         {
             "id": o.id,
             "application_id": o.application_id,
+            "concerns": list(o.concerns),
             "anonymous": o.anonymous,
-            "name": o.name,
+            **({"name": o.name} if identity else {}),
             "facts": o.facts,
+            "evidence": o.evidence,
+            "filed_at": o.filed_at,
+            "investigated": o.investigate,
             "state": o.state,
             "investigator": o.investigator,
             "due_at": o.due_at,
             "conclusion": o.conclusion,
             "findings": o.findings,
+            "reported_at": o.reported_at,
+            "decisions": [
+                {
+                    "application_id": d.application_id,
+                    "decision": d.decision,
+                    "reasons": d.reasons,
+                    "decided_by": d.decided_by,
+                    "decided_at": d.decided_at,
+                }
+                for d in decisions.get(o.id, [])
+            ],
+            "awaiting_decision": sorted(a for (oid, a) in waiting if oid == o.id),
         }
         for o in rows
     ]
+
+
+@router.post(
+    "/objections/{objection_id}/scope",
+    summary="The office records which listed candidates an objection concerns (before the report)",
+)
+async def scope_objection(
+    objection_id: str, body: ObjectionScopeIn, s: Session, office: Office
+) -> dict[str, Any]:
+    o = await s.get(m.Objection, objection_id, with_for_update=True)
+    if o is None:
+        raise not_found("异议", "Objection")
+    notice = await s.get(m.PublicNotice, o.cycle_year)
+    assert notice is not None  # an objection is only taken during the notice
+    scope = list(dict.fromkeys(body.application_ids))
+    check_scope(
+        named=o.application_id or "",
+        scope=scope,
+        listed=[w["application_id"] for w in notice.preliminary["winners"]],
+        reported=o.state == "REPORTED",
+    )
+    before = list(o.concerns)
+    o.concerns = scope
+    await repo.audit(
+        s,
+        at=datetime.now(UTC),
+        actor=office.username,
+        actor_role=office.role,
+        action="OBJECTION_SCOPED",
+        entity_type="objection",
+        entity_id=o.id,
+        reason=body.note,
+        details={"concerns": scope, "before": before},
+    )
+    return {"objection_id": o.id, "concerns": scope}
+
+
+@router.post(
+    "/objections/{objection_id}/decision",
+    status_code=201,
+    summary="审查: the committee decides on a substantiated finding (remove or keep the candidate)",
+    dependencies=[gate(Role.COMMITTEE)],
+)
+async def decide_finding(
+    objection_id: str, body: CommitteeDecisionIn, s: Session, user: User
+) -> dict[str, Any]:
+    """The chair or a vice-chair records the committee's decision, with its reasons, on a
+    substantiated finding about a candidate of the list (Art. 14(5)): REMOVE takes the candidate off
+    the list the committee fixes, KEEP keeps it there. Nothing is removed without it."""
+    o = await s.get(m.Objection, objection_id, with_for_update=True)
+    if o is None:
+        raise not_found("异议", "Objection")
+    await seat(s, o.cycle_year, user, ("CHAIR", "VICE_CHAIR"))
+    notice = await s.get(m.PublicNotice, o.cycle_year)
+    if notice is not None and notice.approval_state == "APPROVED":
+        raise conflict(
+            "FINAL_LIST_APPROVED",
+            "拟授奖名单已经区政府批准，不能再作出审查决定",
+            "The government has approved the list; no decision can be taken any more",
+        )
+    target = body.application_id
+    if not target and len(o.concerns) == 1:
+        target = o.concerns[0]
+    if not target and len(o.concerns) > 1:
+        raise invalid(
+            "DECISION_CANDIDATE_REQUIRED",
+            "该异议涉及多个单位，请逐一指明所决定的单位",
+            "The objection concerns several candidates: name the one decided",
+            concerns=list(o.concerns),
+        )
+    decided = target != "" and (
+        await s.scalar(
+            select(m.CommitteeReview.id).where(
+                m.CommitteeReview.objection_id == o.id, m.CommitteeReview.application_id == target
+            )
+        )
+        is not None
+    )
+    check_ruling(
+        substantiated=o.state == "REPORTED" and o.conclusion == "SUBSTANTIATED",
+        in_scope=target in o.concerns,
+        decided=decided,
+        reasons=body.reasons,
+    )
+    now = datetime.now(UTC)
+    s.add(
+        m.CommitteeReview(
+            cycle_year=o.cycle_year,
+            objection_id=o.id,
+            application_id=target,
+            decision=body.decision,
+            reasons=body.reasons,
+            decided_by=user.username,
+            decided_at=now,
+        )
+    )
+    await repo.audit(
+        s,
+        at=now,
+        actor=user.username,
+        actor_role=user.role,
+        action="COMMITTEE_FINDING_DECIDED",
+        entity_type="objection",
+        entity_id=o.id,
+        reason=body.reasons,
+        details={"application_id": target, "decision": body.decision},
+    )
+    return {
+        "objection_id": o.id,
+        "application_id": target,
+        "decision": body.decision,
+        "decision_zh": Decision(body.decision).name_zh,
+        "decided_by": user.username,
+        "decided_at": now,
+    }
 
 
 async def _objection_update(
@@ -941,16 +1110,67 @@ async def final_list(
     key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
+    await _check_list(s, year, body)
     final = await workflow_calls.cycle_update(
         client,
         cfg,
         year,
         AwardCycleWorkflow.fix_final_list,
-        FinalListInput(user.actor, body.note),
+        FinalListInput(user.actor, body.note, dict(body.remove), dict(body.reinstate)),
         key=f"final-{key or uuid.uuid4()}",
         result_type=FinalList,
     )
     return asdict(final)
+
+
+async def _check_list(s: Session, year: int, body: FinalListIn) -> None:
+    """The answer a person can act on before the workflow is asked (the activity checks the same
+    rule again, authoritatively): every substantiated finding decided, revisions that the returned
+    version and the published preliminary list allow."""
+    notice = await s.get(m.PublicNotice, year)
+    if notice is None or notice.approval_state == "APPROVED":
+        return  # the workflow answers that the list cannot be fixed now
+    versions = await repo.list_versions(s, year)
+    pending = versions and versions[-1].state == "PENDING"
+    if pending:
+        return  # a version waits for the government: the workflow answers FINAL_LIST_NOT_OPEN
+    compose(
+        preliminary=[w["application_id"] for w in notice.preliminary["winners"]],
+        findings=await repo.substantiated_findings(s, year),
+        rulings=await repo.committee_rulings(s, year),
+        previous=repo.previous_version(versions, len(versions) + 1),
+        remove=body.remove,
+        reinstate=body.reinstate,
+    )
+
+
+@router.get(
+    "/cycles/{year}/final-list/versions",
+    summary="Every version of the list proposed to the government, with the decision on it (R14.8)",
+    dependencies=[gate(*COMMITTEE_RECORDS)],
+)
+async def list_versions(year: int, s: Session, user: User) -> list[dict[str, Any]]:
+    await _may_read_committee_records(s, year, user)
+    return [
+        {
+            "version": v.version,
+            "winners": v.winners,
+            "removed": v.removed,
+            "reinstated": v.reinstated,
+            "kept": v.kept,
+            "note": v.note,
+            "fixed_by": v.fixed_by,
+            "fixed_at": v.fixed_at,
+            "answers_version": v.answers_version,
+            "answers_reason": v.answers_reason,
+            "state": v.state,
+            "decided_by": v.decided_by,
+            "decided_at": v.decided_at,
+            "document_no": v.document_no,
+            "return_reason": v.return_reason,
+        }
+        for v in await repo.list_versions(s, year)
+    ]
 
 
 @router.post(
@@ -971,11 +1191,11 @@ async def approval(
         cfg,
         year,
         AwardCycleWorkflow.government_decision,
-        GovernmentDecisionInput(body.approved, body.document_no, body.reason, user.actor),
+        GovernmentDecisionInput(body.approved, body.document_no, body.reason, user.actor, body.version),
         key=f"approval-{key or uuid.uuid4()}",
         result_type=str,
     )
-    return {"year": year, "decision": state}
+    return {"year": year, "decision": state, "version": body.version or None}
 
 
 @router.get("/public/results/{year}", tags=["public"], summary="The approved result with certificate numbers")

@@ -117,7 +117,10 @@ def test_window_always_covers_seven_full_days_after_publication(published: datet
 def test_named_objections_are_always_investigated_anonymous_ones_by_rule() -> None:
     assert needs_investigation(anonymous=False)
     assert needs_investigation(anonymous=False, investigate_anonymous=False)
-    assert not needs_investigation(anonymous=True)
+    # Art. 14(5): every problem raised is investigated; anonymous ones too, unless the committee's
+    # rules say otherwise (the default changed from "recorded only" with issue 9)
+    assert needs_investigation(anonymous=True)
+    assert not needs_investigation(anonymous=True, investigate_anonymous=False)
     assert needs_investigation(anonymous=True, investigate_anonymous=True)
 
 
@@ -126,3 +129,30 @@ def test_objection_conclusions() -> None:
     assert [c.value for c in ObjectionConclusion] == ["SUBSTANTIATED", "UNSUBSTANTIATED"]
     assert ObjectionConclusion("SUBSTANTIATED").name_zh == "异议成立"
     assert ObjectionConclusion.UNSUBSTANTIATED.name_zh == "异议不成立"
+
+
+@pytest.mark.req("R14.7")
+def test_an_objection_may_name_no_organisation_and_the_office_scopes_it() -> None:
+    from domain.errors import DomainError
+    from domain.publicity import check_objection, check_scope
+
+    listed = ["2027-0001", "2027-0002"]
+    # about the notice itself: taken
+    check_objection(
+        application_id="", listed=listed, facts="公示名单中得分有误", anonymous=True, name="", contact=""
+    )
+    with pytest.raises(DomainError, match="OBJECTION_TARGET"):
+        check_objection(
+            application_id="2027-0009", listed=listed, facts="x", anonymous=True, name="", contact=""
+        )
+    check_scope(named="", scope=["2027-0002"], listed=listed, reported=False)
+    check_scope(named="", scope=[], listed=listed, reported=False)  # concerns no candidate
+    for kwargs, code in (
+        ({"scope": ["2027-0009"]}, "OBJECTION_TARGET"),
+        ({"named": "2027-0001", "scope": ["2027-0002"]}, "OBJECTION_SCOPE_TARGET"),
+        ({"reported": True}, "OBJECTION_REPORTED"),
+    ):
+        args: dict = {"named": "", "scope": ["2027-0001"], "listed": listed, "reported": False} | kwargs
+        with pytest.raises(DomainError) as e:
+            check_scope(**args)
+        assert e.value.code == code

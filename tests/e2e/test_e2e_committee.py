@@ -166,7 +166,7 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
         ),
         201,
     )
-    assert filed["investigated"] and not anonymous["investigated"]
+    assert filed["investigated"] and anonymous["investigated"]  # anonymous ones too (Art. 14(5), issue 9)
     again = await api.post(
         f"/public/objections/{year}",
         json={
@@ -211,6 +211,29 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
         ),
         200,
     )
+    expect(
+        await api.post(
+            f"/objections/{anonymous['objection_id']}/investigator",
+            headers=office,
+            json={"username": "investigator1"},
+        ),
+        200,
+    )
+    expect(
+        await api.post(
+            f"/objections/{anonymous['objection_id']}/report",
+            headers=investigator,
+            json={"findings": "经核查，未发现所反映问题", "conclusion": "UNSUBSTANTIATED"},
+        ),
+        200,
+    )
+    # The reports go to the committee (审查): every member reads them; the chair decides the finding.
+    seen = expect_list(await api.get("/objections", params={"year": year}, headers=sc.committee["member2"]))
+    assert {o["id"]: o["conclusion"] for o in seen} == {
+        filed["objection_id"]: "SUBSTANTIATED",
+        anonymous["objection_id"]: "UNSUBSTANTIATED",
+    }
+    assert all("name" not in o for o in seen)  # the committee judges the findings, not the objector
 
     # After the window: objections are refused; the committee fixes the list without the target.
     closes = datetime.fromisoformat(notice["closes_at"])
@@ -227,9 +250,21 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
     assert (
         await api.post(f"/cycles/{year}/final-list", headers=sc.committee["member1"], json={})
     ).status_code == 403
+    # No automatic removal: the list waits for the committee's decision on the substantiated finding.
+    r = await api.post(f"/cycles/{year}/final-list", headers=sc.committee["chair"], json={})
+    assert r.status_code == 409 and r.json()["code"] == "FINDINGS_UNDECIDED", r.text
+    expect(
+        await api.post(
+            f"/objections/{filed['objection_id']}/decision",
+            headers=sc.committee["chair"],
+            json={"decision": "REMOVE", "reasons": "发生产品质量事故未如实申报"},
+        ),
+        201,
+    )
     final = expect(await api.post(f"/cycles/{year}/final-list", headers=sc.committee["chair"], json={}), 200)
     assert target in final["removed"] and "属实" in final["removed"][target]
-    assert len(final["winners"]) == 4
+    assert "未如实申报" in final["removed"][target]
+    assert len(final["winners"]) == 4 and final["version"] == 1
 
     # The government returns the list once with a reason, then approves it with its document number.
     await sc.wait_cycle("GOVERNMENT_APPROVAL")
@@ -242,23 +277,24 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
         await api.post(
             f"/cycles/{year}/approval",
             headers=sc.government,
-            json={"approved": False, "reason": "请补充说明异议调查情况"},
+            json={"approved": False, "reason": "请补充说明异议调查情况", "version": 1},
         ),
         200,
     )
     await sc.wait_cycle("FINAL_LIST")
-    expect(
+    again = expect(
         await api.post(
             f"/cycles/{year}/final-list", headers=sc.committee["chair"], json={"note": "已补充异议调查报告"}
         ),
         200,
     )
+    assert again["version"] == 2 and again["winners"] == final["winners"]
     await sc.wait_cycle("GOVERNMENT_APPROVAL")
     expect(
         await api.post(
             f"/cycles/{year}/approval",
             headers=sc.government,
-            json={"approved": True, "document_no": f"鹿政发〔{year}〕8号"},
+            json={"approved": True, "document_no": f"鹿政发〔{year}〕8号", "version": 2},
         ),
         200,
     )
@@ -307,6 +343,7 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
         "PRELIMINARY_LIST_PUBLISHED",
         "OBJECTION_FILED",
         "OBJECTION_REPORTED",
+        "COMMITTEE_FINDING_DECIDED",
         "FINAL_LIST_FIXED",
         "GOVERNMENT_RETURNED",
         "GOVERNMENT_APPROVED",

@@ -5,7 +5,8 @@ the Civil Code, no demo), the clock moved only by `env.sleep`.
 The window opens at publication and closes at 24:00 CST of the 7th day after it: an objection one
 minute before the close is accepted, one a minute after is refused with the close named in CST; an
 objection in the first minute is accepted, and the cycle does not leave the notice until its
-investigation has reported; a substantiated objection takes the candidate off the final list (R14.8).
+investigation has reported; a substantiated objection takes the candidate off the final list once
+the committee has decided so (R14.7, R14.8).
 """
 
 from __future__ import annotations
@@ -124,12 +125,12 @@ async def test_first_minute_objection_holds_the_notice_until_investigated_and_re
         assert_civil_code_window(n)
 
         # The first minute of the notice: a named objection is accepted and investigated; an
-        # anonymous one is recorded only (the default rules).
+        # anonymous one is investigated too (the default rules since issue 9, Art. 14(5)).
         assert await env.get_current_time() - n.published_at < timedelta(minutes=1)
         filed = expect(await object_to(sc, a1, "该企业近三年发生过质量安全事故，申报时未如实说明"), 201)
         assert filed["investigated"] is True
         anon = expect(await object_to(sc, a2, "匿名反映：该企业存在违规宣传", anonymous=True), 201)
-        assert anon["investigated"] is False
+        assert anon["investigated"] is True
         assert await env.get_current_time() - n.published_at < timedelta(minutes=1)
 
         investigator = await sc.account("investigator1", "office", "investigator-pass-1", "调查人甲")
@@ -150,6 +151,23 @@ async def test_first_minute_objection_holds_the_notice_until_investigated_and_re
             period_end_from(after, days=10, calendar=n.calendar),
         }
         assert due > n.closes_at
+        # the anonymous one is investigated and found unsubstantiated within the notice
+        expect(
+            await api.post(
+                f"/objections/{anon['objection_id']}/investigator",
+                headers=sc.office,
+                json={"username": "investigator1"},
+            ),
+            200,
+        )
+        expect(
+            await api.post(
+                f"/objections/{anon['objection_id']}/report",
+                headers=investigator,
+                json={"findings": "经调查，未发现违规宣传", "conclusion": "UNSUBSTANTIATED"},
+            ),
+            200,
+        )
 
         # Past the close: the notice is over but the cycle waits for the report.
         await env.sleep(n.closes_at - await env.get_current_time() + timedelta(minutes=1))
@@ -178,6 +196,18 @@ async def test_first_minute_objection_holds_the_notice_until_investigated_and_re
         assert reported["conclusion"] == "SUBSTANTIATED"
         await sc.wait_cycle("FINAL_LIST")
 
+        # No automatic removal: the list waits for the committee's decision on the finding.
+        r = await api.post(f"/cycles/{sc.year}/final-list", headers=sc.committee["chair"], json={})
+        assert r.status_code == 409 and r.json()["code"] == "FINDINGS_UNDECIDED", r.text
+        expect(
+            await api.post(
+                f"/objections/{filed['objection_id']}/decision",
+                headers=sc.committee["chair"],
+                json={"decision": "REMOVE", "reasons": "隐瞒质量安全事故，不符合申报条件"},
+            ),
+            201,
+        )
+
         final = expect(
             await api.post(
                 f"/cycles/{sc.year}/final-list",
@@ -187,13 +217,13 @@ async def test_first_minute_objection_holds_the_notice_until_investigated_and_re
             200,
         )
         assert list(final["removed"]) == [a1]
-        assert findings in final["removed"][a1]
+        assert "隐瞒质量安全事故，不符合申报条件" in final["removed"][a1]
         assert [w["application_id"] for w in final["winners"]] == [a2]
 
         objections = (await api.get("/objections", params={"year": sc.year}, headers=sc.office)).json()
         assert {o["id"]: (o["state"], o["conclusion"]) for o in objections} == {
             filed["objection_id"]: ("REPORTED", "SUBSTANTIATED"),
-            anon["objection_id"]: ("RECORDED", ""),
+            anon["objection_id"]: ("REPORTED", "UNSUBSTANTIATED"),
         }
 
         # The district government approves; the result leaves out the removed candidate.

@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0013_major_decisions_media"
-down_revision = "0011_runoff"
+down_revision = "0012_committee_review"
 branch_labels = None
 depends_on = None
 
