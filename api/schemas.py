@@ -20,6 +20,7 @@ from domain.facts import AccidentCategory, AccidentGrade, CreditStatus, SpotChec
 from domain.text import RefusedCharacter, clean_line, clean_text
 from domain.types import Award, DocumentKind, Role, SectorTag
 from domain.types import Field as Sector
+from domain.undertaking import Clause as UndertakingClause
 
 # the pydantic error type of a refused character
 TEXT_RULE_ERROR = "text_character"
@@ -593,9 +594,57 @@ class AvailabilityIn(Strict):
     reason: Text
 
 
+class UndertakingBreachIn(Strict):
+    """The undertaking a discipline answers (Art. 20): the cycle's year and the clause broken."""
+
+    year: int = Field(ge=2000, le=2100)
+    clause: UndertakingClause
+
+
 class DisciplineIn(Strict):
     kind: Literal["CRITICISM", "WARNING", "DISQUALIFICATION"]
     reason: Text
+    breach: UndertakingBreachIn | None = Field(
+        None, description="a breach of the expert's signed undertaking of that cycle (承诺书)"
+    )
+
+
+# --- the experts' undertaking (承诺书, Art. 20) ---------------------------------------------------------
+class UndertakingPublishIn(Strict):
+    title: Annotated[Line, Field(min_length=1, max_length=200)] = "鹿城区政府质量奖评审专家承诺书"
+    text: Annotated[Prose, Field(min_length=20, max_length=20000)]
+    note: Annotated[Prose, Field(max_length=2000)] = ""
+
+
+class UndertakingSignIn(Strict):
+    """The expert signs the version they read, naming it and the sha256 of its text."""
+
+    version: int = Field(ge=1, le=10000)
+    text_sha256: Annotated[Line, Field(pattern=r"^[0-9a-fA-F]{64}$")]
+    agree: Literal[True] = Field(description="本人已阅读并同意遵守上述承诺")
+
+
+class UndertakingSignatureOut(BaseModel):
+    year: int
+    expert_id: int
+    expert_name: str = ""
+    version: int
+    text_sha256: str
+    signed_by: str
+    signed_at: datetime
+
+
+class UndertakingOut(BaseModel):
+    year: int
+    version: int
+    title: str
+    text: str
+    text_sha256: str
+    published: bool = Field(description="False: the default text, not yet published or signed by anyone")
+    published_by: str | None = None
+    published_at: datetime | None = None
+    note: str = ""
+    my_signature: UndertakingSignatureOut | None = Field(None, description="the calling expert's, if any")
 
 
 class ConflictDeclarationIn(Strict):

@@ -300,9 +300,12 @@ class Demo:
             await Scenario.accept(s.api, e.pop("invitation"), password_of(f"expert{k}"))
             s.experts[e["id"]] = e
             s.expert_heads[e["id"]] = await Scenario.login(s.api, f"expert{k}", password_of(f"expert{k}"))
+            # before any assignment of the cycle, the expert signs its undertaking (承诺书, Art. 20)
+            await Scenario.sign_undertaking(s.api, s.expert_heads[e["id"]], s.year)
         say(
             f"office registered {EXPERTS} experts 专家{self.base + 1}…专家{self.base + EXPERTS} "
-            f"(专家{self.base + CONFLICTED_EXPERT} works for {conflicted.label})"
+            f"(专家{self.base + CONFLICTED_EXPERT} works for {conflicted.label}); "
+            f"each signed the {s.year} expert undertaking (评审专家承诺书)"
         )
 
     async def open_call(self) -> None:
