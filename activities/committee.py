@@ -4,7 +4,7 @@ objections, the final list, the government's approval and the certificates."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from decimal import Decimal
 from fractions import Fraction
@@ -49,6 +49,8 @@ from domain.certificates import certificate_number, certificate_text, plaque_tex
 from domain.errors import DomainError, conflict, invalid
 from domain.final_list import removals
 from domain.review import ReviewPurpose
+from domain.robustness import AwardRobustness, CandidateScores, ranking_robustness
+from domain.rules import LEGAL_MAX_WINNERS
 from domain.selection import Candidate, SelectionRules, final_score, preliminary_list
 from domain.types import ApplicationStage, Audience, Award, NoticeKind
 from domain.work_report import CycleFigures, ReportRow, compose_work_report
@@ -224,7 +226,9 @@ class CommitteeActivities:
             int(seated or 0),
             int(replaced or 0),
         )
-        content, text = compose_work_report(figures, rows, req.at)
+        content, text = compose_work_report(
+            figures, rows, req.at, robustness=await self._robustness(s, req, apps, candidates, names)
+        )
         s.add(
             m.WorkReport(
                 cycle_year=req.year,
@@ -244,6 +248,53 @@ class CommitteeActivities:
             entity_type="cycle",
             entity_id=str(req.year),
         )
+
+    @staticmethod
+    async def _robustness(
+        s: AsyncSession,
+        req: OpenMeetingRequest,
+        apps: Sequence[m.Application],
+        candidates: list[str],
+        names: dict[int, str],
+    ) -> tuple[AwardRobustness, ...]:
+        """The non-binding robustness table (domain/robustness.py): per award, the candidates ranked
+        under the official panel score and under other aggregations of the document review's
+        individual totals — those of the experts who still hold their seat (a replaced or
+        disqualified expert's score is not counted)."""
+        rows = (
+            await s.execute(
+                select(m.ExpertScore.application_id, m.ExpertScore.expert_id, m.ExpertScore.total)
+                .join(m.Application, m.Application.id == m.ExpertScore.application_id)
+                .join(
+                    m.PanelMember,
+                    (m.PanelMember.application_id == m.ExpertScore.application_id)
+                    & (m.PanelMember.purpose == m.ExpertScore.purpose)
+                    & (m.PanelMember.expert_id == m.ExpertScore.expert_id),
+                )
+                .where(
+                    m.Application.cycle_year == req.year,
+                    m.ExpertScore.purpose == ReviewPurpose.DOCUMENT,
+                    m.PanelMember.active.is_(True),
+                )
+            )
+        ).all()
+        by_expert: dict[int, dict[str, Decimal]] = {}
+        for app_id, expert_id, total in rows:
+            by_expert.setdefault(int(expert_id), {})[app_id] = Decimal(total)
+        listed = set(candidates)
+        scored = [
+            CandidateScores(
+                a.id,
+                Award(a.award),
+                names[a.enterprise_id],
+                Decimal(a.document_score or "0"),
+                {e: t[a.id] for e, t in sorted(by_expert.items()) if a.id in t},
+            )
+            for a in sorted(apps, key=lambda a: a.id)
+            if a.id in listed
+        ]
+        seats = {award: min(req.rules.quota(award), LEGAL_MAX_WINNERS) for award in Award}
+        return ranking_robustness(scored, seats, by_expert)
 
     @activity.defn
     async def ballot_status(self, meeting_id: str) -> BallotStatus:

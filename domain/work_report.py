@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.calendar import format_cst_date
+from domain.robustness import AwardRobustness, robustness_content, robustness_lines
 from domain.types import Award
 
 CONFIRMATION_ZH = {
@@ -45,10 +46,17 @@ class CycleFigures:
 
 
 def compose_work_report(
-    figures: CycleFigures, rows: Sequence[ReportRow], at: datetime
+    figures: CycleFigures,
+    rows: Sequence[ReportRow],
+    at: datetime,
+    *,
+    robustness: Sequence[AwardRobustness] = (),
 ) -> tuple[dict[str, Any], str]:
-    """The report as data (for the record) and as the text presented to the meeting."""
-    content = {"figures": asdict(figures), "candidates": [asdict(r) for r in rows]}
+    """The report as data (for the record) and as the text presented to the meeting; with
+    `robustness`, the non-binding table of how the ranking depends on the aggregation of scores."""
+    content: dict[str, Any] = {"figures": asdict(figures), "candidates": [asdict(r) for r in rows]}
+    if robustness:
+        content["robustness"] = robustness_content(robustness)
     lines = [
         f"鹿城区政府质量奖{figures.year}年度评审工作报告",
         "",
@@ -72,5 +80,7 @@ def compose_work_report(
                 + f"资料评审意见：{r.document_opinion} 现场评审意见：{r.onsite_opinion}"
                 + (f" 异议处理：{r.settlement}" if r.settlement else "")
             )
+    if robustness:
+        lines += ["", *robustness_lines(robustness)]
     lines += ["", "请区评委会审查。", "", "鹿城区政府质量奖评审委员会办公室", format_cst_date(at)]
     return content, "\n".join(lines)
