@@ -50,10 +50,11 @@ from domain.errors import DomainError, conflict, invalid
 from domain.final_list import removals
 from domain.review import ReviewPurpose
 from domain.robustness import AwardRobustness, CandidateScores, ranking_robustness
-from domain.rules import LEGAL_MAX_WINNERS
-from domain.selection import Candidate, SelectionRules, final_score, preliminary_list
+from domain.rubric import Rubric, load_rubric, score_sheet
+from domain.rules import LEGAL_MAX_WINNERS, CycleRules
+from domain.selection import Candidate, SelectionRules, final_score, preliminary_list, unmet_category_minimums
 from domain.types import ApplicationStage, Audience, Award, NoticeKind
-from domain.work_report import CycleFigures, ReportRow, compose_work_report
+from domain.work_report import AwardCriteriaShown, CycleFigures, ReportRow, compose_work_report
 
 refuse = refusal  # a rule refused the step: fail the activity for good, carrying the error
 
@@ -183,6 +184,8 @@ class CommitteeActivities:
             ).all()
         }
         names = {e.id: e.name for e in (await s.scalars(select(m.Enterprise))).all()}
+        rubric = load_rubric(req.rules.criteria_edition)
+        category_names = {c.code: c.name_zh for c in rubric.categories}
         rows = []
         for a in sorted(apps, key=lambda a: a.id):
             if a.id not in candidates:
@@ -203,6 +206,7 @@ class CommitteeActivities:
                     ons.confirmation if ons else "",
                     dict(ons.category_points) if ons else {},
                     ons.settlement if ons else "",
+                    self._unmet(req.rules, Award(a.award), ons, rubric),
                 )
             )
         seated = await s.scalar(
@@ -226,8 +230,21 @@ class CommitteeActivities:
             int(seated or 0),
             int(replaced or 0),
         )
+        criteria = [
+            AwardCriteriaShown(
+                award,
+                req.rules.min_total(award),
+                dict(req.rules.criteria(award).min_category_points),
+                category_names,
+            )
+            for award in (Award.QUALITY, Award.INNOVATION)
+        ]
         content, text = compose_work_report(
-            figures, rows, req.at, robustness=await self._robustness(s, req, apps, candidates, names)
+            figures,
+            rows,
+            req.at,
+            criteria=criteria,
+            robustness=await self._robustness(s, req, apps, candidates, names),
         )
         s.add(
             m.WorkReport(
@@ -248,6 +265,19 @@ class CommitteeActivities:
             entity_type="cycle",
             entity_id=str(req.year),
         )
+
+    @staticmethod
+    def _unmet(rules: CycleRules, award: Award, onsite: m.PanelOpinion | None, rubric: Rubric) -> list[str]:
+        """The award's category minimums (Art. 2) the candidate's final scores fall short of."""
+        criteria = rules.award_criteria.get(award)
+        if criteria is None or not criteria.min_category_points:
+            return []
+        points = score_sheet(rubric, onsite.scores).categories if onsite else {}
+        names = {c.code: c.name_zh for c in rubric.categories}
+        return [
+            f"{code} {names.get(code, '')} {got}分 < {minimum}分"
+            for code, minimum, got in unmet_category_minimums(criteria, points)
+        ]
 
     @staticmethod
     async def _robustness(
@@ -368,6 +398,7 @@ class CommitteeActivities:
                     .where(m.Application.id.in_(list(meeting.candidates)))
                 )
             ).all()
+            points = await self._final_category_points(s, list(meeting.candidates), req.rules)
             candidates = [
                 Candidate(
                     a.id,
@@ -377,15 +408,12 @@ class CommitteeActivities:
                     Decimal(a.document_score or "0"),
                     by_id[a.id].approve,
                     by_id[a.id].passed,
+                    points.get(a.id, {}),
                 )
                 for a, name in rows
             ]
-            selection = preliminary_list(
-                candidates,
-                SelectionRules(
-                    req.rules.quota_quality, req.rules.quota_innovation, req.rules.min_final_score
-                ),
-            )
+            # quota, minimum score and each award's own criteria (Art. 2) of the approved rules
+            selection = preliminary_list(candidates, SelectionRules.from_cycle(req.rules))
             winners = [
                 ListEntry(c.application_id, c.award, c.enterprise_name, str(c.final_score), c.approve)
                 for award in (Award.QUALITY, Award.INNOVATION)
@@ -399,6 +427,23 @@ class CommitteeActivities:
             )
         await self._vacuum_ballot_tables()
         return result
+
+    @staticmethod
+    async def _final_category_points(
+        s: AsyncSession, candidates: list[str], rules: CycleRules
+    ) -> dict[str, dict[str, Decimal]]:
+        """Per candidate, the points of each rubric category in its final (on-site) scores, as
+        confirmed or settled (a settlement may revise the item scores): what the award's criteria
+        are checked against. Only needed when some award sets category minimums."""
+        if not any(c.min_category_points for c in rules.award_criteria.values()):
+            return {}
+        rubric = load_rubric(rules.criteria_edition)
+        opinions = await s.scalars(
+            select(m.PanelOpinion).where(
+                m.PanelOpinion.application_id.in_(candidates), m.PanelOpinion.purpose == ReviewPurpose.ONSITE
+            )
+        )
+        return {o.application_id: score_sheet(rubric, o.scores).categories for o in opinions.all()}
 
     async def _open_box(
         self, s: AsyncSession, meeting: m.Meeting, *, voted: int

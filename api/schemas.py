@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from domain.eligibility import CheckStatus, Condition
 from domain.facts import AccidentCategory, AccidentGrade, CreditStatus, SpotCheckResult
+from domain.rules import AwardCriteria, CycleRules
 from domain.text import RefusedCharacter, clean_line, clean_text
 from domain.types import Award, DocumentKind, Role, SectorTag
 from domain.types import Field as Sector
@@ -269,6 +270,22 @@ class RevocationOut(RevocationIn):
 
 
 # --- cycles -------------------------------------------------------------------------------------
+CategoryCode = Annotated[Line, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=10)]
+
+
+class AwardCriteriaIn(Strict):
+    """One award's own criteria (Art. 2): a minimum final score and minimum category points."""
+
+    min_total: int | None = Field(
+        None, description="the award's minimum final score (default: min_final_score)"
+    )
+    min_category_points: dict[CategoryCode, int] = Field(
+        default={},
+        max_length=20,
+        description="rubric category code (e.g. 4.7) -> minimum points in the final scores",
+    )
+
+
 class CycleStart(Strict):
     year: int = Field(ge=2000, le=2100)
     application_deadline: AwareDatetime
@@ -306,6 +323,26 @@ class CycleStart(Strict):
     investigate_anonymous: bool = False
     demo: bool = Field(False, description="a demonstration cycle (shortened notice); refused in production")
     notes: Annotated[Prose, Field(max_length=2000)] = ""
+    award_criteria: dict[Award, AwardCriteriaIn] = Field(
+        default={},
+        description="per award (QUALITY, INNOVATION): its own minimum final score and category minimums (Art. 2)",
+    )
+
+    def to_rules(self) -> CycleRules:
+        doc = self.model_dump(exclude={"award_criteria"})
+        criteria = {
+            award: AwardCriteria(c.min_total, dict(c.min_category_points))
+            for award, c in self.award_criteria.items()
+        }
+        return CycleRules(**doc, award_criteria=criteria)
+
+    def document(self) -> dict[str, Any]:
+        """The rules as the committee approves them (JSON), fingerprinted: without award criteria the
+        document is what it was before they existed, so earlier approvals still match."""
+        doc = self.model_dump(mode="json")
+        if not doc["award_criteria"]:
+            del doc["award_criteria"]
+        return doc
 
 
 class HolidayCalendarIn(Strict):

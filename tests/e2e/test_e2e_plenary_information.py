@@ -142,3 +142,68 @@ async def test_the_work_report_shows_how_the_ranking_depends_on_the_aggregation_
     # information only: the enterprises never see it
     r = await api.get(f"/cycles/{sc.year}/work-report", headers=sc.enterprise_heads[1])
     assert r.status_code == 403
+
+
+CRITERIA = {
+    "QUALITY": {"min_total": 650, "min_category_points": {"4.7": 300}},  # 结果 at 75 % or more
+    "INNOVATION": {"min_total": 720, "min_category_points": {"4.6": 60}},
+}
+
+
+@pytest.mark.req("R2.1")
+@pytest.mark.req("R3.3")
+@pytest.mark.req("R7.1")
+@pytest.mark.req("R14.6")
+@pytest.mark.req("P2")
+async def test_each_award_s_own_criteria_decide_the_preliminary_list_with_their_reasons(
+    api: httpx.AsyncClient,
+) -> None:
+    # Criteria the rubric does not have are refused when the committee approves the rules.
+    probe = Scenario(api, await Scenario.login(api, *OFFICE), datetime.now(UTC).year + 1)
+    probe.admin = await Scenario.login(api, *ADMIN)
+    await probe.seat_committee()
+    deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    for bad, code in (
+        ({"QUALITY": {"min_category_points": {"4.9": 10}}}, "RULES_AWARD_CRITERIA"),
+        ({"QUALITY": {"min_category_points": {"4.7": 401}}}, "RULES_AWARD_CRITERIA"),
+        ({"INNOVATION": {"min_total": 0}}, "RULES_AWARD_CRITERIA"),
+        ({"BEST": {"min_total": 700}}, "INVALID_INPUT"),
+    ):
+        rules = {"year": probe.year, "application_deadline": deadline, "award_criteria": bad}
+        r = await api.post(
+            f"/cycles/{probe.year}/rules/approve", headers=probe.committee["chair"], json={"rules": rules}
+        )
+        assert r.status_code == 422 and r.json()["code"] == code, r.text
+
+    sc = await to_plenary(api, quota_quality=5, award_criteria=CRITERIA)
+    a = sc.applications
+    meeting = await sc.convene()
+    report = expect(await api.get(f"/cycles/{sc.year}/work-report", headers=sc.committee["chair"]), 200)
+    assert report["content"]["award_criteria"] == [
+        {"award": "QUALITY", "min_total": 650, "min_category_points": {"4.7": 300}},
+        {"award": "INNOVATION", "min_total": 720, "min_category_points": {"4.6": 60}},
+    ]
+    assert "【区政府质量奖】最终得分不低于650分；“4.7 结果”不低于300分。" in report["text"]
+    assert "“4.6 测量、分析与改进”不低于60分" in report["text"]
+    unmet = {r["application_id"]: r["criteria_unmet"] for r in report["content"]["candidates"]}
+    assert unmet == {
+        a[1]: [],
+        a[2]: [],
+        a[3]: ["4.7 结果 280.00分 < 300分"],
+        a[4]: ["4.6 测量、分析与改进 56.00分 < 60分"],
+    }
+
+    for member in sc.committee:
+        r = await sc.vote(meeting["meeting_id"], member, dict.fromkeys(a.values(), "APPROVE"))
+        assert r.status_code == 200, r.text
+    await sc.wait_cycle("PUBLIC_NOTICE")
+    closed = expect(await api.get(f"/meetings/{meeting['meeting_id']}", headers=sc.office), 200)
+    decided = closed["preliminary"]
+    # every member approved all four; each award's own criteria still decide
+    assert decided["winners"] == [a[1], a[2]]
+    assert set(decided["excluded"]) == {a[3], a[4]}
+    assert "“4.7 结果”得分280.00分，低于要求的300分" in decided["excluded"][a[3]]
+    assert "区政府质量奖的评定条件" in decided["excluded"][a[3]]
+    assert "低于最低入选分数720分" in decided["excluded"][a[4]]  # 创新奖's own bar, above the cycle's 600
+    public = expect(await api.get(f"/public/preliminary/{sc.year}"), 200)
+    assert [w["application_id"] for w in public["list"]] == [a[1], a[2]]
