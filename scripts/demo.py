@@ -468,6 +468,15 @@ class Demo:
             f"office convened the plenary {mid}: {meeting['present']} of {meeting['roster']} members present, "
             f"{len(meeting['candidates'])} candidates; the work report is presented (GET /cycles/{self.year}/work-report)"
         )
+        report = expect(
+            await s.api.get(f"/cycles/{self.year}/work-report", headers=s.committee["chair"]), 200
+        )
+        text = report["text"]
+        if "附：排名稳健性参考" in text:  # the non-binding robustness table (domain/robustness.py)
+            table = text[text.index("附：排名稳健性参考") : text.index("请区评委会审查")].strip()
+            say("   the work report's robustness table (information for the plenary, not a decision rule):")
+            for line in table.splitlines():
+                say(f"     {line}")
         self.mark("BALLOT")
         rejected = [a for a, x in self.by_app.items() if x.key == 4]
         for member, position in COMMITTEE:
