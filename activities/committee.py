@@ -4,7 +4,7 @@ objections, the final list, the government's approval and the certificates."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
@@ -53,7 +53,9 @@ from domain.certificates import certificate_number, certificate_text, plaque_tex
 from domain.errors import DomainError, conflict, invalid
 from domain.final_list import compose
 from domain.review import ReviewPurpose
-from domain.rules import CycleRules
+from domain.robustness import AwardRobustness, CandidateScores, ranking_robustness
+from domain.rubric import Rubric, load_rubric, score_sheet
+from domain.rules import LEGAL_MAX_WINNERS, CycleRules
 from domain.runoff import (
     check_vacancy_reason,
     reason_not_passed,
@@ -62,9 +64,9 @@ from domain.runoff import (
     reason_vacated,
     runoff_result,
 )
-from domain.selection import Candidate, SelectionRules, final_score, preliminary_list
+from domain.selection import Candidate, SelectionRules, final_score, preliminary_list, unmet_category_minimums
 from domain.types import ApplicationStage, Audience, Award, NoticeKind
-from domain.work_report import CycleFigures, ReportRow, compose_work_report
+from domain.work_report import AwardCriteriaShown, CycleFigures, ReportRow, compose_work_report
 
 refuse = refusal  # a rule refused the step: fail the activity for good, carrying the error
 
@@ -219,6 +221,8 @@ class CommitteeActivities:
             ).all()
         }
         names = {e.id: e.name for e in (await s.scalars(select(m.Enterprise))).all()}
+        rubric = load_rubric(req.rules.criteria_edition)
+        category_names = {c.code: c.name_zh for c in rubric.categories}
         rows = []
         for a in sorted(apps, key=lambda a: a.id):
             if a.id not in candidates:
@@ -239,6 +243,7 @@ class CommitteeActivities:
                     ons.confirmation if ons else "",
                     dict(ons.category_points) if ons else {},
                     ons.settlement if ons else "",
+                    self._unmet(req.rules, Award(a.award), ons, rubric),
                 )
             )
         seated = await s.scalar(
@@ -262,7 +267,22 @@ class CommitteeActivities:
             int(seated or 0),
             int(replaced or 0),
         )
-        content, text = compose_work_report(figures, rows, req.at)
+        criteria = [
+            AwardCriteriaShown(
+                award,
+                req.rules.min_total(award),
+                dict(req.rules.criteria(award).min_category_points),
+                category_names,
+            )
+            for award in (Award.QUALITY, Award.INNOVATION)
+        ]
+        content, text = compose_work_report(
+            figures,
+            rows,
+            req.at,
+            criteria=criteria,
+            robustness=await self._robustness(s, req, apps, candidates, names),
+        )
         s.add(
             m.WorkReport(
                 cycle_year=req.year,
@@ -282,6 +302,66 @@ class CommitteeActivities:
             entity_type="cycle",
             entity_id=str(req.year),
         )
+
+    @staticmethod
+    def _unmet(rules: CycleRules, award: Award, onsite: m.PanelOpinion | None, rubric: Rubric) -> list[str]:
+        """The award's category minimums (Art. 2) the candidate's final scores fall short of."""
+        criteria = rules.award_criteria.get(award)
+        if criteria is None or not criteria.min_category_points:
+            return []
+        points = score_sheet(rubric, onsite.scores).categories if onsite else {}
+        names = {c.code: c.name_zh for c in rubric.categories}
+        return [
+            f"{code} {names.get(code, '')} {got}分 < {minimum}分"
+            for code, minimum, got in unmet_category_minimums(criteria, points)
+        ]
+
+    @staticmethod
+    async def _robustness(
+        s: AsyncSession,
+        req: OpenMeetingRequest,
+        apps: Sequence[m.Application],
+        candidates: list[str],
+        names: dict[int, str],
+    ) -> tuple[AwardRobustness, ...]:
+        """The non-binding robustness table (domain/robustness.py): per award, the candidates ranked
+        under the official panel score and under other aggregations of the document review's
+        individual totals — those of the experts who still hold their seat (a replaced or
+        disqualified expert's score is not counted)."""
+        rows = (
+            await s.execute(
+                select(m.ExpertScore.application_id, m.ExpertScore.expert_id, m.ExpertScore.total)
+                .join(m.Application, m.Application.id == m.ExpertScore.application_id)
+                .join(
+                    m.PanelMember,
+                    (m.PanelMember.application_id == m.ExpertScore.application_id)
+                    & (m.PanelMember.purpose == m.ExpertScore.purpose)
+                    & (m.PanelMember.expert_id == m.ExpertScore.expert_id),
+                )
+                .where(
+                    m.Application.cycle_year == req.year,
+                    m.ExpertScore.purpose == ReviewPurpose.DOCUMENT,
+                    m.PanelMember.active.is_(True),
+                )
+            )
+        ).all()
+        by_expert: dict[int, dict[str, Decimal]] = {}
+        for app_id, expert_id, total in rows:
+            by_expert.setdefault(int(expert_id), {})[app_id] = Decimal(total)
+        listed = set(candidates)
+        scored = [
+            CandidateScores(
+                a.id,
+                Award(a.award),
+                names[a.enterprise_id],
+                Decimal(a.document_score or "0"),
+                {e: t[a.id] for e, t in sorted(by_expert.items()) if a.id in t},
+            )
+            for a in sorted(apps, key=lambda a: a.id)
+            if a.id in listed
+        ]
+        seats = {award: min(req.rules.quota(award), LEGAL_MAX_WINNERS) for award in Award}
+        return ranking_robustness(scored, seats, by_expert)
 
     @activity.defn
     async def ballot_status(self, meeting_id: str) -> BallotStatus:
@@ -308,6 +388,7 @@ class CommitteeActivities:
                     .where(m.Application.id.in_(list(meeting.candidates)))
                 )
             ).all()
+            points = await self._final_category_points(s, list(meeting.candidates), req.rules)
             candidates = [
                 Candidate(
                     a.id,
@@ -317,15 +398,12 @@ class CommitteeActivities:
                     Decimal(a.document_score or "0"),
                     by_id[a.id].approve,
                     by_id[a.id].passed,
+                    points.get(a.id, {}),
                 )
                 for a, name in rows
             ]
-            selection = preliminary_list(
-                candidates,
-                SelectionRules(
-                    req.rules.quota_quality, req.rules.quota_innovation, req.rules.min_final_score
-                ),
-            )
+            # quota, minimum score and each award's own criteria (Art. 2) of the approved rules
+            selection = preliminary_list(candidates, SelectionRules.from_cycle(req.rules))
             winners = [
                 ListEntry(c.application_id, c.award, c.enterprise_name, str(c.final_score), c.approve)
                 for award in (Award.QUALITY, Award.INNOVATION)
@@ -547,6 +625,23 @@ class CommitteeActivities:
             runoffs=pre.runoffs,
             vacated=vacated,
         )
+
+    @staticmethod
+    async def _final_category_points(
+        s: AsyncSession, candidates: list[str], rules: CycleRules
+    ) -> dict[str, dict[str, Decimal]]:
+        """Per candidate, the points of each rubric category in its final (on-site) scores, as
+        confirmed or settled (a settlement may revise the item scores): what the award's criteria
+        are checked against. Only needed when some award sets category minimums."""
+        if not any(c.min_category_points for c in rules.award_criteria.values()):
+            return {}
+        rubric = load_rubric(rules.criteria_edition)
+        opinions = await s.scalars(
+            select(m.PanelOpinion).where(
+                m.PanelOpinion.application_id.in_(candidates), m.PanelOpinion.purpose == ReviewPurpose.ONSITE
+            )
+        )
+        return {o.application_id: score_sheet(rubric, o.scores).categories for o in opinions.all()}
 
     async def _open_box(
         self, s: AsyncSession, meeting: m.Meeting, *, voted: int

@@ -29,6 +29,7 @@ from contracts.application import (
 from contracts.cycle import DrawOutcome, DrawRequest, OnsiteListFixed, OnsiteListRequest, UnfilledSeatInfo
 from db import models as m
 from db import repositories as repo
+from db import undertakings
 from domain.calendar import cst_date
 from domain.conflicts import (
     ConflictRecord,
@@ -115,7 +116,11 @@ class ReviewActivities:
             .where(m.Application.cycle_year == year, m.PanelMember.active.is_(True))
             .group_by(m.PanelMember.expert_id)
         )
-        pool = [PoolExpert(e.id, tuple(e.fields), e.available, e.status != "ACTIVE") for e in experts]
+        signed = await undertakings.signed_experts(s, year)  # Art. 20: no seat before the undertaking
+        pool = [
+            PoolExpert(e.id, tuple(e.fields), e.available, e.status != "ACTIVE", e.id not in signed)
+            for e in experts
+        ]
         return pool, blocking_pairs(records), {int(k): int(v) for k, v in load_rows.all()}
 
     async def _seats(self, s: AsyncSession, members: tuple[int, ...], leader: int | None) -> list[PanelSeat]:
@@ -163,6 +168,7 @@ class ReviewActivities:
                 "purpose": purpose,
                 "panels": len(result.panels),
                 "unfilled": len(result.unfilled),
+                **({"skipped": [x.expert_id for x in result.skipped]} if result.skipped else {}),
             },
         )
 

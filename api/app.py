@@ -46,6 +46,7 @@ from .routes import (
     notices,
     operations,
     review,
+    undertakings,
 )
 from .security import configure_hashing, dummy_hash, hash_password_async
 
@@ -165,6 +166,7 @@ def create_app(
         awards,
         operations,
         codec,
+        undertakings,
     ):
         app.include_router(r.router)
 

@@ -17,9 +17,11 @@ from pydantic_core import PydanticCustomError
 
 from domain.eligibility import CheckStatus, Condition
 from domain.facts import AccidentCategory, AccidentGrade, CreditStatus, SpotCheckResult
+from domain.rules import AwardCriteria, CycleRules
 from domain.text import RefusedCharacter, clean_line, clean_text
 from domain.types import Award, DocumentKind, Role, SectorTag
 from domain.types import Field as Sector
+from domain.undertaking import Clause as UndertakingClause
 
 # the pydantic error type of a refused character
 TEXT_RULE_ERROR = "text_character"
@@ -268,6 +270,22 @@ class RevocationOut(RevocationIn):
 
 
 # --- cycles -------------------------------------------------------------------------------------
+CategoryCode = Annotated[Line, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=10)]
+
+
+class AwardCriteriaIn(Strict):
+    """One award's own criteria (Art. 2): a minimum final score and minimum category points."""
+
+    min_total: int | None = Field(
+        None, description="the award's minimum final score (default: min_final_score)"
+    )
+    min_category_points: dict[CategoryCode, int] = Field(
+        default={},
+        max_length=20,
+        description="rubric category code (e.g. 4.7) -> minimum points in the final scores",
+    )
+
+
 class CycleStart(Strict):
     year: int = Field(ge=2000, le=2100)
     application_deadline: AwareDatetime
@@ -313,6 +331,26 @@ class CycleStart(Strict):
     )
     demo: bool = Field(False, description="a demonstration cycle (shortened notice); refused in production")
     notes: Annotated[Prose, Field(max_length=2000)] = ""
+    award_criteria: dict[Award, AwardCriteriaIn] = Field(
+        default={},
+        description="per award (QUALITY, INNOVATION): its own minimum final score and category minimums (Art. 2)",
+    )
+
+    def to_rules(self) -> CycleRules:
+        doc = self.model_dump(exclude={"award_criteria"})
+        criteria = {
+            award: AwardCriteria(c.min_total, dict(c.min_category_points))
+            for award, c in self.award_criteria.items()
+        }
+        return CycleRules(**doc, award_criteria=criteria)
+
+    def document(self) -> dict[str, Any]:
+        """The rules as the committee approves them (JSON), fingerprinted: without award criteria the
+        document is what it was before they existed, so earlier approvals still match."""
+        doc = self.model_dump(mode="json")
+        if not doc["award_criteria"]:
+            del doc["award_criteria"]
+        return doc
 
 
 class HolidayCalendarIn(Strict):
@@ -601,9 +639,57 @@ class AvailabilityIn(Strict):
     reason: Text
 
 
+class UndertakingBreachIn(Strict):
+    """The undertaking a discipline answers (Art. 20): the cycle's year and the clause broken."""
+
+    year: int = Field(ge=2000, le=2100)
+    clause: UndertakingClause
+
+
 class DisciplineIn(Strict):
     kind: Literal["CRITICISM", "WARNING", "DISQUALIFICATION"]
     reason: Text
+    breach: UndertakingBreachIn | None = Field(
+        None, description="a breach of the expert's signed undertaking of that cycle (承诺书)"
+    )
+
+
+# --- the experts' undertaking (承诺书, Art. 20) ---------------------------------------------------------
+class UndertakingPublishIn(Strict):
+    title: Annotated[Line, Field(min_length=1, max_length=200)] = "鹿城区政府质量奖评审专家承诺书"
+    text: Annotated[Prose, Field(min_length=20, max_length=20000)]
+    note: Annotated[Prose, Field(max_length=2000)] = ""
+
+
+class UndertakingSignIn(Strict):
+    """The expert signs the version they read, naming it and the sha256 of its text."""
+
+    version: int = Field(ge=1, le=10000)
+    text_sha256: Annotated[Line, Field(pattern=r"^[0-9a-fA-F]{64}$")]
+    agree: Literal[True] = Field(description="本人已阅读并同意遵守上述承诺")
+
+
+class UndertakingSignatureOut(BaseModel):
+    year: int
+    expert_id: int
+    expert_name: str = ""
+    version: int
+    text_sha256: str
+    signed_by: str
+    signed_at: datetime
+
+
+class UndertakingOut(BaseModel):
+    year: int
+    version: int
+    title: str
+    text: str
+    text_sha256: str
+    published: bool = Field(description="False: the default text, not yet published or signed by anyone")
+    published_by: str | None = None
+    published_at: datetime | None = None
+    note: str = ""
+    my_signature: UndertakingSignatureOut | None = Field(None, description="the calling expert's, if any")
 
 
 class ConflictDeclarationIn(Strict):

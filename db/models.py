@@ -362,6 +362,41 @@ class ExpertDiscipline(Base):
     reason: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(100))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # a breach of the cycle's undertaking (Art. 20): its year and the clause broken; None otherwise
+    breach_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    breach_clause: Mapped[str | None] = mapped_column(String(30), nullable=True)
+
+
+class UndertakingText(Base):
+    """A version of a cycle's expert undertaking (承诺书, Art. 20), as published: never changed."""
+
+    __tablename__ = "undertaking_texts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    published_by: Mapped[str] = mapped_column(String(100))  # "system" for the default text
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("cycle_year", "version", name="uq_undertaking_texts_version"),)
+
+
+class UndertakingSignature(Base):
+    """An expert's signature of one version of a cycle's undertaking: who, when, which text."""
+
+    __tablename__ = "undertaking_signatures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    signed_by: Mapped[str] = mapped_column(String(100))  # the expert's account
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("cycle_year", "expert_id", "version", name="uq_undertaking_signatures_once"),
+    )
 
 
 class Conflict(Base):

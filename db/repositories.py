@@ -262,13 +262,22 @@ async def applications_by_sector(s: AsyncSession, year: int) -> list[tuple[str, 
 def _seats_granting_access(user_id: int) -> Select[tuple[str, str, bool, str, dict[str, Any]]]:
     """The seats of the expert account `user_id` that may still grant access to their
     application: the expert is not disqualified, the seat is held (a replaced expert loses it),
-    and the application's cycle is not completed (R20.2, R20.3). With the rule
+    the application's cycle is not completed (R20.2, R20.3), and the expert has signed the cycle's
+    undertaking (Art. 20). With the rule
     `expert_access_ends_with_review`, a panel's seats stop granting access once its opinion is in."""
     opinion = (
         select(m.PanelOpinion.id)
         .where(
             m.PanelOpinion.application_id == m.PanelMember.application_id,
             m.PanelOpinion.purpose == m.PanelMember.purpose,
+        )
+        .exists()
+    )
+    signed = (  # the expert's undertaking of the cycle (Art. 20) comes before any of its assignments
+        select(m.UndertakingSignature.id)
+        .where(
+            m.UndertakingSignature.expert_id == m.PanelMember.expert_id,
+            m.UndertakingSignature.cycle_year == m.Application.cycle_year,
         )
         .exists()
     )
@@ -282,6 +291,7 @@ def _seats_granting_access(user_id: int) -> Select[tuple[str, str, bool, str, di
             m.Expert.status != "DISQUALIFIED",
             m.PanelMember.active.is_(True),
             m.Cycle.stage != "COMPLETED",
+            signed,
         )
     )
 

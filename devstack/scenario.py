@@ -207,7 +207,16 @@ class Scenario:
         await self.accept(self.api, e.pop("invitation"), password_of(f"expert{k}"))
         self.experts[e["id"]] = e
         self.expert_heads[e["id"]] = await self.login(self.api, f"expert{k}", password_of(f"expert{k}"))
+        await self.sign_undertaking(self.api, self.expert_heads[e["id"]], self.year)
         return e
+
+    @staticmethod
+    async def sign_undertaking(api: httpx.AsyncClient, expert: Headers, year: int) -> dict[str, Any]:
+        """The expert reads the cycle's undertaking (承诺书, Art. 20) and signs that text: until then
+        no panel of the cycle seats them and none of its assignments is shown to them."""
+        text = expect(await api.get(f"/cycles/{year}/undertaking", headers=expert), 200)
+        body = {"version": text["version"], "text_sha256": text["text_sha256"], "agree": True}
+        return expect(await api.post(f"/cycles/{year}/undertaking/signature", headers=expert, json=body), 200)
 
     # --- the call ---------------------------------------------------------------------------------
     async def open_cycle(self, **rules: Any) -> dict[str, Any]:

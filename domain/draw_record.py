@@ -36,6 +36,7 @@ def encode_inputs(
                 "fields": sorted(e.fields),
                 "available": e.available,
                 "disqualified": e.disqualified,
+                **({"unsigned": True} if e.unsigned else {}),  # Art. 20; absent in older records
             }
             for e in sorted(pool, key=lambda e: e.expert_id)
         ],
@@ -67,19 +68,25 @@ def result_json(result: DrawResult) -> dict[str, Any]:
 
 
 def _result_doc(result: DrawResult) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "seed": result.seed,
         "input_hash": result.input_hash,
         "panels": [_panel_json(p) for p in result.panels],
         "unfilled": [asdict(u) for u in result.unfilled],
     }
+    if result.skipped:  # only when there are any: older records compare equal to their re-run
+        doc["skipped"] = [asdict(x) for x in result.skipped]
+    return doc
 
 
 def rerun(doc: Mapping[str, Any], seed: int) -> DrawResult:
     """Run the recorded draw again from its inputs and seed."""
     requests = [PanelRequest(**r) for r in doc["requests"]]
     pool = [
-        PoolExpert(e["expert_id"], tuple(e["fields"]), e["available"], e["disqualified"]) for e in doc["pool"]
+        PoolExpert(
+            e["expert_id"], tuple(e["fields"]), e["available"], e["disqualified"], e.get("unsigned", False)
+        )
+        for e in doc["pool"]
     ]
     conflicts = {(int(x), str(c)) for x, c in doc["conflicts"]}
     rules = DrawRules(**doc["rules"])

@@ -1,7 +1,8 @@
 """The panel draw (R9.1, R20.1, R20.3): a pure function of (applications, pool, conflicts, rules, seed).
 
 Every panel has at least 3 experts and one leader (组长负责制). No conflicted, disqualified or
-unavailable expert is ever seated and nobody goes over the load cap: a seat that cannot be
+unavailable expert, nor one who has not signed the cycle's undertaking (Art. 20; listed in the
+result as skipped), is ever seated and nobody goes over the load cap: a seat that cannot be
 filled within the rules is reported with the reason, never filled by bending one. Within the
 rules the draw prefers experts of the application's field, then the least loaded, and breaks
 the remaining ties with `random.Random(seed)`. The inputs are put in a canonical order first,
@@ -45,6 +46,7 @@ class PoolExpert:
     fields: tuple[str, ...]
     available: bool = True
     disqualified: bool = False  # R20.3: never drawn again
+    unsigned: bool = False  # Art. 20: has not signed the cycle's undertaking, never seated until then
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,37 @@ class UnfilledSeat:
 
 
 @dataclass(frozen=True)
+class SkippedExpert:
+    """An expert of the pool the draw left out, with the reason (listed in the draw's record)."""
+
+    expert_id: int
+    reason_code: str
+    reason_zh: str
+    reason_en: str
+
+
+UNSIGNED_CODE = "UNDERTAKING_NOT_SIGNED"
+UNSIGNED_ZH = "未签署本年度评审专家承诺书，不参加抽取（办法第二十条）"
+UNSIGNED_EN = "has not signed this cycle's expert undertaking: not drawn (Art. 20)"
+
+
+@dataclass(frozen=True)
 class DrawResult:
     panels: tuple[Panel, ...]  # by application_id
     unfilled: tuple[UnfilledSeat, ...]  # by application_id, seat
     seed: int
     input_hash: str
+    # experts left out for not having signed the cycle's undertaking, by expert_id (the pool's
+    # disqualified and unavailable experts are marked in the recorded inputs)
+    skipped: tuple[SkippedExpert, ...] = ()
+
+
+def _skipped(pool: Sequence[PoolExpert]) -> tuple[SkippedExpert, ...]:
+    return tuple(
+        SkippedExpert(e.expert_id, UNSIGNED_CODE, UNSIGNED_ZH, UNSIGNED_EN)
+        for e in sorted(pool, key=lambda e: e.expert_id)
+        if e.unsigned and e.available and not e.disqualified
+    )
 
 
 # --- canonical inputs and their hash ------------------------------------------------------------
@@ -136,7 +164,7 @@ def _canonical(
     existing_load: Mapping[int, int] | None,
     exclude: Mapping[str, Collection[int]] | None,
 ) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "algorithm": ALGORITHM,
         "requests": sorted([r.application_id, r.credit_code, r.field] for r in requests),
         "pool": sorted([e.expert_id, sorted(set(e.fields)), e.available, e.disqualified] for e in pool),
@@ -149,6 +177,10 @@ def _canonical(
         "existing_load": sorted([k, v] for k, v in (existing_load or {}).items() if v),
         "exclude": sorted([a, sorted(set(ids))] for a, ids in (exclude or {}).items() if ids),
     }
+    unsigned = sorted(e.expert_id for e in pool if e.unsigned)
+    if unsigned:  # only when there are any: the hash of a draw without them is what it always was
+        doc["unsigned"] = unsigned
+    return doc
 
 
 def _digest(doc: dict[str, Any]) -> str:
@@ -263,7 +295,11 @@ def _prepare(
     return _Input(
         requests=tuple(sorted(requests, key=lambda r: r.application_id)),
         pool=ordered_pool,
-        fields={e.expert_id: frozenset(e.fields) for e in ordered_pool if e.available and not e.disqualified},
+        fields={
+            e.expert_id: frozenset(e.fields)
+            for e in ordered_pool
+            if e.available and not e.disqualified and not e.unsigned
+        },
         conflicted={code: frozenset(ids) for code, ids in by_code.items()},
         load={e.expert_id: existing_load.get(e.expert_id, 0) for e in ordered_pool},
     )
@@ -282,6 +318,8 @@ def _exclusion_counts(
 ) -> list[tuple[str, int]]:
     """Why each expert of the pool not on this panel cannot take the seat (first reason that applies)."""
     counts = {"conflict": 0, "disqualified": 0, "unavailable": 0, "excluded": 0, "load_cap": 0}
+    if any(e.unsigned for e in data.pool):  # counted only where it applies: older records stay as they are
+        counts["unsigned"] = 0
     conflicted = data.conflicted.get(_code(request.credit_code), frozenset())
     for e in data.pool:
         if e.expert_id in chosen:
@@ -290,6 +328,8 @@ def _exclusion_counts(
             counts["disqualified"] += 1
         elif not e.available:
             counts["unavailable"] += 1
+        elif e.unsigned:
+            counts["unsigned"] += 1
         elif e.expert_id in conflicted:
             counts["conflict"] += 1
         elif e.expert_id in blocked:
@@ -304,15 +344,17 @@ def _unfilled(
 ) -> UnfilledSeat:
     c = dict(counts)
     code = "PANEL_SEAT_LOAD_CAP" if c["load_cap"] else "PANEL_SEAT_NO_ELIGIBLE_EXPERT"
+    unsigned_zh = f"未签署承诺书{c['unsigned']}人、" if "unsigned" in c else ""
+    unsigned_en = f"{c['unsigned']} have not signed the undertaking, " if "unsigned" in c else ""
     zh = (
         f"第{seat}席无法抽取：专家库共{pool_size}人，其中利害关系回避{c['conflict']}人、"
-        f"取消资格{c['disqualified']}人、不能参加{c['unavailable']}人、指定回避{c['excluded']}人、"
+        f"取消资格{c['disqualified']}人、不能参加{c['unavailable']}人、{unsigned_zh}指定回避{c['excluded']}人、"
         f"已达评审数量上限{c['load_cap']}人，符合条件的专家不足"
     )
     en = (
         f"Seat {seat} cannot be filled: of {pool_size} experts in the pool, {c['conflict']} have a "
         f"conflict of interest, {c['disqualified']} are disqualified, {c['unavailable']} are unavailable, "
-        f"{c['excluded']} are excluded from this panel and {c['load_cap']} have reached the load cap; "
+        f"{unsigned_en}{c['excluded']} are excluded from this panel and {c['load_cap']} have reached the load cap; "
         "not enough eligible experts are left"
     )
     return UnfilledSeat(request.application_id, seat, code, zh, en, tuple(counts))
@@ -401,6 +443,7 @@ def draw_panels(
         unfilled=tuple(sorted(unfilled, key=lambda u: (u.application_id, u.seat))),
         seed=seed,
         input_hash=input_hash(requests, pool, conflicts, rules, load_in, exclude_in, seated=seated_in),
+        skipped=_skipped(data.pool),
     )
 
 
@@ -477,4 +520,5 @@ def draw_replacement(
             {request.application_id: excluded},
             replacing=(panel, leaving),
         ),
+        skipped=_skipped(data.pool),
     )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from domain.aftercare import AftercareRules, validate_aftercare
 from domain.calendar import HolidayCalendar, cst_date
 from domain.errors import conflict, invalid
-from domain.rubric import available_editions
+from domain.rubric import available_editions, load_rubric
 from domain.types import Award
 
 LEGAL_MAX_WINNERS = 5  # Art. 3
@@ -29,6 +29,17 @@ RULES_REVISION = (
 # The editions are data (domain/rubrics/*.json); the oldest, GB/T 19580-2012, is first (the default).
 KNOWN_CRITERIA_EDITIONS: tuple[str, ...] = available_editions()
 DISTRICT = "鹿城区"
+
+
+@dataclass(frozen=True)
+class AwardCriteria:
+    """What one award asks beyond the ballot (Art. 2; R2.1, R3.3): 质量奖 goes to enterprises
+    处于领先地位 with significant benefits, 创新奖 to those with an innovation demonstration effect —
+    so each award may set its own minimum final score and minimum points in chosen categories of the
+    rubric (e.g. 4.7 结果 for 质量奖, 4.6 for 创新奖), checked on the final (on-site) scores."""
+
+    min_total: int | None = None  # None: the cycle's min_final_score
+    min_category_points: dict[str, int] = field(default_factory=dict)  # category code -> points
 
 
 @dataclass(frozen=True)
@@ -95,9 +106,20 @@ class CycleRules:
     # cycle starts: the years of `calendar_years` (and any later year known then). None only in
     # rules frozen before rest days were counted: their periods keep the plain count they began with.
     holiday_calendar: HolidayCalendar | None = None
+    # Award-specific criteria (Art. 2), approved with the rules; an award absent has none beyond
+    # min_final_score. Rules frozen before they existed decode with none.
+    award_criteria: dict[Award, AwardCriteria] = field(default_factory=dict)
 
     def quota(self, award: Award) -> int:
         return self.quota_quality if award is Award.QUALITY else self.quota_innovation
+
+    def criteria(self, award: Award) -> AwardCriteria:
+        return self.award_criteria.get(award) or AwardCriteria()
+
+    def min_total(self, award: Award) -> int:
+        """The minimum final score of the award: its own, else the cycle's."""
+        own = self.criteria(award).min_total
+        return self.min_final_score if own is None else own
 
     def aftercare(self) -> AftercareRules:
         return AftercareRules(
@@ -190,6 +212,7 @@ def validate_rules(rules: CycleRules, now: datetime) -> CycleRules:
             f"Unknown criteria edition {rules.criteria_edition}; known: {', '.join(KNOWN_CRITERIA_EDITIONS)}",
         )
     _validate_review_rules(rules)
+    validate_award_criteria(rules)
     validate_aftercare(rules.aftercare())
     if not 1 <= rules.qualification_review_days <= 180:
         raise invalid(
@@ -205,6 +228,46 @@ def validate_rules(rules: CycleRules, now: datetime) -> CycleRules:
             "The qualification reminder must come before the decision is due",
         )
     return rules
+
+
+def validate_award_criteria(rules: CycleRules) -> None:
+    """Raise DomainError (422) unless every award criterion names a category of the rules' criteria
+    edition with a minimum within its points, and every award minimum lies in 1..1000."""
+    rubric = (
+        load_rubric(rules.criteria_edition) if rules.criteria_edition in KNOWN_CRITERIA_EDITIONS else None
+    )
+    for award, c in sorted(rules.award_criteria.items()):
+        award = Award(award)
+        if c.min_total is not None and not 0 < c.min_total <= 1000:
+            raise invalid(
+                "RULES_AWARD_CRITERIA",
+                f"{award.name_zh}的最低入选分数应在1至1000分之间，收到{c.min_total}",
+                f"The minimum final score of {award.value} must be 1 to 1000; got {c.min_total}",
+                award=award.value,
+            )
+        if rubric is None:
+            continue  # the edition itself is refused by validate_rules
+        known = {cat.code: cat for cat in rubric.categories}
+        for code, points in sorted(c.min_category_points.items()):
+            if code not in known:
+                raise invalid(
+                    "RULES_AWARD_CRITERIA",
+                    f"{award.name_zh}的类目条件中“{code}”不是{rubric.edition}的评价类目；"
+                    f"可用：{'、'.join(f'{k} {v.name_zh}' for k, v in known.items())}",
+                    f"{code} in the criteria of {award.value} is not a category of {rubric.edition}; "
+                    f"known: {', '.join(known)}",
+                    award=award.value,
+                    category=code,
+                )
+            cat = known[code]
+            if not 0 < points <= cat.max_points:
+                raise invalid(
+                    "RULES_AWARD_CRITERIA",
+                    f"{award.name_zh}对“{code} {cat.name_zh}”的最低得分应在1至{cat.max_points}分之间，收到{points}",
+                    f"The minimum of {award.value} for {code} must be 1 to {cat.max_points} points; got {points}",
+                    award=award.value,
+                    category=code,
+                )
 
 
 def _validate_committee_rules(rules: CycleRules) -> None:

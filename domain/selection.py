@@ -1,8 +1,10 @@
 """The preliminary list (初选名单, Art. 3, 14(4); R3.3, R14.6), per award.
 
 Who is eligible: a candidate that passed the committee's ballot AND whose final score reaches
-the cycle's minimum (`min_final_score`). Nothing else makes a candidate eligible — not even
-every vote in the room.
+its award's minimum (the award's own `min_total`, else the cycle's `min_final_score`) AND whose
+final category points reach every minimum its award sets (Art. 2: e.g. 4.7 结果 for 质量奖; the
+rules' `award_criteria`). Nothing else makes a candidate eligible — not even every vote in the
+room. A candidate left out by a criterion is told which one, with its points.
 
 Order: approve votes (most first), then final score, then document-review score. The
 application id is appended only so that a listing displays in a stable order; it is never
@@ -26,13 +28,14 @@ reach the bar.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from domain.errors import invalid
-from domain.rules import LEGAL_MAX_WINNERS, CycleRules
+from domain.rubric import load_rubric
+from domain.rules import KNOWN_CRITERIA_EDITIONS, LEGAL_MAX_WINNERS, AwardCriteria, CycleRules
 from domain.types import Award
 
 MAX_SCORE = Decimal(1000)
@@ -43,6 +46,7 @@ class ExclusionReason(StrEnum):
 
     BALLOT_NOT_PASSED = "BALLOT_NOT_PASSED"
     BELOW_MIN_SCORE = "BELOW_MIN_SCORE"
+    BELOW_AWARD_CRITERIA = "BELOW_AWARD_CRITERIA"
     OVER_QUOTA = "OVER_QUOTA"
     TIE_AT_CUTOFF = "TIE_AT_CUTOFF"
 
@@ -56,6 +60,8 @@ class Candidate:
     document_score: Decimal
     approve: int  # approve votes in the committee's ballot
     passed: bool  # passed the ballot (domain.ballot.Tally.passed)
+    # final points per rubric category (on-site scores), for the award's criteria; absent: 0
+    category_points: Mapping[str, Decimal] = field(default_factory=dict)
 
     @property
     def rank_key(self) -> tuple[int, Decimal, Decimal]:
@@ -68,10 +74,22 @@ class SelectionRules:
     quota_quality: int
     quota_innovation: int
     min_final_score: int
+    award_criteria: Mapping[Award, AwardCriteria] = field(default_factory=dict)
+    criteria_edition: str = KNOWN_CRITERIA_EDITIONS[0]  # names the categories in the reasons
 
     @classmethod
     def from_cycle(cls, rules: CycleRules) -> SelectionRules:
-        return cls(rules.quota_quality, rules.quota_innovation, rules.min_final_score)
+        return cls(
+            rules.quota_quality,
+            rules.quota_innovation,
+            rules.min_final_score,
+            dict(rules.award_criteria),
+            rules.criteria_edition,
+        )
+
+    def min_total(self, award: Award) -> int:
+        c = self.award_criteria.get(award)
+        return self.min_final_score if c is None or c.min_total is None else c.min_total
 
     def quota(self, award: Award) -> int:
         return self.quota_quality if award is Award.QUALITY else self.quota_innovation
@@ -167,6 +185,51 @@ def _validate(candidates: list[Candidate], rules: SelectionRules) -> None:
                 )
 
 
+def unmet_category_minimums(
+    criteria: AwardCriteria | None, category_points: Mapping[str, Decimal]
+) -> list[tuple[str, int, Decimal]]:
+    """(category, minimum, points) of every category minimum of the award the points fall short of
+    (a category without points counts 0), by category code."""
+    if criteria is None:
+        return []
+    return [
+        (code, minimum, category_points.get(code, Decimal(0)))
+        for code, minimum in sorted(criteria.min_category_points.items())
+        if category_points.get(code, Decimal(0)) < minimum
+    ]
+
+
+def _award_criteria(
+    award: Award, eligible: list[Candidate], rules: SelectionRules
+) -> tuple[list[Candidate], list[Exclusion]]:
+    """The candidates that meet every category minimum of their award (in the order given), and an
+    exclusion naming each unmet minimum for the others (Art. 2; R2.1)."""
+    criteria = rules.award_criteria.get(award)
+    if criteria is None or not criteria.min_category_points:
+        return eligible, []
+    names = {c.code: c.name_zh for c in load_rubric(rules.criteria_edition).categories}
+    kept: list[Candidate] = []
+    excluded: list[Exclusion] = []
+    for c in eligible:
+        unmet = unmet_category_minimums(criteria, c.category_points)
+        if not unmet:
+            kept.append(c)
+            continue
+        what = "；".join(
+            f"“{code} {names.get(code, '')}”得分{points}分，低于要求的{minimum}分"
+            for code, minimum, points in unmet
+        )
+        excluded.append(
+            Exclusion(
+                c.application_id,
+                ExclusionReason.BELOW_AWARD_CRITERIA,
+                f"未达到{award.name_zh}的评定条件（办法第二条，经评委会审定的本年度实施细则）：{what}，"
+                f"不列入{award.name_zh}初选名单",
+            )
+        )
+    return kept, sorted(excluded, key=lambda x: x.application_id)
+
+
 def preliminary_list(candidates: Iterable[Candidate], rules: SelectionRules) -> Selection:
     """Fix the preliminary list for every award (see the module docstring for the rules)."""
     listed = list(candidates)
@@ -177,11 +240,13 @@ def preliminary_list(candidates: Iterable[Candidate], rules: SelectionRules) -> 
     for award in Award:
         pool = sorted((c for c in listed if c.award is award), key=_display_key)
         not_passed = sorted((c for c in pool if not c.passed), key=lambda c: c.application_id)
+        bar = rules.min_total(award)
         below = sorted(
-            (c for c in pool if c.passed and c.final_score < rules.min_final_score),
+            (c for c in pool if c.passed and c.final_score < bar),
             key=lambda c: c.application_id,
         )
-        eligible = [c for c in pool if c.passed and c.final_score >= rules.min_final_score]
+        eligible = [c for c in pool if c.passed and c.final_score >= bar]
+        eligible, short = _award_criteria(award, eligible, rules)
         excluded += [
             Exclusion(
                 c.application_id,
@@ -194,11 +259,12 @@ def preliminary_list(candidates: Iterable[Candidate], rules: SelectionRules) -> 
             Exclusion(
                 c.application_id,
                 ExclusionReason.BELOW_MIN_SCORE,
-                f"最终得分{c.final_score}分，低于最低入选分数{rules.min_final_score}分，"
+                f"最终得分{c.final_score}分，低于最低入选分数{bar}分，"
                 f"不列入{award.name_zh}初选名单（宁缺毋滥）",
             )
             for c in below
         ]
+        excluded += short
 
         seats = rules.seats(award)
         chosen = eligible[:seats]

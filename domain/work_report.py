@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.calendar import format_cst_date
+from domain.robustness import AwardRobustness, robustness_content, robustness_lines
 from domain.types import Award
 
 CONFIRMATION_ZH = {
@@ -31,6 +32,27 @@ class ReportRow:
     confirmation: str
     onsite_categories: dict[str, str] = field(default_factory=dict)
     settlement: str = ""
+    # the award's category minimums (Art. 2) its final scores fall short of: "4.7 结果 280.00 < 300"
+    criteria_unmet: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AwardCriteriaShown:
+    """An award's criteria as the report states them (from the approved rules)."""
+
+    award: Award
+    min_total: int
+    min_category_points: dict[str, int] = field(default_factory=dict)
+    category_names: dict[str, str] = field(default_factory=dict)
+
+    def line(self) -> str:
+        cats = "；".join(
+            f"“{code} {self.category_names.get(code, '')}”不低于{points}分"
+            for code, points in sorted(self.min_category_points.items())
+        )
+        return (
+            f"【{self.award.name_zh}】最终得分不低于{self.min_total}分" + (f"；{cats}" if cats else "") + "。"
+        )
 
 
 @dataclass(frozen=True)
@@ -45,10 +67,23 @@ class CycleFigures:
 
 
 def compose_work_report(
-    figures: CycleFigures, rows: Sequence[ReportRow], at: datetime
+    figures: CycleFigures,
+    rows: Sequence[ReportRow],
+    at: datetime,
+    *,
+    criteria: Sequence[AwardCriteriaShown] = (),
+    robustness: Sequence[AwardRobustness] = (),
 ) -> tuple[dict[str, Any], str]:
-    """The report as data (for the record) and as the text presented to the meeting."""
-    content = {"figures": asdict(figures), "candidates": [asdict(r) for r in rows]}
+    """The report as data (for the record) and as the text presented to the meeting; with
+    `robustness`, the non-binding table of how the ranking depends on the aggregation of scores."""
+    content: dict[str, Any] = {"figures": asdict(figures), "candidates": [asdict(r) for r in rows]}
+    if criteria:
+        content["award_criteria"] = [
+            {"award": c.award.value, "min_total": c.min_total, "min_category_points": c.min_category_points}
+            for c in criteria
+        ]
+    if robustness:
+        content["robustness"] = robustness_content(robustness)
     lines = [
         f"鹿城区政府质量奖{figures.year}年度评审工作报告",
         "",
@@ -58,8 +93,14 @@ def compose_work_report(
         f"评审共抽取专家{figures.experts_seated}人次，更换专家{figures.replacements}人次，评审组均由3名以上专家组成并实行组长负责制，"
         "抽取过程及利害关系回避情况均有记录可查。",
         "",
-        "现将进入审查表决的申报情况报告如下：",
     ]
+    if criteria:
+        lines += [
+            "经评委会审定的本年度实施细则，各奖项的评定条件为（办法第二条）：",
+            *(c.line() for c in criteria),
+            "",
+        ]
+    lines += ["现将进入审查表决的申报情况报告如下："]
     for award in (Award.QUALITY, Award.INNOVATION):
         group = [r for r in rows if r.award is award]
         lines.append(f"【{award.name_zh}】{len(group)}家")
@@ -71,6 +112,9 @@ def compose_work_report(
                 + (f"分类得分：{cats}。" if cats else "")
                 + f"资料评审意见：{r.document_opinion} 现场评审意见：{r.onsite_opinion}"
                 + (f" 异议处理：{r.settlement}" if r.settlement else "")
+                + (f" 未达到本奖项评定条件：{'；'.join(r.criteria_unmet)}。" if r.criteria_unmet else "")
             )
+    if robustness:
+        lines += ["", *robustness_lines(robustness)]
     lines += ["", "请区评委会审查。", "", "鹿城区政府质量奖评审委员会办公室", format_cst_date(at)]
     return content, "\n".join(lines)

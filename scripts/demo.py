@@ -307,9 +307,12 @@ class Demo:
             await Scenario.accept(s.api, e.pop("invitation"), password_of(f"expert{k}"))
             s.experts[e["id"]] = e
             s.expert_heads[e["id"]] = await Scenario.login(s.api, f"expert{k}", password_of(f"expert{k}"))
+            # before any assignment of the cycle, the expert signs its undertaking (承诺书, Art. 20)
+            await Scenario.sign_undertaking(s.api, s.expert_heads[e["id"]], s.year)
         say(
             f"office registered {EXPERTS} experts 专家{self.base + 1}…专家{self.base + EXPERTS} "
-            f"(专家{self.base + CONFLICTED_EXPERT} works for {conflicted.label})"
+            f"(专家{self.base + CONFLICTED_EXPERT} works for {conflicted.label}); "
+            f"each signed the {s.year} expert undertaking (评审专家承诺书)"
         )
 
     async def open_call(self) -> None:
@@ -472,6 +475,15 @@ class Demo:
             f"office convened the plenary {mid}: {meeting['present']} of {meeting['roster']} members present, "
             f"{len(meeting['candidates'])} candidates; the work report is presented (GET /cycles/{self.year}/work-report)"
         )
+        report = expect(
+            await s.api.get(f"/cycles/{self.year}/work-report", headers=s.committee["chair"]), 200
+        )
+        text = report["text"]
+        if "附：排名稳健性参考" in text:  # the non-binding robustness table (domain/robustness.py)
+            table = text[text.index("附：排名稳健性参考") : text.index("请区评委会审查")].strip()
+            say("   the work report's robustness table (information for the plenary, not a decision rule):")
+            for line in table.splitlines():
+                say(f"     {line}")
         self.mark("BALLOT")
         rejected = [a for a, x in self.by_app.items() if x.key == 4]
         for member, position in COMMITTEE:

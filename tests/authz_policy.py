@@ -86,6 +86,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/experts/{expert_id}/discipline"): allow(O),
     ("POST", "/experts/{expert_id}/conflicts"): allow(O, own=(X,)),
     ("GET", "/conflicts"): allow(O, AU),
+    # the experts' undertaking of a cycle (承诺书, Art. 20): the office publishes, each expert signs
+    ("GET", "/cycles/{year}/undertaking"): allow(O, X, AU),
+    ("POST", "/cycles/{year}/undertaking"): allow(O),
+    ("POST", "/cycles/{year}/undertaking/signature"): allow(X),
+    ("GET", "/cycles/{year}/undertaking/signatures"): allow(O, AU),
     ("POST", "/conflicts/{conflict_id}/confirm"): allow(O),
     ("POST", "/conflicts/{conflict_id}/dismiss"): allow(O),
     # --- the cycle, the committee, the plenary

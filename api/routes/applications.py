@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from sqlalchemy import select
 
 from config.temporal import start_application
 from contracts.application import (
@@ -19,6 +20,7 @@ from contracts.application import (
 )
 from db import models as m
 from db import repositories as repo
+from db import undertakings
 from db.jsonable import jsonable
 from domain.calendar import HolidayCalendar
 from domain.credit_code import normalize_credit_code
@@ -34,6 +36,7 @@ from domain.qualification import (
 from domain.reports import by_sector
 from domain.rubric import load_rubric, validate_scores
 from domain.types import PRIORITY_SECTORS, ApplicationStage, Award, DocumentKind, Outcome, Role
+from domain.undertaking import not_signed
 from workflows.application import ApplicationWorkflow
 
 from .. import workflow_calls
@@ -178,8 +181,12 @@ async def _ensure_can_read(s: Session, app: m.Application, user: CurrentUser) ->
         return
     if user.role is Role.ENTERPRISE and user.enterprise_id == app.enterprise_id:
         return
-    if user.role is Role.EXPERT and await repo.expert_sits_on(s, user.id, app.id):
-        return
+    if user.role is Role.EXPERT:
+        e = await s.scalar(select(m.Expert).where(m.Expert.user_id == user.id))
+        if e is not None and await undertakings.unsigned_years(s, e.id, [app.cycle_year]):
+            raise not_signed([app.cycle_year])  # Art. 20: the undertaking first
+        if await repo.expert_sits_on(s, user.id, app.id):
+            return
     raise forbidden("无权查看该申报", "You may not see this application")
 
 

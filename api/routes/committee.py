@@ -50,7 +50,7 @@ from domain.publicity import (
     objection_digest,
 )
 from domain.roster import Position, Seat, validate_roster
-from domain.rules import CycleRules, rules_fingerprint
+from domain.rules import rules_fingerprint, validate_award_criteria
 from domain.types import Audience, DeliveryState, NoticeKind, Role
 from workflows.cycle import AwardCycleWorkflow
 from workflows.objection import ObjectionWorkflow
@@ -278,8 +278,10 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
             "CYCLE_EXISTS", "评审周期已启动，细则不能再更改", "The cycle has started; its rules are frozen"
         )
     # the years its periods may reach need their rest days (refused with HOLIDAY_CALENDAR_MISSING)
-    await calendar_for_rules(s, CycleRules(**body.rules.model_dump()))
-    doc = body.rules.model_dump(mode="json")
+    rules = body.rules.to_rules()
+    validate_award_criteria(rules)  # each award's own criteria name the rubric's categories (Art. 2)
+    await calendar_for_rules(s, rules)
+    doc = body.rules.document()
     digest = rules_fingerprint(doc)
     now = datetime.now(UTC)
     existing = await s.get(m.RulesApproval, year)
@@ -654,6 +656,22 @@ async def get_meeting(meeting_id: str, s: Session, user: User) -> dict[str, Any]
         "attendance": sorted(u for u, _ in turnout),
         "voted": sum(v for _, v in turnout),
         "tally": meeting.tally if meeting.state == "CLOSED" else None,
+        "preliminary": await _preliminary_decisions(s, meeting.cycle_year)
+        if meeting.state == "CLOSED"
+        else None,
+    }
+
+
+async def _preliminary_decisions(s: Session, year: int) -> dict[str, Any] | None:
+    """The preliminary list the ballot gave, with the reason each candidate left out was given
+    (ballot, minimum score, the award's own criteria, quota, tie), once it is published."""
+    n = await s.get(m.PublicNotice, year)
+    if n is None:
+        return None
+    return {
+        "winners": [w["application_id"] for w in n.preliminary["winners"]],
+        "excluded": dict(n.preliminary.get("excluded", {})),
+        "ties": list(n.preliminary.get("ties", [])),
     }
 
 

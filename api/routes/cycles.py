@@ -16,7 +16,7 @@ from db import repositories as repo
 from db.holidays import freeze_calendar
 from domain.errors import DomainError, conflict, invalid
 from domain.progress import Gate
-from domain.rules import CycleRules, rules_fingerprint, validate_rules
+from domain.rules import rules_fingerprint, validate_rules
 from domain.types import Role
 from workflows.cycle import AwardCycleWorkflow
 from workflows.cycle import start_cycle as start_cycle_workflow
@@ -33,7 +33,7 @@ router = APIRouter(tags=["cycles"])
 async def start_cycle(
     body: CycleStart, s: Session, office: Office, client: Temporal, cfg: Config
 ) -> CycleOut:
-    rules = validate_rules(CycleRules(**body.model_dump()), datetime.now(UTC))
+    rules = validate_rules(body.to_rules(), datetime.now(UTC))
     if rules.demo and cfg.environment == "production":
         raise invalid(
             "RULES_DEMO", "生产环境不能启动演示评审周期", "A demonstration cycle cannot run in production"
@@ -45,7 +45,7 @@ async def start_cycle(
             f"The {rules.year} cycle has already been started; one cycle per year",
         )
     approved = await s.get(m.RulesApproval, rules.year)
-    if approved is None or approved.rules_hash != rules_fingerprint(body.model_dump(mode="json")):
+    if approved is None or approved.rules_hash != rules_fingerprint(body.document()):
         raise conflict(
             "RULES_NOT_APPROVED",
             f"{rules.year}年度评审实施细则须先经评委会审定，且启动时的细则须与审定的一致（办法第七条）",

@@ -9,13 +9,14 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from contracts.application import ReplaceExpertInput
-from db import accounts
+from db import accounts, undertakings
 from db import models as m
 from db import repositories as repo
 from domain.conflicts import ConflictSource, ConflictState, ConflictType
 from domain.credit_code import normalize_credit_code
 from domain.errors import DomainError, conflict, invalid
 from domain.types import Role
+from domain.undertaking import Clause, breach_without_signature
 from workflows.application import ApplicationWorkflow
 
 from .. import workflow_calls
@@ -66,7 +67,21 @@ async def expert_out(s: Session, e: m.Expert) -> ExpertOut:
             for g in engagements
         ],
         discipline=[
-            {"kind": d.kind, "reason": d.reason, "decided_by": d.decided_by, "decided_at": d.decided_at}
+            {
+                "kind": d.kind,
+                "reason": d.reason,
+                "decided_by": d.decided_by,
+                "decided_at": d.decided_at,
+                **(
+                    {
+                        "breach_year": d.breach_year,
+                        "breach_clause": d.breach_clause,
+                        "breach_clause_zh": Clause(d.breach_clause).name_zh,
+                    }
+                    if d.breach_clause
+                    else {}
+                ),
+            }
             for d in discipline
         ],
     )
@@ -214,6 +229,17 @@ async def discipline(
             )
         if not resuming:  # a repeated disqualification only finishes replacing the expert on open panels
             now = datetime.now(UTC)
+            breach: dict[str, object] = {}
+            if body.breach is not None:  # Art. 20: a breach of the undertaking the expert signed
+                signed = await undertakings.signature(s, body.breach.year, e.id)
+                if signed is None:
+                    raise breach_without_signature(body.breach.year)
+                breach = {
+                    "breach_year": body.breach.year,
+                    "breach_clause": body.breach.clause.value,
+                    "undertaking_version": signed.version,
+                    "undertaking_sha256": signed.text_sha256,
+                }
             s.add(
                 m.ExpertDiscipline(
                     expert_id=e.id,
@@ -221,6 +247,8 @@ async def discipline(
                     reason=body.reason,
                     decided_by=office.username,
                     decided_at=now,
+                    breach_year=body.breach.year if body.breach else None,
+                    breach_clause=body.breach.clause.value if body.breach else None,
                 )
             )
             if body.kind == "DISQUALIFICATION":
@@ -234,6 +262,7 @@ async def discipline(
                 entity_type="expert",
                 entity_id=str(e.id),
                 reason=body.reason,
+                details=breach or None,
             )
         seats = await repo.open_seats(s, e.id)
     if body.kind == "DISQUALIFICATION":

@@ -25,10 +25,12 @@ from contracts.application import (
 from contracts.cycle import DrawOutcome, DrawPanelsInput, OnsiteListFixed, OnsiteListInput
 from db import models as m
 from db import repositories as repo
+from db import undertakings
 from domain.draw_record import rerun, result_json
 from domain.errors import DomainError
 from domain.review import ReviewPurpose
 from domain.types import Role
+from domain.undertaking import not_signed
 from workflows.application import ApplicationWorkflow
 from workflows.cycle import AwardCycleWorkflow
 
@@ -79,9 +81,18 @@ async def assigned_expert(s: Session, user: CurrentUser, application_id: str) ->
     """The expert behind `user`, if a seat of theirs still grants access to the application
     (held, not disqualified, the cycle not completed; R20.2); else 403."""
     e = await expert_of(s, user)
+    await signed_for_application(s, e, application_id)
     if not await repo.expert_sits_on(s, user.id, application_id):
         raise forbidden("您未被分配评审该申报", "You are not assigned to this application")
     return e
+
+
+async def signed_for_application(s: Session, e: m.Expert, application_id: str) -> None:
+    """409 UNDERTAKING_NOT_SIGNED unless the expert has signed the undertaking of the application's
+    cycle (Art. 20): before that, no assignment of the cycle is shown."""
+    app = await repo.application(s, application_id)
+    if app is not None and await undertakings.unsigned_years(s, e.id, [app.cycle_year]):
+        raise not_signed([app.cycle_year])
 
 
 async def _outcome(s: Session, o: DrawOutcome) -> dict[str, Any]:
@@ -90,6 +101,7 @@ async def _outcome(s: Session, o: DrawOutcome) -> dict[str, Any]:
     seated as far as they go, for a later draw to fill once the pool has changed."""
     complete = await repo.panels_of_draw(s, o.draw_id, complete_only=True)
     every = await repo.panels_of_draw(s, o.draw_id, complete_only=False)
+    record = await s.get(m.PanelDraw, o.draw_id)
 
     def seats(found: dict[str, list[tuple[int, str, int | None, bool]]], apps: Any) -> dict[str, Any]:
         return {a: [{"expert_id": x, "name": n, "leader": lead} for x, n, _u, lead in found[a]] for a in apps}
@@ -102,6 +114,8 @@ async def _outcome(s: Session, o: DrawOutcome) -> dict[str, Any]:
         "short": seats(every, sorted(set(every) - set(complete))),
         "unfilled": [u.__dict__ for u in o.unfilled],
         "unfilled_count": o.unfilled_count,
+        # experts the draw left out for not having signed the cycle's undertaking (Art. 20)
+        "skipped": record.result.get("skipped", []) if record is not None else [],
     }
 
 
@@ -269,6 +283,9 @@ async def settle(
 @router.get("/expert/assignments", summary="The applications on whose panels I sit")
 async def my_assignments(s: Session, user: User) -> list[dict[str, Any]]:
     e = await expert_of(s, user)
+    unsigned = await undertakings.unsigned_years(s, e.id, await undertakings.running_years(s))
+    if unsigned:  # Art. 20: the undertaking of every running cycle comes before its assignments
+        raise not_signed(unsigned)
     readable = await repo.expert_seats(s, user.id)
     seats = [
         x

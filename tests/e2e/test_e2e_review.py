@@ -100,6 +100,7 @@ async def test_document_and_onsite_review(api: httpx.AsyncClient, temporal_clien
         experts[k] = r.json()
         await Scenario.accept(api, experts[k].pop("invitation"), f"expert-pass-{k:02d}")
         eh[k] = await login(api, f"expert{k}", f"expert-pass-{k:02d}")
+        await Scenario.sign_undertaking(api, eh[k], year)  # Art. 20: before any assignment
     r = await api.post(
         f"/experts/{experts[2]['id']}/conflicts",
         headers=eh[2],
