@@ -118,7 +118,8 @@ def check_proposal(
     if low:
         raise conflict(
             "SUPPLEMENTARY_BELOW_MIN_SCORE",
-            f"以下单位最终得分低于最低入选分数{min_final_score}分，不能补充列入（宁缺毋滥）：" + "、".join(low),
+            f"以下单位最终得分低于最低入选分数{min_final_score}分，不能补充列入（宁缺毋滥）："
+            + "、".join(low),
             f"Final score below the minimum of {min_final_score}: " + ", ".join(low),
             applications=low,
         )
