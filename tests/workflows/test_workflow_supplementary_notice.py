@@ -18,10 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import DATA_CONVERTER
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 from timeskip import award_api, calendar, cycle, env, scenario
 
 from config.settings import Settings
@@ -29,6 +31,7 @@ from db import models as m
 from devstack.scenario import COMMITTEE, Scenario, eventually, expect, password_of
 from domain.calendar import cst_date
 from domain.publicity import notice_window
+from worker.main import WORKFLOWS, workflow_runner
 
 __all__ = ["env"]  # the time-skipping server fixture (tests/timeskip.py)
 EVERYONE = [u for u, _ in COMMITTEE]
@@ -164,6 +167,7 @@ async def test_a_candidate_added_after_a_return_is_noticed_for_7_days_before_the
             pub["supplementary"][0]["notice_id"] == sup["notice_id"] and not pub["supplementary"][0]["closed"]
         )
         assert [w["application_id"] for w in pub["supplementary"][0]["list"]] == [a2]
+
         async def delivered() -> dict[str, Any] | None:  # the outbox delivers it
             r = await api.get("/public/notices")
             assert r.status_code == 200, r.text
@@ -251,3 +255,10 @@ async def test_a_candidate_added_after_a_return_is_noticed_for_7_days_before_the
             row = await s.get(m.SupplementaryNotice, f"{year}-SUPP-1")
             assert row is not None and row.closed and row.proposed_by == "chair"
             assert await s.scalar(select(m.Objection.notice_id).where(m.Objection.id == oid)) == row.id
+
+        # the supplementary path replays deterministically on this code, and carries its patch marker
+        history = await env.client.get_workflow_handle(f"award-cycle-{year}").fetch_history()
+    markers = [e for e in history.events if e.HasField("marker_recorded_event_attributes")]
+    assert any(b"supplementary-notice" in e.SerializeToString() for e in markers)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner())
+    await replayer.replay_workflow(history)
