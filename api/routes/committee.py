@@ -874,7 +874,12 @@ async def file_objection(
         start = start_objection(
             client,
             ObjectionWorkflowInput(
-                objection_id, year, body.application_id, listed.get(body.application_id, ""), rules
+                objection_id,
+                year,
+                body.application_id,
+                listed.get(body.application_id, ""),
+                rules,
+                notice_id=sup.id if sup else "",
             ),
             task_queue=cfg.task_queue,
             rpc_timeout=timedelta(seconds=timeout),
