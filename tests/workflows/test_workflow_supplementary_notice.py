@@ -262,3 +262,74 @@ async def test_a_candidate_added_after_a_return_is_noticed_for_7_days_before_the
     assert any(b"supplementary-notice" in e.SerializeToString() for e in markers)
     replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner())
     await replayer.replay_workflow(history)
+
+
+@pytest.mark.req("R14.7")
+async def test_a_substantiated_objection_during_the_supplementary_notice_can_keep_the_candidate_off(
+    env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    temporal_client: Client,
+) -> None:
+    async with award_api(env, settings, sessions, temporal_client) as api:
+        sc = await scenario(env, api, settings)
+        a1, a2, _ = await to_preliminary(env, sc)
+        chair, gov, year = sc.committee["chair"], sc.government, sc.year
+        pub = expect(await api.get(f"/public/preliminary/{year}"), 200)
+        await env.sleep(
+            datetime.fromisoformat(pub["closes_at"]) - await env.get_current_time() + timedelta(minutes=1)
+        )
+        await sc.wait_cycle("FINAL_LIST")
+        expect(await api.post(f"/cycles/{year}/final-list", headers=chair, json={}), 200)
+        await sc.wait_cycle("GOVERNMENT_APPROVAL")
+        returned = {"approved": False, "reason": "请重新审定", "version": 1}
+        expect(await api.post(f"/cycles/{year}/approval", headers=gov, json=returned), 200)
+        await sc.wait_cycle("FINAL_LIST")
+        body = {"add": {a2: "按得分顺序递补"}, "make_room": {a1: "质量事故"}}
+        sup = expect(
+            await api.post(f"/cycles/{year}/supplementary-notice", headers=sc.committee["vice1"], json=body),
+            201,
+        )
+        await sc.wait_cycle("SUPPLEMENTARY_NOTICE")
+
+        # An objection naming no organisation is taken and scoped by the office to the candidates
+        # of the supplementary notice only.
+        r = await api.post(
+            f"/public/objections/{year}", json={"facts": "补充公示的单位得分存疑", "anonymous": True}
+        )
+        general = expect(r, 201)["objection_id"]
+        r = await api.post(f"/objections/{general}/scope", headers=sc.office, json={"application_ids": [a1]})
+        refused(r, 422, "OBJECTION_TARGET")
+        r = await api.post(f"/objections/{general}/scope", headers=sc.office, json={"application_ids": [a2]})
+        assert expect(r, 200)["concerns"] == [a2]
+        investigator = await sc.account("investigator1", "office", "investigator-pass-1", "调查人甲")
+        expect(
+            await api.post(
+                f"/objections/{general}/investigator", headers=sc.office, json={"username": "investigator1"}
+            ),
+            200,
+        )
+        report = {"findings": "经调查核实：现场评审材料存在虚假内容", "conclusion": "SUBSTANTIATED"}
+        expect(await api.post(f"/objections/{general}/report", headers=investigator, json=report), 200)
+        r = await api.post(
+            f"/objections/{general}/decision",
+            headers=chair,
+            json={"decision": "REMOVE", "reasons": "材料不实"},
+        )
+        expect(r, 201)
+
+        # After the close the next version leaves a2 off with the committee's reasons.
+        closes_at = datetime.fromisoformat(sup["closes_at"])
+        await env.sleep(closes_at - await env.get_current_time() + timedelta(minutes=1))
+        await waiting(sc, "FINAL_LIST", "Waiting for the committee to fix the proposed list")
+        v2 = expect(await api.post(f"/cycles/{year}/final-list", headers=chair, json={}), 200)
+        assert v2["version"] == 2 and v2["winners"] == [] and v2["supplemented"] == {}
+        assert "材料不实" in v2["removed"][a2] and "质量事故" in v2["removed"][a1]
+        # a2 was published by its supplementary notice: reinstating it needs no new notice
+        await sc.wait_cycle("GOVERNMENT_APPROVAL")
+        expect(await api.post(f"/cycles/{year}/approval", headers=gov, json={**returned, "version": 2}), 200)
+        await sc.wait_cycle("FINAL_LIST")
+        r = await api.post(
+            f"/cycles/{year}/final-list", headers=chair, json={"reinstate": {a2: "复核后材料属实"}}
+        )
+        assert [w["application_id"] for w in expect(r, 200)["winners"]] == [a2]
