@@ -37,7 +37,9 @@ from contracts.cycle import (
     OpenSeats,
     Preliminary,
     PublishPreliminaryRequest,
+    PublishSupplementaryRequest,
     RecordApprovalInput,
+    SupplementaryNotice,
     VacateSeatsRequest,
 )
 from contracts.objection import RecordInvestigationInput
@@ -65,6 +67,7 @@ from domain.runoff import (
     runoff_result,
 )
 from domain.selection import Candidate, SelectionRules, final_score, preliminary_list, unmet_category_minimums
+from domain.supplementary import check_proposal
 from domain.types import ApplicationStage, Audience, Award, NoticeKind
 from domain.work_report import AwardCriteriaShown, CycleFigures, ReportRow, compose_work_report
 
@@ -771,6 +774,158 @@ class CommitteeActivities:
                     details={"objections": n.objections_count},
                 )
 
+    # --- the supplementary notice after a return (补充公示) -----------------------------------------
+    @activity.defn
+    async def publish_supplementary(self, req: PublishSupplementaryRequest) -> SupplementaryNotice:
+        """Check the committee's proposal against the ballot, the published lists, the returned
+        version and the quota (domain.supplementary), then publish the 7-day notice of the added
+        candidates (counted like the preliminary list's). A retry returns the notice published."""
+        notice_id = f"{req.year}-SUPP-{req.seq}"
+        async with self.sessions.begin() as s:
+            n = await s.get(m.PublicNotice, req.year, with_for_update=True)
+            if n is None:
+                raise ApplicationError(f"no public notice for {req.year}", non_retryable=True)
+            row = await s.get(m.SupplementaryNotice, notice_id)
+            if row is None:
+                earlier = await repo.supplementary_notices(s, req.year)
+                returned = await repo.list_version(s, req.year, req.answers_version)
+                try:
+                    if (
+                        returned is None
+                        or returned.state != "RETURNED"
+                        or any(r.answers_version == req.answers_version for r in earlier)
+                    ):
+                        raise conflict(
+                            "SUPPLEMENTARY_NOTICE_NOT_OPEN",
+                            "只有区政府退回拟授奖名单后、重新确定名单前，方可提请补充公示（每次退回一次）",
+                            "A supplementary notice is proposed only after the government returned the "
+                            "list and before the next version is fixed (once per return)",
+                        )
+                    published = [w["application_id"] for w in n.preliminary["winners"]]
+                    published += [c["application_id"] for r in earlier for c in r.candidates]
+                    standings = await repo.plenary_standings(s, n)
+                    check_proposal(
+                        add=req.add,
+                        make_room=req.make_room,
+                        standings=standings,
+                        published=published,
+                        listed={w["application_id"]: Award(w["award"]) for w in returned.winners},
+                        quota={
+                            Award.QUALITY: req.rules.quota_quality,
+                            Award.INNOVATION: req.rules.quota_innovation,
+                        },
+                        min_final_score=req.rules.min_final_score,
+                    )
+                except DomainError as e:
+                    raise refuse(e) from None
+                approve = {str(t["candidate_id"]): int(t["approve"]) for t in n.preliminary.get("tally", [])}
+                names = dict(
+                    (
+                        await s.execute(
+                            select(m.Application.id, m.Enterprise.name)
+                            .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
+                            .where(m.Application.id.in_(sorted(req.add)))
+                        )
+                    ).all()
+                )
+                # in the order of the preliminary list: by award, then votes and final score
+                ordered = sorted(
+                    req.add,
+                    key=lambda a: (
+                        standings[a].award is not Award.QUALITY,
+                        -approve.get(a, 0),
+                        -standings[a].final_score,
+                        a,
+                    ),
+                )
+                candidates = [
+                    ListEntry(
+                        a, standings[a].award, names[a], str(standings[a].final_score), approve.get(a, 0)
+                    )
+                    for a in ordered
+                ]
+                row = m.SupplementaryNotice(
+                    id=notice_id,
+                    cycle_year=req.year,
+                    seq=req.seq,
+                    answers_version=req.answers_version,
+                    candidates=[jsonable(asdict(c)) for c in candidates],
+                    reasons={a: req.add[a].strip() for a in ordered},
+                    make_room={a: why.strip() for a, why in req.make_room.items()},
+                    note=req.note,
+                    proposed_by=req.actor.username,
+                    published_at=req.at,
+                    closes_at=due_after(req.at, req.rules.public_notice_period, req.rules.holiday_calendar),
+                    closed=False,
+                )
+                s.add(row)
+                text = texts.supplementary_notice(req.year, candidates, row.closes_at, req.at, seq=req.seq)
+                await write_notices(
+                    s,
+                    [
+                        NoticeInput(
+                            f"supplementary-{req.year}-{req.seq}",
+                            NoticeKind.SUPPLEMENTARY_NOTICE,
+                            Audience.PUBLIC,
+                            text.title,
+                            text.body,
+                            req.at,
+                            req.year,
+                        )
+                    ],
+                )
+                await repo.audit(
+                    s,
+                    key=f"supplementary-published-{notice_id}",
+                    at=req.at,
+                    actor=req.actor.username,
+                    actor_role=req.actor.role,
+                    action="SUPPLEMENTARY_NOTICE_PUBLISHED",
+                    entity_type="cycle",
+                    entity_id=str(req.year),
+                    reason=req.note,
+                    details={
+                        "notice_id": notice_id,
+                        "answers_version": req.answers_version,
+                        "candidates": dict(row.reasons),
+                        "make_room": dict(row.make_room),
+                        "closes_at": row.closes_at.isoformat(),
+                    },
+                )
+            return SupplementaryNotice(
+                row.id,
+                row.seq,
+                row.answers_version,
+                [ListEntry(**{**c, "award": Award(c["award"])}) for c in row.candidates],
+                row.published_at,
+                row.closes_at,
+            )
+
+    @activity.defn
+    async def close_supplementary(self, notice_id: str) -> None:
+        """The supplementary notice's timer has fired: no objection is taken any more. The row lock
+        lets an objection being stored finish first; the API refuses every later one."""
+        async with self.sessions.begin() as s:
+            row = await s.get(m.SupplementaryNotice, notice_id, with_for_update=True)
+            if row is None:
+                raise ApplicationError(f"no supplementary notice {notice_id}", non_retryable=True)
+            if not row.closed:
+                row.closed = True
+                filed = await s.scalar(
+                    select(func.count()).select_from(m.Objection).where(m.Objection.notice_id == notice_id)
+                )
+                await repo.audit(
+                    s,
+                    key=f"supplementary-closed-{notice_id}",
+                    at=row.closes_at,
+                    actor="system",
+                    actor_role="system",
+                    action="SUPPLEMENTARY_NOTICE_CLOSED",
+                    entity_type="cycle",
+                    entity_id=str(row.cycle_year),
+                    details={"notice_id": notice_id, "objections": int(filed or 0)},
+                )
+
     @activity.defn
     async def record_investigation(self, inp: RecordInvestigationInput) -> None:
         async with self.sessions.begin() as s:
@@ -812,10 +967,17 @@ class CommitteeActivities:
         async with self.sessions.begin() as s:
             n = await s.get(m.PublicNotice, req.year, with_for_update=True)
             assert n is not None
+            preliminary = [w["application_id"] for w in n.preliminary["winners"]]
             entries = {
                 w["application_id"]: ListEntry(**{**w, "award": Award(w["award"])})
                 for w in n.preliminary["winners"]
             }
+            # the candidates of the supplementary notices after a return (补充公示)
+            for sup in await repo.supplementary_notices(s, req.year):
+                entries |= {
+                    c["application_id"]: ListEntry(**{**c, "award": Award(c["award"])})
+                    for c in sup.candidates
+                }
             versions = await repo.list_versions(s, req.year)
             number = req.version or max((v.version for v in versions), default=0) + 1
             row = next((v for v in versions if v.version == number), None)
@@ -823,12 +985,11 @@ class CommitteeActivities:
                 previous = repo.previous_version(versions, number)
                 try:
                     composed = compose(
-                        preliminary=list(entries),
-                        findings=await repo.substantiated_findings(s, req.year),
-                        rulings=await repo.committee_rulings(s, req.year),
+                        preliminary=preliminary,
                         previous=previous,
                         remove=req.remove,
                         reinstate=req.reinstate,
+                        **await repo.list_composition(s, req.year, n),
                     )
                 except DomainError as e:
                     raise refuse(e) from None
@@ -840,6 +1001,8 @@ class CommitteeActivities:
                     removed=composed.removed,
                     reinstated=composed.reinstated,
                     kept=composed.kept,
+                    supplemented=composed.supplemented,
+                    supplementary_notice=composed.supplementary,
                     note=req.note,
                     fixed_by=req.actor.username,
                     fixed_at=req.at,
@@ -877,6 +1040,8 @@ class CommitteeActivities:
             dict(row.reinstated),
             dict(row.kept),
             row.answers_version or 0,
+            dict(row.supplemented or {}),
+            row.supplementary_notice or "",
         )
 
     @activity.defn
@@ -999,6 +1164,8 @@ class CommitteeActivities:
             self.vacate_seats,
             self.publish_preliminary,
             self.close_notice,
+            self.publish_supplementary,
+            self.close_supplementary,
             self.record_investigation,
             self.fix_final_list,
             self.record_approval,

@@ -205,7 +205,9 @@ class FanOutActivities:
             rules = repo.cycle_rules(cycle)
             rows = (
                 await s.execute(
-                    select(m.Objection.id, m.Objection.application_id, m.Enterprise.name)
+                    select(
+                        m.Objection.id, m.Objection.application_id, m.Enterprise.name, m.Objection.notice_id
+                    )
                     # an objection about the notice itself names no organisation
                     .outerjoin(m.Application, m.Application.id == m.Objection.application_id)
                     .outerjoin(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
@@ -219,12 +221,14 @@ class FanOutActivities:
             ).all()
         queue = activity.info().task_queue
 
-        async def start(row: tuple[str, str | None, str | None]) -> None:
-            objection_id, application_id, name = row
+        async def start(row: tuple[str, str | None, str | None, str | None]) -> None:
+            objection_id, application_id, name, notice_id = row
             try:
                 await start_objection(
                     self.client,
-                    ObjectionWorkflowInput(objection_id, inp.year, application_id or "", name or "", rules),
+                    ObjectionWorkflowInput(
+                        objection_id, inp.year, application_id or "", name or "", rules, notice_id or ""
+                    ),
                     task_queue=queue,
                     rpc_timeout=RPC_TIMEOUT,
                 )

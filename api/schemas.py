@@ -872,6 +872,17 @@ class FinalListIn(Strict):
     )
 
 
+class SupplementaryIn(Strict):
+    """After a return: the committee proposes candidates of the plenary left off the published
+    preliminary list, for a supplementary notice (补充公示) of their own."""
+
+    add: ListChanges = Field(description="candidates to notice and add -> the committee's reasons")
+    make_room: ListChanges = Field(
+        default={}, description="candidates of the returned list taken off to make room -> reasons"
+    )
+    note: Annotated[Prose, Field(max_length=2000)] = ""
+
+
 class ObjectionScopeIn(Strict):
     """The office: which candidates of the list an objection concerns (before or during its investigation)."""
 

@@ -78,6 +78,21 @@ class FinalList:
     reinstated: dict[str, str] = field(default_factory=dict)  # after a return: put back -> reason
     kept: dict[str, str] = field(default_factory=dict)  # kept despite a substantiated finding -> reasons
     answers_version: int = 0  # the returned version this one answers (0: none)
+    # added after a supplementary notice (补充公示) -> how and why; the notice's id
+    supplemented: dict[str, str] = field(default_factory=dict)
+    supplementary: str = ""
+
+
+@dataclass
+class SupplementaryNotice:
+    """A supplementary notice (补充公示) of candidates proposed after a return (R14.7, R14.8)."""
+
+    notice_id: str  # "2027-SUPP-1"
+    seq: int
+    answers_version: int  # the returned version it answers
+    candidates: list[ListEntry]
+    published_at: datetime
+    closes_at: datetime
 
 
 @dataclass
@@ -119,6 +134,9 @@ class CycleState:
     runoff: MeetingOpened | None = None  # the run-off ballot now open (R14.6)
     runoffs: int = 0  # run-offs convened so far: `{year}-runoff-{n}`
     vacancies: int = 0  # open seats the committee has left vacant
+    # the last supplementary notice (补充公示) after a return; pending until its investigations end
+    supplementary: SupplementaryNotice | None = None
+    supplementary_pending: bool = False
 
 
 @dataclass
@@ -184,6 +202,17 @@ class FinalListInput:
     # after a return (R14.8): candidates taken off the returned list / put back on it -> reason
     remove: dict[str, str] = field(default_factory=dict)
     reinstate: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SupplementaryInput:
+    """Committee (chair or vice-chair) -> cycle update, after a return: add candidates of the plenary
+    left off the published list by a supplementary notice (补充公示)."""
+
+    add: dict[str, str]  # application id -> the committee's reasons
+    actor: Actor
+    make_room: dict[str, str] = field(default_factory=dict)  # taken off the returned list -> reasons
+    note: str = ""
 
 
 # --- activities ------------------------------------------------------------------------------------
@@ -363,6 +392,19 @@ class FixFinalListRequest:
     version: int = 0  # the version to fix (returns so far + 1); 0: the next one
     remove: dict[str, str] = field(default_factory=dict)
     reinstate: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PublishSupplementaryRequest:
+    year: int
+    seq: int
+    answers_version: int
+    add: dict[str, str]
+    make_room: dict[str, str]
+    note: str
+    rules: CycleRules
+    actor: Actor
+    at: datetime
 
 
 @dataclass

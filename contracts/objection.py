@@ -22,6 +22,7 @@ class ObjectionWorkflowInput:
     application_id: str
     enterprise_name: str
     rules: CycleRules
+    notice_id: str = ""  # filed during this supplementary notice (补充公示); "": the preliminary list's
 
 
 @dataclass

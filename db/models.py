@@ -716,6 +716,8 @@ class Objection(Base):
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     investigate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # same objection twice = once
+    # the supplementary notice (补充公示) it was filed during; None: the preliminary list's notice
+    notice_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     request_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # Idempotency-Key
     __table_args__ = (
         UniqueConstraint("cycle_year", "digest", name="uq_objections_digest"),
@@ -764,7 +766,35 @@ class FinalListVersion(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     document_no: Mapped[str] = mapped_column(String(100), default="")
     return_reason: Mapped[str] = mapped_column(Text, default="")
+    # candidates added after a supplementary notice (补充公示) -> how and why; that notice's id
+    supplemented: Mapped[dict[str, str]] = mapped_column(Json, default=dict, server_default=text("'{}'"))
+    supplementary_notice: Mapped[str] = mapped_column(String(40), default="", server_default="")
     __table_args__ = (UniqueConstraint("cycle_year", "version", name="uq_final_list_versions_version"),)
+
+
+class SupplementaryNotice(Base):
+    """补充公示 (Art. 14(5), 14(6); R14.7, R14.8): after the government returned a version of the
+    list, the committee proposes candidates of the plenary who were not on the published preliminary
+    list; they are noticed for 7 days of their own, objections taken against them only."""
+
+    __tablename__ = "supplementary_notices"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "2027-SUPP-1"
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    answers_version: Mapped[int] = mapped_column(Integer)  # the returned version
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(Json)  # ListEntry of each, as noticed
+    reasons: Mapped[dict[str, str]] = mapped_column(Json)  # candidate -> the committee's reasons
+    make_room: Mapped[dict[str, str]] = mapped_column(Json, default=dict)  # taken off for them -> reasons
+    note: Mapped[str] = mapped_column(Text, default="")
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Set by the cycle when the notice's timer fires: no objection is taken after it.
+    closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    __table_args__ = (
+        UniqueConstraint("cycle_year", "seq", name="uq_supplementary_notices_seq"),
+        UniqueConstraint("cycle_year", "answers_version", name="uq_supplementary_notices_return"),
+    )
 
 
 class Certificate(Base):

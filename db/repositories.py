@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -15,9 +16,11 @@ from db import audit_log
 from db import models as m
 from domain import facts as df
 from domain import final_list as dl
+from domain import supplementary as ds
 from domain.progress import Gate, rank
 from domain.rules import CycleRules
-from domain.types import ApplicationStage, DeliveryState, Field, SectorTag
+from domain.selection import final_score
+from domain.types import ApplicationStage, Award, DeliveryState, Field, SectorTag
 
 
 # --- audit -------------------------------------------------------------------------------------
@@ -527,6 +530,72 @@ def previous_version(versions: Sequence[m.FinalListVersion], before: int) -> dl.
         return None
     last = max(earlier, key=lambda v: v.version)
     return dl.Previous(last.version, [w["application_id"] for w in last.winners], dict(last.removed))
+
+
+# --- the supplementary notice (补充公示) after a return (R14.7, R14.8) ------------------------------
+async def supplementary_notices(
+    s: AsyncSession, year: int, *, lock_last: bool = False
+) -> Sequence[m.SupplementaryNotice]:
+    """The supplementary notices of a year, in order (the last one locked if asked: objections are
+    taken one at a time under it, and its close waits for one being stored)."""
+    rows = (
+        await s.scalars(
+            select(m.SupplementaryNotice)
+            .where(m.SupplementaryNotice.cycle_year == year)
+            .order_by(m.SupplementaryNotice.seq)
+        )
+    ).all()
+    if lock_last and rows:
+        last = await s.get(m.SupplementaryNotice, rows[-1].id, with_for_update=True, populate_existing=True)
+        assert last is not None
+        return [*rows[:-1], last]
+    return rows
+
+
+def supplements(rows: Sequence[m.SupplementaryNotice]) -> list[dl.Supplement]:
+    return [
+        dl.Supplement(
+            r.id,
+            r.answers_version,
+            {c["application_id"]: r.reasons.get(c["application_id"], "") for c in r.candidates},
+            dict(r.make_room),
+        )
+        for r in rows
+    ]
+
+
+async def plenary_standings(s: AsyncSession, notice: m.PublicNotice) -> dict[str, ds.Standing]:
+    """Every candidate of the plenary's ballot (the tally published with the preliminary list): its
+    award, whether it passed, its final score."""
+    tally = {str(t["candidate_id"]): bool(t["passed"]) for t in notice.preliminary.get("tally", [])}
+    if not tally:
+        return {}
+    rows = (await s.scalars(select(m.Application).where(m.Application.id.in_(sorted(tally))))).all()
+    return {
+        a.id: ds.Standing(a.id, Award(a.award), tally[a.id], final_score(Decimal(a.onsite_score or "0")))
+        for a in rows
+    }
+
+
+async def list_composition(s: AsyncSession, year: int, notice: m.PublicNotice) -> dict[str, Any]:
+    """What the next version of the list is composed from, besides the revisions asked for
+    (domain.final_list.compose): the same for the activity and for the API's early answer."""
+    cycle = await s.get(m.Cycle, year)
+    rules = cycle_rules(cycle) if cycle is not None else None
+    rows = await supplementary_notices(s, year)
+    sups = supplements(rows)
+    awards = {w["application_id"]: Award(w["award"]) for w in notice.preliminary["winners"]}
+    for r in rows:
+        awards |= {c["application_id"]: Award(c["award"]) for c in r.candidates}
+    return {
+        "findings": await substantiated_findings(s, year),
+        "rulings": await committee_rulings(s, year),
+        "supplements": sups,
+        "awards": awards if sups else None,
+        "quota": {Award.QUALITY: rules.quota_quality, Award.INNOVATION: rules.quota_innovation}
+        if rules is not None and sups
+        else None,
+    }
 
 
 # --- intake: applications stored by the API before their workflow starts (P5) ------------------

@@ -9,7 +9,10 @@ cannot be fixed while a finding about a listed candidate waits for a decision.
 审定: the government approves a version or returns it with reasons. The version answering a return
 starts from the returned one; the committee may remove candidates (with reasons) or reinstate a
 candidate of the published preliminary list (with reasons). A candidate who was not on the
-published list needs a new 7-day notice of its own (补充公示) first: such an addition is refused.
+published list needs a new 7-day notice of its own (补充公示, domain/supplementary.py) first: a
+direct addition is refused. After that notice the version answering the return takes in the added
+candidates, unless the committee decided to REMOVE one on a substantiated finding, and takes off
+the candidates the committee named to make room for them; each award stays within its quota.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from domain.errors import conflict, invalid
+from domain.rules import LEGAL_MAX_WINNERS
+from domain.types import Award
 
 
 class Decision(StrEnum):
@@ -60,11 +65,23 @@ class Previous:
 
 
 @dataclass(frozen=True)
+class Supplement:
+    """A supplementary notice (补充公示) published after the government returned a version."""
+
+    notice_id: str  # "2027-SUPP-1"
+    answers_version: int  # the returned version
+    added: Mapping[str, str]  # candidates noticed -> the committee's reasons for adding them
+    make_room: Mapping[str, str] = field(default_factory=dict)  # taken off for them -> reasons
+
+
+@dataclass(frozen=True)
 class Composed:
-    winners: list[str]  # application ids, in the order of the preliminary list
-    removed: dict[str, str]  # every candidate of the preliminary list not on this version -> reason
+    winners: list[str]  # application ids, in the order of the published lists
+    removed: dict[str, str]  # every published candidate not on this version -> reason
     reinstated: dict[str, str] = field(default_factory=dict)
     kept: dict[str, str] = field(default_factory=dict)  # kept despite a substantiated finding -> reasons
+    supplemented: dict[str, str] = field(default_factory=dict)  # added after a 补充公示 -> how and why
+    supplementary: str = ""  # the supplementary notice this version takes its additions from
 
 
 def undecided(
@@ -177,6 +194,14 @@ def check_revision_shape(
         )
 
 
+def published_candidates(preliminary: Sequence[str], supplements: Sequence[Supplement]) -> list[str]:
+    """Every candidate of a published notice: the preliminary list, then each supplementary notice."""
+    out = list(preliminary)
+    for sup in supplements:
+        out += [a for a in sup.added if a not in out]
+    return out
+
+
 def compose(
     *,
     preliminary: Sequence[str],
@@ -185,19 +210,40 @@ def compose(
     previous: Previous | None = None,
     remove: Mapping[str, str] | None = None,
     reinstate: Mapping[str, str] | None = None,
+    supplements: Sequence[Supplement] = (),
+    awards: Mapping[str, Award] | None = None,
+    quota: Mapping[Award, int] | None = None,
 ) -> Composed:
     """The next version of the list: from the preliminary list and the committee's decisions (the
-    first), or from the returned version and the committee's revisions (after a return)."""
+    first), or from the returned version, the supplementary notice that answered it, and the
+    committee's revisions (after a return)."""
     remove, reinstate = dict(remove or {}), dict(reinstate or {})
-    check_decided(findings, rulings, preliminary)
+    published = published_candidates(preliminary, supplements)
+    check_decided(findings, rulings, published)
     check_revision_shape(remove, reinstate, answers_return=previous is not None)
+    supplemented: dict[str, str] = {}
+    supplementary = ""
     if previous is None:
         removed = removals(preliminary, rulings)
         base = [a for a in preliminary if a not in removed]
     else:
-        base = [a for a in preliminary if a in previous.winners]
+        base = [a for a in published if a in previous.winners]
         removed = {a: why for a, why in previous.removed.items() if a not in base}
-    strangers = sorted(a for a in reinstate if a not in preliminary)
+        sup = next((x for x in supplements if x.answers_version == previous.version), None)
+        if sup is not None:
+            supplementary = sup.notice_id
+            for a, why in sup.make_room.items():
+                if a in base:
+                    base.remove(a)
+                    removed[a] = f"区政府退回后，区评委会决定移出拟授奖名单（由补充公示的单位替补）：{why}"
+            ruled = removals(list(sup.added), rulings)
+            for a, why in sup.added.items():
+                if a in ruled:
+                    removed[a] = ruled[a]
+                else:
+                    base.append(a)
+                    supplemented[a] = f"经补充公示（{sup.notice_id}）后列入：{why}"
+    strangers = sorted(a for a in reinstate if a not in published)
     if strangers:
         raise conflict(
             "SUPPLEMENTARY_NOTICE_REQUIRED",
@@ -222,20 +268,41 @@ def compose(
             "以下单位不在被退回的名单中，不能移出：" + "、".join(absent),
             "Not on the returned list, cannot be removed: " + ", ".join(absent),
         )
-    winners = [a for a in preliminary if (a in base and a not in remove) or a in reinstate]
-    for a in preliminary:
+    winners = [a for a in published if (a in base and a not in remove) or a in reinstate]
+    for a in published:
         if a in remove:
             removed[a] = f"区政府退回后，区评委会决定移出拟授奖名单：{remove[a]}"
+            supplemented.pop(a, None)
         elif a in reinstate:
             removed.pop(a, None)
+    if awards is not None and quota is not None:
+        check_quota(winners, awards, quota)
     return Composed(
         winners=winners,
-        removed={a: removed[a] for a in preliminary if a in removed},
+        removed={a: removed[a] for a in published if a in removed},
         reinstated={
-            a: f"区政府退回后，区评委会决定恢复列入：{reinstate[a]}" for a in preliminary if a in reinstate
+            a: f"区政府退回后，区评委会决定恢复列入：{reinstate[a]}" for a in published if a in reinstate
         },
         kept=kept(winners, rulings),
+        supplemented={a: supplemented[a] for a in winners if a in supplemented},
+        supplementary=supplementary,
     )
+
+
+def check_quota(winners: Sequence[str], awards: Mapping[str, Award], quota: Mapping[Award, int]) -> None:
+    """No award has more winners than its quota (never more than 5, Art. 3; R3.3)."""
+    for award in (Award.QUALITY, Award.INNOVATION):
+        n = sum(1 for a in winners if awards.get(a) is award)
+        seats = min(quota.get(award, LEGAL_MAX_WINNERS), LEGAL_MAX_WINNERS)
+        if n > seats:
+            raise conflict(
+                "FINAL_LIST_OVER_QUOTA",
+                f"拟授奖名单中{award.name_zh}有{n}家，超出名额{seats}家",
+                f"The list has {n} candidates for {award.value}, over its quota of {seats}",
+                award=str(award),
+                quota=seats,
+                count=n,
+            )
 
 
 def check_pending_version(pending: int, named: int) -> None:

@@ -273,6 +273,36 @@ def preliminary_notice(
     return NoticeText(f"{year}年度鹿城区政府质量奖初选公示", body)
 
 
+def supplementary_notice(
+    year: int,
+    candidates: Sequence[Any],
+    closes_at: datetime,
+    issued_at: datetime,
+    *,
+    seq: int = 1,
+) -> NoticeText:
+    """R14.7, R14.8: after the district government returned the proposed list, candidates of the
+    plenary who were not on the published preliminary list are noticed for 7 days of their own
+    before the committee may list them (补充公示)."""
+    lines = []
+    for award in (Award.QUALITY, Award.INNOVATION):
+        names = [w.enterprise_name for w in candidates if w.award is award]
+        if names:
+            lines.append(f"{award.name_zh}：" + "、".join(names))
+    last = format_cst_date(closes_at - timedelta(microseconds=1))
+    nth = f"（第{_numeral(seq - 1)}次）" if seq > 1 else ""
+    body = (
+        f"{year}年度鹿城区政府质量奖拟授奖名单经区政府退回重新审定。经鹿城区政府质量奖评审委员会审议，"
+        "以下单位经评委会全体会议无记名投票获半数以上同意、最终得分达到入选分数，但未列入已公示的初选名单，"
+        f"拟补充列入拟授奖名单，现予补充公示{nth}：\n"
+        + "\n".join(lines)
+        + f"\n公示期自{format_cst(issued_at)}起至{last}24时止。公示期间，任何单位和个人对上述补充公示的单位有异议的，"
+        "可通过评审系统实名反映，并提供事实依据；匿名反映予以登记。对初选公示名单中其他单位的异议，已于初选公示期间受理，"
+        "本次不再受理。" + _sign(issued_at)
+    )
+    return NoticeText(f"{year}年度鹿城区政府质量奖补充公示{nth}", body)
+
+
 def award_announcement(
     year: int, winners: Sequence[Any], document_no: str, issued_at: datetime
 ) -> NoticeText:

@@ -91,6 +91,8 @@ class CycleStage(StrEnum):
     PUBLIC_NOTICE = "PUBLIC_NOTICE"  # 初选公示: 7 days, objections investigated
     FINAL_LIST = "FINAL_LIST"  # the committee fixes the proposed list
     GOVERNMENT_APPROVAL = "GOVERNMENT_APPROVAL"  # 审定批准 by the district government
+    # 补充公示: after a return, 7 days for candidates added to the list, objections investigated
+    SUPPLEMENTARY_NOTICE = "SUPPLEMENTARY_NOTICE"
     PUBLICATION = "PUBLICATION"  # 公布、颁证: announcement, certificates, every candidate told its result
     COMPLETED = "COMPLETED"  # published, certificates issued
 
@@ -148,6 +150,7 @@ class NoticeKind(StrEnum):
     ONSITE_DISPUTE = "ONSITE_DISPUTE"  # 企业对现场评审报告的异议 (to the office)
     COMMITTEE_ROSTER = "COMMITTEE_ROSTER"  # 评委会名单公布 (public)
     PRELIMINARY_LIST = "PRELIMINARY_LIST"  # 初选公示 (public)
+    SUPPLEMENTARY_NOTICE = "SUPPLEMENTARY_NOTICE"  # 补充公示 after a return (public)
     OBJECTION_ASSIGNED = "OBJECTION_ASSIGNED"  # 异议调查任务 (to the investigator)
     OBJECTION_REMINDER = "OBJECTION_REMINDER"
     OBJECTION_OVERDUE = "OBJECTION_OVERDUE"

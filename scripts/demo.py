@@ -101,6 +101,7 @@ STAGES = {
     "PUBLIC_NOTICE": "初选公示",
     "FINAL_LIST": "确定拟授奖名单",
     "GOVERNMENT_APPROVAL": "区政府审定批准",
+    "SUPPLEMENTARY_NOTICE": "补充公示",
     "PUBLICATION": "公布、颁证",
     "COMPLETED": "完成，颁发证书",
 }

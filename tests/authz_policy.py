@@ -111,6 +111,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/meetings/{meeting_id}"): allow(*COMMITTEE_RECORDS),
     ("GET", "/meetings/{meeting_id}/recount"): allow(*COMMITTEE_RECORDS),
     ("POST", "/cycles/{year}/final-list"): allow(C, chair_only=True),
+    ("POST", "/cycles/{year}/supplementary-notice"): allow(C, chair_only=True),
     ("POST", "/cycles/{year}/approval"): allow(G),
     ("POST", "/cycles/{year}/committee/decisions"): allow(C, chair_only=True),
     ("GET", "/cycles/{year}/committee/decisions"): allow(*COMMITTEE_RECORDS),

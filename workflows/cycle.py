@@ -58,9 +58,12 @@ with workflow.unsafe.imports_passed_through():
         OpenMeetingRequest,
         OpenSeats,
         PublishPreliminaryRequest,
+        PublishSupplementaryRequest,
         RecordApprovalInput,
         RecordCycleInput,
         StartCycleInput,
+        SupplementaryInput,
+        SupplementaryNotice,
         VacateSeatsInput,
         VacateSeatsRequest,
     )
@@ -74,6 +77,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.review import ReviewPurpose
     from domain.rules import CycleRules
     from domain.runoff import check_vacancy_reason, seats_word, waiting_text
+    from domain.supplementary import check_proposal_shape
     from domain.types import Audience, Award, CycleStage, NoticeKind
     from workflows.award import AwardWorkflow
     from workflows.common import InProgress, StepRetries, enforce, record, refusable, rejected
@@ -297,14 +301,34 @@ class AwardCycleWorkflow(StepRetries):
             PublishPreliminaryRequest(self.rules.year, self.s.preliminary, self.rules, workflow.now()),
             "publish the preliminary list (objections are taken from here on)",
         )
-        await self._enter(
-            Stage.PUBLIC_NOTICE, f"Public notice (初选公示) until {format_close(window.closes_at)} CST"
+        await self._notice_then_investigations(
+            Stage.PUBLIC_NOTICE,
+            window.closes_at,
+            "Public notice (初选公示)",
+            "7-day public notice",
+            self._close_public_notice,
         )
-        remaining = window.closes_at - workflow.now()
-        if remaining > timedelta(0):
-            await workflow.sleep(remaining, summary="7-day public notice")
+
+    async def _close_public_notice(self) -> None:
         self.s.window_closed = True
         await record(CommitteeActivities.close_notice, self.rules.year, "close the public notice")
+
+    async def _notice_then_investigations(
+        self,
+        stage: Stage,
+        closes_at: datetime,
+        what: str,
+        timer: str,
+        close: Callable[[], Awaitable[None]],
+    ) -> None:
+        """A notice's window (objections are stored by the API meanwhile), its close, then every
+        objection under investigation has its workflow and the cycle waits for every report (R14.7).
+        The preliminary list's notice and each supplementary notice (补充公示) run through here."""
+        await self._enter(stage, f"{what} until {format_close(closes_at)} CST")
+        remaining = closes_at - workflow.now()
+        if remaining > timedelta(0):
+            await workflow.sleep(remaining, summary=timer)
+        await close()
         await record(
             FanOutActivities.start_investigations,
             FanOutInput(self.rules.year, workflow.now()),
@@ -312,7 +336,7 @@ class AwardCycleWorkflow(StepRetries):
             fan_out=True,
         )
         await self._enter(
-            Stage.PUBLIC_NOTICE,
+            stage,
             "Notice closed; waiting for the investigation reports (调查报告)",
             Gate.INVESTIGATIONS,
         )
@@ -325,10 +349,18 @@ class AwardCycleWorkflow(StepRetries):
         while True:
             self.s.final = None
             back = f" (returned by the government: {self.s.returns[-1]})" if self.s.returns else ""
+            sup = self.s.supplementary
+            if sup is not None and sup.answers_version == len(self.s.returns):
+                back += f"; supplementary notice {sup.notice_id} (补充公示) closed and investigated"
             await self._enter(
                 Stage.FINAL_LIST, f"Waiting for the committee to fix the proposed list (拟授奖名单){back}"
             )
-            await workflow.wait_condition(lambda: self.s.final is not None)
+            # after a return the committee may first propose a supplementary notice (update
+            # propose_supplementary); without one this waits, as it always did, for the list
+            await workflow.wait_condition(lambda: self.s.final is not None or self.s.supplementary_pending)
+            if self.s.final is None:
+                await self._supplementary_notice()
+                continue
             self.s.approval = None
             await self._enter(
                 Stage.GOVERNMENT_APPROVAL, "Waiting for the district government's approval (区政府审定批准)"
@@ -337,6 +369,30 @@ class AwardCycleWorkflow(StepRetries):
             assert self.s.approval is not None
             if self.s.approval.approved:
                 return
+
+    async def _supplementary_notice(self) -> None:
+        """补充公示: the candidates the committee proposed after a return are noticed for 7 days of
+        their own (counted like the preliminary list's); objections against them only are taken
+        meanwhile and investigated; then the committee fixes the next version (R14.7, R14.8)."""
+        sup = self.s.supplementary
+        assert sup is not None
+        # Only a cycle whose committee proposed one gets here (no earlier history holds the update
+        # that opens this path); the marker tells a later change which cycles took it.
+        workflow.patched("supplementary-notice")
+
+        async def close() -> None:
+            await record(
+                CommitteeActivities.close_supplementary, sup.notice_id, "close the supplementary notice"
+            )
+
+        await self._notice_then_investigations(
+            Stage.SUPPLEMENTARY_NOTICE,
+            sup.closes_at,
+            f"Supplementary notice {sup.notice_id} (补充公示) of {len(sup.candidates)} candidate(s)",
+            "7-day supplementary notice",
+            close,
+        )
+        self.s.supplementary_pending = False
 
     async def _publication(self) -> None:
         """The announcement, each winner's certificate and award workflow, every candidate's result."""
@@ -743,9 +799,19 @@ class AwardCycleWorkflow(StepRetries):
     @fix_final_list.validator
     def _validate_final(self, inp: FinalListInput) -> None:
         self.busy.refuse_if_running("fix_final_list")
+        self.busy.refuse_if_running("supplementary")
         self._check_final(inp)
 
     def _check_final(self, inp: FinalListInput) -> None:
+        if self.s.supplementary_pending:
+            raise rejected(
+                conflict(
+                    "SUPPLEMENTARY_NOTICE_RUNNING",
+                    "补充公示及其异议调查尚未结束，不能确定拟授奖名单",
+                    "The supplementary notice and its investigations are not finished; the list "
+                    "cannot be fixed yet",
+                )
+            )
         if self.s.stage is not Stage.FINAL_LIST or self.s.final is not None:
             raise rejected(
                 conflict(
@@ -753,6 +819,59 @@ class AwardCycleWorkflow(StepRetries):
                 )
             )
         enforce(lambda: check_revision_shape(inp.remove, inp.reinstate, answers_return=bool(self.s.returns)))
+
+    @workflow.update
+    async def propose_supplementary(self, inp: SupplementaryInput) -> SupplementaryNotice:
+        """After a return, the committee (chair or vice-chair) proposes candidates of the plenary who
+        were not on the published list; the activity checks them (ballot, score, quota) and publishes
+        their 7-day supplementary notice (补充公示), which the cycle then runs (Art. 14(5), 14(6))."""
+        with self.busy.running("supplementary"):
+            self._check_supplementary(inp)
+            seq = (self.s.supplementary.seq if self.s.supplementary else 0) + 1
+            notice = await refusable(
+                record(
+                    CommitteeActivities.publish_supplementary,
+                    PublishSupplementaryRequest(
+                        self.rules.year,
+                        seq,
+                        len(self.s.returns),
+                        dict(inp.add),
+                        dict(inp.make_room),
+                        inp.note,
+                        self.rules,
+                        inp.actor,
+                        workflow.now(),
+                    ),
+                    f"check and publish supplementary notice {seq}",
+                )
+            )
+            self.s.supplementary, self.s.supplementary_pending = notice, True
+            return notice
+
+    @propose_supplementary.validator
+    def _validate_supplementary(self, inp: SupplementaryInput) -> None:
+        self.busy.refuse_if_running("supplementary")
+        self.busy.refuse_if_running("fix_final_list")
+        self._check_supplementary(inp)
+
+    def _check_supplementary(self, inp: SupplementaryInput) -> None:
+        returned, sup = len(self.s.returns), self.s.supplementary
+        if (
+            self.s.stage is not Stage.FINAL_LIST
+            or self.s.final is not None
+            or not returned
+            or self.s.supplementary_pending
+            or (sup is not None and sup.answers_version == returned)
+        ):
+            raise rejected(
+                conflict(
+                    "SUPPLEMENTARY_NOTICE_NOT_OPEN",
+                    "只有区政府退回拟授奖名单后、重新确定名单前，方可提请补充公示（每次退回一次）",
+                    "A supplementary notice is proposed only after the government returned the list "
+                    "and before the next version is fixed (once per return)",
+                )
+            )
+        enforce(lambda: check_proposal_shape(inp.add, inp.make_room))
 
     @workflow.update
     async def government_decision(self, inp: GovernmentDecisionInput) -> str:

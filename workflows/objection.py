@@ -115,6 +115,8 @@ class ObjectionWorkflow(StepRetries):
             about = (
                 f"针对“{self.inp.enterprise_name}”（{self.inp.application_id}）"
                 if self.inp.application_id
+                else f"针对补充公示（{self.inp.notice_id}，未指明单位）"
+                if self.inp.notice_id
                 else "针对初选公示（未指明单位）"
             )
             body = (

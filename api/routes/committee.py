@@ -30,6 +30,8 @@ from contracts.cycle import (
     FinalListInput,
     GovernmentDecisionInput,
     MeetingOpened,
+    SupplementaryInput,
+    SupplementaryNotice,
     VacateSeatsInput,
 )
 from contracts.objection import AssignInvestigatorInput, InvestigationReportInput, ObjectionWorkflowInput
@@ -51,6 +53,7 @@ from domain.publicity import (
 )
 from domain.roster import Position, Seat, validate_roster
 from domain.rules import rules_fingerprint, validate_award_criteria
+from domain.supplementary import check_objection_target
 from domain.types import Audience, DeliveryState, NoticeKind, Role
 from workflows.cycle import AwardCycleWorkflow
 from workflows.objection import ObjectionWorkflow
@@ -85,6 +88,7 @@ from ..schemas import (
     RosterIn,
     RulesApprovalIn,
     RunoffIn,
+    SupplementaryIn,
     VacancyIn,
 )
 
@@ -746,6 +750,24 @@ async def preliminary(year: int, s: Session) -> dict[str, Any]:
         ],
         "runoffs": n.preliminary.get("runoffs", []),
         "vacated": n.preliminary.get("vacated", {}),
+        # 补充公示: candidates noticed after the government returned the proposed list
+        "supplementary": [
+            {
+                "notice_id": sup.id,
+                "published_at": sup.published_at,
+                "closes_at": sup.closes_at,
+                "closed": sup.closed,
+                "list": [
+                    {
+                        "application_id": c["application_id"],
+                        "enterprise_name": c["enterprise_name"],
+                        "award": c["award"],
+                    }
+                    for c in sup.candidates
+                ],
+            }
+            for sup in await repo.supplementary_notices(s, year)
+        ],
         # the committee's list is public once the government has approved it
         "final": [
             {
@@ -787,6 +809,11 @@ async def file_objection(
         cycle = await repo.cycle(s, year)
         if notice is None or cycle is None:
             raise conflict("OBJECTION_WINDOW_NOT_OPEN", "当前没有进行中的公示", "No public notice is open")
+        # after a return, the latest supplementary notice (补充公示) is the one running: objections
+        # are taken during its window, against its candidates only
+        sups = await repo.supplementary_notices(s, year, lock_last=True)
+        sup = sups[-1] if sups else None
+        window: m.PublicNotice | m.SupplementaryNotice = sup or notice
         if key is not None:
             earlier = await s.scalar(
                 select(m.Objection).where(m.Objection.cycle_year == year, m.Objection.request_key == key)
@@ -795,15 +822,19 @@ async def file_objection(
                 return {
                     "objection_id": earlier.id,
                     "investigated": earlier.investigate,
-                    "closes_at": notice.closes_at,
+                    "closes_at": window.closes_at,
                 }
         rules = repo.cycle_rules(cycle)
         period = rules.public_notice_period
         calendar = rules.holiday_calendar
-        check_objection_window(notice.published_at, now, period, calendar)
-        if notice.closed:  # the cycle's timer has fired: whatever the clock says, it is closed
-            check_objection_window(notice.published_at, notice.closes_at, period, calendar)
-        listed = {w["application_id"]: w["enterprise_name"] for w in notice.preliminary["winners"]}
+        check_objection_window(window.published_at, now, period, calendar)
+        if window.closed:  # the cycle's timer has fired: whatever the clock says, it is closed
+            check_objection_window(window.published_at, window.closes_at, period, calendar)
+        if sup is None:
+            listed = {w["application_id"]: w["enterprise_name"] for w in notice.preliminary["winners"]}
+        else:
+            listed = {c["application_id"]: c["enterprise_name"] for c in sup.candidates}
+            check_objection_target(body.application_id, listed)
         check_objection(
             application_id=body.application_id,
             listed=listed,
@@ -836,6 +867,7 @@ async def file_objection(
                 investigate=investigate,
                 digest=digest,
                 request_key=key,
+                notice_id=sup.id if sup else None,
             )
         )
         await repo.audit(
@@ -847,15 +879,25 @@ async def file_objection(
             action="OBJECTION_FILED",
             entity_type="application" if body.application_id else "cycle",
             entity_id=body.application_id or str(year),
-            details={"objection_id": objection_id, "anonymous": body.anonymous, "investigated": investigate},
+            details={
+                "objection_id": objection_id,
+                "anonymous": body.anonymous,
+                "investigated": investigate,
+                **({"notice_id": sup.id} if sup else {}),
+            },
         )
-        closes_at = notice.closes_at
+        closes_at = window.closes_at
     if investigate:
         timeout = cfg.temporal_rpc_timeout_seconds
         start = start_objection(
             client,
             ObjectionWorkflowInput(
-                objection_id, year, body.application_id, listed.get(body.application_id, ""), rules
+                objection_id,
+                year,
+                body.application_id,
+                listed.get(body.application_id, ""),
+                rules,
+                notice_id=sup.id if sup else "",
             ),
             task_queue=cfg.task_queue,
             rpc_timeout=timedelta(seconds=timeout),
@@ -892,6 +934,9 @@ async def list_objections(year: int, s: Session, user: User) -> list[dict[str, A
         decisions.setdefault(r.objection_id, []).append(r)
     notice = await s.get(m.PublicNotice, year)
     listed = [w["application_id"] for w in notice.preliminary["winners"]] if notice else []
+    listed += [
+        c["application_id"] for sup in await repo.supplementary_notices(s, year) for c in sup.candidates
+    ]
     waiting = {
         (f.objection_id, f.application_id)
         for f in undecided(
@@ -901,6 +946,7 @@ async def list_objections(year: int, s: Session, user: User) -> list[dict[str, A
     return [
         {
             "id": o.id,
+            "notice_id": o.notice_id,  # the supplementary notice it was filed during (None: the preliminary)
             "application_id": o.application_id,
             "concerns": list(o.concerns),
             "anonymous": o.anonymous,
@@ -944,10 +990,14 @@ async def scope_objection(
     notice = await s.get(m.PublicNotice, o.cycle_year)
     assert notice is not None  # an objection is only taken during the notice
     scope = list(dict.fromkeys(body.application_ids))
+    listed = [w["application_id"] for w in notice.preliminary["winners"]]
+    if o.notice_id:  # filed during a supplementary notice: only its candidates
+        sup = await s.get(m.SupplementaryNotice, o.notice_id)
+        listed = [c["application_id"] for c in sup.candidates] if sup else []
     check_scope(
         named=o.application_id or "",
         scope=scope,
-        listed=[w["application_id"] for w in notice.preliminary["winners"]],
+        listed=listed,
         reported=o.state == "REPORTED",
     )
     before = list(o.concerns)
@@ -1152,14 +1202,50 @@ async def _check_list(s: Session, year: int, body: FinalListIn) -> None:
     pending = versions and versions[-1].state == "PENDING"
     if pending:
         return  # a version waits for the government: the workflow answers FINAL_LIST_NOT_OPEN
+    sups = await repo.supplementary_notices(s, year)
+    if sups and not sups[-1].closed:
+        return  # the workflow answers SUPPLEMENTARY_NOTICE_RUNNING
     compose(
         preliminary=[w["application_id"] for w in notice.preliminary["winners"]],
-        findings=await repo.substantiated_findings(s, year),
-        rulings=await repo.committee_rulings(s, year),
         previous=repo.previous_version(versions, len(versions) + 1),
         remove=body.remove,
         reinstate=body.reinstate,
+        **await repo.list_composition(s, year, notice),
     )
+
+
+@router.post(
+    "/cycles/{year}/supplementary-notice",
+    status_code=201,
+    summary="After a return: propose candidates left off the published list for a 补充公示 (R14.7, R14.8)",
+    dependencies=[gate(Role.COMMITTEE)],
+)
+async def propose_supplementary(
+    year: int,
+    body: SupplementaryIn,
+    s: Session,
+    user: User,
+    client: Temporal,
+    cfg: Config,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """The chair (or a vice-chair) proposes, with reasons, candidates of the plenary who passed the
+    ballot and reach the minimum score but were left off the published preliminary list (by the
+    quota, or a run-off), within each award's quota once added (naming, with reasons, any candidate
+    of the returned list taken off to make room). The cycle publishes their 7-day supplementary
+    notice, takes objections against them only, waits for the investigations, and then the
+    committee fixes the next version, which takes them in (Art. 14(5), 14(6))."""
+    await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
+    notice = await workflow_calls.cycle_update(
+        client,
+        cfg,
+        year,
+        AwardCycleWorkflow.propose_supplementary,
+        SupplementaryInput(dict(body.add), user.actor, dict(body.make_room), body.note),
+        key=f"supplementary-{key or uuid.uuid4()}",
+        result_type=SupplementaryNotice,
+    )
+    return asdict(notice)
 
 
 @router.get(
@@ -1176,6 +1262,8 @@ async def list_versions(year: int, s: Session, user: User) -> list[dict[str, Any
             "removed": v.removed,
             "reinstated": v.reinstated,
             "kept": v.kept,
+            "supplemented": v.supplemented,  # came through a supplementary notice (补充公示) -> how and why
+            "supplementary_notice": v.supplementary_notice or None,
             "note": v.note,
             "fixed_by": v.fixed_by,
             "fixed_at": v.fixed_at,
