@@ -183,9 +183,10 @@ def settings(database_url: str, temporal_server: TemporalDevServer, temporal_cli
 async def worker(
     temporal_clients: dict[str, Client], sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> AsyncIterator[None]:
-    """One worker per namespace of the rotation, for the whole run."""
+    """One worker per namespace of the rotation, for the whole run; one notice relay (the outbox
+    is the database's, whatever the namespace)."""
     async with AsyncExitStack() as stack:
-        for client in temporal_clients.values():
+        for n, client in enumerate(temporal_clients.values()):
             await stack.enter_async_context(
                 build_worker(
                     client,
@@ -193,6 +194,7 @@ async def worker(
                     settings.task_queue,
                     ballot_secret=settings.ballot_secret,
                     interceptors=[IN_FLIGHT],
+                    relay=n == 0,
                 )
             )
         yield

@@ -95,11 +95,13 @@ async def build_worker(
     gateway: NoticeGateway | None = None,
     ballot_secret: str | None = None,
     interceptors: Sequence[Interceptor] = (),
+    relay: bool = True,
 ) -> AsyncIterator[Worker]:
     """The worker with every workflow and activity, and the notice relay beside it, running while
     the context is open; tests may pass their own AwardActivities. `ballot_secret` protects the
     plenary's ballot keys (settings `AWARD_BALLOT_SECRET` when not given). `interceptors` run
-    inside the data-error interceptor (the tests count activities in flight with one)."""
+    inside the data-error interceptor (the tests count activities in flight with one). `relay=False`
+    leaves the notices to another worker's relay (the tests' extra namespaces: the outbox is one)."""
     t = tuning or Tuning()
     keyring = BallotKeyring(ballot_secret or get_settings().ballot_secret)
     acts = (
@@ -123,15 +125,16 @@ async def build_worker(
         max_concurrent_activity_task_polls=t.activity_task_pollers,
     )
     runtime = client.service_client.config.runtime or Runtime.default()
-    relay = NoticeRelay(sessions, gateway, interval=t.relay_interval, meter=runtime.metric_meter)
+    relayer = NoticeRelay(sessions, gateway, interval=t.relay_interval, meter=runtime.metric_meter)
     stop = asyncio.Event()
     async with worker:
-        relaying = asyncio.create_task(relay.run(stop), name="notice-relay")
+        relaying = asyncio.create_task(relayer.run(stop), name="notice-relay") if relay else None
         try:
             yield worker
         finally:
             stop.set()
-            await relaying
+            if relaying is not None:
+                await relaying
 
 
 async def run(settings: Settings) -> None:

