@@ -283,6 +283,7 @@ def main() -> int:
             "--port",
             str(api_port),
             "--no-proxy-headers",
+            "--no-access-log",  # the API writes its own access line (JSON, with the request id)
         ]
         supervisor.start(Program("api", [sys.executable, "-m", *uvicorn], env, LOGS / "api.log", ROOT))
         extra = {"temporal": temporal.pid} if temporal is not None and temporal.pid is not None else {}
