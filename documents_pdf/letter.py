@@ -179,7 +179,9 @@ def render_letter(letter: Letter) -> bytes:
         page.room(LINE * 2)
         date_right = RIGHT - 4 * BODY_PT * PT
         date_w = pdf.get_string_width(letter.date)
-        centre = date_right - date_w / 2 if letter.date else date_right - pdf.get_string_width(letter.issuer) / 2
+        centre = (
+            date_right - date_w / 2 if letter.date else date_right - pdf.get_string_width(letter.issuer) / 2
+        )
         if letter.issuer:
             issuer_w = pdf.get_string_width(letter.issuer)
             x = min(centre - issuer_w / 2, RIGHT - issuer_w)
