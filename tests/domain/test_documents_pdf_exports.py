@@ -183,7 +183,7 @@ def test_a_long_work_report_runs_over_pages_with_page_numbers_and_keeps_every_li
         assert f"—{i}—" in text
     for r in rows:
         assert f"{r.enterprise_name}（{r.application_id}）" in text
-    assert text.endswith("请区评委会审查。鹿城区政府质量奖评审委员会办公室2027年11月20日—%d—" % len(pages))
+    assert text.endswith(f"请区评委会审查。鹿城区政府质量奖评审委员会办公室2027年11月20日—{len(pages)}—")
 
 
 TRICKY = 'a "quoted", comma\nand a line break'
