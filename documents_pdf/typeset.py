@@ -92,6 +92,8 @@ def break_lines(pdf: FPDF, text: str, width: float, first_indent: float = 0.0) -
     used = 0.0
     avail = width - first_indent
     for token in _tokens(text):
+        if token.isspace() and not line and lines:  # no line but the first begins with a space
+            continue
         w = pdf.get_string_width(token)
         if w > avail and not line:  # a token longer than a line: split it by characters
             for ch in token:
