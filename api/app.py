@@ -42,9 +42,11 @@ from .routes import (
     documents,
     enterprises,
     experts,
+    exports,
     holidays,
     notices,
     operations,
+    printouts,
     review,
     undertakings,
 )
@@ -167,6 +169,8 @@ def create_app(
         operations,
         codec,
         undertakings,
+        printouts,
+        exports,
     ):
         app.include_router(r.router)
 

@@ -91,3 +91,9 @@ def plaque_text(*, enterprise_name: str, year: int, award: Award) -> str:
     """The wording on the plaque (奖牌)."""
     name = _require_name(enterprise_name)
     return f"{year}年度{award_title(award)}\n{name}\n{ISSUER}"
+
+
+def revocation_note(*, revoked_on: date | datetime, document_no: str) -> str:
+    """Printed across a revoked certificate (Art. 17: the certificate is recovered and void)."""
+    approval = f"（{document_no}）" if document_no else ""
+    return f"本证书已于{format_cst_date(revoked_on)}经区政府批准撤销{approval}，自撤销之日起作废。"

@@ -104,6 +104,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/cycles/{year}/committee/recusals"): allow(O, C),
     ("POST", "/cycles/{year}/meeting"): allow(O),
     ("GET", "/cycles/{year}/work-report"): allow(*COMMITTEE_RECORDS),
+    ("GET", "/cycles/{year}/work-report/pdf"): allow(*COMMITTEE_RECORDS),
     ("POST", "/meetings/{meeting_id}/ballot"): allow(C),
     ("POST", "/cycles/{year}/meeting/close"): allow(O),
     ("POST", "/cycles/{year}/runoff"): allow(O),
@@ -123,6 +124,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/public/objections/{year}"): PUBLIC,
     ("GET", "/public/results/{year}"): PUBLIC,
     ("GET", "/public/notices"): PUBLIC,
+    ("GET", "/public/notices/{notice_id}/pdf"): PUBLIC,
     ("GET", "/public/certificates/{number}"): PUBLIC,
     ("GET", "/objections"): allow(*COMMITTEE_RECORDS),  # members of the year: reports go to the committee
     ("POST", "/objections/{objection_id}/scope"): allow(O),
@@ -155,10 +157,16 @@ POLICY: dict[tuple[str, str], Rule] = {
     # --- notices
     ("GET", "/notices"): allow(O, E, X),
     ("POST", "/notices/{notice_id}/read"): allow(O, own=(E,)),
+    ("GET", "/notices/{notice_id}/pdf"): allow(O, own=(E, X)),
     # --- audit, operations
     ("GET", "/audit"): allow(O, AU),
     ("GET", "/audit/verify"): allow(O, AU),
     ("GET", "/audit/export"): allow(O, AU),
+    # --- exports (CSV, XLSX): scores without the experts' names, panels with them (office only)
+    ("GET", "/cycles/{year}/exports/scores.{fmt}"): allow(O, C, AU),
+    ("GET", "/cycles/{year}/exports/panels.{fmt}"): allow(O),
+    ("GET", "/cycles/{year}/exports/lists.{fmt}"): allow(*COMMITTEE_RECORDS),
+    ("GET", "/exports/audit-log.{fmt}"): allow(O, AU),
     # --- the Temporal payload codec server (the office's operators read decrypted payloads)
     ("POST", "/codec/decode"): allow(O),
     ("POST", "/codec/encode"): allow(O),
@@ -171,6 +179,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/step-failures/{failure_id}/retry"): allow(O),
     # --- awards after publication
     ("GET", "/certificates/{number}"): allow(O, C, G, AU, own=(E,)),
+    ("GET", "/certificates/{number}/pdf"): allow(O, C, G, AU, own=(E,)),
     ("GET", "/awards"): allow(AU, *AWARD_READERS),
     ("GET", "/awards/{number}"): allow(O, C, G, AU, own=(E,)),
     ("POST", "/awards/{number}/revocation"): allow(C),
