@@ -45,6 +45,7 @@ from .routes import (
     holidays,
     notices,
     operations,
+    portal,
     review,
     undertakings,
 )
@@ -167,6 +168,7 @@ def create_app(
         operations,
         codec,
         undertakings,
+        portal,
     ):
         app.include_router(r.router)
 
