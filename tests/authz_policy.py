@@ -131,6 +131,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/portal/{year}/committee"): PUBLIC,
     ("GET", "/portal/{year}/preliminary"): PUBLIC,
     ("POST", "/portal/{year}/objections"): PUBLIC,
+    ("GET", "/portal/{year}/objections"): PUBLIC,
     ("GET", "/portal/{year}/results"): PUBLIC,
     ("GET", "/portal/certificates"): PUBLIC,
     ("GET", "/portal/static/portal.css"): PUBLIC,

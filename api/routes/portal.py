@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -298,6 +298,17 @@ async def preliminary_page(year: str, request: Request, s: Session, cfg: Config)
     return _form_page(state, y, token, secure=_secure(request, cfg))
 
 
+@router.get(
+    "/{year}/objections",
+    summary="The objection form's address, opened directly: back to the notice",
+    status_code=303,
+    response_class=RedirectResponse,
+)
+async def objection_form_address(year: str) -> RedirectResponse:
+    y = _year(year)
+    return RedirectResponse(f"/portal/{y}/preliminary" if y else "/portal/", status_code=303)
+
+
 def _problem(err: Any) -> str:
     """A validation error of ObjectionIn, in Chinese."""
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
@@ -392,12 +403,15 @@ async def file_objection_form(
         )
     except DomainError as e:
         field = _FIELD_OF_CODE.get(e.code)
+        marked = {field: e.message_zh} if field else {}
+        if e.code == "OBJECTION_IDENTITY":  # the one of name and contact left empty, or both
+            marked = {f: e.message_zh for f in ("name", "contact") if not shown[f].strip()} or marked
         return _form_page(
             state,
             y,
             token,
             values=shown,
-            errors={field: e.message_zh} if field else {},
+            errors=marked,
             general=[] if field else [e.message_zh],
             status=e.status,
             secure=secure,

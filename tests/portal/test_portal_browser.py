@@ -69,19 +69,22 @@ def shots() -> Path:
 
 
 class Camera:
-    """Screenshots of what a page shows, at the desktop width and again at a phone's."""
+    """Screenshots of what a page shows, at the desktop width and again at a phone's (the same page
+    resized: a page that answered a post is not fetched again)."""
 
-    def __init__(self, browser: Browser, folder: Path) -> None:
-        self.browser, self.folder = browser, folder
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
 
     async def both(self, page: Page, name: str) -> None:
-        await page.screenshot(path=self.folder / f"{name}-desktop.png", full_page=True)
-        phone = await self.browser.new_page(viewport=MOBILE, is_mobile=True, device_scale_factor=2)
+        await self.one(page, name)
+        await page.set_viewport_size(MOBILE)
         try:
-            await phone.goto(page.url)
-            await phone.screenshot(path=self.folder / f"{name}-mobile.png", full_page=True)
+            await page.screenshot(path=self.folder / f"{name}-mobile.png", full_page=True)
+            # nothing is wider than the phone's screen (a wide table scrolls inside its own box)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= MOBILE["width"], f"{name}: the page is {width}px wide on a phone"
         finally:
-            await phone.close()
+            await page.set_viewport_size(DESKTOP)
 
     async def one(self, page: Page, name: str) -> None:
         await page.screenshot(path=self.folder / f"{name}-desktop.png", full_page=True)
@@ -124,7 +127,7 @@ async def test_the_public_files_an_objection_and_checks_a_certificate_in_a_brows
     browser: Browser,
     shots: Path,
 ) -> None:
-    camera = Camera(browser, shots)
+    camera = Camera(shots)
     async with served_award_api(env, settings, sessions, temporal_client) as (base, api):
         n = await to_public_notice(env, api, settings)
         sc = n.scenario
@@ -147,6 +150,16 @@ async def test_the_public_files_an_objection_and_checks_a_certificate_in_a_brows
         await assert_accessible_page(page)
         assert await page.get_by_role("heading", name=f"{year}年度").count() == 1
         await camera.both(page, "01-home")
+        # the keyboard: the first Tab reaches the skip link, shown with a visible focus ring
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(
+            "(() => { const e = document.activeElement, s = getComputedStyle(e);"
+            " return [e.textContent, s.outlineStyle, s.outlineWidth, e.getBoundingClientRect().left]; })()"
+        )
+        assert (
+            focused[0] == "跳到正文" and focused[1] == "solid" and focused[2] == "3px" and focused[3] >= 0
+        ), focused
+        await camera.one(page, "01-home-keyboard-focus")
 
         await page.get_by_role("navigation", name="主导航").get_by_role("link", name="公告公示").click()
         assert await page.get_by_role("link", name=re.compile("初选")).count() >= 1
@@ -186,7 +199,7 @@ async def test_the_public_files_an_objection_and_checks_a_certificate_in_a_brows
         assert await page.input_value("#facts") == "该企业申报材料中的获奖证明与实际不符，请核查。"
         assert await page.input_value("#application_id") == a1
         await assert_accessible_page(page)
-        await camera.one(page, "06-form-errors")
+        await camera.both(page, "06-form-errors")
         assert await objections(api, sc) == []
 
         # Named, complete: confirmed with its id, stored and investigated like an API objection.
@@ -240,6 +253,9 @@ async def test_the_public_files_an_objection_and_checks_a_certificate_in_a_brows
         )
         assert r2.status_code == 400 and "提交未受理" in r2.text
         assert [o["id"] for o in await objections(api, sc)] == [named_id, anon_id]
+        # the form's address opened directly leads back to the notice
+        r3 = await api.get(f"/portal/{year}/objections")
+        assert r3.status_code == 303 and r3.headers["location"] == f"/portal/{year}/preliminary"
 
         # --- investigated like any objection; the award goes on to publication -------------------------
         await sc.account("investigator1", "office", "investigator-pass-1", "调查人甲")
@@ -306,7 +322,7 @@ async def test_the_public_files_an_objection_and_checks_a_certificate_in_a_brows
         await page.goto(f"/portal/certificates?number={first}")
         status = await page.locator(".status").inner_text()
         assert "已撤销" in status and f"鹿政发〔{year}〕20号" in status
-        await camera.one(page, "12-certificate-revoked")
+        await camera.both(page, "12-certificate-revoked")
         await context.close()
 
 
