@@ -31,7 +31,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from timeskip import env, served_award_api, to_public_notice
 
-from config.settings import Settings
+from config.settings import RateLimit, Settings
 from db import models as m
 from devstack.scenario import Scenario, eventually, expect
 
@@ -128,7 +128,9 @@ async def test_the_public_files_an_objection_and_checks_a_certificate_in_a_brows
     shots: Path,
 ) -> None:
     camera = Camera(shots)
-    async with served_award_api(env, settings, sessions, temporal_client) as (base, api):
+    # a limit of 8 objections an hour per client IP, to see the form and the API share it
+    limited = settings.model_copy(update={"rate_limit_objection_per_ip": RateLimit(8, 3600)})
+    async with served_award_api(env, limited, sessions, temporal_client) as (base, api):
         n = await to_public_notice(env, api, settings)
         sc = n.scenario
         year = sc.year
@@ -256,6 +258,38 @@ async def test_the_public_files_an_objection_and_checks_a_certificate_in_a_brows
         # the form's address opened directly leads back to the notice
         r3 = await api.get(f"/portal/{year}/objections")
         assert r3.status_code == 303 and r3.headers["location"] == f"/portal/{year}/preliminary"
+
+        # Garbage in the form with a good token: the form again, with the errors, nothing stored.
+        token = await browser_token(page, year)
+        jar = {c["name"]: c["value"] for c in await context.cookies() if c["name"] == "portal_csrf"}
+        async with httpx.AsyncClient(base_url=base, cookies=jar, timeout=60) as form_client:
+            garbage = {"csrf_token": token, "facts": "事" * 3001, "anonymous": "maybe", "name": "张\n三"}
+            r4 = await form_client.post(f"/portal/{year}/objections", data=garbage)
+            assert r4.status_code == 422 and r4.headers["content-type"].startswith("text/html"), r4.text[:300]
+            for shown in (
+                "不能超过3000个字",
+                "请选择实名反映或匿名反映",
+                'id="facts-error"',
+                'id="anonymous-error"',
+                'id="name-error"',
+            ):
+                assert shown in r4.text, shown
+            # The API's rate limit, in the API's buckets: this client has filed 7 times through the form
+            # (5 in the browser, the garbage above, the next one); the API route's 8th is refused, and
+            # so is the form's 9th, shown on the form.
+            r5 = await form_client.post(
+                f"/portal/{year}/objections", data={"csrf_token": token, "facts": " "}
+            )
+            assert r5.status_code == 422 and 'id="facts-error"' in r5.text
+            r6 = await api.post(f"/public/objections/{year}", json={"facts": ""})
+            assert r6.status_code == 422, r6.text  # the 8th: counted, then refused as invalid
+            r7 = await form_client.post(
+                f"/portal/{year}/objections", data={"csrf_token": token, "facts": "第九次"}
+            )
+            assert r7.status_code == 429 and "请求过于频繁" in r7.text and int(r7.headers["retry-after"]) > 0
+            r8 = await api.post(f"/public/objections/{year}", json={"facts": "第十次"})
+            assert r8.status_code == 429 and r8.json()["code"] == "RATE_LIMITED", r8.text
+        assert [o["id"] for o in await objections(api, sc)] == [named_id, anon_id]
 
         # --- investigated like any objection; the award goes on to publication -------------------------
         await sc.account("investigator1", "office", "investigator-pass-1", "调查人甲")
