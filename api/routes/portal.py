@@ -61,7 +61,9 @@ _FIELD_OF_CODE = {
     "OBJECTION_FACTS": "facts",
     "OBJECTION_IDENTITY": "name",
 }
-HTML = {200: {"content": {"text/html": {}}, "description": "a page of the portal"}}
+HTML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {}}, "description": "a page of the portal"}
+}
 FORM_BODY = {
     "requestBody": {
         "required": True,
@@ -402,7 +404,7 @@ async def file_objection_form(
             key=f"portal-{submission}" if _SUBMISSION.match(submission) else None,
         )
     except DomainError as e:
-        field = _FIELD_OF_CODE.get(e.code)
+        field = _FIELD_OF_CODE.get(e.code, "")
         marked = {field: e.message_zh} if field else {}
         if e.code == "OBJECTION_IDENTITY":  # the one of name and contact left empty, or both
             marked = {f: e.message_zh for f in ("name", "contact") if not shown[f].strip()} or marked
