@@ -47,6 +47,7 @@ from .routes import (
     notices,
     operations,
     printouts,
+    portal,
     review,
     undertakings,
 )
@@ -171,6 +172,7 @@ def create_app(
         undertakings,
         printouts,
         exports,
+        portal,
     ):
         app.include_router(r.router)
 

@@ -2,8 +2,9 @@
 
 Every answer of the API is JSON (or a download), never a page to render, so the default policy
 forbids everything a browser could do with it: load, frame, submit, refer. The interactive
-documentation (`/docs`, `/redoc`) is the one HTML the API serves; it gets a policy that lets its
-scripts and styles load and nothing else. Nothing is cached: answers carry personal and
+documentation (`/docs`, `/redoc`) gets a policy that lets its scripts and styles load and nothing
+else; the public portal (`/portal/`) one that lets its own style sheet load and its forms post to
+this origin, and runs no script. Nothing is cached: answers carry personal and
 confidential data, and a shared cache must never keep one.
 """
 
@@ -37,13 +38,27 @@ DOCS_POLICY = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+# The public portal (api/routes/portal.py): pages to render, with no script at all, the style sheet
+# from this origin only, and forms that post to this origin only.
+PORTAL_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def policy_of(path: str) -> str:
+    if path in DOCS_PATHS:
+        return DOCS_POLICY
+    if path == "/portal" or path.startswith("/portal/"):
+        return PORTAL_POLICY
+    return API_POLICY
 
 
 def security_headers(path: str) -> dict[str, str]:
     """The headers every response carries unless it sets its own (a download sets a stricter CSP)."""
     return {
         "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": DOCS_POLICY if path in DOCS_PATHS else API_POLICY,
+        "Content-Security-Policy": policy_of(path),
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
         "Cache-Control": "no-store",

@@ -144,6 +144,21 @@ def json_field(name: str, *, max_length: int = 64) -> KeyOf:
     return key
 
 
+def form_field(name: str, *, max_length: int = 64) -> KeyOf:
+    """A key read from a field of a submitted form (the portal's objection form), read like
+    `json_field`: a missing or malformed value counts nothing here."""
+
+    async def key(request: Request) -> str | None:
+        value = (await request.form()).get(name)
+        if not isinstance(value, str) or not 0 < len(value) <= max_length:
+            return None
+        if first_refused(value, single_line=True) is not None:
+            return None
+        return value.strip().casefold()
+
+    return key
+
+
 def rate_limited(
     name: str, *, per_ip: LimitOf | None = None, per_key: tuple[str, LimitOf, KeyOf] | None = None
 ) -> Callable[[Request], Awaitable[None]]:
@@ -175,13 +190,16 @@ def rate_limited(
 
 
 # The limits of the routes (applied with `dependencies=[Depends(...)]`).
-objection_limits = rate_limited(
-    "objection",
-    per_ip=lambda cfg: cfg.rate_limit_objection_per_ip,
-    per_key=(
-        "application",
-        lambda cfg: cfg.rate_limit_objection_per_application,
-        json_field("application_id"),
-    ),
-)
+def _objection_limits(target: KeyOf) -> Callable[[Request], Awaitable[None]]:
+    """The objection limits, in the same buckets whichever way the objection comes: the API's JSON
+    body or the portal's form (api/routes/portal.py)."""
+    return rate_limited(
+        "objection",
+        per_ip=lambda cfg: cfg.rate_limit_objection_per_ip,
+        per_key=("application", lambda cfg: cfg.rate_limit_objection_per_application, target),
+    )
+
+
+objection_limits = _objection_limits(json_field("application_id"))
+objection_form_limits = _objection_limits(form_field("application_id"))
 sign_in_limits = rate_limited("sign-in", per_ip=lambda cfg: cfg.rate_limit_sign_in_per_ip)

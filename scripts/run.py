@@ -303,6 +303,7 @@ def main() -> int:
             "\n"
             "  Lucheng Quality Award — local stack is running\n"
             f"    API docs      http://127.0.0.1:{api_port}/docs\n"
+            f"    Public portal http://127.0.0.1:{api_port}/portal/\n"
             f"    Temporal UI   {ui}   namespace {namespace}\n"
             f"                  payloads are encrypted; to read them there, sign in as the office and\n"
             f"                  POST /codec/session from http://127.0.0.1:{api_port}/docs (README: Security)\n"

@@ -126,6 +126,17 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/public/notices"): PUBLIC,
     ("GET", "/public/notices/{notice_id}/pdf"): PUBLIC,
     ("GET", "/public/certificates/{number}"): PUBLIC,
+    # --- the public portal's pages (api/routes/portal.py): HTML, no sign-in
+    ("GET", "/portal/"): PUBLIC,
+    ("GET", "/portal/notices"): PUBLIC,
+    ("GET", "/portal/notices/{notice_id}"): PUBLIC,
+    ("GET", "/portal/{year}/committee"): PUBLIC,
+    ("GET", "/portal/{year}/preliminary"): PUBLIC,
+    ("POST", "/portal/{year}/objections"): PUBLIC,
+    ("GET", "/portal/{year}/objections"): PUBLIC,
+    ("GET", "/portal/{year}/results"): PUBLIC,
+    ("GET", "/portal/certificates"): PUBLIC,
+    ("GET", "/portal/static/portal.css"): PUBLIC,
     ("GET", "/objections"): allow(*COMMITTEE_RECORDS),  # members of the year: reports go to the committee
     ("POST", "/objections/{objection_id}/scope"): allow(O),
     ("POST", "/objections/{objection_id}/decision"): allow(C, chair_only=True),

@@ -4,14 +4,16 @@ worker on the same queue, and a cycle taken to its public notice the way its use
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from conftest import ADMIN, DATA_CONVERTER, bootstrap_admin, reset_state
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
@@ -23,6 +25,7 @@ from api.app import create_app
 from config.constants import SEARCH_ATTRIBUTES
 from config.settings import Settings
 from devstack.holidays import calendar_of
+from devstack.ports import free_port
 from devstack.scenario import Scenario, eventually, expect
 from devstack.temporal import test_server_binary as time_skipping_server
 from domain.calendar import HolidayCalendar, cst_date
@@ -78,6 +81,54 @@ async def award_api(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://award.test", timeout=60) as api:
             yield api
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn in the test's own event loop, leaving the process's signal handlers alone (pytest
+    and .ci/run stop a run with SIGINT, which must reach the fixtures)."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def install_signal_handlers(self) -> None:  # older uvicorn
+        pass
+
+
+@asynccontextmanager
+async def served_award_api(
+    env: WorkflowEnvironment,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    dev_client: Client,
+) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    """`award_api`, served on a real port of 127.0.0.1 (for a browser): (base URL, a client of it).
+    The server runs in the test's event loop, beside the worker and the time-skipping client."""
+    await reset_state(dev_client, sessions)
+    app = create_app(
+        settings.model_copy(update={"task_queue": QUEUE}), env.client, clock=env.get_current_time
+    )
+    async with build_worker(env.client, sessions, QUEUE), app.router.lifespan_context(app):
+        await bootstrap_admin(settings)
+        port = free_port()
+        server = _Uvicorn(
+            uvicorn.Config(
+                app, host="127.0.0.1", port=port, lifespan="off", log_config=None, access_log=False
+            )
+        )
+        serving = asyncio.create_task(server.serve())
+        try:
+            for _ in range(200):
+                if server.started or serving.done():
+                    break
+                await asyncio.sleep(0.05)
+            assert server.started, "uvicorn did not start"
+            base = f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient(base_url=base, timeout=60) as api:
+                yield base, api
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(serving, 30)
 
 
 @dataclass

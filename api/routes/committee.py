@@ -19,9 +19,11 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Depends
 from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
 
 from config.constants import cycle_workflow_id
+from config.settings import Settings
 from config.temporal import start_objection
 from contracts.cycle import (
     ConveneInput,
@@ -60,6 +62,7 @@ from workflows.objection import ObjectionWorkflow
 
 from .. import workflow_calls
 from ..deps import (
+    Clock,
     Config,
     CurrentUser,
     IdempotencyKey,
@@ -803,6 +806,21 @@ async def file_objection(
     notice's lock, before anything reaches Temporal; its investigation's workflow gets only its id
     and the public facts of the notice (P6). The same objection twice counts once; a request
     retried with its Idempotency-Key answers what the first one did."""
+    return await lodge_objection(year, body, sessions=sessions, client=client, cfg=cfg, clock=clock, key=key)
+
+
+async def lodge_objection(
+    year: int,
+    body: ObjectionIn,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    client: Client,
+    cfg: Settings,
+    clock: Clock,
+    key: str | None = None,
+) -> dict[str, Any]:
+    """File an objection (R14.7): the one code path of the API route above and of the public
+    portal's form (api/routes/portal.py). Raises DomainError for what may not be filed."""
     now = await clock()
     async with sessions.begin() as s:
         notice = await s.get(m.PublicNotice, year, with_for_update=True)
