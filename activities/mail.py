@@ -177,26 +177,22 @@ class MailRelay:
         now = now or datetime.now(UTC)
         async with self.sessions.begin() as s:
             claimed = (
-                (
-                    await s.execute(
-                        select(m.NoticeDelivery, m.Notice)
-                        .join(m.Notice, m.Notice.id == m.NoticeDelivery.notice_id)
-                        .where(
-                            m.NoticeDelivery.channel == maildb.EMAIL,
-                            m.NoticeDelivery.state.in_([MailState.PENDING, MailState.FAILED]),
-                            or_(
-                                m.NoticeDelivery.next_attempt_at.is_(None),
-                                m.NoticeDelivery.next_attempt_at <= now,
-                            ),
-                        )
-                        .order_by(m.NoticeDelivery.next_attempt_at.nulls_first(), m.NoticeDelivery.id)
-                        .limit(self.batch)
-                        .with_for_update(of=m.NoticeDelivery, skip_locked=True)
+                await s.execute(
+                    select(m.NoticeDelivery, m.Notice)
+                    .join(m.Notice, m.Notice.id == m.NoticeDelivery.notice_id)
+                    .where(
+                        m.NoticeDelivery.channel == maildb.EMAIL,
+                        m.NoticeDelivery.state.in_([MailState.PENDING, MailState.FAILED]),
+                        or_(
+                            m.NoticeDelivery.next_attempt_at.is_(None),
+                            m.NoticeDelivery.next_attempt_at <= now,
+                        ),
                     )
+                    .order_by(m.NoticeDelivery.next_attempt_at.nulls_first(), m.NoticeDelivery.id)
+                    .limit(self.batch)
+                    .with_for_update(of=m.NoticeDelivery, skip_locked=True)
                 )
-                .tuples()
-                .all()
-            )
+            ).all()
             for d, _ in claimed:  # the attempt is committed before the sending: a crash shows
                 d.attempts += 1
                 d.next_attempt_at = now + LEASE
@@ -233,7 +229,7 @@ class MailRelay:
         except Exception as e:  # every SMTP or network failure is one failed attempt
             await self._failed(d, n, now, smtp_error(e))
             return
-        await self._sent(d, n, now, reply or "250 accepted", str(msg["Message-ID"]))
+        await self._sent(d, n, now, f"250 {reply}".strip(), str(msg["Message-ID"]))
 
     def _current(self, d: m.NoticeDelivery) -> object:
         """Still the attempt this relay claimed (the office may have put it back meanwhile)."""

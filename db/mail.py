@@ -62,7 +62,7 @@ async def deliveries(
         .limit(limit)
         .offset(offset)
     )
-    return [(d, n) for d, n in rows.tuples()]
+    return [(d, n) for d, n in rows.all()]
 
 
 async def attempts_of(

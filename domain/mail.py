@@ -17,9 +17,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from enum import StrEnum
 
 from domain.errors import DomainError, invalid
@@ -148,15 +149,16 @@ def compose(
     sender: str,
     created_at: datetime,
 ) -> EmailMessage:
-    """The e-mail of a notice: subject its title, text its body (UTF-8; headers encoded per RFC
-    2047 by the SMTP policy), from the award office."""
+    """The e-mail of a notice: subject its title, text its body (UTF-8, base64; headers encoded
+    per RFC 2047 by the SMTP policy), from the award office."""
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = formataddr((OFFICE_NAME, sender))
+    msg["From"] = Address(display_name=OFFICE_NAME, addr_spec=sender)
     msg["To"] = to
     msg["Subject"] = title.replace("\r", " ").replace("\n", " ")
     msg["Date"] = format_datetime(created_at)
     msg["Message-ID"] = message_id(notice_key, to, sender)
     msg["X-Award-Notice"] = re.sub(r"[^\x21-\x7e]", "-", notice_key)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to a notice
-    msg.set_content(body, charset="utf-8")
+    # base64: 7-bit clean through any relay, with or without 8BITMIME
+    msg.set_content(body, charset="utf-8", cte="base64")
     return msg
