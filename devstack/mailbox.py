@@ -18,6 +18,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -56,14 +57,18 @@ def read(directory: Path = DEFAULT_DIR) -> list[Mail]:
     out = []
     for key in box.keys():
         with box.get_file(key) as f:
-            msg = message_from_bytes(f.read(), policy=default)
+            raw = f.read()
+        msg = message_from_bytes(raw, policy=default)
+        # the From line as a mail reader shows it (the stdlib's address parser would put a space
+        # between two encoded words of a Chinese display name)
+        sender = str(make_header(decode_header(message_from_bytes(raw)["From"] or "")))
         assert isinstance(msg, EmailMessage)
         body = msg.get_body(("plain",))
         out.append(
             Mail(
                 key=key,
                 date=str(msg["Date"] or ""),
-                sender=str(msg["From"] or ""),
+                sender=sender,
                 to=str(msg["To"] or ""),
                 subject=str(msg["Subject"] or ""),
                 message_id=str(msg["Message-ID"] or ""),
