@@ -63,6 +63,10 @@ CreditCode = Annotated[
 Id = Annotated[Line, Field(min_length=1, max_length=64)]  # application, meeting and other record ids
 ItemCode = Annotated[Line, Field(min_length=1, max_length=20)]  # a rubric item code, e.g. 4.1.1
 Member = Annotated[Line, Field(min_length=1, max_length=100)]  # the username of a committee member
+# an e-mail address, checked by domain.mail.normalize_email (EMAIL_INVALID); "" = none
+EmailAddress = Annotated[
+    Line, Field(max_length=254, description='e-mail address, e.g. "office@example.com"; "" for none')
+]
 
 
 class Strict(BaseModel):
@@ -81,6 +85,13 @@ class UserOut(BaseModel):
     display_name: str
     role: Role
     enterprise_id: int | None
+    email: str = ""  # where the account's personal notices are e-mailed
+
+
+class EmailIn(Strict):
+    """An account's e-mail for its personal notices ("" removes it)."""
+
+    email: EmailAddress
 
 
 # The policy (length, common passwords, username) is checked by domain.accounts with stable codes.
@@ -116,6 +127,7 @@ class AccountInvite(Strict):
     display_name: Person
     role: Role
     enterprise_credit_code: CreditCode | None = Field(None, description="required for role enterprise")
+    email: EmailAddress = Field("", description="e-mail for the account's personal notices (optional)")
 
 
 class Invitation(BaseModel):
@@ -155,6 +167,13 @@ class EnterpriseIn(Strict):
     registration_date: date
     field: Sector
     sector_tags: list[SectorTag] = []
+    contact_email: EmailAddress = Field("", description="where the enterprise's notices are e-mailed")
+
+
+class ContactEmailIn(Strict):
+    """The enterprise's contact e-mail for its notices ("" removes it)."""
+
+    contact_email: EmailAddress
 
 
 class EnterpriseOut(EnterpriseIn):
@@ -164,6 +183,7 @@ class EnterpriseOut(EnterpriseIn):
     name: str
     registered_district: str
     tax_district: str
+    contact_email: str = ""
     id: int
     priority_sector: bool = False
 
@@ -550,6 +570,36 @@ class NoticeOut(BaseModel):
     created_at: datetime
     delivered_at: datetime | None
     read_at: datetime | None
+
+
+class DeliveryAttemptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    attempt: int
+    at: datetime
+    ok: bool
+    result: str
+
+
+class NoticeDeliveryOut(BaseModel):
+    """One e-mail of a notice to one address, with each attempt and its result."""
+
+    id: int
+    notice_id: int
+    notice_key: str
+    notice_kind: str
+    notice_title: str
+    cycle_year: int | None
+    application_id: str | None
+    channel: str
+    address: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str
+    sent_at: datetime | None
+    message_id: str
+    created_at: datetime
+    attempt_log: list[DeliveryAttemptOut]
 
 
 class AuditOut(BaseModel):

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from config.codec import DEV_KEY_FILE, KeyRing, PayloadKeyError, dev_key_file
 from domain.accounts import check_password_policy
 from domain.errors import DomainError
+from domain.mail import normalize_email
 
 _DEV_SECRET = "dev-only-secret-change-me"
 _DEV_BALLOT_SECRET = "dev-only-ballot-secret-change-me"
@@ -60,6 +61,17 @@ def parse_networks(value: Any) -> list[str]:
     """A list of IP addresses or networks, from a list or a comma-separated string."""
     items = value.split(",") if isinstance(value, str) else list(value)
     return [str(ipaddress.ip_network(str(i).strip(), strict=False)) for i in items if str(i).strip()]
+
+
+def parse_address(value: Any) -> str:
+    """An e-mail address (domain.mail.normalize_email), or "" for none."""
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    try:
+        return normalize_email(text)
+    except DomainError as e:
+        raise ValueError(e.message_en) from None
 
 
 Rate = Annotated[RateLimit, NoDecode, BeforeValidator(parse_rate_limit)]
@@ -154,6 +166,22 @@ class Settings(BaseSettings):
     fan_out_batch_pause_seconds: float = 0.0
     # The notice relay's poll interval when it found nothing to deliver.
     notice_relay_interval_seconds: float = 1.0
+
+    # E-mail of notices (activities/mail.py; README: Notices by e-mail). An empty host turns e-mail
+    # off: the worker says so once in its log and records no deliveries. TLS: "tls" (implicit, port
+    # 465), "starttls" (port 587) or "none" (a relay on the host itself, the development mailbox).
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_sender: Annotated[str, BeforeValidator(parse_address)] = ""
+    smtp_office_mailbox: Annotated[str, BeforeValidator(parse_address)] = ""
+    smtp_timeout_seconds: float = Field(30.0, gt=0)
+    # a failed e-mail is tried again after 1, 2, 4 … minutes (at most an hour apart), and after this
+    # many attempts left to the office (GET /notice-deliveries, POST …/retry)
+    smtp_max_attempts: int = Field(8, ge=1)
+    smtp_retry_base_seconds: float = Field(60.0, gt=0)
 
     # Operators (config/observability.py): log lines as JSON objects ("json") or left to the host
     # ("plain": the tests, an embedding process); Prometheus metrics of the API and of the worker on

@@ -56,6 +56,8 @@ class Enterprise(Base):
     registration_date: Mapped[date] = mapped_column(Date)
     field: Mapped[str] = mapped_column(String(20))
     sector_tags: Mapped[list[str]] = mapped_column(Json, default=list)
+    # where the enterprise's notices are e-mailed ("" = none): registered and changed by the office
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
@@ -100,6 +102,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # where the account's personal notices are e-mailed ("" = none)
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
@@ -289,13 +293,60 @@ class Notice(Base):
     # The relay (worker) delivers PENDING notices; a failed attempt waits until next_attempt_at.
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # When the mail relay decided who gets the published notice by e-mail (NULL: not yet).
+    mail_planned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     __table_args__ = (
         Index(
             "ix_notices_pending",
             "id",
             postgresql_where=text("delivery_state = 'PENDING'"),
         ),
+        Index(
+            "ix_notices_mail_unplanned",
+            "id",
+            postgresql_where=text("mail_planned_at IS NULL AND delivery_state = 'DELIVERED'"),
+        ),
     )
+
+
+class NoticeDelivery(Base):
+    """One delivery of a notice by a channel to an address (e-mail; the portal is the notice's own
+    delivery_state). The mail relay claims due rows with a lease, like the notice relay."""
+
+    __tablename__ = "notice_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))  # "email"
+    address: Mapped[str] = mapped_column(String(254))  # "" when SKIPPED for want of one
+    state: Mapped[str] = mapped_column(String(20))  # domain.mail.MailState
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    message_id: Mapped[str] = mapped_column(String(250), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("notice_id", "channel", "address", name="uq_notice_deliveries_target"),
+        Index(
+            "ix_notice_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("state IN ('PENDING', 'FAILED')"),
+        ),
+        Index("ix_notice_deliveries_state", "state"),
+    )
+
+
+class NoticeDeliveryAttempt(Base):
+    """Each attempt of a delivery and its result (the SMTP server's reply or the error)."""
+
+    __tablename__ = "notice_delivery_attempts"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("notice_deliveries.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    result: Mapped[str] = mapped_column(Text)  # "250 …" or the error
 
 
 class AuditEntry(Base):

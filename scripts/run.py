@@ -1,7 +1,9 @@
 """`make run`: the whole system on this machine.
 
 Embedded PostgreSQL (unless AWARD_DATABASE_URL is set), the Temporal dev server with its Web UI
-(unless AWARD_TEMPORAL_ADDRESS is set), migrations, the worker and the API. State lives in `.data/`
+(unless AWARD_TEMPORAL_ADDRESS is set), a development mailbox that receives the notices' e-mails
+(unless AWARD_SMTP_HOST is set; read it with `python -m devstack.mailbox`), migrations, the worker
+and the API. State lives in `.data/`
 and survives restarts. Ctrl-C or SIGTERM stops everything, in reverse order, and leaves nothing running.
 
 Once the stack is up, a worker or an API that exits is restarted with a back-off and a log line
@@ -29,6 +31,7 @@ import psutil  # noqa: E402
 
 from config.codec import dev_key_file  # noqa: E402
 from config.settings import DEV_ADMIN, DEV_OFFICE  # noqa: E402
+from devstack.mailbox import DEFAULT_PORT as MAIL_PORT  # noqa: E402
 from devstack.ports import port_accepts, port_is_free  # noqa: E402
 from devstack.postgres import EmbeddedPostgres  # noqa: E402
 from devstack.supervisor import STOP_GRACE, Child, Program, Supervisor, kill_group, tail  # noqa: E402
@@ -36,6 +39,12 @@ from devstack.temporal import TemporalDevServer, ensure_search_attributes  # noq
 
 DATA = ROOT / ".data"
 LOGS = DATA / "logs"
+MAIL = DATA / "mail"  # the development mailbox (Maildir)
+# the development mailbox's addresses (.test: reserved, never routed)
+DEV_MAIL = {
+    "AWARD_SMTP_SENDER": "award-office@lucheng.test",
+    "AWARD_SMTP_OFFICE_MAILBOX": "office@lucheng.test",
+}
 PID_FILE = DATA / "run.pids"  # children of a run killed with SIGKILL, stopped by the next run
 
 
@@ -159,6 +168,10 @@ def main() -> int:
         require_free(api_port, "AWARD_API_PORT")
         require_free(api_metrics_port, "AWARD_API_METRICS_PORT")
         require_free(worker_metrics_port, "AWARD_WORKER_METRICS_PORT")
+        smtp_host = os.environ.get("AWARD_SMTP_HOST", "").strip()
+        mail_port = env_port("AWARD_SMTP_PORT", MAIL_PORT)
+        if not smtp_host:
+            require_free(mail_port, "AWARD_SMTP_PORT")
 
         if not database_url:
             pg = EmbeddedPostgres(
@@ -191,7 +204,7 @@ def main() -> int:
             require_free(temporal.port, "AWARD_TEMPORAL_PORT")
             require_free(ui_port, "AWARD_TEMPORAL_UI_PORT")
 
-        print(f"logs: {LOGS}/{{postgres,temporal,migrate,admin,worker,api}}.log")
+        print(f"logs: {LOGS}/{{postgres,temporal,migrate,admin,mailbox,worker,api}}.log")
         if pg is not None:
             print(f"starting PostgreSQL on 127.0.0.1:{pg.port} (data {pg.data_dir})…")
             pg.start()
@@ -222,6 +235,15 @@ def main() -> int:
             "AWARD_RATE_LIMIT_SIGN_IN_PER_IP": sign_in_limit,
             **payload_keys_env(),
         }
+        if not smtp_host:  # the notices' e-mails go to the development mailbox
+            env.update(
+                {
+                    **{k: os.environ.get(k, "").strip() or v for k, v in DEV_MAIL.items()},
+                    "AWARD_SMTP_HOST": "127.0.0.1",
+                    "AWARD_SMTP_PORT": str(mail_port),
+                    "AWARD_SMTP_TLS": "none",
+                }
+            )
 
         print("applying migrations…")
         with open(LOGS / "migrate.log", "wb") as out:
@@ -271,6 +293,18 @@ def main() -> int:
         }
         env["AWARD_API_METRICS_PORT"] = str(api_metrics_port)
         env.pop("AWARD_BALLOT_SECRET", None)
+        if not smtp_host:
+            mailbox = [
+                sys.executable,
+                "-m",
+                "devstack.mailbox",
+                "--dir",
+                str(MAIL),
+                "serve",
+                "--port",
+                str(mail_port),
+            ]
+            supervisor.start(Program("mailbox", mailbox, env, LOGS / "mailbox.log", ROOT))
         supervisor.start(
             Program("worker", [sys.executable, "-m", "worker"], worker_env, LOGS / "worker.log", ROOT)
         )
@@ -299,6 +333,11 @@ def main() -> int:
             time.sleep(0.2)
 
         ui = temporal.ui_url if temporal is not None else f"(external Temporal at {address})"
+        mail = (
+            f"SMTP 127.0.0.1:{mail_port} → {MAIL}; read it: .venv/bin/python -m devstack.mailbox [show N]"
+            if not smtp_host
+            else f"sent through {smtp_host} (AWARD_SMTP_HOST)"
+        )
         print(
             "\n"
             "  Lucheng Quality Award — local stack is running\n"
@@ -315,6 +354,7 @@ def main() -> int:
             f"    Logs          {LOGS}   (JSON lines with request_id; AWARD_LOG_FORMAT=plain for text)\n"
             f"    Metrics       http://127.0.0.1:{api_metrics_port}/metrics (API)   "
             f"http://127.0.0.1:{worker_metrics_port}/metrics (worker)\n"
+            f"    Notice mail   {mail}\n"
             f"  Stop with Ctrl-C (or kill -TERM {os.getpid()}).\n",
             flush=True,
         )

@@ -66,15 +66,18 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/auth/logout"): allow(ANY_ACCOUNT),
     ("GET", "/auth/me"): allow(ANY_ACCOUNT),
     ("POST", "/auth/password"): allow(ANY_ACCOUNT),
+    ("POST", "/auth/email"): allow(ANY_ACCOUNT),  # my own e-mail for my personal notices
     ("POST", "/users"): allow(A, O),
     ("GET", "/users"): allow(A, O),
     ("POST", "/users/{username}/invitation"): allow(A, O),
     ("POST", "/users/{username}/deactivate"): allow(A, O),
+    ("POST", "/users/{username}/email"): allow(A, O),
     # --- enterprises, experts, conflicts
     ("POST", "/enterprises"): allow(O),
     ("GET", "/enterprises"): allow(O, AU),
     ("GET", "/enterprises/{credit_code}"): allow(O, AU, own=(E,)),
     ("POST", "/enterprises/{credit_code}/facts"): allow(O),
+    ("POST", "/enterprises/{credit_code}/contact-email"): allow(O),
     ("GET", "/enterprises/{credit_code}/facts"): allow(O, AU),
     ("POST", "/enterprises/{credit_code}/conflicts"): allow(O, own=(E,)),
     ("POST", "/revocations"): allow(O),
@@ -169,6 +172,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/notices"): allow(O, E, X),
     ("POST", "/notices/{notice_id}/read"): allow(O, own=(E,)),
     ("GET", "/notices/{notice_id}/pdf"): allow(O, own=(E, X)),
+    # the notices' e-mails that did not go out (the office retries; the auditor reads)
+    ("GET", "/notice-deliveries"): allow(O, AU),
+    ("POST", "/notice-deliveries/{delivery_id}/retry"): allow(O),
     # --- audit, operations
     ("GET", "/audit"): allow(O, AU),
     ("GET", "/audit/verify"): allow(O, AU),

@@ -1,5 +1,5 @@
-"""Build and run the worker (`python -m worker`): the workflows, their activities and the notice
-relay, with the concurrency and cache sizes from the settings."""
+"""Build and run the worker (`python -m worker`): the workflows, their activities, the notice
+relay and the notice e-mail relay, with the concurrency and cache sizes from the settings."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from activities.award import AwardActivities
 from activities.committee import CommitteeActivities
 from activities.errors import DataErrors
 from activities.fanout import FanOutActivities
+from activities.mail import MailConfig, MailRelay
 from activities.notices import NoticeGateway, NoticeRelay
 from activities.review import ReviewActivities
 from config.observability import configure_logging
@@ -96,12 +97,16 @@ async def build_worker(
     ballot_secret: str | None = None,
     interceptors: Sequence[Interceptor] = (),
     relay: bool = True,
+    mail: MailConfig | None = None,
 ) -> AsyncIterator[Worker]:
     """The worker with every workflow and activity, and the notice relay beside it, running while
     the context is open; tests may pass their own AwardActivities. `ballot_secret` protects the
     plenary's ballot keys (settings `AWARD_BALLOT_SECRET` when not given). `interceptors` run
     inside the data-error interceptor (the tests count activities in flight with one). `relay=False`
-    leaves the notices to another worker's relay (the tests' extra namespaces: the outbox is one)."""
+    leaves the notices to another worker's relay (the tests' extra namespaces: the outbox is one).
+    `mail`: the notice e-mail relay runs beside the notice relay (None: no e-mail at all, as for
+    embedders and the tests' shared worker; a config with an empty host: e-mail off, said once in
+    the log)."""
     t = tuning or Tuning()
     keyring = BallotKeyring(ballot_secret or get_settings().ballot_secret)
     acts = (
@@ -128,13 +133,15 @@ async def build_worker(
     relayer = NoticeRelay(sessions, gateway, interval=t.relay_interval, meter=runtime.metric_meter)
     stop = asyncio.Event()
     async with worker:
-        relaying = asyncio.create_task(relayer.run(stop), name="notice-relay") if relay else None
+        relaying = [asyncio.create_task(relayer.run(stop), name="notice-relay")] if relay else []
+        if mail is not None:
+            mailer = MailRelay(sessions, mail, interval=t.relay_interval, meter=runtime.metric_meter)
+            relaying.append(asyncio.create_task(mailer.run(stop), name="notice-mail-relay"))
         try:
             yield worker
         finally:
             stop.set()
-            if relaying is not None:
-                await relaying
+            await asyncio.gather(*relaying)
 
 
 async def run(settings: Settings) -> None:
@@ -162,6 +169,7 @@ async def run(settings: Settings) -> None:
         settings.task_queue,
         tuning=Tuning.of(settings),
         ballot_secret=settings.ballot_secret,
+        mail=MailConfig.of(settings),
     ):
         await stop.wait()
     await engine.dispose()

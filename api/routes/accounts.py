@@ -1,5 +1,8 @@
 """Accounts (R6.1, P7: separation of duties).
 
+Who sets an account's e-mail (where its personal notices are e-mailed): its manager, when inviting
+it or later (POST /users/{username}/email), and the account's owner (POST /auth/email).
+
 The administrator (created only by `python -m api.cli create-user --role admin` at install)
 invites and deactivates office, committee and government accounts; the office invites and
 deactivates enterprise and expert accounts. Nobody chooses another person's password: an account
@@ -28,7 +31,8 @@ from domain.types import Role
 from .. import security
 from ..deps import AccountManager, Config, CurrentUser, Session
 from ..errors import not_found
-from ..schemas import AccountInvite, AccountInvited, AccountOut, DeactivationIn, Invitation
+from ..schemas import AccountInvite, AccountInvited, AccountOut, DeactivationIn, EmailIn, Invitation
+from .enterprises import email_or_none
 
 router = APIRouter(tags=["users"])
 
@@ -40,6 +44,7 @@ def account_out(user: m.User) -> AccountOut:
         display_name=user.display_name,
         role=Role(user.role),
         enterprise_id=user.enterprise_id,
+        email=user.email,
         status=status,
     )
 
@@ -120,6 +125,7 @@ async def invite_account(
             "只有企业账号可关联企业",
             "Only enterprise accounts belong to an enterprise",
         )
+    email = email_or_none(body.email)
     taken = conflict("USERNAME_TAKEN", f"用户名{body.username}已被使用", f"Username {body.username} is taken")
     if await repo.user_by_name(s, body.username):
         raise taken
@@ -130,6 +136,7 @@ async def invite_account(
         role=body.role,
         enterprise_id=enterprise_id,
         active=True,
+        email=email,
     )
     s.add(user)
     try:
@@ -143,6 +150,7 @@ async def invite_account(
         "USER_INVITED",
         user,
         enterprise_id=enterprise_id,
+        email=email,
         expires_at=invitation.expires_at.isoformat(),
     )
     return AccountInvited(**account_out(user).model_dump(), invitation=invitation)
@@ -191,4 +199,24 @@ async def deactivate(
         ended = await accounts.revoke_user_sessions(s, user.id, now, "account deactivated")
         await accounts.supersede_invitations(s, user.id, now)
         await _audit(s, manager, "USER_DEACTIVATED", user, body.reason, sessions_ended=ended)
+    return account_out(user)
+
+
+async def change_email(s: AsyncSession, by: CurrentUser, user: m.User, value: str) -> None:
+    """Set the account's e-mail for its personal notices ("" removes it); audited when it changes."""
+    new = email_or_none(value)
+    if new != user.email:
+        old, user.email = user.email, new
+        await _audit(s, by, "USER_EMAIL_CHANGED", user, old=old, new=new)
+
+
+@router.post(
+    "/users/{username}/email",
+    response_model=AccountOut,
+    summary="Set the e-mail of an account I manage (its personal notices are e-mailed there)",
+)
+async def set_account_email(
+    body: EmailIn, user: ManagedAccount, s: Session, manager: AccountManager
+) -> AccountOut:
+    await change_email(s, manager, user, body.email)
     return account_out(user)

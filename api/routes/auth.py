@@ -33,9 +33,11 @@ from domain.errors import DomainError, invalid
 from domain.types import Role
 
 from .. import security
-from ..deps import Account, Config, Sessions
+from ..deps import Account, Config, Session, Sessions
+from ..errors import not_found
 from ..ratelimit import sign_in_limits
 from ..schemas import (
+    EmailIn,
     InvitationAccepted,
     InvitationAcceptIn,
     PasswordChangeIn,
@@ -43,6 +45,7 @@ from ..schemas import (
     TokenPair,
     UserOut,
 )
+from .accounts import change_email
 
 router = APIRouter(tags=["auth"])
 
@@ -274,12 +277,29 @@ async def logout(account: Account, sessions: Sessions) -> Response:
 
 
 @router.get("/auth/me", response_model=UserOut)
-async def me(account: Account) -> UserOut:
+async def me(account: Account, s: Session) -> UserOut:
+    user = await s.get(m.User, account.id)
     return UserOut(
         username=account.username,
         display_name=account.display_name,
         role=account.role,
         enterprise_id=account.enterprise_id,
+        email=user.email if user is not None else "",
+    )
+
+
+@router.post("/auth/email", response_model=UserOut, summary="Set my e-mail for my personal notices")
+async def set_my_email(body: EmailIn, account: Account, s: Session) -> UserOut:
+    user = await s.get(m.User, account.id)
+    if user is None:
+        raise not_found("账号", "Account")
+    await change_email(s, account, user, body.email)
+    return UserOut(
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(user.role),
+        enterprise_id=user.enterprise_id,
+        email=user.email,
     )
 
 

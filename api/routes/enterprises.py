@@ -15,12 +15,22 @@ from domain.calendar import HolidayCalendar
 from domain.credit_code import normalize_credit_code
 from domain.eligibility import ban_end
 from domain.errors import conflict
+from domain.mail import normalize_email
 from domain.types import PRIORITY_SECTORS, Award, Role, SectorTag
 from domain.types import Field as Sector
 
 from ..deps import CurrentUser, Office, OfficeOrAuditor, Session, User
 from ..errors import forbidden, not_found
-from ..schemas import EnterpriseIn, EnterpriseOut, FactIn, FactOut, Page, RevocationIn, RevocationOut
+from ..schemas import (
+    ContactEmailIn,
+    EnterpriseIn,
+    EnterpriseOut,
+    FactIn,
+    FactOut,
+    Page,
+    RevocationIn,
+    RevocationOut,
+)
 
 router = APIRouter(tags=["enterprises"])
 
@@ -38,7 +48,13 @@ def enterprise_out(e: m.Enterprise) -> EnterpriseOut:
         field=Sector(e.field),
         sector_tags=tags,
         priority_sector=any(t in PRIORITY_SECTORS for t in tags),
+        contact_email=e.contact_email,
     )
+
+
+def email_or_none(value: str) -> str:
+    """A validated address, or "" for none (EMAIL_INVALID for anything else)."""
+    return normalize_email(value) if value.strip() else ""
 
 
 async def load_enterprise(s: Session, credit_code: str, user: CurrentUser) -> m.Enterprise:
@@ -54,6 +70,7 @@ async def load_enterprise(s: Session, credit_code: str, user: CurrentUser) -> m.
 @router.post("/enterprises", response_model=EnterpriseOut, status_code=201)
 async def create_enterprise(body: EnterpriseIn, s: Session, office: Office) -> EnterpriseOut:
     code = normalize_credit_code(body.credit_code)
+    contact_email = email_or_none(body.contact_email)
     if await repo.enterprise_by_code(s, code):
         raise conflict(
             "ENTERPRISE_EXISTS",
@@ -61,9 +78,10 @@ async def create_enterprise(body: EnterpriseIn, s: Session, office: Office) -> E
             f"Enterprise {code} is already registered",
         )
     ent = m.Enterprise(
-        **body.model_dump(exclude={"credit_code", "sector_tags"}),
+        **body.model_dump(exclude={"credit_code", "sector_tags", "contact_email"}),
         credit_code=code,
         sector_tags=[str(t) for t in body.sector_tags],
+        contact_email=contact_email,
     )
     s.add(ent)
     await s.flush()
@@ -75,8 +93,36 @@ async def create_enterprise(body: EnterpriseIn, s: Session, office: Office) -> E
         action="ENTERPRISE_REGISTERED",
         entity_type="enterprise",
         entity_id=code,
-        details=body.model_dump(mode="json"),
+        details={**body.model_dump(mode="json"), "contact_email": contact_email},
     )
+    return enterprise_out(ent)
+
+
+@router.post(
+    "/enterprises/{credit_code}/contact-email",
+    response_model=EnterpriseOut,
+    summary="Register or change the enterprise's contact e-mail for its notices (office)",
+)
+async def set_contact_email(
+    credit_code: str, body: ContactEmailIn, s: Session, office: Office
+) -> EnterpriseOut:
+    """The office keeps the enterprise's contact e-mail (an enterprise asks the office to change
+    it, like its other registered data); "" removes it. Notices published from now on go there."""
+    ent = await load_enterprise(s, credit_code, office)
+    new = email_or_none(body.contact_email)
+    if new != ent.contact_email:
+        old, ent.contact_email = ent.contact_email, new
+        ent.updated_at = datetime.now(UTC)
+        await repo.audit(
+            s,
+            at=ent.updated_at,
+            actor=office.username,
+            actor_role=office.role,
+            action="ENTERPRISE_CONTACT_EMAIL_CHANGED",
+            entity_type="enterprise",
+            entity_id=ent.credit_code,
+            details={"old": old, "new": new},
+        )
     return enterprise_out(ent)
 
 
