@@ -46,8 +46,8 @@ from .routes import (
     holidays,
     notices,
     operations,
-    printouts,
     portal,
+    printouts,
     review,
     undertakings,
 )
