@@ -116,6 +116,9 @@ class NamespaceRotation:
         self.order = list(clients)
         self.current = self.order[0]
         self.settings: Settings | None = None  # its temporal_namespace follows the rotation
+        # per namespace, the ids of workflows asked to be deleted when the tests left it: their
+        # executions may outlive their visibility records, so a return waits until they are gone
+        self.left_behind: dict[str, set[str]] = {}
 
     def rotate(self) -> None:
         self.current = self.order[(self.order.index(self.current) + 1) % len(self.order)]
@@ -279,8 +282,10 @@ async def reset_state(
 
     kept, asked = await empty()
     if kept and isinstance(client, NamespaceRotation):
+        client.left_behind.setdefault(client.current, set()).update(kept)
         client.rotate()
         kept, asked = await empty()
+        kept |= client.left_behind.pop(client.current, set())
     # What was not terminated (a completed workflow, or one whose end visibility has not shown yet)
     # keeps its id from being used again: wait until its execution is gone (the dev server takes
     # 20-30 s to delete a completed one; visibility may drop it before the execution is deleted).
