@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -53,6 +52,7 @@ from ..deps import (
     Sessions,
     Temporal,
     User,
+    update_key,
 )
 from ..errors import forbidden, not_found
 from ..schemas import (
@@ -353,7 +353,7 @@ async def decide_qualification(
         application_id,
         ApplicationWorkflow.decide_qualification,
         DecideQualificationInput(decision, office.actor),
-        key=f"qualification-{application_id}-{idempotency_key or uuid.uuid4()}",
+        key=update_key(f"qualification-{application_id}", idempotency_key),
         result_type=QualificationResult,
     )
     return {

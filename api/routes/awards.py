@@ -12,7 +12,6 @@ Anyone may check whether a certificate is valid (`/public/certificates/{number}`
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, TypeVar
 
 from fastapi import APIRouter
@@ -40,7 +39,18 @@ from workflows.award import AwardWorkflow
 from workflows.misuse import MisuseCaseWorkflow
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, EnterpriseUser, IdempotencyKey, Office, Session, Temporal, User, gate
+from ..deps import (
+    Config,
+    CurrentUser,
+    EnterpriseUser,
+    IdempotencyKey,
+    Office,
+    Session,
+    Temporal,
+    User,
+    gate,
+    update_key,
+)
 from ..errors import forbidden, not_found
 from ..schemas import (
     CorrectionIn,
@@ -303,7 +313,7 @@ async def propose_revocation(
         c,
         AwardWorkflow.propose_revocation,
         RevocationProposalInput(body.reason, body.evidence, user.actor),
-        f"revocation-{key or uuid.uuid4()}",
+        update_key("revocation", key),
         str,
     )
     return {"certificate_number": number, "case_id": case_id, "status": "REVOCATION_PROPOSED"}
@@ -330,7 +340,7 @@ async def decide_revocation(
         c,
         AwardWorkflow.decide_revocation,
         RevocationDecisionInput(body.approved, body.document_no, body.reason, user.actor),
-        f"revocation-decision-{key or uuid.uuid4()}",
+        update_key("revocation-decision", key),
         str,
     )
     return {"certificate_number": number, "status": status}
@@ -355,7 +365,7 @@ async def recovery(
         c,
         AwardWorkflow.record_recovery,
         RecoveryInput(body.item, body.note, office.actor),
-        f"recovery-{key or uuid.uuid4()}",
+        update_key("recovery", key),
         list[str],
     )
     return {"certificate_number": number, "recovered": recovered}
@@ -395,7 +405,7 @@ async def media_exposure(
         MediaExposureInput(
             body.medium, body.published_at, body.place, body.url, body.document, body.note, office.actor
         ),
-        f"media-exposure-{key or uuid.uuid4()}",
+        update_key("media-exposure", key),
         str,
         exposure_owed=owed is not None,
     )
@@ -420,7 +430,7 @@ async def report_misuse(
         c,
         AwardWorkflow.report_misuse,
         MisuseReportInput(body.kind, body.facts, body.evidence, body.source, office.actor),
-        f"misuse-{key or uuid.uuid4()}",
+        update_key("misuse", key),
         MisuseOpened,
     )
     return {"case_id": opened.case_id, "workflow_id": opened.workflow_id, "due_at": opened.due_at}
@@ -479,7 +489,7 @@ async def correction(
         case_id,
         MisuseCaseWorkflow.submit_correction,
         CorrectionInput(body.description, user.actor),
-        f"correction-{key or uuid.uuid4()}",
+        update_key("correction", key),
     )
     return {"case_id": case_id, "state": state}
 
@@ -501,7 +511,7 @@ async def verification(
         case_id,
         MisuseCaseWorkflow.verify_correction,
         VerificationInput(body.accepted, body.note, office.actor),
-        f"verification-{key or uuid.uuid4()}",
+        update_key("verification", key),
     )
     return {"case_id": case_id, "state": state}
 
@@ -524,7 +534,7 @@ async def follow_up(
         c,
         AwardWorkflow.submit_follow_up,
         FollowUpReportInput(body.text, user.actor),
-        f"follow-up-{key or uuid.uuid4()}",
+        update_key("follow-up", key),
         int,
     )
     return {"certificate_number": number, "round": n, "state": "REPORTED"}
@@ -547,7 +557,7 @@ async def experience(
         c,
         AwardWorkflow.publish_experience,
         ExperienceInput(body.round_no, body.title, body.text, office.actor),
-        f"experience-{key or uuid.uuid4()}",
+        update_key("experience", key),
         int,
     )
     return {"certificate_number": number, "round": n, "state": "PUBLISHED"}

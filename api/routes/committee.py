@@ -9,7 +9,6 @@ more; nothing is logged."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -73,6 +72,7 @@ from ..deps import (
     Temporal,
     User,
     gate,
+    update_key,
 )
 from ..errors import forbidden, not_found
 from ..ratelimit import objection_limits
@@ -402,7 +402,7 @@ async def convene(
         year,
         AwardCycleWorkflow.convene_meeting,
         ConveneInput(list(body.attendees), office.actor),
-        key=f"convene-{key or uuid.uuid4()}",
+        key=update_key("convene", key),
         result_type=MeetingOpened,
     )
     return asdict(opened)
@@ -424,7 +424,7 @@ async def convene_runoff(
         year,
         AwardCycleWorkflow.convene_runoff,
         ConveneRunoffInput(list(body.attendees), office.actor, body.award),
-        key=f"runoff-{key or uuid.uuid4()}",
+        key=update_key("runoff", key),
         result_type=MeetingOpened,
     )
     return asdict(opened)
@@ -451,7 +451,7 @@ async def leave_seats_vacant(
         year,
         AwardCycleWorkflow.leave_seats_vacant,
         VacateSeatsInput(body.reason, user.actor, body.award),
-        key=f"vacancy-{key or uuid.uuid4()}",
+        key=update_key("vacancy", key),
         result_type=int,
     )
     return {"year": year, "award": body.award, "vacant_seats": seats, "reason": body.reason.strip()}
@@ -627,7 +627,7 @@ async def close_ballot(
         year,
         AwardCycleWorkflow.close_ballot,
         office.actor,
-        key=f"close-ballot-{key or uuid.uuid4()}",
+        key=update_key("close-ballot", key),
         result_type=int,
     )
     return {"year": year, "ballots_cast": cast}
@@ -1153,7 +1153,7 @@ async def assign(
         objection_id,
         ObjectionWorkflow.assign_investigator,
         AssignInvestigatorInput(investigator.username, investigator.id, office.actor),
-        f"assign-{key or uuid.uuid4()}",
+        update_key("assign", key),
         datetime,
     )
     return {"objection_id": objection_id, "investigator": investigator.username, "due_at": due}
@@ -1174,7 +1174,7 @@ async def report(
         objection_id,
         ObjectionWorkflow.submit_report,
         InvestigationReportInput(body.findings, body.conclusion, office.actor),
-        f"report-{key or uuid.uuid4()}",
+        update_key("report", key),
         str,
     )
     return {"objection_id": objection_id, "conclusion": conclusion}
@@ -1203,7 +1203,7 @@ async def final_list(
         year,
         AwardCycleWorkflow.fix_final_list,
         FinalListInput(user.actor, body.note, dict(body.remove), dict(body.reinstate)),
-        key=f"final-{key or uuid.uuid4()}",
+        key=update_key("final", key),
         result_type=FinalList,
     )
     return asdict(final)
@@ -1260,7 +1260,7 @@ async def propose_supplementary(
         year,
         AwardCycleWorkflow.propose_supplementary,
         SupplementaryInput(dict(body.add), user.actor, dict(body.make_room), body.note),
-        key=f"supplementary-{key or uuid.uuid4()}",
+        key=update_key("supplementary", key),
         result_type=SupplementaryNotice,
     )
     return asdict(notice)
@@ -1316,7 +1316,7 @@ async def approval(
         year,
         AwardCycleWorkflow.government_decision,
         GovernmentDecisionInput(body.approved, body.document_no, body.reason, user.actor, body.version),
-        key=f"approval-{key or uuid.uuid4()}",
+        key=update_key("approval", key),
         result_type=str,
     )
     return {"year": year, "decision": state, "version": body.version or None}

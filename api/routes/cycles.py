@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -22,7 +21,7 @@ from workflows.cycle import AwardCycleWorkflow
 from workflows.cycle import start_cycle as start_cycle_workflow
 
 from .. import workflow_calls
-from ..deps import Config, IdempotencyKey, Office, Session, Temporal, User
+from ..deps import Config, IdempotencyKey, Office, Session, Temporal, User, update_key
 from ..errors import not_found, unavailable
 from ..schemas import CycleOut, CycleStart, DeadlineExtension
 
@@ -169,7 +168,7 @@ async def extend_deadline(
         year,
         AwardCycleWorkflow.extend_deadline,
         ExtendDeadlineInput(body.new_deadline, body.reason, office.actor),
-        key=f"extend-deadline-{idempotency_key or uuid.uuid4()}",
+        key=update_key("extend-deadline", idempotency_key),
         result_type=datetime,
     )
     s.expire_all()  # the cycle row as the workflow's activity has just written it
