@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from temporalio.client import Client
 
 from config.constants import misuse_workflow_id
@@ -32,6 +31,7 @@ from contracts.award import (
     RevocationProposalInput,
 )
 from contracts.misuse import CorrectionInput, MisuseCaseState, VerificationInput
+from db import award_queries as aq
 from db import models as m
 from domain.errors import conflict, invalid
 from domain.types import Role
@@ -131,14 +131,10 @@ def _record(c: m.Certificate, name: str) -> dict[str, Any]:
 async def awards(s: Session, user: User, year: int | None = None) -> list[dict[str, Any]]:
     if user.role not in (*READERS, Role.ENTERPRISE):
         raise forbidden()
-    q = select(m.Certificate, m.Enterprise.name).join(
-        m.Enterprise, m.Enterprise.id == m.Certificate.enterprise_id
+    rows = await aq.certificates(
+        s, year=year, own_only=user.role is Role.ENTERPRISE, enterprise_id=user.enterprise_id
     )
-    if year is not None:
-        q = q.where(m.Certificate.cycle_year == year)
-    if user.role is Role.ENTERPRISE:
-        q = q.where(m.Certificate.enterprise_id == user.enterprise_id)
-    return [_record(c, name) for c, name in (await s.execute(q.order_by(m.Certificate.number))).all()]
+    return [_record(c, name) for c, name in rows]
 
 
 @router.get(
@@ -156,31 +152,10 @@ async def award(number: str, s: Session, user: User, client: Temporal, cfg: Conf
         timeout=cfg.temporal_rpc_timeout_seconds,
         result_type=AwardState,
     )
-    revocations = (
-        await s.scalars(
-            select(m.RevocationCase)
-            .where(m.RevocationCase.certificate_number == number)
-            .order_by(m.RevocationCase.proposed_at)
-        )
-    ).all()
-    cases = (
-        await s.scalars(
-            select(m.MisuseCase)
-            .where(m.MisuseCase.certificate_number == number)
-            .order_by(m.MisuseCase.ordered_at)
-        )
-    ).all()
-    rounds = (
-        await s.scalars(
-            select(m.FollowUp).where(m.FollowUp.certificate_number == number).order_by(m.FollowUp.round_no)
-        )
-    ).all()
-    exposures = {
-        x.case_id: _exposure(x)
-        for x in (
-            await s.scalars(select(m.MediaExposure).where(m.MediaExposure.certificate_number == number))
-        ).all()
-    }
+    revocations = await aq.revocation_cases(s, number)
+    cases = await aq.misuse_cases(s, number)
+    rounds = await aq.follow_ups(s, number)
+    exposures = {x.case_id: _exposure(x) for x in await aq.media_exposures(s, number)}
     internal = user.role is not Role.ENTERPRISE
     return {
         **_record(c, ent.name if ent else ""),
@@ -254,13 +229,7 @@ def _case(x: m.MisuseCase, internal: bool) -> dict[str, Any]:
 
 @router.get("/public/certificates/{number}", tags=["public"], summary="Is this certificate valid?")
 async def verify_certificate(number: str, s: Session) -> dict[str, Any]:
-    row = (
-        await s.execute(
-            select(m.Certificate, m.Enterprise.name)
-            .join(m.Enterprise, m.Enterprise.id == m.Certificate.enterprise_id)
-            .where(m.Certificate.number == number)
-        )
-    ).first()
+    row = await aq.certificate_named(s, number)
     if row is None:
         raise not_found("证书", "Certificate")
     c, name = row
@@ -280,12 +249,7 @@ async def verify_certificate(number: str, s: Session) -> dict[str, Any]:
 # --- revocation (R17.2) ----------------------------------------------------------------------------------
 async def _committee_in_office(s: Session, user: CurrentUser) -> None:
     """The proposal comes from the chair or a vice-chair of the newest approved committee."""
-    year = await s.scalar(
-        select(m.Roster.cycle_year)
-        .where(m.Roster.state == "APPROVED")
-        .order_by(m.Roster.cycle_year.desc())
-        .limit(1)
-    )
+    year = await aq.committee_in_office(s)
     if year is None:
         raise forbidden("尚无经批准的评委会", "There is no approved committee")
     await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
@@ -392,11 +356,7 @@ async def media_exposure(
             "The clipping must be a stored document; it was not found",
             document=body.document,
         )
-    owed = await s.scalar(
-        select(m.MediaExposure.case_id).where(
-            m.MediaExposure.certificate_number == number, m.MediaExposure.state != "PUBLISHED"
-        )
-    )
+    owed = await aq.exposure_owed(s, number)
     case_id = await _award_update(
         client,
         cfg,
@@ -407,7 +367,7 @@ async def media_exposure(
         ),
         update_key("media-exposure", key),
         str,
-        exposure_owed=owed is not None,
+        exposure_owed=owed,
     )
     return {"certificate_number": number, "case_id": case_id, "state": "PUBLISHED"}
 

@@ -9,14 +9,12 @@ more; nothing is logged."""
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -36,12 +34,15 @@ from contracts.cycle import (
     VacateSeatsInput,
 )
 from contracts.objection import AssignInvestigatorInput, InvestigationReportInput, ObjectionWorkflowInput
+from db import award_queries as aq
 from db import ballot_box
+from db import committee_queries as cq
 from db import models as m
 from db import repositories as repo
 from db.holidays import calendar_for_rules
 from domain import notices as texts
-from domain.ballot import Choice, Vote, encode_ballot, tally, validate_ballot
+from domain.ballot import encode_ballot, tally, validate_ballot
+from domain.committee import check_recusal, check_roster_accounts, own_interest_only, roster_listing
 from domain.errors import DomainError, conflict, invalid
 from domain.final_list import Decision, check_ruling, compose, undecided
 from domain.publicity import (
@@ -100,7 +101,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # who reads the committee's records (the members only of their own year: `seat`)
 COMMITTEE_RECORDS = (Role.OFFICE, Role.GOVERNMENT, Role.COMMITTEE, Role.AUDITOR)  # the auditor reads only
-POSITION_ZH = {"CHAIR": "主任", "VICE_CHAIR": "副主任", "MEMBER": "成员"}
 
 
 async def _may_read_committee_records(s: Session, year: int, user: CurrentUser) -> None:
@@ -115,11 +115,7 @@ async def seat(
     s: Session, year: int, user: CurrentUser, positions: tuple[str, ...] = ()
 ) -> m.CommitteeMember:
     """The user's seat on the approved committee of the year (optionally one of `positions`)."""
-    member = await s.scalar(
-        select(m.CommitteeMember).where(
-            m.CommitteeMember.cycle_year == year, m.CommitteeMember.user_id == user.id
-        )
-    )
+    member = await cq.member(s, year, user.id)
     roster = await s.get(m.Roster, year)
     if user.role is not Role.COMMITTEE or member is None or roster is None or roster.state != "APPROVED":
         raise forbidden("您不是本年度评委会成员", "You are not a member of this year's committee")
@@ -159,18 +155,10 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
         )
     validate_roster([Seat(x.username, Position(x.position), x.post) for x in body.members])  # Art. 6
     usernames = [x.username for x in body.members]
-    users = {
-        u.username: u for u in (await s.scalars(select(m.User).where(m.User.username.in_(usernames)))).all()
-    }
-    wrong = [u for u in usernames if u not in users or users[u].role != Role.COMMITTEE]
-    if wrong:
-        raise invalid(
-            "ROSTER_ACCOUNTS",
-            "以下账号不存在或不是评委会成员账号：" + "、".join(wrong),
-            "These are not committee accounts: " + ", ".join(wrong),
-        )
+    users = await cq.users_by_name(s, usernames)
+    check_roster_accounts(usernames, {name: u.role for name, u in users.items()})
     now = datetime.now(UTC)
-    await s.execute(delete(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))
+    await cq.clear_roster(s, year)
     for x in body.members:
         u = users[x.username]
         s.add(
@@ -206,7 +194,7 @@ async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: Us
         raise not_found("评委会名单", "Roster")
     if roster.state == "APPROVED":
         raise conflict("ROSTER_APPROVED", "评委会名单已经批准", "The roster is already approved")
-    members = (await s.scalars(select(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))).all()
+    members = await cq.members(s, year)
     # a roster proposed before posts were recorded is proposed again, with them (Art. 6)
     validate_roster([Seat(str(x.user_id), Position(x.position), x.post) for x in members])
     now = datetime.now(UTC)
@@ -216,11 +204,7 @@ async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: Us
         now,
         body.document_no,
     )
-    order = {"CHAIR": 0, "VICE_CHAIR": 1, "MEMBER": 2}
-    listing = [
-        (POSITION_ZH[x.position], f"{x.name}（{x.post}）")
-        for x in sorted(members, key=lambda x: (order[x.position], x.id))
-    ]
+    listing = roster_listing([(x.position, x.name, x.post) for x in members])
     s.add(
         _public_notice(
             f"roster-{year}",
@@ -248,13 +232,7 @@ async def get_roster(year: int, s: Session) -> dict[str, Any]:
     roster = await s.get(m.Roster, year)
     if roster is None or roster.state != "APPROVED":
         raise not_found("已批准的评委会名单", "Approved roster")
-    members = (
-        await s.scalars(
-            select(m.CommitteeMember)
-            .where(m.CommitteeMember.cycle_year == year)
-            .order_by(m.CommitteeMember.id)
-        )
-    ).all()
+    members = await cq.members(s, year)
     return {
         "year": year,
         "document_no": roster.document_no,
@@ -333,39 +311,17 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
 async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> dict[str, Any]:
     if user.role is not Role.OFFICE:
         await seat(s, year, user)
-        if user.username != body.username:
-            raise forbidden("只能为本人申报回避", "You may only declare your own interest")
+        own_interest_only(user.username, body.username)
     member_user = await repo.user_by_name(s, body.username)
-    if (
-        member_user is None
-        or await s.scalar(
-            select(m.CommitteeMember).where(
-                m.CommitteeMember.cycle_year == year, m.CommitteeMember.user_id == member_user.id
-            )
-        )
-        is None
-    ):
+    if member_user is None or await cq.member(s, year, member_user.id) is None:
         raise not_found("评委会成员", "Committee member")
     app = await repo.application(s, body.application_id)
     if app is None or app.cycle_year != year:
         raise not_found("申报", "Application")
-    if await s.scalar(select(m.Meeting.id).where(m.Meeting.cycle_year == year)) is not None:
-        raise conflict(
-            "MEETING_CONVENED",
-            "审查表决会议已召开，回避须在会前申报",
-            "Recusals are declared before the plenary is convened",
-        )
-    if (
-        await s.scalar(
-            select(m.CommitteeRecusal.id).where(
-                m.CommitteeRecusal.cycle_year == year,
-                m.CommitteeRecusal.user_id == member_user.id,
-                m.CommitteeRecusal.application_id == app.id,
-            )
-        )
-        is not None
-    ):
-        raise conflict("RECUSAL_EXISTS", "该回避已登记", "This recusal is already recorded")
+    check_recusal(
+        meeting_convened=await cq.meeting_convened(s, year),
+        recorded=await cq.recusal_recorded(s, year, member_user.id, app.id),
+    )
     now = datetime.now(UTC)
     s.add(
         m.CommitteeRecusal(
@@ -519,15 +475,7 @@ def _already_voted() -> DomainError:
 async def _may_vote(conn: AsyncConnection, meeting_id: str, user: CurrentUser) -> bool:
     """False if the member has voted already in this open ballot (a repeated request is answered
     without queueing for the box's lock); every check is made again under the lock."""
-    voted = await conn.scalar(
-        select(m.BallotTurnout.voted)
-        .join(m.Meeting, m.Meeting.id == m.BallotTurnout.meeting_id)
-        .where(
-            m.BallotTurnout.meeting_id == meeting_id,
-            m.BallotTurnout.user_id == user.id,
-            m.Meeting.state == "VOTING",
-        )
-    )
+    voted = await cq.voted_in_open_ballot(conn, meeting_id, user.id)
     await conn.rollback()
     return not (voted and user.role is Role.COMMITTEE)
 
@@ -539,11 +487,7 @@ async def _seal_ballot(
     meeting = await s.get(m.Meeting, meeting_id)
     if meeting is None:
         raise not_found("会议", "Meeting")
-    turnout = await s.scalar(
-        select(m.BallotTurnout).where(
-            m.BallotTurnout.meeting_id == meeting_id, m.BallotTurnout.user_id == user.id
-        )
-    )
+    turnout = await cq.turnout_of(s, meeting_id, user.id)
     if turnout is None or user.role is not Role.COMMITTEE:
         raise forbidden("您未登记出席本次会议，不能投票", "You are not recorded as present at this meeting")
     if meeting.state != "VOTING":
@@ -557,16 +501,7 @@ async def _seal_ballot(
             "本次会议没有投票密钥，无法密封选票，请联系区评审办",
             "The meeting has no ballot key, so no ballot can be sealed; contact the award office",
         )
-    recused = set(
-        (
-            await s.scalars(
-                select(m.CommitteeRecusal.application_id).where(
-                    m.CommitteeRecusal.cycle_year == meeting.cycle_year,
-                    m.CommitteeRecusal.user_id == user.id,
-                )
-            )
-        ).all()
-    )
+    recused = await cq.recused_from(s, meeting.cycle_year, user.id)
     candidates = list(meeting.candidates)
     votes = validate_ballot(dict(body.choices), candidates=candidates, recused=recused)
     paper = encode_ballot(votes, candidates=candidates)
@@ -583,7 +518,7 @@ async def _not_in_box(engine: AsyncEngine, meeting_id: str, user_id: int, sealed
                 async with conn.begin():
                     if await ballot_box.in_box(conn, meeting_id, sealed):
                         return
-                    state = await conn.scalar(select(m.Meeting.state).where(m.Meeting.id == meeting_id))
+                    state = await cq.meeting_state(conn, meeting_id)
                     if state == "VOTING":
                         await ballot_box.unmark_voted(conn, meeting_id, user_id)
                         reopened = True
@@ -644,13 +579,7 @@ async def get_meeting(meeting_id: str, s: Session, user: User) -> dict[str, Any]
         await _may_read_committee_records(s, meeting.cycle_year, user)
     if meeting is None:
         raise not_found("会议", "Meeting")
-    turnout = (
-        await s.execute(
-            select(m.User.username, m.BallotTurnout.voted)
-            .join(m.BallotTurnout, m.BallotTurnout.user_id == m.User.id)
-            .where(m.BallotTurnout.meeting_id == meeting_id)
-        )
-    ).all()
+    turnout = await cq.attendance(s, meeting_id)
     return {
         "id": meeting.id,
         "kind": meeting.kind,
@@ -693,25 +622,12 @@ async def recount(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
         await _may_read_committee_records(s, meeting.cycle_year, user)
     if meeting is None or meeting.state != "CLOSED":
         raise conflict("BALLOT_NOT_CLOSED", "投票尚未结束", "The ballot is not closed")
-    rules = await repo.cycle(s, meeting.cycle_year)
-    assert rules is not None
-    votes = [
-        Vote(v.candidate_id, Choice(v.choice))
-        for v in (await s.scalars(select(m.BallotVote).where(m.BallotVote.meeting_id == meeting_id))).all()
-    ]
-    present_ids = (
-        await s.scalars(select(m.BallotTurnout.user_id).where(m.BallotTurnout.meeting_id == meeting_id))
-    ).all()
-    recusals = Counter(
-        (
-            await s.scalars(
-                select(m.CommitteeRecusal.application_id).where(
-                    m.CommitteeRecusal.cycle_year == meeting.cycle_year,
-                    m.CommitteeRecusal.user_id.in_(present_ids),
-                )
-            )
-        ).all()
-    )
+    cycle = await repo.cycle(s, meeting.cycle_year)
+    assert cycle is not None
+    rules = repo.cycle_rules(cycle)
+    votes = await cq.ballot_marks(s, meeting_id)
+    present_ids = [t.user_id for t in await cq.turnout(s, meeting_id)]
+    recusals = await cq.recusals_among(s, meeting.cycle_year, present_ids)
     counted = [
         asdict(t)
         for t in tally(
@@ -719,9 +635,7 @@ async def recount(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
             candidates=list(meeting.candidates),
             present=meeting.present,
             recusals={c: recusals.get(c, 0) for c in meeting.candidates},
-            pass_ratio=Fraction(
-                int(rules.rules.get("pass_numerator", 1)), int(rules.rules.get("pass_denominator", 2))
-            ),
+            pass_ratio=Fraction(rules.pass_numerator, rules.pass_denominator),
         )
     ]
     return {
@@ -833,9 +747,7 @@ async def lodge_objection(
         sup = sups[-1] if sups else None
         window: m.PublicNotice | m.SupplementaryNotice = sup or notice
         if key is not None:
-            earlier = await s.scalar(
-                select(m.Objection).where(m.Objection.cycle_year == year, m.Objection.request_key == key)
-            )
+            earlier = await cq.objection_by_request(s, year, key)
             if earlier is not None:
                 return {
                     "objection_id": earlier.id,
@@ -862,9 +774,7 @@ async def lodge_objection(
             contact=body.contact,
         )
         digest = objection_digest(body.application_id, body.facts, body.contact, body.anonymous)
-        if await s.scalar(
-            select(m.Objection.id).where(m.Objection.cycle_year == year, m.Objection.digest == digest)
-        ):
+        if await cq.objection_filed(s, year, digest):
             raise duplicate_objection()
         notice.objections_count += 1
         objection_id = f"{year}-OBJ-{notice.objections_count}"
@@ -936,19 +846,9 @@ async def list_objections(year: int, s: Session, user: User) -> list[dict[str, A
     committee judges the facts and the findings, not the person."""
     await _may_read_committee_records(s, year, user)
     identity = user.role in (Role.OFFICE, Role.AUDITOR)
-    rows = (
-        await s.scalars(
-            select(m.Objection).where(m.Objection.cycle_year == year).order_by(m.Objection.filed_at)
-        )
-    ).all()
+    rows = await cq.objections(s, year)
     decisions: dict[str, list[m.CommitteeReview]] = {}
-    for r in (
-        await s.scalars(
-            select(m.CommitteeReview)
-            .where(m.CommitteeReview.cycle_year == year)
-            .order_by(m.CommitteeReview.decided_at)
-        )
-    ).all():
+    for r in await cq.committee_reviews(s, year):
         decisions.setdefault(r.objection_id, []).append(r)
     notice = await s.get(m.PublicNotice, year)
     listed = [w["application_id"] for w in notice.preliminary["winners"]] if notice else []
@@ -1067,14 +967,7 @@ async def decide_finding(
             "The objection concerns several candidates: name the one decided",
             concerns=list(o.concerns),
         )
-    decided = target != "" and (
-        await s.scalar(
-            select(m.CommitteeReview.id).where(
-                m.CommitteeReview.objection_id == o.id, m.CommitteeReview.application_id == target
-            )
-        )
-        is not None
-    )
+    decided = target != "" and await cq.finding_decided(s, o.id, target)
     check_ruling(
         substantiated=o.state == "REPORTED" and o.conclusion == "SUBSTANTIATED",
         in_scope=target in o.concerns,
@@ -1327,14 +1220,7 @@ async def results(year: int, s: Session) -> dict[str, Any]:
     n = await s.get(m.PublicNotice, year)
     if n is None or n.approval_state != "APPROVED":
         raise not_found(f"{year}年度评审结果", f"Result {year}")
-    certs = (
-        await s.execute(
-            select(m.Certificate, m.Enterprise.name)
-            .join(m.Enterprise, m.Enterprise.id == m.Certificate.enterprise_id)
-            .where(m.Certificate.cycle_year == year)
-            .order_by(m.Certificate.number)
-        )
-    ).all()
+    certs = await aq.certificates(s, year=year)
     return {
         "year": year,
         "approval_document_no": n.approval_document_no,
