@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from config.temporal import start_application
 from contracts.application import (
@@ -17,6 +16,7 @@ from contracts.application import (
     ApplicationView,
     DecideQualificationInput,
 )
+from db import expert_queries as eq
 from db import models as m
 from db import repositories as repo
 from db import undertakings
@@ -182,7 +182,7 @@ async def _ensure_can_read(s: Session, app: m.Application, user: CurrentUser) ->
     if user.role is Role.ENTERPRISE and user.enterprise_id == app.enterprise_id:
         return
     if user.role is Role.EXPERT:
-        e = await s.scalar(select(m.Expert).where(m.Expert.user_id == user.id))
+        e = await eq.expert_of_user(s, user.id)
         if e is not None and await undertakings.unsigned_years(s, e.id, [app.cycle_year]):
             raise not_signed([app.cycle_year])  # Art. 20: the undertaking first
         if await repo.expert_sits_on(s, user.id, app.id):

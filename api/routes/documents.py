@@ -14,9 +14,7 @@ import hashlib
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response, UploadFile
-from sqlalchemy import select
 
-from db import models as m
 from db import repositories as repo
 from domain import documents as kinds
 from domain.errors import DomainError, invalid
@@ -108,11 +106,7 @@ async def download(sha256: str, request: Request, s: Session, user: User) -> Res
             await audit_denied(request, "NOT_FOUND", "not a document of a panel of this expert", status=404)
             raise not_found("材料", "Document")
     elif user.role not in (Role.OFFICE, Role.AUDITOR):
-        owners = set(
-            (
-                await s.scalars(select(m.DocumentOwner.enterprise_id).where(m.DocumentOwner.sha256 == sha256))
-            ).all()
-        )
+        owners = await repo.document_owners(s, sha256)
         if user.enterprise_id is None or user.enterprise_id not in owners:
             await audit_denied(request, "NOT_FOUND", "not a document of this enterprise", status=404)
             raise not_found("材料", "Document")  # do not reveal that someone else's document exists

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from db import models as m
 from db import repositories as repo
@@ -209,14 +208,7 @@ def revocation_out(r: m.Revocation, calendar: HolidayCalendar | None = None) -> 
 async def record_revocation(body: RevocationIn, s: Session, office: Office) -> RevocationOut:
     """Record a revocation decided by the government (R17.1): it starts the 5-year ban."""
     code = normalize_credit_code(body.credit_code)
-    exists = await s.scalar(
-        select(m.Revocation).where(
-            m.Revocation.credit_code == code,
-            m.Revocation.award == body.award,
-            m.Revocation.award_year == body.award_year,
-        )
-    )
-    if exists:
+    if await repo.revocation_recorded(s, code, body.award, body.award_year):
         raise conflict("REVOCATION_EXISTS", "该撤销记录已登记", "This revocation is already recorded")
     r = m.Revocation(
         **body.model_dump(exclude={"credit_code"}), credit_code=code, recorded_by=office.username
@@ -239,6 +231,6 @@ async def record_revocation(body: RevocationIn, s: Session, office: Office) -> R
 
 @router.get("/revocations", response_model=list[RevocationOut], tags=["revocations"])
 async def list_revocations(s: Session, office: OfficeOrAuditor) -> list[RevocationOut]:
-    rows = (await s.scalars(select(m.Revocation).order_by(m.Revocation.revoked_on))).all()
+    rows = await repo.revocations(s)
     calendar = await holiday_calendar(s)
     return [revocation_out(r, calendar) for r in rows]

@@ -6,10 +6,10 @@ import uuid
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from contracts.application import ReplaceExpertInput
 from db import accounts, undertakings
+from db import expert_queries as eq
 from db import models as m
 from db import repositories as repo
 from domain.conflicts import ConflictSource, ConflictState, ConflictType
@@ -40,12 +40,8 @@ router = APIRouter(tags=["experts"])
 
 async def expert_out(s: Session, e: m.Expert) -> ExpertOut:
     user = await s.get(m.User, e.user_id) if e.user_id else None
-    engagements = (
-        await s.scalars(select(m.ExpertEngagement).where(m.ExpertEngagement.expert_id == e.id))
-    ).all()
-    discipline = (
-        await s.scalars(select(m.ExpertDiscipline).where(m.ExpertDiscipline.expert_id == e.id))
-    ).all()
+    engagements = await eq.engagements_of(s, e.id)
+    discipline = await eq.discipline_of(s, e.id)
     return ExpertOut(
         id=e.id,
         name=e.name,
@@ -183,7 +179,7 @@ async def register_expert(body: ExpertIn, s: Session, office: Office, cfg: Confi
 
 @router.get("/experts", response_model=list[ExpertOut])
 async def list_experts(s: Session, office: OfficeOrAuditor) -> list[ExpertOut]:
-    return [await expert_out(s, e) for e in (await s.scalars(select(m.Expert).order_by(m.Expert.id))).all()]
+    return [await expert_out(s, e) for e in await eq.experts(s)]
 
 
 @router.get("/experts/{expert_id}", response_model=ExpertOut)
@@ -298,11 +294,7 @@ async def _record_conflict(
     evidence: str,
     by: CurrentUser,
 ) -> m.Conflict:
-    existing = await s.scalar(
-        select(m.Conflict).where(
-            m.Conflict.expert_id == expert_id, m.Conflict.credit_code == credit_code, m.Conflict.type == type_
-        )
-    )
+    existing = await eq.conflict_of(s, expert_id, credit_code, type_)
     if existing is not None:
         raise conflict("CONFLICT_EXISTS", "该利害关系已登记", "This conflict of interest is already recorded")
     now = datetime.now(UTC)
@@ -381,7 +373,7 @@ async def enterprise_declares(
         )
     if not body.expert_name:
         raise invalid("EXPERT_NAME_REQUIRED", "请填写需回避专家的姓名", "Name the expert")
-    matches = (await s.scalars(select(m.Expert).where(m.Expert.name == body.expert_name))).all()
+    matches = await eq.experts_named(s, body.expert_name)
     if not matches:
         raise not_found(f"专家{body.expert_name}", f"Expert {body.expert_name}")
     if len(matches) > 1:
@@ -404,7 +396,7 @@ async def enterprise_declares(
 
 @router.get("/conflicts", response_model=list[ConflictOut], tags=["conflicts"])
 async def list_conflicts(s: Session, office: OfficeOrAuditor) -> list[ConflictOut]:
-    rows = (await s.scalars(select(m.Conflict).order_by(m.Conflict.id))).all()
+    rows = await eq.conflicts(s)
     return [ConflictOut.model_validate(c) for c in rows]
 
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from db import mail as maildb
 from db import models as m
@@ -56,7 +55,7 @@ async def my_notices(
 
 @router.post("/notices/{notice_id}/read", response_model=NoticeOut)
 async def mark_read(notice_id: int, s: Session, user: OfficeOrEnterprise) -> NoticeOut:
-    n = await s.scalar(select(m.Notice).where(m.Notice.id == notice_id))
+    n = await repo.notice(s, notice_id)
     if n is None or (user.role is Role.ENTERPRISE and n.enterprise_id != user.enterprise_id):
         raise not_found("通知", "Notice")
     if user.role is Role.ENTERPRISE and n.read_at is None:
@@ -129,7 +128,7 @@ async def retry_delivery(delivery_id: int, s: Session, office: Office, cfg: Conf
     address on record now (so that a corrected contact e-mail is used, and a SKIPPED one goes out
     once an address is registered). A sent e-mail is not sent again; without an address nothing
     changes."""
-    d = await s.scalar(select(m.NoticeDelivery).where(m.NoticeDelivery.id == delivery_id).with_for_update())
+    d = await maildb.delivery_locked(s, delivery_id)
     if d is None:
         raise not_found("邮件投递记录", "Delivery")
     n = await s.get(m.Notice, d.notice_id)
@@ -145,13 +144,7 @@ async def retry_delivery(delivery_id: int, s: Session, office: Office, cfg: Conf
             "No e-mail address on record for this notice's recipient: register one first",
         )
     if to.address != d.address:
-        taken = await s.scalar(
-            select(m.NoticeDelivery.id).where(
-                m.NoticeDelivery.notice_id == n.id,
-                m.NoticeDelivery.channel == d.channel,
-                m.NoticeDelivery.address == to.address,
-            )
-        )
+        taken = await maildb.delivery_to(s, n.id, d.channel, to.address)
         if taken is not None:
             raise conflict(
                 "DELIVERY_EXISTS",

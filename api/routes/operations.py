@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from db import models as m
 from db import repositories as repo
@@ -40,13 +39,9 @@ async def step_failures(
     open_only: Annotated[bool, Query(alias="open")] = True,
 ) -> list[StepFailureOut]:
     """Each one ended its step instead of being retried forever; its workflow waits for a retry."""
-    q = select(m.StepFailure).order_by(m.StepFailure.id)
-    if year is not None:
-        q = q.where(m.StepFailure.cycle_year == year)
-    if open_only:
-        q = q.where(m.StepFailure.resolved_at.is_(None))
     return [
-        StepFailureOut.model_validate(f, from_attributes=True) for f in (await s.scalars(q.limit(500))).all()
+        StepFailureOut.model_validate(f, from_attributes=True)
+        for f in await repo.step_failures(s, year=year, open_only=open_only)
     ]
 
 

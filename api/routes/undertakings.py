@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
+from db import expert_queries as eq
 from db import models as m
 from db import repositories as repo
 from db import undertakings as ut
@@ -140,10 +140,5 @@ async def sign_undertaking(
 async def list_signatures(year: int, s: Session, office: OfficeOrAuditor) -> list[UndertakingSignatureOut]:
     check_year(year)
     rows = await ut.signatures(s, year)
-    names = {
-        e.id: e.name
-        for e in (
-            await s.scalars(select(m.Expert).where(m.Expert.id.in_(sorted({x.expert_id for x in rows}))))
-        ).all()
-    }
+    names = await eq.expert_names(s, (x.expert_id for x in rows))
     return [_signature_out(x, names.get(x.expert_id, "")) for x in rows]
