@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 from sqlalchemy import Row, Select, func, select, update
@@ -52,6 +52,43 @@ async def audit(
             "reason": reason,
             "details": details or {},
         },
+    )
+
+
+class Doer(Protocol):
+    """Who acts: a signed-in user (api.deps.CurrentUser)."""
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+async def audit_by(
+    s: AsyncSession,
+    who: Doer,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    *,
+    at: datetime,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    key: str | None = None,
+) -> None:
+    """`audit` of what a signed-in user did: the actor and the role are the user's."""
+    await audit(
+        s,
+        at=at,
+        actor=who.username,
+        actor_role=who.role,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        reason=reason,
+        details=details,
+        key=key,
     )
 
 

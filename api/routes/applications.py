@@ -134,16 +134,15 @@ async def submit(
             submission_key=idempotency_key,
             waiting_for=ApplicationState().waiting_for,
         )
-        await repo.audit(
+        await repo.audit_by(
             s,
-            key=f"application-submitted-{app.id}",
+            user,
+            "APPLICATION_SUBMITTED",
+            "application",
+            app.id,
             at=now,
-            actor=user.username,
-            actor_role=user.role,
-            action="APPLICATION_SUBMITTED",
-            entity_type="application",
-            entity_id=app.id,
             details={"award": body.award, "credit_code": ent.credit_code, "documents": len(documents)},
+            key=f"application-submitted-{app.id}",
         )
         inp = ApplicationInput(app.id, year, body.award, ent.id, ent.credit_code, ent.name, rules)
     timeout = cfg.temporal_rpc_timeout_seconds

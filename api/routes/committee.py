@@ -170,16 +170,7 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
         s.add(m.Roster(cycle_year=year, state="PROPOSED", proposed_by=office.username, proposed_at=now))
     else:
         roster.proposed_by, roster.proposed_at = office.username, now
-    await repo.audit(
-        s,
-        at=now,
-        actor=office.username,
-        actor_role=office.role,
-        action="ROSTER_PROPOSED",
-        entity_type="cycle",
-        entity_id=str(year),
-        details=body.model_dump(),
-    )
+    await repo.audit_by(s, office, "ROSTER_PROPOSED", "cycle", str(year), at=now, details=body.model_dump())
     return {"year": year, "state": "PROPOSED", "members": body.model_dump()["members"]}
 
 
@@ -214,15 +205,8 @@ async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: Us
             now,
         )
     )
-    await repo.audit(
-        s,
-        at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action="ROSTER_APPROVED",
-        entity_type="cycle",
-        entity_id=str(year),
-        details={"document_no": body.document_no},
+    await repo.audit_by(
+        s, user, "ROSTER_APPROVED", "cycle", str(year), at=now, details={"document_no": body.document_no}
     )
     return {"year": year, "state": "APPROVED", "document_no": body.document_no}
 
@@ -288,14 +272,13 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
             user.username,
             now,
         )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "RULES_APPROVED",
+        "cycle",
+        str(year),
         at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action="RULES_APPROVED",
-        entity_type="cycle",
-        entity_id=str(year),
         reason=body.note,
         details={"rules_hash": digest},
     )
@@ -333,14 +316,13 @@ async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> dict[st
             recorded_at=now,
         )
     )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "COMMITTEE_RECUSAL",
+        "application",
+        app.id,
         at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action="COMMITTEE_RECUSAL",
-        entity_type="application",
-        entity_id=app.id,
         reason=body.reason,
         details={"member": body.username},
     )
@@ -920,14 +902,13 @@ async def scope_objection(
     )
     before = list(o.concerns)
     o.concerns = scope
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "OBJECTION_SCOPED",
+        "objection",
+        o.id,
         at=datetime.now(UTC),
-        actor=office.username,
-        actor_role=office.role,
-        action="OBJECTION_SCOPED",
-        entity_type="objection",
-        entity_id=o.id,
         reason=body.note,
         details={"concerns": scope, "before": before},
     )
@@ -986,14 +967,13 @@ async def decide_finding(
             decided_at=now,
         )
     )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "COMMITTEE_FINDING_DECIDED",
+        "objection",
+        o.id,
         at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action="COMMITTEE_FINDING_DECIDED",
-        entity_type="objection",
-        entity_id=o.id,
         reason=body.reasons,
         details={"application_id": target, "decision": body.decision},
     )

@@ -155,14 +155,13 @@ async def record_decision(
         request_key=request_key,
     )
     s.add(row)
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        DECISION_RECORDED,
+        "cycle",
+        str(year),
         at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action=DECISION_RECORDED,
-        entity_type="cycle",
-        entity_id=str(year),
         reason=row.subject,
         details={
             "decision_id": row.id,

@@ -78,14 +78,13 @@ async def upload(file: UploadFile, s: Session, user: EnterpriseUser, cfg: Config
         filename=filename,
         by=user.username,
     )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "DOCUMENT_UPLOADED",
+        "document",
+        sha,
         at=datetime.now(UTC),
-        actor=user.username,
-        actor_role=user.role,
-        action="DOCUMENT_UPLOADED",
-        entity_type="document",
-        entity_id=sha,
         details={"filename": filename, "size": size, "media_type": kind.media_type},
     )
     return DocumentOut(sha256=sha, size=size, media_type=kind.media_type, filename=filename)
@@ -113,14 +112,13 @@ async def download(sha256: str, request: Request, s: Session, user: User) -> Res
     doc = await repo.document(s, sha256)
     if doc is None:
         raise not_found("材料", "Document")
-    await repo.audit(  # who read which document, and when (P4, MLPS 2.0 审计)
+    await repo.audit_by(
         s,
+        user,
+        "DOCUMENT_DOWNLOADED",
+        "document",
+        sha256,
         at=datetime.now(UTC),
-        actor=user.username,
-        actor_role=user.role,
-        action="DOCUMENT_DOWNLOADED",
-        entity_type="document",
-        entity_id=sha256,
         details={"size": doc.size, "media_type": doc.media_type},
     )
     # A document stored before the type check may carry any claimed type: only an allowed type is

@@ -84,14 +84,13 @@ async def create_enterprise(body: EnterpriseIn, s: Session, office: Office) -> E
     )
     s.add(ent)
     await s.flush()
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "ENTERPRISE_REGISTERED",
+        "enterprise",
+        code,
         at=datetime.now(UTC),
-        actor=office.username,
-        actor_role=office.role,
-        action="ENTERPRISE_REGISTERED",
-        entity_type="enterprise",
-        entity_id=code,
         details={**body.model_dump(mode="json"), "contact_email": contact_email},
     )
     return enterprise_out(ent)
@@ -112,14 +111,13 @@ async def set_contact_email(
     if new != ent.contact_email:
         old, ent.contact_email = ent.contact_email, new
         ent.updated_at = datetime.now(UTC)
-        await repo.audit(
+        await repo.audit_by(
             s,
+            office,
+            "ENTERPRISE_CONTACT_EMAIL_CHANGED",
+            "enterprise",
+            ent.credit_code,
             at=ent.updated_at,
-            actor=office.username,
-            actor_role=office.role,
-            action="ENTERPRISE_CONTACT_EMAIL_CHANGED",
-            entity_type="enterprise",
-            entity_id=ent.credit_code,
             details={"old": old, "new": new},
         )
     return enterprise_out(ent)
@@ -157,14 +155,13 @@ async def record_fact(credit_code: str, body: FactIn, s: Session, office: Office
     s.add(fact)
     await s.flush()
     await s.refresh(fact)
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "FACT_RECORDED",
+        "enterprise",
+        ent.credit_code,
         at=datetime.now(UTC),
-        actor=office.username,
-        actor_role=office.role,
-        action="FACT_RECORDED",
-        entity_type="enterprise",
-        entity_id=ent.credit_code,
         details=body.model_dump(mode="json"),
     )
     return fact_out(fact)
@@ -215,14 +212,13 @@ async def record_revocation(body: RevocationIn, s: Session, office: Office) -> R
     )
     s.add(r)
     await s.flush()
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "REVOCATION_RECORDED",
+        "enterprise",
+        code,
         at=datetime.now(UTC),
-        actor=office.username,
-        actor_role=office.role,
-        action="REVOCATION_RECORDED",
-        entity_type="enterprise",
-        entity_id=code,
         reason=body.reason,
         details=body.model_dump(mode="json"),
     )

@@ -120,14 +120,13 @@ async def register_expert(body: ExpertIn, s: Session, office: Office, cfg: Confi
         s.add(user)
         await s.flush()
         invitation = await invite(s, cfg, user, office)
-        await repo.audit(
+        await repo.audit_by(
             s,
+            office,
+            "USER_INVITED",
+            "user",
+            user.username,
             at=datetime.now(UTC),
-            actor=office.username,
-            actor_role=office.role,
-            action="USER_INVITED",
-            entity_type="user",
-            entity_id=user.username,
             details={"role": Role.EXPERT, "expires_at": invitation.expires_at.isoformat()},
         )
     user_id = user.id if user else None
@@ -163,14 +162,13 @@ async def register_expert(body: ExpertIn, s: Session, office: Office, cfg: Confi
                 end=g.end,
             )
         )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "EXPERT_REGISTERED",
+        "expert",
+        str(e.id),
         at=datetime.now(UTC),
-        actor=office.username,
-        actor_role=office.role,
-        action="EXPERT_REGISTERED",
-        entity_type="expert",
-        entity_id=str(e.id),
         details=body.model_dump(mode="json", exclude={"password"}),
     )
     await s.flush()
@@ -195,14 +193,13 @@ async def get_expert(expert_id: int, s: Session, user: User) -> ExpertOut:
 async def set_availability(expert_id: int, body: AvailabilityIn, s: Session, user: User) -> ExpertOut:
     e = await load_expert(s, expert_id, user)
     e.available = body.available
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "EXPERT_AVAILABILITY",
+        "expert",
+        str(e.id),
         at=datetime.now(UTC),
-        actor=user.username,
-        actor_role=user.role,
-        action="EXPERT_AVAILABILITY",
-        entity_type="expert",
-        entity_id=str(e.id),
         reason=body.reason,
         details={"available": body.available},
     )
@@ -249,14 +246,13 @@ async def discipline(
             )
             if body.kind == "DISQUALIFICATION":
                 e.status = "DISQUALIFIED"
-            await repo.audit(
+            await repo.audit_by(
                 s,
+                office,
+                f"EXPERT_{body.kind}",
+                "expert",
+                str(e.id),
                 at=now,
-                actor=office.username,
-                actor_role=office.role,
-                action=f"EXPERT_{body.kind}",
-                entity_type="expert",
-                entity_id=str(e.id),
                 reason=body.reason,
                 details=breach or None,
             )
@@ -310,14 +306,13 @@ async def _record_conflict(
     )
     s.add(c)
     await s.flush()
-    await repo.audit(
+    await repo.audit_by(
         s,
+        by,
+        "CONFLICT_DECLARED",
+        "conflict",
+        str(c.id),
         at=now,
-        actor=by.username,
-        actor_role=by.role,
-        action="CONFLICT_DECLARED",
-        entity_type="conflict",
-        entity_id=str(c.id),
         reason=evidence,
         details={"expert_id": expert_id, "credit_code": credit_code, "type": type_},
     )
@@ -410,16 +405,7 @@ async def _resolve(
         raise conflict("CONFLICT_RESOLVED", "该利害关系已处理", f"This conflict is already {c.state}")
     now = datetime.now(UTC)
     c.state, c.resolved_by, c.resolved_at, c.resolution = state, office.username, now, reason
-    await repo.audit(
-        s,
-        at=now,
-        actor=office.username,
-        actor_role=office.role,
-        action=f"CONFLICT_{state}",
-        entity_type="conflict",
-        entity_id=str(c.id),
-        reason=reason,
-    )
+    await repo.audit_by(s, office, f"CONFLICT_{state}", "conflict", str(c.id), at=now, reason=reason)
     return ConflictOut.model_validate(c)
 
 

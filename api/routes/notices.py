@@ -60,15 +60,7 @@ async def mark_read(notice_id: int, s: Session, user: OfficeOrEnterprise) -> Not
         raise not_found("通知", "Notice")
     if user.role is Role.ENTERPRISE and n.read_at is None:
         n.read_at = datetime.now(UTC)
-        await repo.audit(
-            s,
-            at=n.read_at,
-            actor=user.username,
-            actor_role=user.role,
-            action="NOTICE_READ",
-            entity_type="notice",
-            entity_id=str(n.id),
-        )
+        await repo.audit_by(s, user, "NOTICE_READ", "notice", str(n.id), at=n.read_at)
     return NoticeOut.model_validate(n)
 
 
@@ -156,14 +148,13 @@ async def retry_delivery(delivery_id: int, s: Session, office: Office, cfg: Conf
     before = {"state": d.state, "attempts": d.attempts, "address": d.address, "last_error": d.last_error}
     d.address, d.state, d.attempts = to.address, MailState.PENDING, 0
     d.next_attempt_at, d.last_error, d.updated_at = None, "", now
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "NOTICE_EMAIL_RETRY",
+        "notice",
+        str(n.id),
         at=now,
-        actor=office.username,
-        actor_role=office.role,
-        action="NOTICE_EMAIL_RETRY",
-        entity_type="notice",
-        entity_id=str(n.id),
         reason=n.title,
         details={"delivery_id": d.id, "before": before, "address": to.address},
     )

@@ -65,14 +65,5 @@ async def retry_step(
     if not await workflow_calls.reached(signal, timeout):
         raise unavailable()
     f.resolved_at, f.resolved_by = datetime.now(UTC), office.username
-    await repo.audit(
-        s,
-        at=f.resolved_at,
-        actor=office.username,
-        actor_role=office.role,
-        action="STEP_RETRIED",
-        entity_type="workflow",
-        entity_id=f.workflow_id,
-        reason=f.step,
-    )
+    await repo.audit_by(s, office, "STEP_RETRIED", "workflow", f.workflow_id, at=f.resolved_at, reason=f.step)
     return StepFailureOut.model_validate(f, from_attributes=True)

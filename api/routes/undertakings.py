@@ -79,14 +79,13 @@ async def publish_undertaking(
     v = await ut.publish(
         s, year, title=body.title, text=body.text, note=body.note, by=office.username, at=now
     )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "UNDERTAKING_PUBLISHED",
+        "undertaking",
+        f"{year}-v{v.version}",
         at=now,
-        actor=office.username,
-        actor_role=office.role,
-        action="UNDERTAKING_PUBLISHED",
-        entity_type="undertaking",
-        entity_id=f"{year}-v{v.version}",
         reason=body.note,
         details={"year": year, "version": v.version, "text_sha256": v.text_sha256, "title": v.title},
     )
@@ -119,14 +118,13 @@ async def sign_undertaking(
         found = await ut.signature(s, year, e.id, version=v.version)
         assert found is not None
         return _signature_out(found, e.name)
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "UNDERTAKING_SIGNED",
+        "expert",
+        str(e.id),
         at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action="UNDERTAKING_SIGNED",
-        entity_type="expert",
-        entity_id=str(e.id),
         details={"year": year, "version": v.version, "text_sha256": v.text_sha256},
     )
     return _signature_out(x, e.name)
