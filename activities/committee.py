@@ -3,7 +3,6 @@ objections, the final list, the government's approval and the certificates."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -44,12 +43,13 @@ from contracts.cycle import (
 )
 from contracts.objection import RecordInvestigationInput
 from db import ballot_box
+from db import committee_queries as cq
 from db import models as m
 from db import repositories as repo
 from db.ballot_box import BallotKeyring, MeetingKey
 from db.jsonable import jsonable
 from domain import notices as texts
-from domain.ballot import Choice, Tally, Vote, check_quorum, decode_ballot, tally
+from domain.ballot import Tally, Vote, check_quorum, decode_ballot, tally
 from domain.calendar import due_after
 from domain.certificates import certificate_number, certificate_text, plaque_text
 from domain.errors import DomainError, conflict, invalid
@@ -369,9 +369,7 @@ class CommitteeActivities:
     @activity.defn
     async def ballot_status(self, meeting_id: str) -> BallotStatus:
         async with self.sessions() as s:
-            rows = (
-                await s.scalars(select(m.BallotTurnout).where(m.BallotTurnout.meeting_id == meeting_id))
-            ).all()
+            rows = await cq.turnout(s, meeting_id)
             return BallotStatus(len(rows), sum(r.voted for r in rows))
 
     @activity.defn
@@ -433,21 +431,8 @@ class CommitteeActivities:
         meeting = await s.get(m.Meeting, meeting_id, with_for_update=True)
         if meeting is None:
             raise ApplicationError(f"meeting {meeting_id} not found", non_retryable=True)
-        turnout = (
-            await s.scalars(select(m.BallotTurnout).where(m.BallotTurnout.meeting_id == meeting_id))
-        ).all()
-        present_ids = [t.user_id for t in turnout]
-        recusals = Counter(
-            r.application_id
-            for r in (
-                await s.scalars(
-                    select(m.CommitteeRecusal).where(
-                        m.CommitteeRecusal.cycle_year == year,
-                        m.CommitteeRecusal.user_id.in_(present_ids),
-                    )
-                )
-            ).all()
-        )
+        turnout = await cq.turnout(s, meeting_id)
+        recusals = await cq.recusals_among(s, year, [t.user_id for t in turnout])
         opened: dict[str, int] = {}
         if meeting.state == "CLOSED":  # a retry returns the tally that was published, not a new count
             counted = [Tally(**t) for t in meeting.tally]
@@ -654,10 +639,7 @@ class CommitteeActivities:
         a cast failed between its two transactions, ballots that never reached the box."""
         key_row = await s.get(m.BallotKey, meeting.id, with_for_update=True)
         sealed = await ballot_box.empty_box(s, meeting.id)
-        legacy = (  # marks of a ballot opened before sealed ballots existed
-            await s.scalars(select(m.BallotVote).where(m.BallotVote.meeting_id == meeting.id))
-        ).all()
-        votes = [Vote(v.candidate_id, Choice(v.choice)) for v in legacy]
+        votes = await cq.ballot_marks(s, meeting.id)  # marks of a ballot opened before sealed ballots existed
         if sealed:
             if key_row is None or key_row.wrapped_private_key is None:
                 raise conflict(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -203,6 +204,12 @@ IdempotencyKey = Annotated[
         description="repeat the same key to retry a request safely; it acts once",
     ),
 ]
+
+
+def update_key(prefix: str, key: str | None) -> str:
+    """The id of a workflow update: the client's Idempotency-Key (a retry with the same key acts
+    once) or, without one, a fresh id (the request acts once, a repeat acts again)."""
+    return f"{prefix}-{key or uuid.uuid4()}"
 
 
 def gate(*roles: Role) -> Any:

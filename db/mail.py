@@ -78,3 +78,21 @@ async def attempts_of(
         for a in rows:
             out[a.delivery_id].append(a)
     return out
+
+
+async def delivery_to(s: AsyncSession, notice_id: int, channel: str, address: str) -> int | None:
+    """The delivery that already sends this notice on this channel to this address."""
+    return await s.scalar(
+        select(m.NoticeDelivery.id).where(
+            m.NoticeDelivery.notice_id == notice_id,
+            m.NoticeDelivery.channel == channel,
+            m.NoticeDelivery.address == address,
+        )
+    )
+
+
+async def delivery_locked(s: AsyncSession, delivery_id: int) -> m.NoticeDelivery | None:
+    """A delivery, locked for the rest of the transaction (the office's retry changes it)."""
+    return await s.scalar(
+        select(m.NoticeDelivery).where(m.NoticeDelivery.id == delivery_id).with_for_update()
+    )

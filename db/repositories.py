@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Row, Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +55,43 @@ async def audit(
     )
 
 
+class Doer(Protocol):
+    """Who acts: a signed-in user (api.deps.CurrentUser)."""
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+async def audit_by(
+    s: AsyncSession,
+    who: Doer,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    *,
+    at: datetime,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    key: str | None = None,
+) -> None:
+    """`audit` of what a signed-in user did: the actor and the role are the user's."""
+    await audit(
+        s,
+        at=at,
+        actor=who.username,
+        actor_role=who.role,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        reason=reason,
+        details=details,
+        key=key,
+    )
+
+
 async def audit_entries(
     s: AsyncSession,
     *,
@@ -69,6 +106,18 @@ async def audit_entries(
     if action:
         q = q.where(m.AuditEntry.action == action)
     return (await s.scalars(q.limit(limit).offset(offset))).all()
+
+
+async def cycle_timeline(s: AsyncSession, year: int, *, limit: int) -> Sequence[m.AuditEntry]:
+    """The entries recorded on the cycle itself, oldest first."""
+    return (
+        await s.scalars(
+            select(m.AuditEntry)
+            .where(m.AuditEntry.entity_type == "cycle", m.AuditEntry.entity_id == str(year))
+            .order_by(m.AuditEntry.at, m.AuditEntry.seq)
+            .limit(limit)
+        )
+    ).all()
 
 
 # --- enterprises and facts ----------------------------------------------------------------------
@@ -117,6 +166,21 @@ def to_revocation(r: m.Revocation) -> df.Revocation:
     from domain.types import Award
 
     return df.Revocation(r.credit_code, Award(r.award), r.award_year, r.revoked_on, r.reason, r.document_no)
+
+
+async def revocation_recorded(s: AsyncSession, credit_code: str, award: str, award_year: int) -> bool:
+    found = await s.scalar(
+        select(m.Revocation).where(
+            m.Revocation.credit_code == credit_code,
+            m.Revocation.award == award,
+            m.Revocation.award_year == award_year,
+        )
+    )
+    return bool(found)
+
+
+async def revocations(s: AsyncSession) -> Sequence[m.Revocation]:
+    return (await s.scalars(select(m.Revocation).order_by(m.Revocation.revoked_on))).all()
 
 
 # --- users ---------------------------------------------------------------------------------------
@@ -234,6 +298,18 @@ async def document_filename(s: AsyncSession, sha256: str, enterprise_id: int | N
     return await s.scalar(q.order_by(m.DocumentOwner.id).limit(1))
 
 
+async def stored_documents(s: AsyncSession, hashes: Sequence[str]) -> set[str]:
+    """Which of these documents are stored (whoever owns them)."""
+    return set((await s.scalars(select(m.Document.sha256).where(m.Document.sha256.in_(hashes)))).all())
+
+
+async def document_owners(s: AsyncSession, sha256: str) -> set[int]:
+    """The enterprises that uploaded a document."""
+    return set(
+        (await s.scalars(select(m.DocumentOwner.enterprise_id).where(m.DocumentOwner.sha256 == sha256))).all()
+    )
+
+
 # --- notices -------------------------------------------------------------------------------------
 async def notices_for(
     s: AsyncSession,
@@ -338,6 +414,33 @@ async def expert_may_read_document(s: AsyncSession, user_id: int, sha256: str) -
         return False
     docs = await s.scalars(select(m.Application.documents).where(m.Application.id.in_(sorted(readable))))
     return any(d.get("sha256") == sha256 for documents in docs.all() for d in documents)
+
+
+async def notice(s: AsyncSession, notice_id: int) -> m.Notice | None:
+    return await s.scalar(select(m.Notice).where(m.Notice.id == notice_id))
+
+
+async def published_years(
+    s: AsyncSession,
+) -> tuple[Sequence[Row[int, datetime]], set[int], dict[int, m.PublicNotice]]:
+    """What the public portal lists by year: the cycles started (year, deadline; newest first),
+    the years of an approved roster, the public notices by year."""
+    cycles = (await s.execute(select(m.Cycle.year, m.Cycle.deadline).order_by(m.Cycle.year.desc()))).all()
+    rosters = set((await s.scalars(select(m.Roster.cycle_year).where(m.Roster.state == "APPROVED"))).all())
+    notices = {n.cycle_year: n for n in (await s.scalars(select(m.PublicNotice))).all()}
+    return cycles, rosters, notices
+
+
+async def step_failures(
+    s: AsyncSession, *, year: int | None, open_only: bool, limit: int = 500
+) -> Sequence[m.StepFailure]:
+    """Steps that ended instead of being retried forever (of one year; unresolved only)."""
+    q = select(m.StepFailure).order_by(m.StepFailure.id)
+    if year is not None:
+        q = q.where(m.StepFailure.cycle_year == year)
+    if open_only:
+        q = q.where(m.StepFailure.resolved_at.is_(None))
+    return (await s.scalars(q.limit(limit))).all()
 
 
 # --- where applications stand and the cycle's gates (P5) ----------------------------------------

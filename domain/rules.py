@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from domain.aftercare import AftercareRules, validate_aftercare
 from domain.calendar import HolidayCalendar, cst_date
-from domain.errors import conflict, invalid
+from domain.errors import DomainError, conflict, invalid
 from domain.rubric import available_editions, load_rubric
 from domain.types import Award
 
@@ -358,3 +358,34 @@ def rules_fingerprint(doc: dict[str, object]) -> str:
 
     text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cycle_exists(year: int) -> DomainError:
+    """One cycle a calendar year (R3.1): the answer when the year's cycle has already started,
+    whether its record says so or the workflow service does."""
+    return conflict(
+        "CYCLE_EXISTS",
+        f"{year}年度评审周期已经启动，每年只评定一次",
+        f"The {year} cycle has already been started; one cycle per year",
+    )
+
+
+def check_start(
+    rules: CycleRules, *, production: bool, started: bool, approved_fingerprint: str | None, fingerprint: str
+) -> None:
+    """Whether a cycle may start with these (validated) rules: not a demonstration in production,
+    once a year (R3.1), and with exactly the rules the committee approved (Art. 7; `fingerprint`
+    is `rules_fingerprint` of the submitted document, `approved_fingerprint` of the approved one,
+    None if none is approved)."""
+    if rules.demo and production:
+        raise invalid(
+            "RULES_DEMO", "生产环境不能启动演示评审周期", "A demonstration cycle cannot run in production"
+        )
+    if started:
+        raise cycle_exists(rules.year)
+    if approved_fingerprint != fingerprint:
+        raise conflict(
+            "RULES_NOT_APPROVED",
+            f"{rules.year}年度评审实施细则须先经评委会审定，且启动时的细则须与审定的一致（办法第七条）",
+            f"The {rules.year} rules must first be approved by the committee, exactly as submitted (Art. 7)",
+        )

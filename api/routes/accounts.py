@@ -68,14 +68,13 @@ async def invite(s: AsyncSession, cfg: Settings, user: m.User, by: CurrentUser) 
 async def _audit(
     s: AsyncSession, by: CurrentUser, action: str, user: m.User, reason: str = "", **details: object
 ) -> None:
-    await repo.audit(
+    await repo.audit_by(
         s,
+        by,
+        action,
+        "user",
+        user.username,
         at=datetime.now(UTC),
-        actor=by.username,
-        actor_role=by.role,
-        action=action,
-        entity_type="user",
-        entity_id=user.username,
         reason=reason,
         details={"role": user.role, **details},
     )

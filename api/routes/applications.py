@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from config.temporal import start_application
 from contracts.application import (
@@ -18,6 +16,7 @@ from contracts.application import (
     ApplicationView,
     DecideQualificationInput,
 )
+from db import expert_queries as eq
 from db import models as m
 from db import repositories as repo
 from db import undertakings
@@ -53,6 +52,7 @@ from ..deps import (
     Sessions,
     Temporal,
     User,
+    update_key,
 )
 from ..errors import forbidden, not_found
 from ..schemas import (
@@ -134,16 +134,15 @@ async def submit(
             submission_key=idempotency_key,
             waiting_for=ApplicationState().waiting_for,
         )
-        await repo.audit(
+        await repo.audit_by(
             s,
-            key=f"application-submitted-{app.id}",
+            user,
+            "APPLICATION_SUBMITTED",
+            "application",
+            app.id,
             at=now,
-            actor=user.username,
-            actor_role=user.role,
-            action="APPLICATION_SUBMITTED",
-            entity_type="application",
-            entity_id=app.id,
             details={"award": body.award, "credit_code": ent.credit_code, "documents": len(documents)},
+            key=f"application-submitted-{app.id}",
         )
         inp = ApplicationInput(app.id, year, body.award, ent.id, ent.credit_code, ent.name, rules)
     timeout = cfg.temporal_rpc_timeout_seconds
@@ -182,7 +181,7 @@ async def _ensure_can_read(s: Session, app: m.Application, user: CurrentUser) ->
     if user.role is Role.ENTERPRISE and user.enterprise_id == app.enterprise_id:
         return
     if user.role is Role.EXPERT:
-        e = await s.scalar(select(m.Expert).where(m.Expert.user_id == user.id))
+        e = await eq.expert_of_user(s, user.id)
         if e is not None and await undertakings.unsigned_years(s, e.id, [app.cycle_year]):
             raise not_signed([app.cycle_year])  # Art. 20: the undertaking first
         if await repo.expert_sits_on(s, user.id, app.id):
@@ -353,7 +352,7 @@ async def decide_qualification(
         application_id,
         ApplicationWorkflow.decide_qualification,
         DecideQualificationInput(decision, office.actor),
-        key=f"qualification-{application_id}-{idempotency_key or uuid.uuid4()}",
+        key=update_key(f"qualification-{application_id}", idempotency_key),
         result_type=QualificationResult,
     )
     return {

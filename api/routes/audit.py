@@ -39,15 +39,8 @@ async def audit_log(
 
 
 async def _audit_reading(s: Session, reader: CurrentUser, action: str, **details: object) -> None:
-    await repo.audit(
-        s,
-        at=datetime.now(UTC),
-        actor=reader.username,
-        actor_role=reader.role,
-        action=action,
-        entity_type="audit_log",
-        entity_id="audit_log",
-        details=dict(details),
+    await repo.audit_by(
+        s, reader, action, "audit_log", "audit_log", at=datetime.now(UTC), details=dict(details)
     )
 
 

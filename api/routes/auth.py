@@ -264,15 +264,7 @@ async def refresh(body: RefreshIn, sessions: Sessions, cfg: Config) -> TokenPair
 async def logout(account: Account, sessions: Sessions) -> Response:
     async with sessions.begin() as s:
         await accounts.revoke_session(s, account.session_id, datetime.now(UTC), "signed out")
-        await repo.audit(
-            s,
-            at=datetime.now(UTC),
-            actor=account.username,
-            actor_role=account.role,
-            action="SIGNED_OUT",
-            entity_type="user",
-            entity_id=account.username,
-        )
+        await repo.audit_by(s, account, "SIGNED_OUT", "user", account.username, at=datetime.now(UTC))
     return Response(status_code=204)
 
 

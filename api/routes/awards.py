@@ -12,11 +12,9 @@ Anyone may check whether a certificate is valid (`/public/certificates/{number}`
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, TypeVar
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from temporalio.client import Client
 
 from config.constants import misuse_workflow_id
@@ -33,6 +31,7 @@ from contracts.award import (
     RevocationProposalInput,
 )
 from contracts.misuse import CorrectionInput, MisuseCaseState, VerificationInput
+from db import award_queries as aq
 from db import models as m
 from domain.errors import conflict, invalid
 from domain.types import Role
@@ -40,7 +39,18 @@ from workflows.award import AwardWorkflow
 from workflows.misuse import MisuseCaseWorkflow
 
 from .. import workflow_calls
-from ..deps import Config, CurrentUser, EnterpriseUser, IdempotencyKey, Office, Session, Temporal, User, gate
+from ..deps import (
+    Config,
+    CurrentUser,
+    EnterpriseUser,
+    IdempotencyKey,
+    Office,
+    Session,
+    Temporal,
+    User,
+    gate,
+    update_key,
+)
 from ..errors import forbidden, not_found
 from ..schemas import (
     CorrectionIn,
@@ -121,14 +131,10 @@ def _record(c: m.Certificate, name: str) -> dict[str, Any]:
 async def awards(s: Session, user: User, year: int | None = None) -> list[dict[str, Any]]:
     if user.role not in (*READERS, Role.ENTERPRISE):
         raise forbidden()
-    q = select(m.Certificate, m.Enterprise.name).join(
-        m.Enterprise, m.Enterprise.id == m.Certificate.enterprise_id
+    rows = await aq.certificates(
+        s, year=year, own_only=user.role is Role.ENTERPRISE, enterprise_id=user.enterprise_id
     )
-    if year is not None:
-        q = q.where(m.Certificate.cycle_year == year)
-    if user.role is Role.ENTERPRISE:
-        q = q.where(m.Certificate.enterprise_id == user.enterprise_id)
-    return [_record(c, name) for c, name in (await s.execute(q.order_by(m.Certificate.number))).all()]
+    return [_record(c, name) for c, name in rows]
 
 
 @router.get(
@@ -146,31 +152,10 @@ async def award(number: str, s: Session, user: User, client: Temporal, cfg: Conf
         timeout=cfg.temporal_rpc_timeout_seconds,
         result_type=AwardState,
     )
-    revocations = (
-        await s.scalars(
-            select(m.RevocationCase)
-            .where(m.RevocationCase.certificate_number == number)
-            .order_by(m.RevocationCase.proposed_at)
-        )
-    ).all()
-    cases = (
-        await s.scalars(
-            select(m.MisuseCase)
-            .where(m.MisuseCase.certificate_number == number)
-            .order_by(m.MisuseCase.ordered_at)
-        )
-    ).all()
-    rounds = (
-        await s.scalars(
-            select(m.FollowUp).where(m.FollowUp.certificate_number == number).order_by(m.FollowUp.round_no)
-        )
-    ).all()
-    exposures = {
-        x.case_id: _exposure(x)
-        for x in (
-            await s.scalars(select(m.MediaExposure).where(m.MediaExposure.certificate_number == number))
-        ).all()
-    }
+    revocations = await aq.revocation_cases(s, number)
+    cases = await aq.misuse_cases(s, number)
+    rounds = await aq.follow_ups(s, number)
+    exposures = {x.case_id: _exposure(x) for x in await aq.media_exposures(s, number)}
     internal = user.role is not Role.ENTERPRISE
     return {
         **_record(c, ent.name if ent else ""),
@@ -244,13 +229,7 @@ def _case(x: m.MisuseCase, internal: bool) -> dict[str, Any]:
 
 @router.get("/public/certificates/{number}", tags=["public"], summary="Is this certificate valid?")
 async def verify_certificate(number: str, s: Session) -> dict[str, Any]:
-    row = (
-        await s.execute(
-            select(m.Certificate, m.Enterprise.name)
-            .join(m.Enterprise, m.Enterprise.id == m.Certificate.enterprise_id)
-            .where(m.Certificate.number == number)
-        )
-    ).first()
+    row = await aq.certificate_named(s, number)
     if row is None:
         raise not_found("证书", "Certificate")
     c, name = row
@@ -270,12 +249,7 @@ async def verify_certificate(number: str, s: Session) -> dict[str, Any]:
 # --- revocation (R17.2) ----------------------------------------------------------------------------------
 async def _committee_in_office(s: Session, user: CurrentUser) -> None:
     """The proposal comes from the chair or a vice-chair of the newest approved committee."""
-    year = await s.scalar(
-        select(m.Roster.cycle_year)
-        .where(m.Roster.state == "APPROVED")
-        .order_by(m.Roster.cycle_year.desc())
-        .limit(1)
-    )
+    year = await aq.committee_in_office(s)
     if year is None:
         raise forbidden("尚无经批准的评委会", "There is no approved committee")
     await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
@@ -303,7 +277,7 @@ async def propose_revocation(
         c,
         AwardWorkflow.propose_revocation,
         RevocationProposalInput(body.reason, body.evidence, user.actor),
-        f"revocation-{key or uuid.uuid4()}",
+        update_key("revocation", key),
         str,
     )
     return {"certificate_number": number, "case_id": case_id, "status": "REVOCATION_PROPOSED"}
@@ -330,7 +304,7 @@ async def decide_revocation(
         c,
         AwardWorkflow.decide_revocation,
         RevocationDecisionInput(body.approved, body.document_no, body.reason, user.actor),
-        f"revocation-decision-{key or uuid.uuid4()}",
+        update_key("revocation-decision", key),
         str,
     )
     return {"certificate_number": number, "status": status}
@@ -355,7 +329,7 @@ async def recovery(
         c,
         AwardWorkflow.record_recovery,
         RecoveryInput(body.item, body.note, office.actor),
-        f"recovery-{key or uuid.uuid4()}",
+        update_key("recovery", key),
         list[str],
     )
     return {"certificate_number": number, "recovered": recovered}
@@ -382,11 +356,7 @@ async def media_exposure(
             "The clipping must be a stored document; it was not found",
             document=body.document,
         )
-    owed = await s.scalar(
-        select(m.MediaExposure.case_id).where(
-            m.MediaExposure.certificate_number == number, m.MediaExposure.state != "PUBLISHED"
-        )
-    )
+    owed = await aq.exposure_owed(s, number)
     case_id = await _award_update(
         client,
         cfg,
@@ -395,9 +365,9 @@ async def media_exposure(
         MediaExposureInput(
             body.medium, body.published_at, body.place, body.url, body.document, body.note, office.actor
         ),
-        f"media-exposure-{key or uuid.uuid4()}",
+        update_key("media-exposure", key),
         str,
-        exposure_owed=owed is not None,
+        exposure_owed=owed,
     )
     return {"certificate_number": number, "case_id": case_id, "state": "PUBLISHED"}
 
@@ -420,7 +390,7 @@ async def report_misuse(
         c,
         AwardWorkflow.report_misuse,
         MisuseReportInput(body.kind, body.facts, body.evidence, body.source, office.actor),
-        f"misuse-{key or uuid.uuid4()}",
+        update_key("misuse", key),
         MisuseOpened,
     )
     return {"case_id": opened.case_id, "workflow_id": opened.workflow_id, "due_at": opened.due_at}
@@ -479,7 +449,7 @@ async def correction(
         case_id,
         MisuseCaseWorkflow.submit_correction,
         CorrectionInput(body.description, user.actor),
-        f"correction-{key or uuid.uuid4()}",
+        update_key("correction", key),
     )
     return {"case_id": case_id, "state": state}
 
@@ -501,7 +471,7 @@ async def verification(
         case_id,
         MisuseCaseWorkflow.verify_correction,
         VerificationInput(body.accepted, body.note, office.actor),
-        f"verification-{key or uuid.uuid4()}",
+        update_key("verification", key),
     )
     return {"case_id": case_id, "state": state}
 
@@ -524,7 +494,7 @@ async def follow_up(
         c,
         AwardWorkflow.submit_follow_up,
         FollowUpReportInput(body.text, user.actor),
-        f"follow-up-{key or uuid.uuid4()}",
+        update_key("follow-up", key),
         int,
     )
     return {"certificate_number": number, "round": n, "state": "REPORTED"}
@@ -547,7 +517,7 @@ async def experience(
         c,
         AwardWorkflow.publish_experience,
         ExperienceInput(body.round_no, body.title, body.text, office.actor),
-        f"experience-{key or uuid.uuid4()}",
+        update_key("experience", key),
         int,
     )
     return {"certificate_number": number, "round": n, "state": "PUBLISHED"}

@@ -9,15 +9,12 @@ more; nothing is logged."""
 from __future__ import annotations
 
 import logging
-import uuid
-from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -37,12 +34,15 @@ from contracts.cycle import (
     VacateSeatsInput,
 )
 from contracts.objection import AssignInvestigatorInput, InvestigationReportInput, ObjectionWorkflowInput
+from db import award_queries as aq
 from db import ballot_box
+from db import committee_queries as cq
 from db import models as m
 from db import repositories as repo
 from db.holidays import calendar_for_rules
 from domain import notices as texts
-from domain.ballot import Choice, Vote, encode_ballot, tally, validate_ballot
+from domain.ballot import encode_ballot, tally, validate_ballot
+from domain.committee import check_recusal, check_roster_accounts, own_interest_only, roster_listing
 from domain.errors import DomainError, conflict, invalid
 from domain.final_list import Decision, check_ruling, compose, undecided
 from domain.publicity import (
@@ -73,6 +73,7 @@ from ..deps import (
     Temporal,
     User,
     gate,
+    update_key,
 )
 from ..errors import forbidden, not_found
 from ..ratelimit import objection_limits
@@ -100,7 +101,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # who reads the committee's records (the members only of their own year: `seat`)
 COMMITTEE_RECORDS = (Role.OFFICE, Role.GOVERNMENT, Role.COMMITTEE, Role.AUDITOR)  # the auditor reads only
-POSITION_ZH = {"CHAIR": "主任", "VICE_CHAIR": "副主任", "MEMBER": "成员"}
 
 
 async def _may_read_committee_records(s: Session, year: int, user: CurrentUser) -> None:
@@ -115,11 +115,7 @@ async def seat(
     s: Session, year: int, user: CurrentUser, positions: tuple[str, ...] = ()
 ) -> m.CommitteeMember:
     """The user's seat on the approved committee of the year (optionally one of `positions`)."""
-    member = await s.scalar(
-        select(m.CommitteeMember).where(
-            m.CommitteeMember.cycle_year == year, m.CommitteeMember.user_id == user.id
-        )
-    )
+    member = await cq.member(s, year, user.id)
     roster = await s.get(m.Roster, year)
     if user.role is not Role.COMMITTEE or member is None or roster is None or roster.state != "APPROVED":
         raise forbidden("您不是本年度评委会成员", "You are not a member of this year's committee")
@@ -159,18 +155,10 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
         )
     validate_roster([Seat(x.username, Position(x.position), x.post) for x in body.members])  # Art. 6
     usernames = [x.username for x in body.members]
-    users = {
-        u.username: u for u in (await s.scalars(select(m.User).where(m.User.username.in_(usernames)))).all()
-    }
-    wrong = [u for u in usernames if u not in users or users[u].role != Role.COMMITTEE]
-    if wrong:
-        raise invalid(
-            "ROSTER_ACCOUNTS",
-            "以下账号不存在或不是评委会成员账号：" + "、".join(wrong),
-            "These are not committee accounts: " + ", ".join(wrong),
-        )
+    users = await cq.users_by_name(s, usernames)
+    check_roster_accounts(usernames, {name: u.role for name, u in users.items()})
     now = datetime.now(UTC)
-    await s.execute(delete(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))
+    await cq.clear_roster(s, year)
     for x in body.members:
         u = users[x.username]
         s.add(
@@ -182,16 +170,7 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
         s.add(m.Roster(cycle_year=year, state="PROPOSED", proposed_by=office.username, proposed_at=now))
     else:
         roster.proposed_by, roster.proposed_at = office.username, now
-    await repo.audit(
-        s,
-        at=now,
-        actor=office.username,
-        actor_role=office.role,
-        action="ROSTER_PROPOSED",
-        entity_type="cycle",
-        entity_id=str(year),
-        details=body.model_dump(),
-    )
+    await repo.audit_by(s, office, "ROSTER_PROPOSED", "cycle", str(year), at=now, details=body.model_dump())
     return {"year": year, "state": "PROPOSED", "members": body.model_dump()["members"]}
 
 
@@ -206,7 +185,7 @@ async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: Us
         raise not_found("评委会名单", "Roster")
     if roster.state == "APPROVED":
         raise conflict("ROSTER_APPROVED", "评委会名单已经批准", "The roster is already approved")
-    members = (await s.scalars(select(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year))).all()
+    members = await cq.members(s, year)
     # a roster proposed before posts were recorded is proposed again, with them (Art. 6)
     validate_roster([Seat(str(x.user_id), Position(x.position), x.post) for x in members])
     now = datetime.now(UTC)
@@ -216,11 +195,7 @@ async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: Us
         now,
         body.document_no,
     )
-    order = {"CHAIR": 0, "VICE_CHAIR": 1, "MEMBER": 2}
-    listing = [
-        (POSITION_ZH[x.position], f"{x.name}（{x.post}）")
-        for x in sorted(members, key=lambda x: (order[x.position], x.id))
-    ]
+    listing = roster_listing([(x.position, x.name, x.post) for x in members])
     s.add(
         _public_notice(
             f"roster-{year}",
@@ -230,15 +205,8 @@ async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: Us
             now,
         )
     )
-    await repo.audit(
-        s,
-        at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action="ROSTER_APPROVED",
-        entity_type="cycle",
-        entity_id=str(year),
-        details={"document_no": body.document_no},
+    await repo.audit_by(
+        s, user, "ROSTER_APPROVED", "cycle", str(year), at=now, details={"document_no": body.document_no}
     )
     return {"year": year, "state": "APPROVED", "document_no": body.document_no}
 
@@ -248,13 +216,7 @@ async def get_roster(year: int, s: Session) -> dict[str, Any]:
     roster = await s.get(m.Roster, year)
     if roster is None or roster.state != "APPROVED":
         raise not_found("已批准的评委会名单", "Approved roster")
-    members = (
-        await s.scalars(
-            select(m.CommitteeMember)
-            .where(m.CommitteeMember.cycle_year == year)
-            .order_by(m.CommitteeMember.id)
-        )
-    ).all()
+    members = await cq.members(s, year)
     return {
         "year": year,
         "document_no": roster.document_no,
@@ -310,14 +272,13 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
             user.username,
             now,
         )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "RULES_APPROVED",
+        "cycle",
+        str(year),
         at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action="RULES_APPROVED",
-        entity_type="cycle",
-        entity_id=str(year),
         reason=body.note,
         details={"rules_hash": digest},
     )
@@ -333,39 +294,17 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
 async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> dict[str, Any]:
     if user.role is not Role.OFFICE:
         await seat(s, year, user)
-        if user.username != body.username:
-            raise forbidden("只能为本人申报回避", "You may only declare your own interest")
+        own_interest_only(user.username, body.username)
     member_user = await repo.user_by_name(s, body.username)
-    if (
-        member_user is None
-        or await s.scalar(
-            select(m.CommitteeMember).where(
-                m.CommitteeMember.cycle_year == year, m.CommitteeMember.user_id == member_user.id
-            )
-        )
-        is None
-    ):
+    if member_user is None or await cq.member(s, year, member_user.id) is None:
         raise not_found("评委会成员", "Committee member")
     app = await repo.application(s, body.application_id)
     if app is None or app.cycle_year != year:
         raise not_found("申报", "Application")
-    if await s.scalar(select(m.Meeting.id).where(m.Meeting.cycle_year == year)) is not None:
-        raise conflict(
-            "MEETING_CONVENED",
-            "审查表决会议已召开，回避须在会前申报",
-            "Recusals are declared before the plenary is convened",
-        )
-    if (
-        await s.scalar(
-            select(m.CommitteeRecusal.id).where(
-                m.CommitteeRecusal.cycle_year == year,
-                m.CommitteeRecusal.user_id == member_user.id,
-                m.CommitteeRecusal.application_id == app.id,
-            )
-        )
-        is not None
-    ):
-        raise conflict("RECUSAL_EXISTS", "该回避已登记", "This recusal is already recorded")
+    check_recusal(
+        meeting_convened=await cq.meeting_convened(s, year),
+        recorded=await cq.recusal_recorded(s, year, member_user.id, app.id),
+    )
     now = datetime.now(UTC)
     s.add(
         m.CommitteeRecusal(
@@ -377,14 +316,13 @@ async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> dict[st
             recorded_at=now,
         )
     )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "COMMITTEE_RECUSAL",
+        "application",
+        app.id,
         at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action="COMMITTEE_RECUSAL",
-        entity_type="application",
-        entity_id=app.id,
         reason=body.reason,
         details={"member": body.username},
     )
@@ -402,7 +340,7 @@ async def convene(
         year,
         AwardCycleWorkflow.convene_meeting,
         ConveneInput(list(body.attendees), office.actor),
-        key=f"convene-{key or uuid.uuid4()}",
+        key=update_key("convene", key),
         result_type=MeetingOpened,
     )
     return asdict(opened)
@@ -424,7 +362,7 @@ async def convene_runoff(
         year,
         AwardCycleWorkflow.convene_runoff,
         ConveneRunoffInput(list(body.attendees), office.actor, body.award),
-        key=f"runoff-{key or uuid.uuid4()}",
+        key=update_key("runoff", key),
         result_type=MeetingOpened,
     )
     return asdict(opened)
@@ -451,7 +389,7 @@ async def leave_seats_vacant(
         year,
         AwardCycleWorkflow.leave_seats_vacant,
         VacateSeatsInput(body.reason, user.actor, body.award),
-        key=f"vacancy-{key or uuid.uuid4()}",
+        key=update_key("vacancy", key),
         result_type=int,
     )
     return {"year": year, "award": body.award, "vacant_seats": seats, "reason": body.reason.strip()}
@@ -519,15 +457,7 @@ def _already_voted() -> DomainError:
 async def _may_vote(conn: AsyncConnection, meeting_id: str, user: CurrentUser) -> bool:
     """False if the member has voted already in this open ballot (a repeated request is answered
     without queueing for the box's lock); every check is made again under the lock."""
-    voted = await conn.scalar(
-        select(m.BallotTurnout.voted)
-        .join(m.Meeting, m.Meeting.id == m.BallotTurnout.meeting_id)
-        .where(
-            m.BallotTurnout.meeting_id == meeting_id,
-            m.BallotTurnout.user_id == user.id,
-            m.Meeting.state == "VOTING",
-        )
-    )
+    voted = await cq.voted_in_open_ballot(conn, meeting_id, user.id)
     await conn.rollback()
     return not (voted and user.role is Role.COMMITTEE)
 
@@ -539,11 +469,7 @@ async def _seal_ballot(
     meeting = await s.get(m.Meeting, meeting_id)
     if meeting is None:
         raise not_found("会议", "Meeting")
-    turnout = await s.scalar(
-        select(m.BallotTurnout).where(
-            m.BallotTurnout.meeting_id == meeting_id, m.BallotTurnout.user_id == user.id
-        )
-    )
+    turnout = await cq.turnout_of(s, meeting_id, user.id)
     if turnout is None or user.role is not Role.COMMITTEE:
         raise forbidden("您未登记出席本次会议，不能投票", "You are not recorded as present at this meeting")
     if meeting.state != "VOTING":
@@ -557,16 +483,7 @@ async def _seal_ballot(
             "本次会议没有投票密钥，无法密封选票，请联系区评审办",
             "The meeting has no ballot key, so no ballot can be sealed; contact the award office",
         )
-    recused = set(
-        (
-            await s.scalars(
-                select(m.CommitteeRecusal.application_id).where(
-                    m.CommitteeRecusal.cycle_year == meeting.cycle_year,
-                    m.CommitteeRecusal.user_id == user.id,
-                )
-            )
-        ).all()
-    )
+    recused = await cq.recused_from(s, meeting.cycle_year, user.id)
     candidates = list(meeting.candidates)
     votes = validate_ballot(dict(body.choices), candidates=candidates, recused=recused)
     paper = encode_ballot(votes, candidates=candidates)
@@ -583,7 +500,7 @@ async def _not_in_box(engine: AsyncEngine, meeting_id: str, user_id: int, sealed
                 async with conn.begin():
                     if await ballot_box.in_box(conn, meeting_id, sealed):
                         return
-                    state = await conn.scalar(select(m.Meeting.state).where(m.Meeting.id == meeting_id))
+                    state = await cq.meeting_state(conn, meeting_id)
                     if state == "VOTING":
                         await ballot_box.unmark_voted(conn, meeting_id, user_id)
                         reopened = True
@@ -627,7 +544,7 @@ async def close_ballot(
         year,
         AwardCycleWorkflow.close_ballot,
         office.actor,
-        key=f"close-ballot-{key or uuid.uuid4()}",
+        key=update_key("close-ballot", key),
         result_type=int,
     )
     return {"year": year, "ballots_cast": cast}
@@ -644,13 +561,7 @@ async def get_meeting(meeting_id: str, s: Session, user: User) -> dict[str, Any]
         await _may_read_committee_records(s, meeting.cycle_year, user)
     if meeting is None:
         raise not_found("会议", "Meeting")
-    turnout = (
-        await s.execute(
-            select(m.User.username, m.BallotTurnout.voted)
-            .join(m.BallotTurnout, m.BallotTurnout.user_id == m.User.id)
-            .where(m.BallotTurnout.meeting_id == meeting_id)
-        )
-    ).all()
+    turnout = await cq.attendance(s, meeting_id)
     return {
         "id": meeting.id,
         "kind": meeting.kind,
@@ -693,25 +604,12 @@ async def recount(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
         await _may_read_committee_records(s, meeting.cycle_year, user)
     if meeting is None or meeting.state != "CLOSED":
         raise conflict("BALLOT_NOT_CLOSED", "投票尚未结束", "The ballot is not closed")
-    rules = await repo.cycle(s, meeting.cycle_year)
-    assert rules is not None
-    votes = [
-        Vote(v.candidate_id, Choice(v.choice))
-        for v in (await s.scalars(select(m.BallotVote).where(m.BallotVote.meeting_id == meeting_id))).all()
-    ]
-    present_ids = (
-        await s.scalars(select(m.BallotTurnout.user_id).where(m.BallotTurnout.meeting_id == meeting_id))
-    ).all()
-    recusals = Counter(
-        (
-            await s.scalars(
-                select(m.CommitteeRecusal.application_id).where(
-                    m.CommitteeRecusal.cycle_year == meeting.cycle_year,
-                    m.CommitteeRecusal.user_id.in_(present_ids),
-                )
-            )
-        ).all()
-    )
+    cycle = await repo.cycle(s, meeting.cycle_year)
+    assert cycle is not None
+    rules = repo.cycle_rules(cycle)
+    votes = await cq.ballot_marks(s, meeting_id)
+    present_ids = [t.user_id for t in await cq.turnout(s, meeting_id)]
+    recusals = await cq.recusals_among(s, meeting.cycle_year, present_ids)
     counted = [
         asdict(t)
         for t in tally(
@@ -719,9 +617,7 @@ async def recount(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
             candidates=list(meeting.candidates),
             present=meeting.present,
             recusals={c: recusals.get(c, 0) for c in meeting.candidates},
-            pass_ratio=Fraction(
-                int(rules.rules.get("pass_numerator", 1)), int(rules.rules.get("pass_denominator", 2))
-            ),
+            pass_ratio=Fraction(rules.pass_numerator, rules.pass_denominator),
         )
     ]
     return {
@@ -833,9 +729,7 @@ async def lodge_objection(
         sup = sups[-1] if sups else None
         window: m.PublicNotice | m.SupplementaryNotice = sup or notice
         if key is not None:
-            earlier = await s.scalar(
-                select(m.Objection).where(m.Objection.cycle_year == year, m.Objection.request_key == key)
-            )
+            earlier = await cq.objection_by_request(s, year, key)
             if earlier is not None:
                 return {
                     "objection_id": earlier.id,
@@ -862,9 +756,7 @@ async def lodge_objection(
             contact=body.contact,
         )
         digest = objection_digest(body.application_id, body.facts, body.contact, body.anonymous)
-        if await s.scalar(
-            select(m.Objection.id).where(m.Objection.cycle_year == year, m.Objection.digest == digest)
-        ):
+        if await cq.objection_filed(s, year, digest):
             raise duplicate_objection()
         notice.objections_count += 1
         objection_id = f"{year}-OBJ-{notice.objections_count}"
@@ -936,19 +828,9 @@ async def list_objections(year: int, s: Session, user: User) -> list[dict[str, A
     committee judges the facts and the findings, not the person."""
     await _may_read_committee_records(s, year, user)
     identity = user.role in (Role.OFFICE, Role.AUDITOR)
-    rows = (
-        await s.scalars(
-            select(m.Objection).where(m.Objection.cycle_year == year).order_by(m.Objection.filed_at)
-        )
-    ).all()
+    rows = await cq.objections(s, year)
     decisions: dict[str, list[m.CommitteeReview]] = {}
-    for r in (
-        await s.scalars(
-            select(m.CommitteeReview)
-            .where(m.CommitteeReview.cycle_year == year)
-            .order_by(m.CommitteeReview.decided_at)
-        )
-    ).all():
+    for r in await cq.committee_reviews(s, year):
         decisions.setdefault(r.objection_id, []).append(r)
     notice = await s.get(m.PublicNotice, year)
     listed = [w["application_id"] for w in notice.preliminary["winners"]] if notice else []
@@ -1020,14 +902,13 @@ async def scope_objection(
     )
     before = list(o.concerns)
     o.concerns = scope
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "OBJECTION_SCOPED",
+        "objection",
+        o.id,
         at=datetime.now(UTC),
-        actor=office.username,
-        actor_role=office.role,
-        action="OBJECTION_SCOPED",
-        entity_type="objection",
-        entity_id=o.id,
         reason=body.note,
         details={"concerns": scope, "before": before},
     )
@@ -1067,14 +948,7 @@ async def decide_finding(
             "The objection concerns several candidates: name the one decided",
             concerns=list(o.concerns),
         )
-    decided = target != "" and (
-        await s.scalar(
-            select(m.CommitteeReview.id).where(
-                m.CommitteeReview.objection_id == o.id, m.CommitteeReview.application_id == target
-            )
-        )
-        is not None
-    )
+    decided = target != "" and await cq.finding_decided(s, o.id, target)
     check_ruling(
         substantiated=o.state == "REPORTED" and o.conclusion == "SUBSTANTIATED",
         in_scope=target in o.concerns,
@@ -1093,14 +967,13 @@ async def decide_finding(
             decided_at=now,
         )
     )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "COMMITTEE_FINDING_DECIDED",
+        "objection",
+        o.id,
         at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action="COMMITTEE_FINDING_DECIDED",
-        entity_type="objection",
-        entity_id=o.id,
         reason=body.reasons,
         details={"application_id": target, "decision": body.decision},
     )
@@ -1153,7 +1026,7 @@ async def assign(
         objection_id,
         ObjectionWorkflow.assign_investigator,
         AssignInvestigatorInput(investigator.username, investigator.id, office.actor),
-        f"assign-{key or uuid.uuid4()}",
+        update_key("assign", key),
         datetime,
     )
     return {"objection_id": objection_id, "investigator": investigator.username, "due_at": due}
@@ -1174,7 +1047,7 @@ async def report(
         objection_id,
         ObjectionWorkflow.submit_report,
         InvestigationReportInput(body.findings, body.conclusion, office.actor),
-        f"report-{key or uuid.uuid4()}",
+        update_key("report", key),
         str,
     )
     return {"objection_id": objection_id, "conclusion": conclusion}
@@ -1203,7 +1076,7 @@ async def final_list(
         year,
         AwardCycleWorkflow.fix_final_list,
         FinalListInput(user.actor, body.note, dict(body.remove), dict(body.reinstate)),
-        key=f"final-{key or uuid.uuid4()}",
+        key=update_key("final", key),
         result_type=FinalList,
     )
     return asdict(final)
@@ -1260,7 +1133,7 @@ async def propose_supplementary(
         year,
         AwardCycleWorkflow.propose_supplementary,
         SupplementaryInput(dict(body.add), user.actor, dict(body.make_room), body.note),
-        key=f"supplementary-{key or uuid.uuid4()}",
+        key=update_key("supplementary", key),
         result_type=SupplementaryNotice,
     )
     return asdict(notice)
@@ -1316,7 +1189,7 @@ async def approval(
         year,
         AwardCycleWorkflow.government_decision,
         GovernmentDecisionInput(body.approved, body.document_no, body.reason, user.actor, body.version),
-        key=f"approval-{key or uuid.uuid4()}",
+        key=update_key("approval", key),
         result_type=str,
     )
     return {"year": year, "decision": state, "version": body.version or None}
@@ -1327,14 +1200,7 @@ async def results(year: int, s: Session) -> dict[str, Any]:
     n = await s.get(m.PublicNotice, year)
     if n is None or n.approval_state != "APPROVED":
         raise not_found(f"{year}年度评审结果", f"Result {year}")
-    certs = (
-        await s.execute(
-            select(m.Certificate, m.Enterprise.name)
-            .join(m.Enterprise, m.Enterprise.id == m.Certificate.enterprise_id)
-            .where(m.Certificate.cycle_year == year)
-            .order_by(m.Certificate.number)
-        )
-    ).all()
+    certs = await aq.certificates(s, year=year)
     return {
         "year": year,
         "approval_document_no": n.approval_document_no,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -14,15 +13,15 @@ from contracts.cycle import CycleState, ExtendDeadlineInput, StartCycleInput
 from db import models as m
 from db import repositories as repo
 from db.holidays import freeze_calendar
-from domain.errors import DomainError, conflict, invalid
+from domain.errors import DomainError
 from domain.progress import Gate
-from domain.rules import rules_fingerprint, validate_rules
+from domain.rules import check_start, cycle_exists, rules_fingerprint, validate_rules
 from domain.types import Role
 from workflows.cycle import AwardCycleWorkflow
 from workflows.cycle import start_cycle as start_cycle_workflow
 
 from .. import workflow_calls
-from ..deps import Config, IdempotencyKey, Office, Session, Temporal, User
+from ..deps import Config, IdempotencyKey, Office, Session, Temporal, User, update_key
 from ..errors import not_found, unavailable
 from ..schemas import CycleOut, CycleStart, DeadlineExtension
 
@@ -34,23 +33,14 @@ async def start_cycle(
     body: CycleStart, s: Session, office: Office, client: Temporal, cfg: Config
 ) -> CycleOut:
     rules = validate_rules(body.to_rules(), datetime.now(UTC))
-    if rules.demo and cfg.environment == "production":
-        raise invalid(
-            "RULES_DEMO", "生产环境不能启动演示评审周期", "A demonstration cycle cannot run in production"
-        )
-    if await repo.cycle(s, rules.year) is not None:
-        raise conflict(
-            "CYCLE_EXISTS",
-            f"{rules.year}年度评审周期已经启动，每年只评定一次",
-            f"The {rules.year} cycle has already been started; one cycle per year",
-        )
     approved = await s.get(m.RulesApproval, rules.year)
-    if approved is None or approved.rules_hash != rules_fingerprint(body.document()):
-        raise conflict(
-            "RULES_NOT_APPROVED",
-            f"{rules.year}年度评审实施细则须先经评委会审定，且启动时的细则须与审定的一致（办法第七条）",
-            f"The {rules.year} rules must first be approved by the committee, exactly as submitted (Art. 7)",
-        )
+    check_start(
+        rules,
+        production=cfg.environment == "production",
+        started=await repo.cycle(s, rules.year) is not None,
+        approved_fingerprint=approved.rules_hash if approved else None,
+        fingerprint=rules_fingerprint(body.document()),
+    )
     # The rest days of the years its periods may reach are frozen with the rules (R21.1).
     rules = await freeze_calendar(s, rules)
     timeout = cfg.temporal_rpc_timeout_seconds
@@ -65,11 +55,7 @@ async def start_cycle(
             timeout,
         )
     except WorkflowAlreadyStartedError:
-        raise conflict(
-            "CYCLE_EXISTS",
-            f"{rules.year}年度评审周期已经启动，每年只评定一次",
-            f"The {rules.year} cycle has already been started; one cycle per year",
-        ) from None
+        raise cycle_exists(rules.year) from None
     if not started:
         raise unavailable()
     try:  # answer once the call is recorded and published; the workflow does it in any case
@@ -169,7 +155,7 @@ async def extend_deadline(
         year,
         AwardCycleWorkflow.extend_deadline,
         ExtendDeadlineInput(body.new_deadline, body.reason, office.actor),
-        key=f"extend-deadline-{idempotency_key or uuid.uuid4()}",
+        key=update_key("extend-deadline", idempotency_key),
         result_type=datetime,
     )
     s.expire_all()  # the cycle row as the workflow's activity has just written it

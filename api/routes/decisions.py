@@ -17,8 +17,8 @@ from fractions import Fraction
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import func, select
 
+from db import committee_queries as cq
 from db import models as m
 from db import repositories as repo
 from domain.decisions import MajorDecisionDraft, VoteCounts, check_major_decision
@@ -55,18 +55,6 @@ async def _fractions(s: Session, year: int) -> tuple[Fraction, Fraction]:
         int(doc.get("pass_numerator", d.pass_numerator)), int(doc.get("pass_denominator", d.pass_denominator))
     )
     return quorum, passing
-
-
-async def _roster(s: Session, year: int) -> list[str]:
-    return list(
-        (
-            await s.scalars(
-                select(m.User.username)
-                .join(m.CommitteeMember, m.CommitteeMember.user_id == m.User.id)
-                .where(m.CommitteeMember.cycle_year == year)
-            )
-        ).all()
-    )
 
 
 def _out(d: m.MajorDecision) -> dict[str, Any]:
@@ -108,12 +96,12 @@ async def record_decision(
     # the caller's key, namespaced by year and caller, as a fixed-length digest
     request_key = hashlib.sha256(f"{year}\n{user.username}\n{key}".encode()).hexdigest() if key else None
     if request_key is not None:
-        done = await s.scalar(select(m.MajorDecision).where(m.MajorDecision.request_key == request_key))
+        done = await cq.major_decision_by_request(s, request_key)
         if done is not None:  # a retried request: the decision it recorded, recorded once
             return _out(done)
     # The approved roster's row, locked: the year's decisions are numbered one after another.
     await s.get(m.Roster, year, with_for_update=True)
-    roster = await _roster(s, year)
+    roster = await cq.roster_usernames(s, year)
     quorum, passing = await _fractions(s, year)
     now = await clock()
     v = body.votes
@@ -134,9 +122,7 @@ async def record_decision(
         now=now,
     )
     if body.attachments:
-        stored = set(
-            (await s.scalars(select(m.Document.sha256).where(m.Document.sha256.in_(body.attachments)))).all()
-        )
+        stored = await repo.stored_documents(s, body.attachments)
         missing = [x for x in body.attachments if x not in stored]
         if missing:
             raise invalid(
@@ -145,17 +131,7 @@ async def record_decision(
                 "Attachments must be stored documents; not found: " + ", ".join(missing),
                 missing=missing,
             )
-    number = (
-        int(
-            await s.scalar(
-                select(func.coalesce(func.max(m.MajorDecision.number), 0)).where(
-                    m.MajorDecision.cycle_year == year
-                )
-            )
-            or 0
-        )
-        + 1
-    )
+    number = await cq.last_decision_number(s, year) + 1
     row = m.MajorDecision(
         id=f"{year}-D{number}",
         cycle_year=year,
@@ -179,14 +155,13 @@ async def record_decision(
         request_key=request_key,
     )
     s.add(row)
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        DECISION_RECORDED,
+        "cycle",
+        str(year),
         at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action=DECISION_RECORDED,
-        entity_type="cycle",
-        entity_id=str(year),
         reason=row.subject,
         details={
             "decision_id": row.id,
@@ -208,12 +183,7 @@ async def record_decision(
 )
 async def decisions(year: int, s: Session, user: User) -> list[dict[str, Any]]:
     await _may_read_committee_records(s, year, user)
-    rows = (
-        await s.scalars(
-            select(m.MajorDecision).where(m.MajorDecision.cycle_year == year).order_by(m.MajorDecision.number)
-        )
-    ).all()
-    return [_out(d) for d in rows]
+    return [_out(d) for d in await cq.major_decisions(s, year)]
 
 
 @router.get(
@@ -241,14 +211,7 @@ async def timeline(year: int, s: Session, user: User) -> list[dict[str, Any]]:
     await _may_read_committee_records(s, year, user)
     if await repo.cycle(s, year) is None and await s.get(m.Roster, year) is None:
         raise not_found(f"{year}年度评审周期", f"Cycle {year}")
-    entries = (
-        await s.scalars(
-            select(m.AuditEntry)
-            .where(m.AuditEntry.entity_type == "cycle", m.AuditEntry.entity_id == str(year))
-            .order_by(m.AuditEntry.at, m.AuditEntry.seq)
-            .limit(TIMELINE_LIMIT)
-        )
-    ).all()
+    entries = await repo.cycle_timeline(s, year, limit=TIMELINE_LIMIT)
     return [
         {
             "at": e.at,

@@ -14,9 +14,7 @@ import hashlib
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response, UploadFile
-from sqlalchemy import select
 
-from db import models as m
 from db import repositories as repo
 from domain import documents as kinds
 from domain.errors import DomainError, invalid
@@ -80,14 +78,13 @@ async def upload(file: UploadFile, s: Session, user: EnterpriseUser, cfg: Config
         filename=filename,
         by=user.username,
     )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "DOCUMENT_UPLOADED",
+        "document",
+        sha,
         at=datetime.now(UTC),
-        actor=user.username,
-        actor_role=user.role,
-        action="DOCUMENT_UPLOADED",
-        entity_type="document",
-        entity_id=sha,
         details={"filename": filename, "size": size, "media_type": kind.media_type},
     )
     return DocumentOut(sha256=sha, size=size, media_type=kind.media_type, filename=filename)
@@ -108,25 +105,20 @@ async def download(sha256: str, request: Request, s: Session, user: User) -> Res
             await audit_denied(request, "NOT_FOUND", "not a document of a panel of this expert", status=404)
             raise not_found("材料", "Document")
     elif user.role not in (Role.OFFICE, Role.AUDITOR):
-        owners = set(
-            (
-                await s.scalars(select(m.DocumentOwner.enterprise_id).where(m.DocumentOwner.sha256 == sha256))
-            ).all()
-        )
+        owners = await repo.document_owners(s, sha256)
         if user.enterprise_id is None or user.enterprise_id not in owners:
             await audit_denied(request, "NOT_FOUND", "not a document of this enterprise", status=404)
             raise not_found("材料", "Document")  # do not reveal that someone else's document exists
     doc = await repo.document(s, sha256)
     if doc is None:
         raise not_found("材料", "Document")
-    await repo.audit(  # who read which document, and when (P4, MLPS 2.0 审计)
+    await repo.audit_by(
         s,
+        user,
+        "DOCUMENT_DOWNLOADED",
+        "document",
+        sha256,
         at=datetime.now(UTC),
-        actor=user.username,
-        actor_role=user.role,
-        action="DOCUMENT_DOWNLOADED",
-        entity_type="document",
-        entity_id=sha256,
         details={"size": doc.size, "media_type": doc.media_type},
     )
     # A document stored before the type check may carry any claimed type: only an allowed type is

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from db import models as m
 from db import repositories as repo
@@ -85,14 +84,13 @@ async def create_enterprise(body: EnterpriseIn, s: Session, office: Office) -> E
     )
     s.add(ent)
     await s.flush()
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "ENTERPRISE_REGISTERED",
+        "enterprise",
+        code,
         at=datetime.now(UTC),
-        actor=office.username,
-        actor_role=office.role,
-        action="ENTERPRISE_REGISTERED",
-        entity_type="enterprise",
-        entity_id=code,
         details={**body.model_dump(mode="json"), "contact_email": contact_email},
     )
     return enterprise_out(ent)
@@ -113,14 +111,13 @@ async def set_contact_email(
     if new != ent.contact_email:
         old, ent.contact_email = ent.contact_email, new
         ent.updated_at = datetime.now(UTC)
-        await repo.audit(
+        await repo.audit_by(
             s,
+            office,
+            "ENTERPRISE_CONTACT_EMAIL_CHANGED",
+            "enterprise",
+            ent.credit_code,
             at=ent.updated_at,
-            actor=office.username,
-            actor_role=office.role,
-            action="ENTERPRISE_CONTACT_EMAIL_CHANGED",
-            entity_type="enterprise",
-            entity_id=ent.credit_code,
             details={"old": old, "new": new},
         )
     return enterprise_out(ent)
@@ -158,14 +155,13 @@ async def record_fact(credit_code: str, body: FactIn, s: Session, office: Office
     s.add(fact)
     await s.flush()
     await s.refresh(fact)
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "FACT_RECORDED",
+        "enterprise",
+        ent.credit_code,
         at=datetime.now(UTC),
-        actor=office.username,
-        actor_role=office.role,
-        action="FACT_RECORDED",
-        entity_type="enterprise",
-        entity_id=ent.credit_code,
         details=body.model_dump(mode="json"),
     )
     return fact_out(fact)
@@ -209,28 +205,20 @@ def revocation_out(r: m.Revocation, calendar: HolidayCalendar | None = None) -> 
 async def record_revocation(body: RevocationIn, s: Session, office: Office) -> RevocationOut:
     """Record a revocation decided by the government (R17.1): it starts the 5-year ban."""
     code = normalize_credit_code(body.credit_code)
-    exists = await s.scalar(
-        select(m.Revocation).where(
-            m.Revocation.credit_code == code,
-            m.Revocation.award == body.award,
-            m.Revocation.award_year == body.award_year,
-        )
-    )
-    if exists:
+    if await repo.revocation_recorded(s, code, body.award, body.award_year):
         raise conflict("REVOCATION_EXISTS", "该撤销记录已登记", "This revocation is already recorded")
     r = m.Revocation(
         **body.model_dump(exclude={"credit_code"}), credit_code=code, recorded_by=office.username
     )
     s.add(r)
     await s.flush()
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "REVOCATION_RECORDED",
+        "enterprise",
+        code,
         at=datetime.now(UTC),
-        actor=office.username,
-        actor_role=office.role,
-        action="REVOCATION_RECORDED",
-        entity_type="enterprise",
-        entity_id=code,
         reason=body.reason,
         details=body.model_dump(mode="json"),
     )
@@ -239,6 +227,6 @@ async def record_revocation(body: RevocationIn, s: Session, office: Office) -> R
 
 @router.get("/revocations", response_model=list[RevocationOut], tags=["revocations"])
 async def list_revocations(s: Session, office: OfficeOrAuditor) -> list[RevocationOut]:
-    rows = (await s.scalars(select(m.Revocation).order_by(m.Revocation.revoked_on))).all()
+    rows = await repo.revocations(s)
     calendar = await holiday_calendar(s)
     return [revocation_out(r, calendar) for r in rows]

@@ -6,10 +6,10 @@ import uuid
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from contracts.application import ReplaceExpertInput
 from db import accounts, undertakings
+from db import expert_queries as eq
 from db import models as m
 from db import repositories as repo
 from domain.conflicts import ConflictSource, ConflictState, ConflictType
@@ -40,12 +40,8 @@ router = APIRouter(tags=["experts"])
 
 async def expert_out(s: Session, e: m.Expert) -> ExpertOut:
     user = await s.get(m.User, e.user_id) if e.user_id else None
-    engagements = (
-        await s.scalars(select(m.ExpertEngagement).where(m.ExpertEngagement.expert_id == e.id))
-    ).all()
-    discipline = (
-        await s.scalars(select(m.ExpertDiscipline).where(m.ExpertDiscipline.expert_id == e.id))
-    ).all()
+    engagements = await eq.engagements_of(s, e.id)
+    discipline = await eq.discipline_of(s, e.id)
     return ExpertOut(
         id=e.id,
         name=e.name,
@@ -124,14 +120,13 @@ async def register_expert(body: ExpertIn, s: Session, office: Office, cfg: Confi
         s.add(user)
         await s.flush()
         invitation = await invite(s, cfg, user, office)
-        await repo.audit(
+        await repo.audit_by(
             s,
+            office,
+            "USER_INVITED",
+            "user",
+            user.username,
             at=datetime.now(UTC),
-            actor=office.username,
-            actor_role=office.role,
-            action="USER_INVITED",
-            entity_type="user",
-            entity_id=user.username,
             details={"role": Role.EXPERT, "expires_at": invitation.expires_at.isoformat()},
         )
     user_id = user.id if user else None
@@ -167,14 +162,13 @@ async def register_expert(body: ExpertIn, s: Session, office: Office, cfg: Confi
                 end=g.end,
             )
         )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "EXPERT_REGISTERED",
+        "expert",
+        str(e.id),
         at=datetime.now(UTC),
-        actor=office.username,
-        actor_role=office.role,
-        action="EXPERT_REGISTERED",
-        entity_type="expert",
-        entity_id=str(e.id),
         details=body.model_dump(mode="json", exclude={"password"}),
     )
     await s.flush()
@@ -183,7 +177,7 @@ async def register_expert(body: ExpertIn, s: Session, office: Office, cfg: Confi
 
 @router.get("/experts", response_model=list[ExpertOut])
 async def list_experts(s: Session, office: OfficeOrAuditor) -> list[ExpertOut]:
-    return [await expert_out(s, e) for e in (await s.scalars(select(m.Expert).order_by(m.Expert.id))).all()]
+    return [await expert_out(s, e) for e in await eq.experts(s)]
 
 
 @router.get("/experts/{expert_id}", response_model=ExpertOut)
@@ -199,14 +193,13 @@ async def get_expert(expert_id: int, s: Session, user: User) -> ExpertOut:
 async def set_availability(expert_id: int, body: AvailabilityIn, s: Session, user: User) -> ExpertOut:
     e = await load_expert(s, expert_id, user)
     e.available = body.available
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "EXPERT_AVAILABILITY",
+        "expert",
+        str(e.id),
         at=datetime.now(UTC),
-        actor=user.username,
-        actor_role=user.role,
-        action="EXPERT_AVAILABILITY",
-        entity_type="expert",
-        entity_id=str(e.id),
         reason=body.reason,
         details={"available": body.available},
     )
@@ -253,14 +246,13 @@ async def discipline(
             )
             if body.kind == "DISQUALIFICATION":
                 e.status = "DISQUALIFIED"
-            await repo.audit(
+            await repo.audit_by(
                 s,
+                office,
+                f"EXPERT_{body.kind}",
+                "expert",
+                str(e.id),
                 at=now,
-                actor=office.username,
-                actor_role=office.role,
-                action=f"EXPERT_{body.kind}",
-                entity_type="expert",
-                entity_id=str(e.id),
                 reason=body.reason,
                 details=breach or None,
             )
@@ -298,11 +290,7 @@ async def _record_conflict(
     evidence: str,
     by: CurrentUser,
 ) -> m.Conflict:
-    existing = await s.scalar(
-        select(m.Conflict).where(
-            m.Conflict.expert_id == expert_id, m.Conflict.credit_code == credit_code, m.Conflict.type == type_
-        )
-    )
+    existing = await eq.conflict_of(s, expert_id, credit_code, type_)
     if existing is not None:
         raise conflict("CONFLICT_EXISTS", "该利害关系已登记", "This conflict of interest is already recorded")
     now = datetime.now(UTC)
@@ -318,14 +306,13 @@ async def _record_conflict(
     )
     s.add(c)
     await s.flush()
-    await repo.audit(
+    await repo.audit_by(
         s,
+        by,
+        "CONFLICT_DECLARED",
+        "conflict",
+        str(c.id),
         at=now,
-        actor=by.username,
-        actor_role=by.role,
-        action="CONFLICT_DECLARED",
-        entity_type="conflict",
-        entity_id=str(c.id),
         reason=evidence,
         details={"expert_id": expert_id, "credit_code": credit_code, "type": type_},
     )
@@ -381,7 +368,7 @@ async def enterprise_declares(
         )
     if not body.expert_name:
         raise invalid("EXPERT_NAME_REQUIRED", "请填写需回避专家的姓名", "Name the expert")
-    matches = (await s.scalars(select(m.Expert).where(m.Expert.name == body.expert_name))).all()
+    matches = await eq.experts_named(s, body.expert_name)
     if not matches:
         raise not_found(f"专家{body.expert_name}", f"Expert {body.expert_name}")
     if len(matches) > 1:
@@ -404,7 +391,7 @@ async def enterprise_declares(
 
 @router.get("/conflicts", response_model=list[ConflictOut], tags=["conflicts"])
 async def list_conflicts(s: Session, office: OfficeOrAuditor) -> list[ConflictOut]:
-    rows = (await s.scalars(select(m.Conflict).order_by(m.Conflict.id))).all()
+    rows = await eq.conflicts(s)
     return [ConflictOut.model_validate(c) for c in rows]
 
 
@@ -418,16 +405,7 @@ async def _resolve(
         raise conflict("CONFLICT_RESOLVED", "该利害关系已处理", f"This conflict is already {c.state}")
     now = datetime.now(UTC)
     c.state, c.resolved_by, c.resolved_at, c.resolution = state, office.username, now, reason
-    await repo.audit(
-        s,
-        at=now,
-        actor=office.username,
-        actor_role=office.role,
-        action=f"CONFLICT_{state}",
-        entity_type="conflict",
-        entity_id=str(c.id),
-        reason=reason,
-    )
+    await repo.audit_by(s, office, f"CONFLICT_{state}", "conflict", str(c.id), at=now, reason=reason)
     return ConflictOut.model_validate(c)
 
 

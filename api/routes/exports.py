@@ -71,14 +71,13 @@ async def _file(
             status=422,
         )
     content = await run_in_threadpool(render, table, fmt)
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "DATA_EXPORTED",
+        "export",
+        f"{kind}-{year}" if year else kind,
         at=datetime.now(UTC),
-        actor=user.username,
-        actor_role=user.role,
-        action="DATA_EXPORTED",
-        entity_type="export",
-        entity_id=f"{kind}-{year}" if year else kind,
         details={"kind": kind, "year": year, "format": fmt, "rows": len(table.rows)},
     )
     zh = f"{year}年度{KIND_ZH[kind]}.{fmt}" if year else f"{KIND_ZH[kind]}.{fmt}"

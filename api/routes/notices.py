@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from db import mail as maildb
 from db import models as m
@@ -56,20 +55,12 @@ async def my_notices(
 
 @router.post("/notices/{notice_id}/read", response_model=NoticeOut)
 async def mark_read(notice_id: int, s: Session, user: OfficeOrEnterprise) -> NoticeOut:
-    n = await s.scalar(select(m.Notice).where(m.Notice.id == notice_id))
+    n = await repo.notice(s, notice_id)
     if n is None or (user.role is Role.ENTERPRISE and n.enterprise_id != user.enterprise_id):
         raise not_found("通知", "Notice")
     if user.role is Role.ENTERPRISE and n.read_at is None:
         n.read_at = datetime.now(UTC)
-        await repo.audit(
-            s,
-            at=n.read_at,
-            actor=user.username,
-            actor_role=user.role,
-            action="NOTICE_READ",
-            entity_type="notice",
-            entity_id=str(n.id),
-        )
+        await repo.audit_by(s, user, "NOTICE_READ", "notice", str(n.id), at=n.read_at)
     return NoticeOut.model_validate(n)
 
 
@@ -129,7 +120,7 @@ async def retry_delivery(delivery_id: int, s: Session, office: Office, cfg: Conf
     address on record now (so that a corrected contact e-mail is used, and a SKIPPED one goes out
     once an address is registered). A sent e-mail is not sent again; without an address nothing
     changes."""
-    d = await s.scalar(select(m.NoticeDelivery).where(m.NoticeDelivery.id == delivery_id).with_for_update())
+    d = await maildb.delivery_locked(s, delivery_id)
     if d is None:
         raise not_found("邮件投递记录", "Delivery")
     n = await s.get(m.Notice, d.notice_id)
@@ -145,13 +136,7 @@ async def retry_delivery(delivery_id: int, s: Session, office: Office, cfg: Conf
             "No e-mail address on record for this notice's recipient: register one first",
         )
     if to.address != d.address:
-        taken = await s.scalar(
-            select(m.NoticeDelivery.id).where(
-                m.NoticeDelivery.notice_id == n.id,
-                m.NoticeDelivery.channel == d.channel,
-                m.NoticeDelivery.address == to.address,
-            )
-        )
+        taken = await maildb.delivery_to(s, n.id, d.channel, to.address)
         if taken is not None:
             raise conflict(
                 "DELIVERY_EXISTS",
@@ -163,14 +148,13 @@ async def retry_delivery(delivery_id: int, s: Session, office: Office, cfg: Conf
     before = {"state": d.state, "attempts": d.attempts, "address": d.address, "last_error": d.last_error}
     d.address, d.state, d.attempts = to.address, MailState.PENDING, 0
     d.next_attempt_at, d.last_error, d.updated_at = None, "", now
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "NOTICE_EMAIL_RETRY",
+        "notice",
+        str(n.id),
         at=now,
-        actor=office.username,
-        actor_role=office.role,
-        action="NOTICE_EMAIL_RETRY",
-        entity_type="notice",
-        entity_id=str(n.id),
         reason=n.title,
         details={"delivery_id": d.id, "before": before, "address": to.address},
     )

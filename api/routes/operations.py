@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from db import models as m
 from db import repositories as repo
@@ -40,13 +39,9 @@ async def step_failures(
     open_only: Annotated[bool, Query(alias="open")] = True,
 ) -> list[StepFailureOut]:
     """Each one ended its step instead of being retried forever; its workflow waits for a retry."""
-    q = select(m.StepFailure).order_by(m.StepFailure.id)
-    if year is not None:
-        q = q.where(m.StepFailure.cycle_year == year)
-    if open_only:
-        q = q.where(m.StepFailure.resolved_at.is_(None))
     return [
-        StepFailureOut.model_validate(f, from_attributes=True) for f in (await s.scalars(q.limit(500))).all()
+        StepFailureOut.model_validate(f, from_attributes=True)
+        for f in await repo.step_failures(s, year=year, open_only=open_only)
     ]
 
 
@@ -70,14 +65,5 @@ async def retry_step(
     if not await workflow_calls.reached(signal, timeout):
         raise unavailable()
     f.resolved_at, f.resolved_by = datetime.now(UTC), office.username
-    await repo.audit(
-        s,
-        at=f.resolved_at,
-        actor=office.username,
-        actor_role=office.role,
-        action="STEP_RETRIED",
-        entity_type="workflow",
-        entity_id=f.workflow_id,
-        reason=f.step,
-    )
+    await repo.audit_by(s, office, "STEP_RETRIED", "workflow", f.workflow_id, at=f.resolved_at, reason=f.step)
     return StepFailureOut.model_validate(f, from_attributes=True)

@@ -23,7 +23,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from db import models as m
 from db import repositories as repo
@@ -121,9 +120,7 @@ def _csrf_cookie(response: Response, token: str, secure: bool) -> None:
 # --- reading ---------------------------------------------------------------------------------------
 @router.get("/", summary="The portal's home page", responses=HTML)
 async def home(s: Session) -> HTMLResponse:
-    cycles = (await s.execute(select(m.Cycle.year, m.Cycle.deadline).order_by(m.Cycle.year.desc()))).all()
-    rosters = set((await s.scalars(select(m.Roster.cycle_year).where(m.Roster.state == "APPROVED"))).all())
-    notices = {n.cycle_year: n for n in (await s.scalars(select(m.PublicNotice))).all()}
+    cycles, rosters, notices = await repo.published_years(s)
     years = sorted({y for y, _ in cycles} | rosters | set(notices), reverse=True)
     deadlines = dict(cycles)
     latest = await repo.notices_for(s, enterprise_id=None, public=True, limit=5, offset=0)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
+from db import expert_queries as eq
 from db import models as m
 from db import repositories as repo
 from db import undertakings as ut
@@ -79,14 +79,13 @@ async def publish_undertaking(
     v = await ut.publish(
         s, year, title=body.title, text=body.text, note=body.note, by=office.username, at=now
     )
-    await repo.audit(
+    await repo.audit_by(
         s,
+        office,
+        "UNDERTAKING_PUBLISHED",
+        "undertaking",
+        f"{year}-v{v.version}",
         at=now,
-        actor=office.username,
-        actor_role=office.role,
-        action="UNDERTAKING_PUBLISHED",
-        entity_type="undertaking",
-        entity_id=f"{year}-v{v.version}",
         reason=body.note,
         details={"year": year, "version": v.version, "text_sha256": v.text_sha256, "title": v.title},
     )
@@ -119,14 +118,13 @@ async def sign_undertaking(
         found = await ut.signature(s, year, e.id, version=v.version)
         assert found is not None
         return _signature_out(found, e.name)
-    await repo.audit(
+    await repo.audit_by(
         s,
+        user,
+        "UNDERTAKING_SIGNED",
+        "expert",
+        str(e.id),
         at=now,
-        actor=user.username,
-        actor_role=user.role,
-        action="UNDERTAKING_SIGNED",
-        entity_type="expert",
-        entity_id=str(e.id),
         details={"year": year, "version": v.version, "text_sha256": v.text_sha256},
     )
     return _signature_out(x, e.name)
@@ -140,10 +138,5 @@ async def sign_undertaking(
 async def list_signatures(year: int, s: Session, office: OfficeOrAuditor) -> list[UndertakingSignatureOut]:
     check_year(year)
     rows = await ut.signatures(s, year)
-    names = {
-        e.id: e.name
-        for e in (
-            await s.scalars(select(m.Expert).where(m.Expert.id.in_(sorted({x.expert_id for x in rows}))))
-        ).all()
-    }
+    names = await eq.expert_names(s, (x.expert_id for x in rows))
     return [_signature_out(x, names.get(x.expert_id, "")) for x in rows]
