@@ -122,7 +122,7 @@ async def test_a_cycle_is_refused_while_its_years_have_no_holiday_data(
     async with sessions.begin() as s:
         approval = await s.get(m.RulesApproval, year)
         assert approval is not None
-        doc = CycleStart.model_validate(rules).model_dump(mode="json")  # as the API fingerprints it
+        doc = CycleStart.model_validate(rules).document()  # as the API fingerprints it
         approval.rules, approval.rules_hash = doc, rules_fingerprint(doc)
     r = await api.post("/cycles", headers=office, json=rules)
     assert refused(r, 409, "HOLIDAY_CALENDAR_MISSING")["details"]["missing_years"] == missing
