@@ -68,26 +68,27 @@ def scores(pct: int, **items: int) -> dict[str, int]:
 
 def item_comments(sheet: dict[str, int], *, below: int = 101) -> dict[str, dict[str, str]]:
     """What a reviewer writes on each item of `sheet` scored below `below` percent (every item by
-    default): strengths and opportunities for improvement as the band of its score suggests."""
+    default): strengths and opportunities for improvement as the band of its score suggests — a
+    process item judged by its approach and deployment, a result item by its levels, trends and
+    comparisons (GB/Z 19579)."""
     rubric = load_rubric("GB/T 19580-2012")
+    process = {
+        70: ("方面的方法系统有效、展开充分，已成为关键管理工具", "方面可进一步与行业标杆对比，巩固领先优势"),
+        50: ("方面已形成系统的方法并展开良好", "方面的评价、改进和组织学习有待深化"),
+        0: ("方面已开始建立系统的方法", "方面的方法尚未全面展开，缺少基于事实的评价和改进"),
+    }
+    result = {
+        70: ("的主要指标处于行业先进水平，改进趋势可持续", "方面可扩大与标杆的对比范围"),
+        50: ("的大多数指标呈改进趋势，重要方面无不良趋势", "方面缺少与竞争对手和标杆的对比数据"),
+        0: ("的部分指标开始改善", "方面的趋势数据不完整，缺少对比信息"),
+    }
     out: dict[str, dict[str, str]] = {}
     for code, pct in sheet.items():
         if pct >= below:
             continue
-        name = rubric.item(code).name_zh
-        if pct >= 70:
-            said = (
-                f"{name}方面的方法系统有效、展开充分，已成为关键管理工具",
-                f"{name}方面可进一步与行业标杆对比，巩固领先优势",
-            )
-        elif pct >= 50:
-            said = (f"{name}方面已形成系统的方法并展开良好", f"{name}方面的评价、改进和组织学习有待深化")
-        else:
-            said = (
-                f"{name}方面已开始建立系统的方法",
-                f"{name}方面的方法尚未全面展开，缺少基于事实的评价和改进",
-            )
-        out[code] = {"strengths": said[0], "opportunities": said[1]}
+        item = rubric.item(code)
+        said = (result if item.kind.value == "RESULT" else process)[max(b for b in (0, 50, 70) if pct >= b)]
+        out[code] = {"strengths": item.name_zh + said[0], "opportunities": item.name_zh + said[1]}
     return out
 
 

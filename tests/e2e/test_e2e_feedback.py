@@ -15,7 +15,7 @@ import httpx
 import pytest
 from conftest import ADMIN, OFFICE
 
-from devstack.scenario import Scenario, expect, item_comments, password_of, scores
+from devstack.scenario import Scenario, eventually, expect, item_comments, password_of, scores
 from domain.rubric import load_rubric
 
 CODES = list(load_rubric("GB/T 19580-2012").item_codes)
@@ -84,6 +84,16 @@ async def leader_opinion(sc: Scenario, n: int) -> None:
 async def no_report(sc: Scenario, n: int) -> None:
     r = await sc.api.get(f"/applications/{sc.applications[n]}/feedback", headers=sc.enterprise_heads[n])
     assert r.status_code == 404, r.text
+
+
+async def delivered(sc: Scenario, n: int, kind: str) -> dict[str, Any]:
+    """Enterprise n's notice of `kind`, once the outbox relay has delivered it to the inbox."""
+
+    async def probe() -> dict[str, Any] | None:
+        inbox = expect_list(await sc.api.get("/notices", headers=sc.enterprise_heads[n]))
+        return next((x for x in inbox if x["kind"] == kind), None)
+
+    return await eventually(probe, what=f"the {kind} notice of enterprise {n}")
 
 
 def refused_items(r: httpx.Response) -> list[str]:
@@ -185,10 +195,8 @@ async def test_every_applicant_that_reached_document_review_gets_its_feedback_re
     assert "致鹿城反馈测试3号有限公司：" in text and "感谢贵单位" in text and "未列入现场评审名单" in text
     assert "4.7.6 领导方面的结果（50分，结果评分项）" in text
     assert text.rstrip().endswith("鹿城区政府质量奖评审委员会办公室\n" + _today_zh(third))
-    inbox = expect_list(await api.get("/notices", headers=sc.enterprise_heads[3]))
-    kinds = [n["kind"] for n in inbox]
-    assert "DOCUMENT_REVIEW_FEEDBACK" in kinds and "FEEDBACK_REPORT" in kinds
-    letter = next(n for n in inbox if n["kind"] == "FEEDBACK_REPORT")
+    await delivered(sc, 3, "DOCUMENT_REVIEW_FEEDBACK")
+    letter = await delivered(sc, 3, "FEEDBACK_REPORT")
     assert (
         letter["title"] == f"{sc.year}年度质量管理创新奖评审反馈报告"
         and "鹿城区政府质量奖评审委员会办公室" in letter["body"]
@@ -232,6 +240,8 @@ async def test_every_applicant_that_reached_document_review_gets_its_feedback_re
             assert item["document"]["strengths"] == panel_comments(n)[item["code"]]["strengths"]
             assert item["document"]["opportunities"] == panel_comments(n)[item["code"]]["opportunities"]
         assert "四、现场评审情况" in report["text"] and "贵单位已确认现场评审报告" in report["text"]
+    await delivered(sc, 1, "AWARD_RESULT")
+    await delivered(sc, 1, "FEEDBACK_REPORT")
     inbox = expect_list(await api.get("/notices", headers=sc.enterprise_heads[1]))
     assert [n["kind"] for n in inbox].count("FEEDBACK_REPORT") == 1
 
@@ -240,8 +250,7 @@ async def test_every_applicant_that_reached_document_review_gets_its_feedback_re
     for n, report in ((1, first_report), (2, second), (3, third)):
         individual = expect_list(await api.get(f"/applications/{a[n]}/scores", headers=sc.office))
         assert len(individual) == 3
-        inbox = expect_list(await api.get("/notices", headers=sc.enterprise_heads[n]))
-        letter = next(x for x in inbox if x["kind"] == "FEEDBACK_REPORT")["body"]
+        letter = (await delivered(sc, n, "FEEDBACK_REPORT"))["body"]
         content = json.dumps(report["content"], ensure_ascii=False)
         for shown in (report["text"], letter, content):
             assert not any(name in shown for name in names)
