@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from activities.fanout import Wakeups
+from activities.feedback import write_feedback_report
 from activities.notices import write_notices
 from contracts.application import Progress, QualificationChecksInput, RecordDecisionInput
 from contracts.common import NoticeInput, StepFailed
@@ -60,6 +61,8 @@ async def record_progress(s: AsyncSession, p: Progress) -> None:
             details={"outcome": p.outcome},
         )
     await write_notices(s, p.notices)
+    # a path that ends here after document review: its feedback report with the result letter (R14.4)
+    await write_feedback_report(s, p)
 
 
 class AwardActivities:

@@ -45,7 +45,7 @@ from domain.conflicts import (
 from domain.draw_record import encode_inputs, result_json
 from domain.errors import DomainError, conflict, invalid
 from domain.panel import DrawResult, DrawRules, Panel, PanelRequest, PoolExpert, draw_panels, draw_replacement
-from domain.review import ReviewPurpose, check_onsite_list
+from domain.review import ReviewPurpose, check_onsite_list, comments_json
 from domain.types import ApplicationStage, Outcome
 
 
@@ -503,6 +503,7 @@ class ReviewActivities:
                     total=inp.total,
                     strengths=inp.strengths,
                     improvements=inp.improvements,
+                    item_comments=comments_json(inp.item_comments),
                     submitted_at=inp.at,
                 )
                 .on_conflict_do_nothing(constraint="uq_expert_scores_once")
@@ -535,6 +536,7 @@ class ReviewActivities:
                     category_points=inp.category_points,
                     opinion=inp.opinion,
                     rationales=inp.rationales,
+                    item_comments=comments_json(inp.item_comments),
                     submitted_at=inp.at,
                     visit_date=inp.visit_date,
                 )

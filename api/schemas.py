@@ -17,7 +17,8 @@ from pydantic_core import PydanticCustomError
 
 from domain.eligibility import CheckStatus, Condition
 from domain.facts import AccidentCategory, AccidentGrade, CreditStatus, SpotCheckResult
-from domain.rules import AwardCriteria, CycleRules
+from domain.review import ItemComment
+from domain.rules import ITEM_COMMENTS_BELOW, AwardCriteria, CycleRules
 from domain.text import RefusedCharacter, clean_line, clean_text
 from domain.types import Award, DocumentKind, Role, SectorTag
 from domain.types import Field as Sector
@@ -355,6 +356,12 @@ class CycleStart(Strict):
         default={},
         description="per award (QUALITY, INNOVATION): its own minimum final score and category minimums (Art. 2)",
     )
+    item_comments_below: int = Field(
+        ITEM_COMMENTS_BELOW,
+        description="experts (and the leader's consolidated opinion) write the strengths and "
+        "opportunities for improvement of every item scored below this percent: the lower bound of "
+        "a scoring band of the criteria edition (e.g. 50; 0 for none)",
+    )
 
     def to_rules(self) -> CycleRules:
         doc = self.model_dump(exclude={"award_criteria"})
@@ -370,6 +377,8 @@ class CycleStart(Strict):
         doc = self.model_dump(mode="json")
         if not doc["award_criteria"]:
             del doc["award_criteria"]
+        if doc["item_comments_below"] == ITEM_COMMENTS_BELOW:  # likewise the feedback band's default
+            del doc["item_comments_below"]
         return doc
 
 
@@ -779,16 +788,46 @@ class DrawIn(Strict):
     visits: dict[Id, date] = Field(default={}, description="on-site panels: visit date per application id")
 
 
+class ItemCommentIn(Strict):
+    """优势 and 改进机会 on one rubric item: what the applicant's feedback report tells it."""
+
+    strengths: Annotated[Prose, Field(max_length=3000)] = ""
+    opportunities: Annotated[Prose, Field(max_length=3000)] = ""
+
+    def to_domain(self) -> ItemComment:
+        return ItemComment(self.strengths, self.opportunities)
+
+
+ItemComments = Annotated[
+    dict[ItemCode, ItemCommentIn],
+    Field(
+        max_length=100,
+        description="per rubric item code: {strengths, opportunities}; required (both) for every item "
+        "scored below the cycle's item_comments_below, optional for the others",
+    ),
+]
+
+
 class ExpertScoreIn(Strict):
     scores: ScoreMap
     strengths: Annotated[Prose, Field(max_length=5000)] = ""
     improvements: Annotated[Prose, Field(max_length=5000)] = ""
+    item_comments: ItemComments = {}
+
+    def comments(self) -> dict[str, ItemComment]:
+        return {code: c.to_domain() for code, c in self.item_comments.items()}
 
 
 class PanelOpinionIn(Strict):
     scores: ScoreMap
     opinion: Annotated[Prose, Field(min_length=1, max_length=10000)]
     rationales: dict[ItemCode, Annotated[Prose, Field(max_length=2000)]] = {}
+    # the panel's strengths and opportunities per item, as the leader writes them for the feedback
+    # report (R14.4); the members' comments are the leader's to read (GET …/scores), not copied
+    item_comments: ItemComments = {}
+
+    def comments(self) -> dict[str, ItemComment]:
+        return {code: c.to_domain() for code, c in self.item_comments.items()}
 
 
 class ReplaceIn(Strict):

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from contracts.common import Actor, DeadlineMarks, NoticeInput
 from domain.eligibility import ConditionCheck
 from domain.qualification import QualificationDecision, QualificationResult
-from domain.review import ReviewPurpose
+from domain.review import ItemComment, ReviewPurpose
 from domain.rules import CycleRules
 from domain.types import ApplicationStage, Award, Outcome
 
@@ -189,6 +189,8 @@ class ExpertScoreInput:
     strengths: str
     improvements: str
     actor: Actor
+    # per item: strengths and opportunities for improvement (R14.2, R14.4)
+    item_comments: dict[str, ItemComment] = field(default_factory=dict)
 
 
 @dataclass
@@ -200,6 +202,8 @@ class PanelOpinionInput:
     opinion: str
     actor: Actor
     rationales: dict[str, str] = field(default_factory=dict)
+    # the panel's strengths and opportunities per item, for the applicant's feedback report (R14.4)
+    item_comments: dict[str, ItemComment] = field(default_factory=dict)
 
 
 @dataclass
@@ -280,6 +284,7 @@ class RecordScoreInput:
     actor: Actor
     at: datetime
     progress: Progress | None = None
+    item_comments: dict[str, ItemComment] = field(default_factory=dict)
 
 
 @dataclass
@@ -296,6 +301,7 @@ class RecordOpinionInput:
     at: datetime
     visit_date: date | None = None
     progress: Progress | None = None
+    item_comments: dict[str, ItemComment] = field(default_factory=dict)
 
 
 @dataclass

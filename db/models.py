@@ -515,6 +515,8 @@ class ExpertScore(Base):
     total: Mapped[str] = mapped_column(String(20))
     strengths: Mapped[str] = mapped_column(Text, default="")
     improvements: Mapped[str] = mapped_column(Text, default="")
+    # per item code: {"strengths", "opportunities"} (R14.2, R14.4)
+    item_comments: Mapped[dict[str, dict[str, str]]] = mapped_column(Json, default=dict)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         UniqueConstraint("application_id", "purpose", "expert_id", name="uq_expert_scores_once"),
@@ -534,6 +536,8 @@ class PanelOpinion(Base):
     category_points: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
     opinion: Mapped[str] = mapped_column(Text)
     rationales: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    # the panel's strengths and opportunities per item code, as the leader wrote them (R14.4)
+    item_comments: Mapped[dict[str, dict[str, str]]] = mapped_column(Json, default=dict)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # on-site only: visit date and the enterprise's confirmation (R14.5)
     visit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -542,6 +546,24 @@ class PanelOpinion(Base):
     settlement: Mapped[str] = mapped_column(Text, default="")
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     __table_args__ = (UniqueConstraint("application_id", "purpose", name="uq_panel_opinions_once"),)
+
+
+class FeedbackReport(Base):
+    """The feedback report (评审反馈报告) of an application that reached document review, written
+    with the result notice that ended its path (R14.4): the structured content (domain/feedback.py)
+    and the letter's text, its sha256, and the key of the notice that announced it."""
+
+    __tablename__ = "feedback_reports"
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(Integer, index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    content: Mapped[dict[str, Any]] = mapped_column(Json)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    notice_key: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 # --- committee, ballot, public notice, objections, approval, certificates -------------------------

@@ -17,6 +17,7 @@ import httpx
 
 from domain.credit_code import CHARSET, check_character
 from domain.rubric import load_rubric
+from domain.rules import ITEM_COMMENTS_BELOW
 
 T = TypeVar("T")
 Headers = dict[str, str]
@@ -63,6 +64,32 @@ def scores(pct: int, **items: int) -> dict[str, int]:
     """A score sheet of the 2012 rubric: `pct` on every item, some items set otherwise (4_1_1=30)."""
     base = dict.fromkeys(load_rubric("GB/T 19580-2012").item_codes, pct)
     return {**base, **{k.replace("_", "."): v for k, v in items.items()}}
+
+
+def item_comments(sheet: dict[str, int], *, below: int = 101) -> dict[str, dict[str, str]]:
+    """What a reviewer writes on each item of `sheet` scored below `below` percent (every item by
+    default): strengths and opportunities for improvement as the band of its score suggests — a
+    process item judged by its approach and deployment, a result item by its levels, trends and
+    comparisons (GB/Z 19579)."""
+    rubric = load_rubric("GB/T 19580-2012")
+    process = {
+        70: ("方面的方法系统有效、展开充分，已成为关键管理工具", "方面可进一步与行业标杆对比，巩固领先优势"),
+        50: ("方面已形成系统的方法并展开良好", "方面的评价、改进和组织学习有待深化"),
+        0: ("方面已开始建立系统的方法", "方面的方法尚未全面展开，缺少基于事实的评价和改进"),
+    }
+    result = {
+        70: ("的主要指标处于行业先进水平，改进趋势可持续", "方面可扩大与标杆的对比范围"),
+        50: ("的大多数指标呈改进趋势，重要方面无不良趋势", "方面缺少与竞争对手和标杆的对比数据"),
+        0: ("的部分指标开始改善", "方面的趋势数据不完整，缺少对比信息"),
+    }
+    out: dict[str, dict[str, str]] = {}
+    for code, pct in sheet.items():
+        if pct >= below:
+            continue
+        item = rubric.item(code)
+        said = (result if item.kind.value == "RESULT" else process)[max(b for b in (0, 50, 70) if pct >= b)]
+        out[code] = {"strengths": item.name_zh + said[0], "opportunities": item.name_zh + said[1]}
+    return out
 
 
 def pdf(text: str) -> bytes:
@@ -297,6 +324,21 @@ class Scenario:
         self.applications[n] = app_id
         return app_id
 
+    @property
+    def comments_below(self) -> int:
+        """The band of the cycle's rules under which an item's score needs its comments (R14.4)."""
+        return int(self.rules.get("item_comments_below", ITEM_COMMENTS_BELOW))
+
+    async def feedback(self, n: int) -> dict[str, Any]:
+        """Enterprise n reads its feedback report (once the path of its application has ended)."""
+        app_id = self.applications[n]
+
+        async def issued() -> dict[str, Any] | None:
+            r = await self.api.get(f"/applications/{app_id}/feedback", headers=self.enterprise_heads[n])
+            return expect(r, 200) if r.status_code != 404 else None
+
+        return await eventually(issued, what=f"the feedback report of {app_id}")
+
     # --- reading ----------------------------------------------------------------------------------
     async def app(self, app_id: str) -> dict[str, Any]:
         return expect(await self.api.get(f"/applications/{app_id}", headers=self.office), 200)
@@ -356,7 +398,9 @@ class Scenario:
     async def document_review(
         self, app_id: str, pct: int, opinion: str = "卓越绩效管理体系较完善，结果指标良好。"
     ) -> str:
-        """Every member scores `pct` on every item, then the leader consolidates."""
+        """Every member scores `pct` on every item, with the strengths and opportunities of the items
+        below the cycle's band; then the leader consolidates, writing them for every item (the
+        applicant's feedback report, R14.4)."""
         await self.wait_stage(app_id, "DOCUMENT_REVIEW")
         seats = await self.panel(app_id, "DOCUMENT")
         for seat in seats:
@@ -368,6 +412,7 @@ class Scenario:
                         "scores": scores(pct),
                         "strengths": "领导作用突出",
                         "improvements": "过程管理有待加强",
+                        "item_comments": item_comments(scores(pct), below=self.comments_below),
                     },
                 ),
                 200,
@@ -376,7 +421,7 @@ class Scenario:
         r = await self.api.post(
             f"/applications/{app_id}/panel-opinion",
             headers=self.expert_heads[leader],
-            json={"scores": scores(pct), "opinion": opinion},
+            json={"scores": scores(pct), "opinion": opinion, "item_comments": item_comments(scores(pct))},
         )
         return str(expect(r, 200)["total"])
 
@@ -400,7 +445,11 @@ class Scenario:
             await self.api.post(
                 f"/applications/{app_id}/onsite-report",
                 headers=self.expert_heads[leader],
-                json={"scores": scores(pct), "opinion": "现场核实了质量管理体系运行情况。"},
+                json={
+                    "scores": scores(pct),
+                    "opinion": "现场核实了质量管理体系运行情况。",
+                    "item_comments": item_comments(scores(pct), below=self.comments_below),
+                },
             ),
             200,
         )

@@ -1,11 +1,14 @@
 """Document and on-site review rules (Art. 9, 14(2)(3), 20): who may score, what a leader must
-explain, how the on-site list relates to the threshold."""
+explain, which items need their strengths and opportunities written, how the on-site list relates
+to the threshold."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from domain.errors import conflict, invalid
 from domain.rubric import Rubric, validate_scores, wide_spread_items
@@ -18,6 +21,66 @@ class ReviewPurpose(StrEnum):
     @property
     def name_zh(self) -> str:
         return "资料评审" if self is ReviewPurpose.DOCUMENT else "现场评审"
+
+
+@dataclass(frozen=True)
+class ItemComment:
+    """What a reviewer writes on one rubric item (R14.2, R14.4): its strengths (优势) and its
+    opportunities for improvement (改进机会) — the substance of the applicant's feedback report."""
+
+    strengths: str = ""
+    opportunities: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.strengths.strip() and self.opportunities.strip())
+
+
+def comments_json(comments: Mapping[str, ItemComment]) -> dict[str, dict[str, str]]:
+    """Per-item comments as stored (JSON)."""
+    return {
+        code: {"strengths": c.strengths, "opportunities": c.opportunities}
+        for code, c in sorted(comments.items())
+    }
+
+
+def comments_from_json(stored: Mapping[str, Any] | None) -> dict[str, ItemComment]:
+    return {
+        code: ItemComment(str(c.get("strengths", "")), str(c.get("opportunities", "")))
+        for code, c in (stored or {}).items()
+        if isinstance(c, Mapping)
+    }
+
+
+def items_needing_comments(rubric: Rubric, scores: Mapping[str, int], below: int) -> list[str]:
+    """The items (in rubric order) scored below `below` percent: the band the cycle's rules name
+    (`CycleRules.item_comments_below`) under which a score must say what is strong and what to improve."""
+    return [code for code in rubric.item_codes if code in scores and scores[code] < below]
+
+
+def check_item_comments(
+    rubric: Rubric, *, scores: Mapping[str, int], comments: Mapping[str, ItemComment], below: int
+) -> None:
+    """Comments name items of the rubric; every item scored below `below` percent has both its
+    strengths and its opportunities written (422 ITEM_COMMENTS_REQUIRED with the item codes).
+    Comments on other items are welcome and optional."""
+    for code in comments:
+        rubric.item(code)  # SCORE_UNKNOWN_ITEM
+    missing = [
+        code
+        for code in items_needing_comments(rubric, scores, below)
+        if code not in comments or not comments[code].complete
+    ]
+    if missing:
+        labels = [rubric.item(code) for code in missing]
+        raise invalid(
+            "ITEM_COMMENTS_REQUIRED",
+            f"得分率低于{below}%的评分项须逐项写明优势和改进机会：{'、'.join(i.label_zh for i in labels)}",
+            f"Items scored below {below} % need their strengths and opportunities for improvement: "
+            f"{'; '.join(i.label_en for i in labels)}",
+            items=missing,
+            below=below,
+        )
 
 
 def check_member(expert_id: int, active_members: Collection[int], *, purpose: ReviewPurpose) -> None:

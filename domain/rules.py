@@ -29,6 +29,9 @@ RULES_REVISION = (
 # The editions are data (domain/rubrics/*.json); the oldest, GB/T 19580-2012, is first (the default).
 KNOWN_CRITERIA_EDITIONS: tuple[str, ...] = available_editions()
 DISTRICT = "鹿城区"
+# R14.4: items scored below this percent need their strengths and opportunities written (the default
+# of CycleRules.item_comments_below: the bands under 有系统、有效的方法应对总体要求, GB/Z 19579).
+ITEM_COMMENTS_BELOW = 50
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,12 @@ class CycleRules:
     # Award-specific criteria (Art. 2), approved with the rules; an award absent has none beyond
     # min_final_score. Rules frozen before they existed decode with none.
     award_criteria: dict[Award, AwardCriteria] = field(default_factory=dict)
+    # Feedback (R14.2, R14.4): an expert — and the leader in the consolidated opinion — writes the
+    # strengths and opportunities for improvement of every item scored below this percentage, the
+    # lower bound of a scoring band of the criteria edition (GB/Z 19579: 0, 10, 30, 50, 70, 90; 50
+    # asks it of every item below 有系统、有效的方法应对总体要求; 0 of none). Rules frozen before it
+    # existed decode with 50.
+    item_comments_below: int = ITEM_COMMENTS_BELOW
 
     def quota(self, award: Award) -> int:
         return self.quota_quality if award is Award.QUALITY else self.quota_innovation
@@ -213,6 +222,7 @@ def validate_rules(rules: CycleRules, now: datetime) -> CycleRules:
         )
     _validate_review_rules(rules)
     validate_award_criteria(rules)
+    validate_item_comments_band(rules)
     validate_aftercare(rules.aftercare())
     if not 1 <= rules.qualification_review_days <= 180:
         raise invalid(
@@ -268,6 +278,29 @@ def validate_award_criteria(rules: CycleRules) -> None:
                     award=award.value,
                     category=code,
                 )
+
+
+def validate_item_comments_band(rules: CycleRules) -> None:
+    """Raise DomainError (422 RULES_ITEM_COMMENTS_BAND) unless `item_comments_below` is the lower
+    bound of a scoring band of every item kind of the criteria edition, so that "below the band"
+    means the same for every item."""
+    if rules.criteria_edition not in KNOWN_CRITERIA_EDITIONS:
+        return  # the edition itself is refused by validate_rules
+    rubric = load_rubric(rules.criteria_edition)
+    kinds = {item.kind for item in rubric.items}
+    lows = sorted(
+        set.intersection(*({b.low for b in rubric.bands_for(kind)} for kind in kinds)) if kinds else set()
+    )
+    if rules.item_comments_below not in lows:
+        shown = "、".join(f"{low}%" for low in lows)
+        raise invalid(
+            "RULES_ITEM_COMMENTS_BAND",
+            f"须逐项写明优势和改进机会的得分率界限应为{rubric.edition}某一评分档的下限（{shown}），"
+            f"收到{rules.item_comments_below}",
+            f"item_comments_below must be the lower bound of a scoring band of {rubric.edition} "
+            f"({', '.join(map(str, lows))}); got {rules.item_comments_below}",
+            allowed=lows,
+        )
 
 
 def _validate_committee_rules(rules: CycleRules) -> None:

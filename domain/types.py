@@ -156,6 +156,7 @@ class NoticeKind(StrEnum):
     OBJECTION_OVERDUE = "OBJECTION_OVERDUE"
     AWARD_ANNOUNCEMENT = "AWARD_ANNOUNCEMENT"  # 授奖公告 (public)
     AWARD_RESULT = "AWARD_RESULT"  # 评审结果告知 (to the enterprise)
+    FEEDBACK_REPORT = "FEEDBACK_REPORT"  # 评审反馈报告 (to the enterprise, R14.4; the report is a document)
     # After the award (Art. 17-19)
     REVOCATION_PROPOSED = "REVOCATION_PROPOSED"  # 撤销提请告知 (to the enterprise)
     REVOCATION_DECISION = "REVOCATION_DECISION"  # 撤销决定告知 / 不予撤销告知 (to the enterprise)

@@ -20,6 +20,10 @@ while you watch. Eight enterprises take part, and one application ends at each s
                               committee first keeps the candidate, the government returns the
                               list, and the committee's second version removes it (审定批准)
 
+Every applicant that reached document review receives a feedback report (评审反馈报告) after the
+stage that ended its path — per rubric item the panel's band, strengths and opportunities for
+improvement, and the on-site findings; the demo prints the report of the one rejected in the ballot.
+
 The year is next year, or this year if next year's cycle exists already; numbering of enterprises and
 experts is offset by the year so that runs in different years do not collide.
 """
@@ -416,6 +420,11 @@ class Demo:
                 say(
                     f"   {x.label} received 《{n['title']}》 with the panel opinion:\n{excerpt(n['body'], 8)}"
                 )
+                report = await s.feedback(self.n(x))  # written with that letter (R14.4)
+                say(
+                    f"   …and its feedback report 《{report['title']}》, item by item "
+                    f"(GET /applications/{app_id}/feedback; its full text at the end of the demo)"
+                )
 
     async def onsite_review(self) -> None:
         s = self.s
@@ -754,6 +763,26 @@ class Demo:
             say(f"   {app_id} {x.label:<22} {a['outcome']:<16} {x.story}")
         if wrong:
             raise ScenarioError("unexpected outcomes: " + "; ".join(wrong))
+        await self.feedback_reports()
+
+    async def feedback_reports(self) -> None:
+        """Every applicant that reached document review has its feedback report (R14.4); one is shown
+        in full, as its enterprise reads it: per item the panel's band, strengths and opportunities."""
+        s = self.s
+        print(flush=True)
+        reached = [x for x in SAMPLES if x.fate != "NOT_QUALIFIED"]
+        for x in reached:
+            report = await s.feedback(self.n(x))
+            say(
+                f"   {self.apps[x.key]} {x.label:<22} 《{report['title']}》 ({report['outcome']}) sha256 {report['sha256'][:12]}…"
+            )
+        shown = self.sample(4)  # not awarded: the report that makes applying worthwhile
+        report = await s.feedback(self.n(shown))
+        say(
+            f"the feedback report of {shown.label}, as its enterprise reads it "
+            f"(GET /applications/{self.apps[shown.key]}/feedback; …/feedback/letter downloads it):"
+        )
+        print("\n".join(f"             │ {line}" for line in report["text"].splitlines()), flush=True)
 
     def where_to_look(self, results: dict[str, Any], meeting_id: str) -> None:
         def ui(query: str) -> str:
@@ -781,6 +810,7 @@ Where to look
     {API_URL}/objections?year={y}                (office/committee) objections, reports, decisions
     {API_URL}/cycles/{y}/final-list/versions     (committee/government/office) every version of the list
     {API_URL}/certificates/{urllib.parse.quote(cert)}   (office) a certificate and its plaque text
+    {API_URL}/applications/{self.apps[4]}/feedback        (enterprise/office) a feedback report, item by item
     {API_URL}/audit                              (office) who did what, when and why""",
             flush=True,
         )

@@ -168,6 +168,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/applications/{application_id}/onsite-report"): allow(own=(X,)),
     ("POST", "/applications/{application_id}/onsite-confirmation"): allow(own=(E,)),
     ("GET", "/applications/{application_id}/reviews"): allow(O, AU, own=(E, X)),
+    # the feedback report (R14.4): the enterprise its own; never the experts, committee or government
+    ("GET", "/applications/{application_id}/feedback"): allow(O, AU, own=(E,)),
+    ("GET", "/applications/{application_id}/feedback/letter"): allow(O, AU, own=(E,)),
     # --- notices
     ("GET", "/notices"): allow(O, E, X),
     ("POST", "/notices/{notice_id}/read"): allow(O, own=(E,)),

@@ -49,7 +49,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import conflict, invalid
     from domain.progress import rank, waiting_for_decision
     from domain.qualification import QualificationResult, already_decided, not_ready, resolve_qualification
-    from domain.review import ReviewPurpose, check_expert_score, check_onsite_report, check_panel_opinion
+    from domain.review import (
+        ItemComment,
+        ReviewPurpose,
+        check_expert_score,
+        check_item_comments,
+        check_onsite_report,
+        check_panel_opinion,
+    )
     from domain.rubric import load_rubric, score_sheet, validate_scores
     from domain.types import ApplicationStage, Audience, NoticeKind, Outcome
     from workflows.common import InProgress, StepRetries, enforce, record, rejected, wait_with_deadline
@@ -600,6 +607,7 @@ class ApplicationWorkflow(StepRetries):
                     inp.actor,
                     workflow.now(),
                     self._progress(self.s.stage, self.s.outcome, waiting, due=review.due),
+                    item_comments=dict(inp.item_comments),
                 ),
                 f"record the scores of expert {inp.expert_id}",
             )
@@ -612,6 +620,18 @@ class ApplicationWorkflow(StepRetries):
     @submit_expert_score.validator
     def _validate_score(self, inp: ExpertScoreInput) -> None:
         self._check_score(self._open_review(ReviewPurpose.DOCUMENT), inp)
+        self._check_comments(inp.scores, inp.item_comments)
+
+    def _check_comments(self, scores: dict[str, int], comments: dict[str, ItemComment]) -> None:
+        """Items scored below the band the rules name need their strengths and opportunities (R14.4).
+        Checked by the validators only: the rule depends on nothing but the input and the frozen
+        rules, so an update it lets in passes it in its handler too — and updates accepted before the
+        rule existed replay unchanged (validators do not run on replay; handlers do)."""
+        enforce(
+            lambda: check_item_comments(
+                self.rubric, scores=scores, comments=comments, below=self.rules.item_comments_below
+            )
+        )
 
     def _check_score(self, review: PanelReview, inp: ExpertScoreInput) -> None:
         enforce(
@@ -671,6 +691,7 @@ class ApplicationWorkflow(StepRetries):
                     now,
                     review.visit_date,
                     self._progress(stage, self.s.outcome, waiting, due=due, notices=notices),
+                    item_comments=dict(inp.item_comments),
                 ),
                 f"record the {purpose.value.lower()} panel opinion",
             )
@@ -683,6 +704,7 @@ class ApplicationWorkflow(StepRetries):
     def _validate_opinion(self, inp: PanelOpinionInput) -> None:
         self.busy.refuse_if_running("submit_panel_opinion")
         self._check_opinion(self._open_review(self._opinion_purpose()), inp)
+        self._check_comments(inp.scores, inp.item_comments)
 
     def _opinion_purpose(self) -> ReviewPurpose:
         onsite = self.s.stage in (Stage.AWAITING_ONSITE, Stage.ONSITE_REVIEW)

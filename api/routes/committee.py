@@ -54,7 +54,7 @@ from domain.publicity import (
     objection_digest,
 )
 from domain.roster import Position, Seat, validate_roster
-from domain.rules import rules_fingerprint, validate_award_criteria
+from domain.rules import rules_fingerprint, validate_award_criteria, validate_item_comments_band
 from domain.supplementary import check_objection_target
 from domain.types import Audience, DeliveryState, NoticeKind, Role
 from workflows.cycle import AwardCycleWorkflow
@@ -249,6 +249,7 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
     # the years its periods may reach need their rest days (refused with HOLIDAY_CALENDAR_MISSING)
     rules = body.rules.to_rules()
     validate_award_criteria(rules)  # each award's own criteria name the rubric's categories (Art. 2)
+    validate_item_comments_band(rules)  # the feedback band is a band of the rubric (R14.4)
     await calendar_for_rules(s, rules)
     doc = body.rules.document()
     digest = rules_fingerprint(doc)

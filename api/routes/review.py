@@ -334,7 +334,9 @@ async def submit_scores(
         cfg,
         application_id,
         ApplicationWorkflow.submit_expert_score,
-        ExpertScoreInput(e.id, dict(body.scores), body.strengths, body.improvements, user.actor),
+        ExpertScoreInput(
+            e.id, dict(body.scores), body.strengths, body.improvements, user.actor, body.comments()
+        ),
         key=f"score-{e.id}-{key or uuid.uuid4()}",
         result_type=str,
     )
@@ -366,6 +368,8 @@ async def panel_scores(
             "total": r.total,
             "strengths": r.strengths,
             "improvements": r.improvements,
+            # per item, what the leader may start the panel's feedback from (R14.4)
+            "item_comments": r.item_comments,
             "submitted_at": r.submitted_at,
         }
         for r in rows
@@ -387,7 +391,9 @@ async def _opinion(
         cfg,
         application_id,
         ApplicationWorkflow.submit_panel_opinion,
-        PanelOpinionInput(e.id, dict(body.scores), body.opinion, user.actor, dict(body.rationales)),
+        PanelOpinionInput(
+            e.id, dict(body.scores), body.opinion, user.actor, dict(body.rationales), body.comments()
+        ),
         key=f"opinion-{e.id}-{key or uuid.uuid4()}",
         result_type=str,
     )
@@ -492,7 +498,7 @@ async def reviews(application_id: str, s: Session, user: User) -> list[dict[str,
             "settlement": o.settlement,
             "visit_date": o.visit_date.isoformat() if isinstance(o.visit_date, date) else None,
         }
-        if user.role is not Role.ENTERPRISE:
-            item.update(scores=o.scores, rationales=o.rationales)
+        if user.role is not Role.ENTERPRISE:  # the enterprise reads items in its feedback report
+            item.update(scores=o.scores, rationales=o.rationales, item_comments=o.item_comments)
         out.append(item)
     return out

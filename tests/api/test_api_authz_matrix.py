@@ -139,6 +139,11 @@ async def test_an_enterprise_cannot_reach_another_enterprises_records(world: tup
     assert (
         await api.get(f"/applications/{theirs['application_id']}/reviews", headers=other)
     ).status_code == 403
+    # the feedback report (R14.4): not another's; one's own is 404 until the path has ended
+    feedback = f"/applications/{theirs['application_id']}/feedback"
+    assert (await api.get(feedback, headers=other)).status_code == 403
+    assert (await api.get(feedback + "/letter", headers=other)).status_code == 403
+    assert (await api.get(feedback, headers=mine)).status_code == 404
     r = await api.post(
         f"/applications/{theirs['application_id']}/onsite-confirmation",
         headers=other,
@@ -166,6 +171,7 @@ async def test_an_expert_cannot_read_an_application_they_do_not_review(world: tu
     assert (await api.get(f"/applications/{app}", headers=expert)).status_code == 403
     assert (await api.get(f"/applications/{app}/scores", headers=expert)).status_code == 403
     assert (await api.get(f"/applications/{app}/reviews", headers=expert)).status_code == 403
+    assert (await api.get(f"/applications/{app}/feedback", headers=expert)).status_code == 403
     body = {"scores": scores(70), "strengths": "领导作用突出", "improvements": "过程管理有待加强"}
     assert (await api.post(f"/applications/{app}/scores", headers=expert, json=body)).status_code == 403
     assert (await api.get(f"/documents/{ids['sha256']}", headers=expert)).status_code == 404

@@ -23,7 +23,7 @@ from support import (
 )
 from temporalio.client import Client
 
-from devstack.scenario import Scenario
+from devstack.scenario import Scenario, item_comments
 
 Headers = dict[str, str]
 
@@ -233,6 +233,8 @@ async def test_document_and_onsite_review(api: httpx.AsyncClient, temporal_clien
                     "scores": scores(pct, **items),
                     "strengths": "领导作用突出",
                     "improvements": "过程管理有待加强",
+                    # the items below 50 % say what is strong and what to improve (R14.4)
+                    "item_comments": item_comments(scores(pct, **items), below=50),
                 },
             )
             assert r.status_code == 200, r.text
@@ -281,7 +283,11 @@ async def test_document_and_onsite_review(api: httpx.AsyncClient, temporal_clien
     # --- the leaders' opinions; a wide spread needs a rationale (R9.1)
     for app_id in ids:
         pct = 40 if app_id == low_app else 60
-        body = {"scores": scores(pct), "opinion": "该企业卓越绩效管理体系较完善。"}
+        body = {
+            "scores": scores(pct),
+            "opinion": "该企业卓越绩效管理体系较完善。",
+            "item_comments": item_comments(scores(pct), below=50),
+        }
         if app_id == spread_app:
             non_leader = next(x for x in panels[app_id] if x != leaders[app_id])
             r = await api.post(

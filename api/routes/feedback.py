@@ -1,0 +1,87 @@
+"""The feedback report of an application (评审反馈报告, R14.4): item by item the panel's scoring band,
+strengths and opportunities for improvement, and the on-site findings; written by the worker with the
+result letter that ended the application's path (activities/feedback.py).
+
+Who reads it: the enterprise its own, the office and the auditor (纪检). Not another enterprise, not
+the experts (their part ended with their opinion; the report is the panel's word to the applicant),
+not the committee or the government."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+
+from db import models as m
+from db import repositories as repo
+from domain.types import Role
+
+from ..deps import OfficeEnterpriseOrAuditor, Session
+from ..errors import forbidden, not_found
+from ..http_security import download_headers
+
+router = APIRouter(tags=["review"])
+
+
+async def readable_report(
+    application_id: str, s: Session, user: OfficeEnterpriseOrAuditor
+) -> m.FeedbackReport:
+    """The application's report, for its own enterprise, the office or the auditor; 404 until it is
+    issued (the path has not ended yet, or ended before document review)."""
+    app = await repo.application(s, application_id)
+    if app is None:
+        raise not_found("申报", "Application")
+    if user.role is Role.ENTERPRISE and app.enterprise_id != user.enterprise_id:
+        raise forbidden(
+            "只能查阅本单位的评审反馈报告", "You may only read your own organisation's feedback report"
+        )
+    report = await s.get(m.FeedbackReport, application_id)
+    if report is None:
+        raise not_found(
+            "评审反馈报告（该申报的评审尚未结束，或未进入资料评审）",
+            "Feedback report (the application's review has not ended, or it never reached document review)",
+        )
+    return report
+
+
+Report = Annotated[m.FeedbackReport, Depends(readable_report)]
+
+
+@router.get(
+    "/applications/{application_id}/feedback",
+    summary="The application's feedback report: per item the band, strengths and opportunities (R14.4)",
+)
+async def feedback(report: Report) -> dict[str, Any]:
+    return {
+        "application_id": report.application_id,
+        "outcome": report.outcome,
+        "title": report.title,
+        "issued_at": report.issued_at,
+        "sha256": report.sha256,
+        "content": report.content,
+        "text": report.text,
+    }
+
+
+@router.get(
+    "/applications/{application_id}/feedback/letter",
+    response_class=Response,
+    summary="Download the feedback report as issued (a UTF-8 text document, an attachment)",
+)
+async def feedback_letter(report: Report, s: Session, user: OfficeEnterpriseOrAuditor) -> Response:
+    await repo.audit(  # who read which report, and when (P4), as for any document
+        s,
+        at=datetime.now(UTC),
+        actor=user.username,
+        actor_role=user.role,
+        action="FEEDBACK_REPORT_DOWNLOADED",
+        entity_type="application",
+        entity_id=report.application_id,
+        details={"sha256": report.sha256},
+    )
+    return Response(
+        report.text.encode("utf-8"),
+        media_type="text/plain; charset=utf-8",
+        headers=download_headers(f"{report.title}-{report.application_id}.txt", report.sha256),
+    )
