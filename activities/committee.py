@@ -68,7 +68,7 @@ from domain.runoff import (
 )
 from domain.selection import Candidate, SelectionRules, final_score, preliminary_list, unmet_category_minimums
 from domain.supplementary import check_proposal
-from domain.types import ApplicationStage, Audience, Award, NoticeKind
+from domain.types import ApplicationStage, Award, NoticeKind
 from domain.work_report import AwardCriteriaShown, CycleFigures, ReportRow, compose_work_report
 
 refuse = refusal  # a rule refused the step: fail the activity for good, carrying the error
@@ -707,14 +707,8 @@ class CommitteeActivities:
             await write_notices(
                 s,
                 [
-                    NoticeInput(
-                        f"preliminary-{req.year}",
-                        NoticeKind.PRELIMINARY_LIST,
-                        Audience.PUBLIC,
-                        text.title,
-                        text.body,
-                        n.published_at,
-                        req.year,
+                    NoticeInput.public(
+                        f"preliminary-{req.year}", NoticeKind.PRELIMINARY_LIST, text, n.published_at, req.year
                     )
                 ],
             )
@@ -842,19 +836,9 @@ class CommitteeActivities:
                 )
                 s.add(row)
                 text = texts.supplementary_notice(req.year, candidates, row.closes_at, req.at, seq=req.seq)
+                key = f"supplementary-{req.year}-{req.seq}"
                 await write_notices(
-                    s,
-                    [
-                        NoticeInput(
-                            f"supplementary-{req.year}-{req.seq}",
-                            NoticeKind.SUPPLEMENTARY_NOTICE,
-                            Audience.PUBLIC,
-                            text.title,
-                            text.body,
-                            req.at,
-                            req.year,
-                        )
-                    ],
+                    s, [NoticeInput.public(key, NoticeKind.SUPPLEMENTARY_NOTICE, text, req.at, req.year)]
                 )
                 await repo.audit(
                     s,

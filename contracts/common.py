@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.notices import NoticeText
 from domain.types import Audience, NoticeKind, Role
 
 
@@ -37,6 +38,11 @@ class NoticeInput:
     application_id: str | None = None
     recipient_user_id: int | None = None
     recipient_role: str | None = None
+
+    @classmethod
+    def public(cls, key: str, kind: NoticeKind, text: NoticeText, at: datetime, year: int) -> NoticeInput:
+        """A notice to the public of a cycle (call, lists on notice, announcements)."""
+        return cls(key, kind, Audience.PUBLIC, text.title, text.body, at, year)
 
 
 @dataclass

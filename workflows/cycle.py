@@ -78,7 +78,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.rules import CycleRules
     from domain.runoff import check_vacancy_reason, seats_word, waiting_text
     from domain.supplementary import check_proposal_shape
-    from domain.types import Audience, Award, CycleStage, NoticeKind
+    from domain.types import Award, CycleStage, NoticeKind
     from workflows.award import AwardWorkflow
     from workflows.common import InProgress, StepRetries, enforce, record, refusable, rejected
 
@@ -463,7 +463,7 @@ class AwardCycleWorkflow(StepRetries):
         workflow.set_current_details(text)
 
     def _public(self, key: str, kind: NoticeKind, text: texts.NoticeText) -> NoticeInput:
-        return NoticeInput(key, kind, Audience.PUBLIC, text.title, text.body, workflow.now(), self.rules.year)
+        return NoticeInput.public(key, kind, text, workflow.now(), self.rules.year)
 
     async def _start_award(self, c: CertificateIssued, document_no: str) -> None:
         facts = AwardFacts(
