@@ -4,6 +4,8 @@ of the text the system stored, under the same access rules as the JSON route tha
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -71,9 +73,16 @@ async def certificate_pdf(number: str, s: Session, user: User) -> Response:
     return pdf_response(content, f"certificate-{year}-{prefix}{seq:02d}.pdf", f"证书-{c.number}.pdf")
 
 
+@lru_cache(maxsize=128)
+def _render_notice(notice_id: int, title: str, body: str, created_at: datetime) -> bytes:
+    """A notice's PDF. A notice never changes once written, and the key is its whole content:
+    the public's (anonymous) requests for the same notice render it once per process."""
+    letter = letter_from_text(body, title=title, reference=f"通知编号 {notice_id}", issued_at=created_at)
+    return render_letter(letter)
+
+
 async def _notice_pdf(n: m.Notice) -> Response:
-    letter = letter_from_text(n.body, title=n.title, reference=f"通知编号 {n.id}", issued_at=n.created_at)
-    content = await run_in_threadpool(render_letter, letter)
+    content = await run_in_threadpool(_render_notice, n.id, n.title, n.body, n.created_at)
     return pdf_response(content, f"notice-{n.id}.pdf", f"{_safe(n.title)}.pdf")
 
 
