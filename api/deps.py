@@ -212,6 +212,17 @@ def update_key(prefix: str, key: str | None) -> str:
     return f"{prefix}-{key or uuid.uuid4()}"
 
 
+def idempotent(prefix: str) -> Any:
+    """Dependency: the id of the one workflow update (or the one record) a request makes, from
+    its Idempotency-Key header (`update_key`). A route takes it as
+    `op: Annotated[str, idempotent("revocation")]` instead of the header and a call of its own."""
+
+    def op_id(key: IdempotencyKey = None) -> str:
+        return update_key(prefix, key)
+
+    return Depends(op_id)
+
+
 def gate(*roles: Role) -> Any:
     """A route's role gate, for `dependencies=[gate(...)]`: a caller of another role is refused
     with 403 before the body is read or a record looked up (so the answer does not depend on the
