@@ -35,9 +35,10 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from temporalio.service import RPCError, RPCStatusCode
 
+from config.asgi import HttpMiddleware
 from domain.errors import DomainError
 
 from .errors import Unavailable, data_rejected, is_data_error, sqlstate, unavailable
@@ -76,16 +77,10 @@ class RequestCommits:
 _commits: ContextVar[RequestCommits | None] = ContextVar("award_request_commits", default=None)
 
 
-class TrackCommits:
+class TrackCommits(HttpMiddleware):
     """Pure ASGI middleware: a fresh commit counter for each HTTP request."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         token = _commits.set(RequestCommits())
         try:
             await self.app(scope, receive, send)

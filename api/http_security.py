@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from config.asgi import HttpMiddleware
 from domain.documents import ascii_name
 from domain.errors import DomainError
 
@@ -76,17 +77,11 @@ def _add_missing(raw: Iterable[tuple[bytes, bytes]], wanted: dict[str, str]) -> 
     return headers
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Pure ASGI middleware (it never buffers a body): adds `security_headers` to every HTTP
     response that does not set them itself."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         wanted = security_headers(scope.get("path", ""))
 
         async def send_with_headers(message: Message) -> None:
@@ -125,20 +120,17 @@ class BodyTooLarge(HTTPException):
         self.error = error
 
 
-class RequestBodyLimit:
+class RequestBodyLimit(HttpMiddleware):
     """Pure ASGI middleware: the body of a request is refused with 413 as soon as it is known to
     be larger than `limit_of(method, path)` — at once from its Content-Length, or while it streams
     in (chunked), the moment its bytes pass the limit — so it is never read, parsed or spooled
     whole (Starlette spools an uploaded file to disk as it parses the form)."""
 
     def __init__(self, app: ASGIApp, limit_of: Callable[[str, str], tuple[int, DomainError]]) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit_of = limit_of
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit, error = self.limit_of(scope["method"], scope["path"])
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:

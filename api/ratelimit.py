@@ -134,12 +134,7 @@ def json_field(name: str, *, max_length: int = 64) -> KeyOf:
             body: Any = await request.json()
         except ValueError:
             return None
-        value = body.get(name) if isinstance(body, dict) else None
-        if not isinstance(value, str) or not 0 < len(value) <= max_length:
-            return None
-        if first_refused(value, single_line=True) is not None:
-            return None
-        return value.strip().casefold()
+        return _key_of(body.get(name) if isinstance(body, dict) else None, max_length)
 
     return key
 
@@ -149,14 +144,18 @@ def form_field(name: str, *, max_length: int = 64) -> KeyOf:
     `json_field`: a missing or malformed value counts nothing here."""
 
     async def key(request: Request) -> str | None:
-        value = (await request.form()).get(name)
-        if not isinstance(value, str) or not 0 < len(value) <= max_length:
-            return None
-        if first_refused(value, single_line=True) is not None:
-            return None
-        return value.strip().casefold()
+        return _key_of((await request.form()).get(name), max_length)
 
     return key
+
+
+def _key_of(value: object, max_length: int) -> str | None:
+    """The key a field's value counts under, or None for a missing or malformed value."""
+    if not isinstance(value, str) or not 0 < len(value) <= max_length:
+        return None
+    if first_refused(value, single_line=True) is not None:
+        return None
+    return value.strip().casefold()
 
 
 def rate_limited(

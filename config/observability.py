@@ -35,8 +35,10 @@ import temporalio.converter
 import temporalio.worker
 import temporalio.workflow
 from prometheus_client import Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload
+
+from .asgi import HttpMiddleware
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("award_request_id", default=None)
 HEADER = "award-request-id"  # the Temporal header
@@ -112,18 +114,12 @@ HTTP_LATENCY = Histogram(
 access_log = logging.getLogger("award.access")
 
 
-class RequestMetrics:
+class RequestMetrics(HttpMiddleware):
     """Pure ASGI middleware: the request id (header in, header out, context variable), the
     request's count and duration by route template (never the raw path: ids in paths would make
     a series per record), and one access log line."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)
         rid = request_id_from(header)
         token = REQUEST_ID.set(rid)

@@ -15,9 +15,10 @@ import subprocess
 import tempfile
 import warnings
 from pathlib import Path
-from types import TracebackType
 
 import psutil
+
+from devstack.process import LocalService
 
 with warnings.catch_warnings():  # platformdirs warns about a missing XDG_RUNTIME_DIR on import
     warnings.simplefilter("ignore")
@@ -28,7 +29,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _MAX_SOCKET_PATH = 100
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(LocalService):
     """`EmbeddedPostgres(data_dir, port)`: start()/stop() or `with EmbeddedPostgres(...) as pg:`.
 
     Authentication is `trust` for user `postgres` (local development only). As root the server
@@ -97,15 +98,6 @@ class EmbeddedPostgres:
     @property
     def running(self) -> bool:
         return self._postmaster() is not None
-
-    def __enter__(self) -> EmbeddedPostgres:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- databases --------------------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 from devstack.ports import port_accepts, port_is_free
+from devstack.process import LocalService
 
 
 def _venv_binary(name: str) -> Path:
@@ -75,7 +75,7 @@ def ensure_search_attributes(
             )
 
 
-class TemporalDevServer:
+class TemporalDevServer(LocalService):
     """`temporal server start-dev` in its own process group; start()/stop()/kill() or a `with` block.
 
     `db_file=None` keeps everything in memory; `ui_port=None` runs headless. Output goes to
@@ -233,12 +233,3 @@ class TemporalDevServer:
         if self._log is not None:
             self._log.close()
             self._log = None
-
-    def __enter__(self) -> TemporalDevServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -145,6 +145,13 @@ def _check(cond: Condition, status: CheckStatus, finding: str, facts: Sequence[F
     )
 
 
+def _none_found(cond: Condition, found: Sequence[Fact], found_zh: str, none_zh: str) -> ConditionCheck:
+    """A condition met when no adverse record is found; the records found are the evidence."""
+    return _check(
+        cond, CheckStatus.FAIL if found else CheckStatus.PASS, found_zh if found else none_zh, found
+    )
+
+
 def _registry(cond: Condition, ok: bool, finding: str, e: EnterpriseProfile) -> ConditionCheck:
     """A condition decided on the enterprise's registration data: that record is the evidence."""
     source = f"企业登记信息：{e.name}（{e.credit_code}），{finding}"
@@ -168,30 +175,25 @@ def check_eligibility(data: EligibilityInput, deadline: datetime) -> list[Condit
     results: list[ConditionCheck] = []
     add = results.append
 
-    add(
-        _registry(
+    registry = (
+        (
             Condition.REGISTERED_IN_DISTRICT,
             e.registered_district == data.district,
             f"注册地：{e.registered_district or '未登记'}",
-            e,
-        )
-    )
-    add(
-        _registry(
+        ),
+        (
             Condition.TAX_IN_DISTRICT,
             e.tax_district == data.district,
             f"税收归属地：{e.tax_district or '未登记'}",
-            e,
-        )
-    )
-    add(
-        _registry(
+        ),
+        (
             Condition.INDEPENDENT_LEGAL_PERSON,
             e.independent_legal_person,
             "具有独立法人资格" if e.independent_legal_person else "不具有独立法人资格",
-            e,
-        )
+        ),
     )
+    for cond, ok, finding in registry:
+        add(_registry(cond, ok, finding, e))
 
     full = full_years_completed(e.registration_date, deadline, MIN_OPERATING_YEARS)
     until = format_cst_date(period_last_day(e.registration_date, years=MIN_OPERATING_YEARS))
@@ -267,44 +269,35 @@ def check_eligibility(data: EligibilityInput, deadline: datetime) -> list[Condit
         in (SpotCheckResult.FAIL_SAFETY, SpotCheckResult.FAIL_MAIN_PERFORMANCE)
     ]
     add(
-        _check(
+        _none_found(
             Condition.SPOT_CHECKS,
-            CheckStatus.FAIL if failed else CheckStatus.PASS,
-            "近3年质量监督抽查出现安全指标或主要性能指标不合格"
-            if failed
-            else "近3年质量监督抽查未发现安全指标或主要性能指标不合格",
             failed,
+            "近3年质量监督抽查出现安全指标或主要性能指标不合格",
+            "近3年质量监督抽查未发现安全指标或主要性能指标不合格",
         )
     )
 
     serious = [f for f in _recent(facts, FactKind.ACCIDENT, deadline) if AccidentGrade(f.attrs["grade"]).bars]
-    add(
-        _check(
-            Condition.ACCIDENTS,
-            CheckStatus.FAIL if serious else CheckStatus.PASS,
-            "近3年发生较大以上事故" if serious else "近3年未发生较大以上事故",
-            serious,
-        )
-    )
+    add(_none_found(Condition.ACCIDENTS, serious, "近3年发生较大以上事故", "近3年未发生较大以上事故"))
 
     complaints = [
         f for f in _recent(facts, FactKind.MAJOR_COMPLAINT, deadline) if f.attrs.get("due_to_organisation")
     ]
     add(
-        _check(
+        _none_found(
             Condition.MAJOR_COMPLAINTS,
-            CheckStatus.FAIL if complaints else CheckStatus.PASS,
-            "近3年存在因组织责任导致的重大投诉" if complaints else "近3年无因组织责任导致的重大投诉",
             complaints,
+            "近3年存在因组织责任导致的重大投诉",
+            "近3年无因组织责任导致的重大投诉",
         )
     )
 
     add(
-        _check(
+        _none_found(
             Condition.SERIOUS_VIOLATIONS,
-            CheckStatus.FAIL if violations else CheckStatus.PASS,
-            "近3年存在严重违法违规行为" if violations else "近3年无严重违法违规行为记录",
             violations,
+            "近3年存在严重违法违规行为",
+            "近3年无严重违法违规行为记录",
         )
     )
 

@@ -8,7 +8,8 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -58,31 +59,30 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
+def _setting(name: str, default: Any = MISSING) -> Any:
+    """A field of Tuning read from setting `name`; without settings it has the setting's default
+    (or `default`), so the numbers measured with `make bench` are written once, in Settings."""
+    if default is MISSING:
+        default = Settings.model_fields[name].default
+    return field(default=default, metadata={"setting": name})
+
+
 @dataclass(frozen=True)
 class Tuning:
     """Worker concurrency and cache (settings `AWARD_WORKER_*`, measured with `make bench`)."""
 
-    max_concurrent_activities: int = 32
-    max_concurrent_workflow_tasks: int = 64
-    max_cached_workflows: int = 12_000
-    workflow_task_pollers: int = 4
-    activity_task_pollers: int = 4
-    fan_out_concurrency: int = 64
-    relay_interval: float = 0.2
-    fan_out_pause: float = 0.0
+    max_concurrent_activities: int = _setting("worker_max_concurrent_activities")
+    max_concurrent_workflow_tasks: int = _setting("worker_max_concurrent_workflow_tasks")
+    max_cached_workflows: int = _setting("worker_max_cached_workflows")
+    workflow_task_pollers: int = _setting("worker_workflow_task_pollers")
+    activity_task_pollers: int = _setting("worker_activity_task_pollers")
+    fan_out_concurrency: int = _setting("fan_out_concurrency")
+    relay_interval: float = _setting("notice_relay_interval_seconds", 0.2)  # quicker in the tests
+    fan_out_pause: float = _setting("fan_out_batch_pause_seconds")
 
     @classmethod
     def of(cls, s: Settings) -> Tuning:
-        return cls(
-            s.worker_max_concurrent_activities,
-            s.worker_max_concurrent_workflow_tasks,
-            s.worker_max_cached_workflows,
-            s.worker_workflow_task_pollers,
-            s.worker_activity_task_pollers,
-            s.fan_out_concurrency,
-            s.notice_relay_interval_seconds,
-            s.fan_out_batch_pause_seconds,
-        )
+        return cls(**{f.name: getattr(s, f.metadata["setting"]) for f in fields(cls)})
 
 
 @contextlib.asynccontextmanager
