@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from domain.errors import conflict, invalid
+from domain.errors import conflict, invalid, refuse_any, repeated
 
 DEFAULT_PASS_RATIO = Fraction(1, 2)
 DEFAULT_QUORUM = Fraction(2, 3)
@@ -82,6 +82,19 @@ def _check_ratio(name: str, ratio: Fraction) -> None:
         )
 
 
+def check_unique_candidates(candidates: Iterable[str]) -> None:
+    """A candidate list names each application once (the plenary's ballot and its run-off)."""
+    twice = repeated(candidates)
+    refuse_any(
+        twice,
+        invalid,
+        "BALLOT_DUPLICATE_CANDIDATE",
+        "候选名单中有重复的申报：",
+        "The candidate list repeats: ",
+        candidates=twice,
+    )
+
+
 def tally(
     votes: Iterable[Vote],
     *,
@@ -102,22 +115,16 @@ def tally(
             f"The number of members present cannot be negative; got {present}",
         )
     known = set(candidates)
-    if len(known) != len(candidates):
-        duplicates = sorted(c for c, n in Counter(candidates).items() if n > 1)
-        raise invalid(
-            "BALLOT_DUPLICATE_CANDIDATE",
-            f"候选名单中有重复的申报：{'、'.join(duplicates)}",
-            f"The candidate list repeats: {', '.join(duplicates)}",
-            candidates=duplicates,
-        )
+    check_unique_candidates(candidates)
     stray = sorted(set(recusals) - known)
-    if stray:
-        raise invalid(
-            "BALLOT_UNKNOWN_CANDIDATE",
-            f"回避记录中的申报不在候选名单中：{'、'.join(stray)}",
-            f"Recusals name candidates not on the list: {', '.join(stray)}",
-            candidates=stray,
-        )
+    refuse_any(
+        stray,
+        invalid,
+        "BALLOT_UNKNOWN_CANDIDATE",
+        "回避记录中的申报不在候选名单中：",
+        "Recusals name candidates not on the list: ",
+        candidates=stray,
+    )
     for candidate_id, recused in recusals.items():
         if not 0 <= recused <= present:
             raise invalid(
@@ -216,30 +223,32 @@ def validate_ballot(
     """
     known = set(candidates)
     unknown = sorted(set(choices) - known)
-    if unknown:
-        raise invalid(
-            "BALLOT_UNKNOWN_CANDIDATE",
-            f"选票上的申报不在候选名单中：{'、'.join(unknown)}",
-            f"The ballot marks candidates not on the list: {', '.join(unknown)}",
-            candidates=unknown,
-        )
+    refuse_any(
+        unknown,
+        invalid,
+        "BALLOT_UNKNOWN_CANDIDATE",
+        "选票上的申报不在候选名单中：",
+        "The ballot marks candidates not on the list: ",
+        candidates=unknown,
+    )
     barred = sorted(set(choices) & set(recused))
-    if barred:
-        raise invalid(
-            "BALLOT_RECUSED_CANDIDATE",
-            f"您已对以下申报回避，不能对其表决，请删除这些标记：{'、'.join(barred)}",
-            f"You are recused from these candidates and may not vote on them; remove the marks: "
-            f"{', '.join(barred)}",
-            candidates=barred,
-        )
+    refuse_any(
+        barred,
+        invalid,
+        "BALLOT_RECUSED_CANDIDATE",
+        "您已对以下申报回避，不能对其表决，请删除这些标记：",
+        "You are recused from these candidates and may not vote on them; remove the marks: ",
+        candidates=barred,
+    )
     missing = sorted(known - set(recused) - set(choices))
-    if missing:
-        raise invalid(
-            "BALLOT_INCOMPLETE",
-            f"选票不完整，请对以下申报逐一选择同意或不同意：{'、'.join(missing)}",
-            f"The ballot is incomplete; mark APPROVE or REJECT for: {', '.join(missing)}",
-            candidates=missing,
-        )
+    refuse_any(
+        missing,
+        invalid,
+        "BALLOT_INCOMPLETE",
+        "选票不完整，请对以下申报逐一选择同意或不同意：",
+        "The ballot is incomplete; mark APPROVE or REJECT for: ",
+        candidates=missing,
+    )
     return [Vote(c, _parse_choice(choices[c], c)) for c in sorted(choices)]
 
 
@@ -255,13 +264,14 @@ def encode_ballot(votes: Iterable[Vote], *, candidates: Sequence[str]) -> bytes:
     the same length, whatever it says, so the size of a sealed ballot tells nothing."""
     marks = {v.candidate_id: _MARKS[Choice(v.choice)] for v in votes}
     stray = sorted(set(marks) - set(candidates))
-    if stray:
-        raise invalid(
-            "BALLOT_UNKNOWN_CANDIDATE",
-            f"选票上的申报不在候选名单中：{'、'.join(stray)}",
-            f"The ballot marks candidates not on the list: {', '.join(stray)}",
-            candidates=stray,
-        )
+    refuse_any(
+        stray,
+        invalid,
+        "BALLOT_UNKNOWN_CANDIDATE",
+        "选票上的申报不在候选名单中：",
+        "The ballot marks candidates not on the list: ",
+        candidates=stray,
+    )
     return bytes([BALLOT_FORMAT, *(marks.get(c, _UNMARKED) for c in candidates)])
 
 

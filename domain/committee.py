@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from domain.errors import DomainError, conflict, invalid
+from domain.errors import DomainError, conflict, invalid, refuse_any
 from domain.roster import Position
 from domain.types import Role
 
@@ -15,12 +15,13 @@ def check_roster_accounts(usernames: Sequence[str], roles: Mapping[str, str]) ->
     """Every member on the roster is a committee account (`roles`: the role of each account
     that exists, by username)."""
     wrong = [u for u in usernames if roles.get(u) != Role.COMMITTEE]
-    if wrong:
-        raise invalid(
-            "ROSTER_ACCOUNTS",
-            "以下账号不存在或不是评委会成员账号：" + "、".join(wrong),
-            "These are not committee accounts: " + ", ".join(wrong),
-        )
+    refuse_any(
+        wrong,
+        invalid,
+        "ROSTER_ACCOUNTS",
+        "以下账号不存在或不是评委会成员账号：",
+        "These are not committee accounts: ",
+    )
 
 
 def roster_listing(members: Sequence[tuple[str, str, str]]) -> list[tuple[str, str]]:

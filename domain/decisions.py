@@ -20,7 +20,6 @@ Attachments are stored documents, named by their sha256 (the API checks that the
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +27,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from domain.ballot import check_quorum
-from domain.errors import conflict, invalid
+from domain.errors import conflict, invalid, refuse_any, repeated
 
 MAX_SUBJECT = 200
 MAX_DECISION = 10000
@@ -179,22 +178,24 @@ def _consent(d: MajorDecisionDraft, roster: Collection[str], pass_ratio: Fractio
 def _members(code: str, names: Sequence[str], roster: Collection[str], zh: str, en: str) -> list[str]:
     if not names:
         raise invalid(f"{code}_REQUIRED", f"请填写{zh}", f"The {en} are required")
-    twice = sorted(n for n, k in Counter(names).items() if k > 1)
-    if twice:
-        raise invalid(
-            f"{code}_DUPLICATE",
-            f"{zh}中有重复：{'、'.join(twice)}",
-            f"Named more than once among the {en}: {', '.join(twice)}",
-            members=twice,
-        )
+    twice = repeated(names)
+    refuse_any(
+        twice,
+        invalid,
+        f"{code}_DUPLICATE",
+        f"{zh}中有重复：",
+        f"Named more than once among the {en}: ",
+        members=twice,
+    )
     strangers = sorted(set(names) - set(roster))
-    if strangers:
-        raise invalid(
-            "NOT_COMMITTEE_MEMBERS",
-            "以下人员不是本年度评委会成员：" + "、".join(strangers),
-            "Not members of this year's committee: " + ", ".join(strangers),
-            members=strangers,
-        )
+    refuse_any(
+        strangers,
+        invalid,
+        "NOT_COMMITTEE_MEMBERS",
+        "以下人员不是本年度评委会成员：",
+        "Not members of this year's committee: ",
+        members=strangers,
+    )
     return list(names)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass
@@ -34,3 +36,20 @@ def conflict(code: str, zh: str, en: str, **details: Any) -> DomainError:
 
 def invalid(code: str, zh: str, en: str, **details: Any) -> DomainError:
     return DomainError(code, zh, en, status=422, details=details)
+
+
+def refuse_any(
+    names: Sequence[str], error: Callable[..., DomainError], code: str, zh: str, en: str, **details: Any
+) -> None:
+    """A rule broken by some of `names` (application ids, members, dates): raise `error` with each
+    message followed by all of them (、 in Chinese, commas in English); nothing when none is named."""
+    if names:
+        raise error(code, zh + "、".join(names), en + ", ".join(names), **details)
+
+
+_Id = TypeVar("_Id", str, int)
+
+
+def repeated(ids: Iterable[_Id]) -> list[_Id]:
+    """The ids given more than once, sorted."""
+    return sorted(i for i, n in Counter(ids).items() if n > 1)

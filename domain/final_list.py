@@ -21,7 +21,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from domain.errors import conflict, invalid
+from domain.errors import conflict, invalid, refuse_any
 from domain.rules import LEGAL_MAX_WINNERS
 from domain.types import Award
 
@@ -141,27 +141,25 @@ def check_ruling(
 
 def removals(winners: Sequence[str], rulings: Sequence[Ruling]) -> dict[str, str]:
     """Every candidate the committee decided to remove on a substantiated finding, with its reasons."""
-    out: dict[str, list[str]] = {}
-    for r in rulings:
-        if r.decision is Decision.REMOVE and r.application_id in winners:
-            out.setdefault(r.application_id, []).append(f"{r.reasons}（{r.objection_id}）")
-    return {
-        a: "公示期间异议经调查属实，区评委会审查决定不列入拟授奖名单：" + "；".join(out[a])
-        for a in winners
-        if a in out
-    }
+    return _ruled(
+        winners, rulings, Decision.REMOVE, "公示期间异议经调查属实，区评委会审查决定不列入拟授奖名单："
+    )
 
 
 def kept(winners: Sequence[str], rulings: Sequence[Ruling]) -> dict[str, str]:
+    return _ruled(winners, rulings, Decision.KEEP, "公示期间异议经调查属实，区评委会审查决定维持列入：")
+
+
+def _ruled(
+    winners: Sequence[str], rulings: Sequence[Ruling], decision: Decision, lead: str
+) -> dict[str, str]:
+    """The winners the committee ruled `decision` on, in list order: `lead`, then every ruling's
+    reasons (with its objection) in the order given."""
     out: dict[str, list[str]] = {}
     for r in rulings:
-        if r.decision is Decision.KEEP and r.application_id in winners:
+        if r.decision is decision and r.application_id in winners:
             out.setdefault(r.application_id, []).append(f"{r.reasons}（{r.objection_id}）")
-    return {
-        a: "公示期间异议经调查属实，区评委会审查决定维持列入：" + "；".join(out[a])
-        for a in winners
-        if a in out
-    }
+    return {a: lead + "；".join(out[a]) for a in winners if a in out}
 
 
 def check_revision_shape(
@@ -179,19 +177,21 @@ def check_revision_shape(
             "findings; the list is revised after the government returns it",
         )
     both = sorted(set(remove) & set(reinstate))
-    if both:
-        raise invalid(
-            "LIST_REVISION_OVERLAP",
-            "同一单位不能同时移出和恢复：" + "、".join(both),
-            "A candidate cannot be both removed and reinstated: " + ", ".join(both),
-        )
+    refuse_any(
+        both,
+        invalid,
+        "LIST_REVISION_OVERLAP",
+        "同一单位不能同时移出和恢复：",
+        "A candidate cannot be both removed and reinstated: ",
+    )
     blank = sorted(a for a, why in {**remove, **reinstate}.items() if not why.strip())
-    if blank:
-        raise invalid(
-            "LIST_REVISION_REASON",
-            "调整名单须逐一说明理由：" + "、".join(blank),
-            "Each change of the list needs its reason: " + ", ".join(blank),
-        )
+    refuse_any(
+        blank,
+        invalid,
+        "LIST_REVISION_REASON",
+        "调整名单须逐一说明理由：",
+        "Each change of the list needs its reason: ",
+    )
 
 
 def published_candidates(preliminary: Sequence[str], supplements: Sequence[Supplement]) -> list[str]:
@@ -244,30 +244,31 @@ def compose(
                     base.append(a)
                     supplemented[a] = f"经补充公示（{sup.notice_id}）后列入：{why}"
     strangers = sorted(a for a in reinstate if a not in published)
-    if strangers:
-        raise conflict(
-            "SUPPLEMENTARY_NOTICE_REQUIRED",
-            "以下单位不在已公示的初选名单中，须先经7天补充公示（补充公示期间的异议经调查、区评委会审查）方可列入："
-            + "、".join(strangers),
-            "These candidates were not on the published preliminary list: adding one needs a new "
-            "7-day notice for it first (补充公示, with its objections investigated and decided): "
-            + ", ".join(strangers),
-            applications=strangers,
-        )
+    refuse_any(
+        strangers,
+        conflict,
+        "SUPPLEMENTARY_NOTICE_REQUIRED",
+        "以下单位不在已公示的初选名单中，须先经7天补充公示（补充公示期间的异议经调查、区评委会审查）方可列入：",
+        "These candidates were not on the published preliminary list: adding one needs a new "
+        "7-day notice for it first (补充公示, with its objections investigated and decided): ",
+        applications=strangers,
+    )
     again = sorted(a for a in reinstate if a in base)
-    if again:
-        raise invalid(
-            "LIST_REVISION_ALREADY_LISTED",
-            "以下单位已在名单中，无需恢复：" + "、".join(again),
-            "Already on the list, nothing to reinstate: " + ", ".join(again),
-        )
+    refuse_any(
+        again,
+        invalid,
+        "LIST_REVISION_ALREADY_LISTED",
+        "以下单位已在名单中，无需恢复：",
+        "Already on the list, nothing to reinstate: ",
+    )
     absent = sorted(a for a in remove if a not in base)
-    if absent:
-        raise invalid(
-            "LIST_REVISION_NOT_LISTED",
-            "以下单位不在被退回的名单中，不能移出：" + "、".join(absent),
-            "Not on the returned list, cannot be removed: " + ", ".join(absent),
-        )
+    refuse_any(
+        absent,
+        invalid,
+        "LIST_REVISION_NOT_LISTED",
+        "以下单位不在被退回的名单中，不能移出：",
+        "Not on the returned list, cannot be removed: ",
+    )
     winners = [a for a in published if (a in base and a not in remove) or a in reinstate]
     for a in published:
         if a in remove:

@@ -25,7 +25,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import invalid
+from domain.errors import invalid, refuse_any, repeated
 
 MIN_PANEL_SIZE = 3  # R9.1
 ALGORITHM = "panel-draw/v1"  # part of the input hash: a change of algorithm changes every hash
@@ -128,24 +128,24 @@ def _skipped(pool: Sequence[PoolExpert]) -> tuple[SkippedExpert, ...]:
 
 
 def _validate(requests: Sequence[PanelRequest], pool: Sequence[PoolExpert], load: Mapping[int, int]) -> None:
-    ids = [r.application_id for r in requests]
-    if len(set(ids)) != len(ids):
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        raise invalid(
-            "PANEL_DUPLICATE_APPLICATION",
-            f"同一申报在一次抽取中出现多次：{'、'.join(dup)}",
-            f"Applications appear more than once in one draw: {', '.join(dup)}",
-            application_ids=dup,
-        )
-    experts = [e.expert_id for e in pool]
-    if len(set(experts)) != len(experts):
-        dup_e = sorted({i for i in experts if experts.count(i) > 1})
-        raise invalid(
-            "PANEL_DUPLICATE_EXPERT",
-            f"专家库中专家重复：{'、'.join(map(str, dup_e))}",
-            f"Experts appear more than once in the pool: {', '.join(map(str, dup_e))}",
-            expert_ids=dup_e,
-        )
+    dup = repeated(r.application_id for r in requests)
+    refuse_any(
+        dup,
+        invalid,
+        "PANEL_DUPLICATE_APPLICATION",
+        "同一申报在一次抽取中出现多次：",
+        "Applications appear more than once in one draw: ",
+        application_ids=dup,
+    )
+    dup_e = repeated(e.expert_id for e in pool)
+    refuse_any(
+        [str(e) for e in dup_e],
+        invalid,
+        "PANEL_DUPLICATE_EXPERT",
+        "专家库中专家重复：",
+        "Experts appear more than once in the pool: ",
+        expert_ids=dup_e,
+    )
     negative = sorted(k for k, v in load.items() if v < 0)
     if negative:
         raise invalid(

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.calendar import CST, HolidayCalendar, due_after, format_cst, format_cst_date, period_end_from
-from domain.errors import DomainError, conflict, invalid
+from domain.errors import DomainError, conflict, invalid, refuse_any
 from domain.rules import PUBLIC_NOTICE_DAYS
 
 
@@ -169,12 +169,13 @@ def check_scope(*, named: str, scope: Collection[str], listed: Collection[str], 
             "The investigation has reported; what the objection concerns can no longer change",
         )
     strangers = sorted(a for a in scope if a not in listed)
-    if strangers:
-        raise invalid(
-            "OBJECTION_TARGET",
-            "异议涉及的单位须为公示名单中的单位：" + "、".join(strangers),
-            "Only organisations on the list: " + ", ".join(strangers),
-        )
+    refuse_any(
+        strangers,
+        invalid,
+        "OBJECTION_TARGET",
+        "异议涉及的单位须为公示名单中的单位：",
+        "Only organisations on the list: ",
+    )
     if named and named not in scope:
         raise invalid(
             "OBJECTION_SCOPE_TARGET",

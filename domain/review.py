@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from domain.errors import conflict, invalid
+from domain.errors import conflict, invalid, refuse_any
 from domain.rubric import Rubric, validate_scores, wide_spread_items
 
 
@@ -158,12 +158,13 @@ def check_onsite_list(
     """The office fixes the on-site list from the document review opinions (R14.3); leaving out an
     application at or above the threshold, or listing one below it, needs a recorded reason."""
     unknown = sorted(set(listed) - set(document_scores))
-    if unknown:
-        raise invalid(
-            "ONSITE_UNKNOWN_APPLICATION",
-            "以下申报未完成资料评审，不能列入现场评审名单：" + "、".join(unknown),
-            "These applications have not finished document review: " + ", ".join(unknown),
-        )
+    refuse_any(
+        unknown,
+        invalid,
+        "ONSITE_UNKNOWN_APPLICATION",
+        "以下申报未完成资料评审，不能列入现场评审名单：",
+        "These applications have not finished document review: ",
+    )
     if len(set(listed)) != len(listed):
         raise invalid("ONSITE_DUPLICATE", "名单中有重复的申报", "The list names an application twice")
     deviations = [a for a, s in document_scores.items() if (s >= threshold) != (a in listed)]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import invalid
+from domain.errors import invalid, refuse_any
 
 
 class Position(StrEnum):
@@ -53,13 +53,14 @@ def validate_roster(seats: Sequence[Seat]) -> None:
     if len(set(usernames)) != len(usernames):
         raise invalid("ROSTER_DUPLICATE", "名单中有重复人员", "Someone is listed twice")
     missing = [x.username for x in seats if not x.post.strip()]
-    if missing:
-        raise invalid(
-            "ROSTER_POST_REQUIRED",
-            "评委会名单须载明每位成员的职务，以下人员未填写：" + "、".join(missing),
-            "The roster names every member's post; missing for: " + ", ".join(missing),
-            members=missing,
-        )
+    refuse_any(
+        missing,
+        invalid,
+        "ROSTER_POST_REQUIRED",
+        "评委会名单须载明每位成员的职务，以下人员未填写：",
+        "The roster names every member's post; missing for: ",
+        members=missing,
+    )
     if any(len(x.post) > MAX_POST for x in seats):
         raise invalid(
             "ROSTER_POST_TOO_LONG", f"职务不得超过{MAX_POST}字", f"A post has at most {MAX_POST} characters"
@@ -93,11 +94,11 @@ def validate_roster(seats: Sequence[Seat]) -> None:
     misplaced = [
         x.username for x in seats if x.position is Position.MEMBER and normal_post(x.post) in statutory
     ]
-    if misplaced:
-        raise invalid(
-            "ROSTER_POST_TWICE",
-            "主任、副主任的职务只能各由一人担任，以下成员的职务与之重复：" + "、".join(misplaced),
-            "The chair's and vice-chairs' posts are held once each; these members repeat one: "
-            + ", ".join(misplaced),
-            members=misplaced,
-        )
+    refuse_any(
+        misplaced,
+        invalid,
+        "ROSTER_POST_TWICE",
+        "主任、副主任的职务只能各由一人担任，以下成员的职务与之重复：",
+        "The chair's and vice-chairs' posts are held once each; these members repeat one: ",
+        members=misplaced,
+    )

@@ -18,11 +18,10 @@ and never selects more candidates than there are seats.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from domain.ballot import Tally
+from domain.ballot import Tally, check_unique_candidates
 from domain.errors import invalid
 from domain.types import Award
 
@@ -62,14 +61,7 @@ def runoff_result(tallies: Iterable[Tally], *, seats: int) -> RunoffOutcome:
             f"决选投票的名额应至少为1个，收到{seats}",
             f"A run-off is held for at least one seat; got {seats}",
         )
-    repeated = sorted(c for c, n in Counter(t.candidate_id for t in counted).items() if n > 1)
-    if repeated:
-        raise invalid(
-            "BALLOT_DUPLICATE_CANDIDATE",
-            f"候选名单中有重复的申报：{'、'.join(repeated)}",
-            f"The candidate list repeats: {', '.join(repeated)}",
-            candidates=repeated,
-        )
+    check_unique_candidates(t.candidate_id for t in counted)
     approvals = {t.candidate_id: t.approve for t in counted}
     passed = sorted((t for t in counted if t.passed), key=lambda t: (-t.approve, t.candidate_id))
     not_passed = tuple(sorted(t.candidate_id for t in counted if not t.passed))

@@ -27,13 +27,12 @@ reach the bar.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from domain.errors import invalid
+from domain.errors import invalid, refuse_any, repeated
 from domain.rubric import load_rubric
 from domain.rules import KNOWN_CRITERIA_EDITIONS, LEGAL_MAX_WINNERS, AwardCriteria, CycleRules
 from domain.types import Award
@@ -161,14 +160,15 @@ def _validate(candidates: list[Candidate], rules: SelectionRules) -> None:
                 f"{award.name_zh}名额不能为负数，收到{rules.quota(award)}",
                 f"The quota for {award.value} cannot be negative; got {rules.quota(award)}",
             )
-    repeated = sorted(a for a, n in Counter(c.application_id for c in candidates).items() if n > 1)
-    if repeated:
-        raise invalid(
-            "SELECTION_DUPLICATE_CANDIDATE",
-            f"候选名单中有重复的申报：{'、'.join(repeated)}",
-            f"Applications listed more than once: {', '.join(repeated)}",
-            applications=repeated,
-        )
+    twice = repeated(c.application_id for c in candidates)
+    refuse_any(
+        twice,
+        invalid,
+        "SELECTION_DUPLICATE_CANDIDATE",
+        "候选名单中有重复的申报：",
+        "Applications listed more than once: ",
+        applications=twice,
+    )
     for c in candidates:
         if c.approve < 0:
             raise invalid(

@@ -22,7 +22,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from domain.errors import conflict, invalid
+from domain.errors import conflict, invalid, refuse_any
 from domain.rules import LEGAL_MAX_WINNERS
 from domain.types import Award
 
@@ -58,20 +58,22 @@ def check_proposal_shape(add: Mapping[str, str], make_room: Mapping[str, str]) -
             f"At most {MAX_ADDITIONS} candidates per supplementary notice",
         )
     blank = sorted(a for a, why in {**add, **make_room}.items() if not why.strip())
-    if blank:
-        raise invalid(
-            "SUPPLEMENTARY_REASON",
-            "补充列入或移出的单位须逐一说明理由：" + "、".join(blank),
-            "Each candidate added or taken off needs its reasons: " + ", ".join(blank),
-            applications=blank,
-        )
+    refuse_any(
+        blank,
+        invalid,
+        "SUPPLEMENTARY_REASON",
+        "补充列入或移出的单位须逐一说明理由：",
+        "Each candidate added or taken off needs its reasons: ",
+        applications=blank,
+    )
     both = sorted(set(add) & set(make_room))
-    if both:
-        raise invalid(
-            "LIST_REVISION_OVERLAP",
-            "同一单位不能同时补充列入和移出：" + "、".join(both),
-            "A candidate cannot be both added and taken off: " + ", ".join(both),
-        )
+    refuse_any(
+        both,
+        invalid,
+        "LIST_REVISION_OVERLAP",
+        "同一单位不能同时补充列入和移出：",
+        "A candidate cannot be both added and taken off: ",
+    )
 
 
 def check_proposal(
@@ -91,46 +93,50 @@ def check_proposal(
     `make_room`: candidates of the returned version the committee takes off (-> reasons)."""
     check_proposal_shape(add, make_room)
     strangers = sorted(a for a in add if a not in standings)
-    if strangers:
-        raise invalid(
-            "SUPPLEMENTARY_NOT_A_CANDIDATE",
-            "以下申报未经区评委会全体会议审查表决，不能补充列入：" + "、".join(strangers),
-            "Not candidates of the committee's plenary ballot: " + ", ".join(strangers),
-            applications=strangers,
-        )
+    refuse_any(
+        strangers,
+        invalid,
+        "SUPPLEMENTARY_NOT_A_CANDIDATE",
+        "以下申报未经区评委会全体会议审查表决，不能补充列入：",
+        "Not candidates of the committee's plenary ballot: ",
+        applications=strangers,
+    )
     again = sorted(a for a in add if a in published)
-    if again:
-        raise conflict(
-            "SUPPLEMENTARY_ALREADY_PUBLISHED",
-            "以下单位已经公示，无需补充公示，可直接恢复列入：" + "、".join(again),
-            "Already on a published notice: reinstate them instead: " + ", ".join(again),
-            applications=again,
-        )
+    refuse_any(
+        again,
+        conflict,
+        "SUPPLEMENTARY_ALREADY_PUBLISHED",
+        "以下单位已经公示，无需补充公示，可直接恢复列入：",
+        "Already on a published notice: reinstate them instead: ",
+        applications=again,
+    )
     failed = sorted(a for a in add if not standings[a].passed)
-    if failed:
-        raise conflict(
-            "SUPPLEMENTARY_BALLOT_NOT_PASSED",
-            "以下单位在评委会审查表决中未获半数以上同意，不能补充列入：" + "、".join(failed),
-            "These candidates did not pass the committee's secret ballot: " + ", ".join(failed),
-            applications=failed,
-        )
+    refuse_any(
+        failed,
+        conflict,
+        "SUPPLEMENTARY_BALLOT_NOT_PASSED",
+        "以下单位在评委会审查表决中未获半数以上同意，不能补充列入：",
+        "These candidates did not pass the committee's secret ballot: ",
+        applications=failed,
+    )
     low = sorted(a for a in add if standings[a].final_score < min_final_score)
-    if low:
-        raise conflict(
-            "SUPPLEMENTARY_BELOW_MIN_SCORE",
-            f"以下单位最终得分低于最低入选分数{min_final_score}分，不能补充列入（宁缺毋滥）："
-            + "、".join(low),
-            f"Final score below the minimum of {min_final_score}: " + ", ".join(low),
-            applications=low,
-        )
+    refuse_any(
+        low,
+        conflict,
+        "SUPPLEMENTARY_BELOW_MIN_SCORE",
+        f"以下单位最终得分低于最低入选分数{min_final_score}分，不能补充列入（宁缺毋滥）：",
+        f"Final score below the minimum of {min_final_score}: ",
+        applications=low,
+    )
     absent = sorted(a for a in make_room if a not in listed)
-    if absent:
-        raise invalid(
-            "LIST_REVISION_NOT_LISTED",
-            "以下单位不在被退回的名单中，不能移出：" + "、".join(absent),
-            "Not on the returned list, cannot be taken off: " + ", ".join(absent),
-            applications=absent,
-        )
+    refuse_any(
+        absent,
+        invalid,
+        "LIST_REVISION_NOT_LISTED",
+        "以下单位不在被退回的名单中，不能移出：",
+        "Not on the returned list, cannot be taken off: ",
+        applications=absent,
+    )
     after = Counter(award for a, award in listed.items() if a not in make_room)
     after.update(standings[a].award for a in add)
     for award in (Award.QUALITY, Award.INNOVATION):
