@@ -32,7 +32,6 @@ from devstack.scenario import (
     eventually,
     expect,
     password_of,
-    roster_body,
 )
 from domain.calendar import cst_date
 
@@ -364,26 +363,9 @@ class Cycle:
 
         await each(list(range(1, p.n + 1)), enterprise, "enterprises registered")
         await each(list(range(1, p.experts + 1)), s.expert, "experts registered")
-        for u, _ in COMMITTEE:
-            s.committee[u] = await s.account(u, "committee", password_of(u), f"评委{u}")
-        s.government = await s.account("gov", "government", password_of("gov"), "区政府")
+        await s.committee_accounts()
         self.investigator = await s.account("investigator1", "office", password_of("investigator1"), "调查员")
-        expect(
-            await self.api.post(
-                f"/cycles/{self.year}/committee",
-                headers=office,
-                json=roster_body(),
-            ),
-            201,
-        )
-        expect(
-            await self.api.post(
-                f"/cycles/{self.year}/committee/approve",
-                headers=s.government,
-                json={"document_no": f"鹿政办〔{self.year}〕1号"},
-            ),
-            200,
-        )
+        await s.appoint_committee()
         self.deadline = datetime.now(UTC) + timedelta(seconds=p.intake_seconds)
         # the load files many anonymous objections that are only recorded: rules the committee approves
         # with its reason (Art. 14(5) has every objection investigated by default)

@@ -261,28 +261,31 @@ class Scenario:
         return expect(await self.api.post("/cycles", headers=self.office, json=self.rules), 201)
 
     async def seat_committee(self) -> None:
-        """The committee's and the government's accounts; the office proposes the roster of Art. 6,
-        the government approves and publishes it (R6.1)."""
+        """The committee's and the government's accounts, and the roster unless the cycle has one."""
+        await self.committee_accounts()
+        if (await self.api.get(f"/cycles/{self.year}/committee")).status_code == 404:
+            await self.appoint_committee()
+
+    async def committee_accounts(self) -> None:
+        """The committee members' and the government's accounts."""
         for u, _ in COMMITTEE:
             self.committee[u] = await self.account(u, "committee", password_of(u), f"评委{u}")
         self.government = await self.account("gov", "government", password_of("gov"), "区政府")
-        if (await self.api.get(f"/cycles/{self.year}/committee")).status_code == 404:
-            expect(
-                await self.api.post(
-                    f"/cycles/{self.year}/committee",
-                    headers=self.office,
-                    json=roster_body(),
-                ),
-                201,
-            )
-            expect(
-                await self.api.post(
-                    f"/cycles/{self.year}/committee/approve",
-                    headers=self.government,
-                    json={"document_no": f"鹿政办〔{self.year}〕1号"},
-                ),
-                200,
-            )
+
+    async def appoint_committee(self) -> None:
+        """The office proposes the roster of Art. 6, the government approves and publishes it (R6.1)."""
+        expect(
+            await self.api.post(f"/cycles/{self.year}/committee", headers=self.office, json=roster_body()),
+            201,
+        )
+        expect(
+            await self.api.post(
+                f"/cycles/{self.year}/committee/approve",
+                headers=self.government,
+                json={"document_no": f"鹿政办〔{self.year}〕1号"},
+            ),
+            200,
+        )
 
     async def upload(self, n: int, content: bytes, name: str) -> str:
         r = await self.api.post(

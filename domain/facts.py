@@ -94,14 +94,10 @@ class Fact:
             case FactKind.MAJOR_COMPLAINT:
                 due = "因组织责任导致" if a.get("due_to_organisation") else "非因组织责任"
                 return f"{self.on}重大投诉（{due}）：{a.get('summary', '')}"
-            case FactKind.SERIOUS_VIOLATION:
-                return f"{self.on}严重违法违规行为：{a.get('summary', '')}"
             case FactKind.CREDIT_STATUS:
                 return f"{self.on}信用状况：{CREDIT_ZH[CreditStatus(a['status'])]}"
-            case FactKind.INNOVATION_RESULT:
-                return f"{self.on}创新成果：{a.get('summary', '')}"
-            case FactKind.EXCELLENCE_MODEL:
-                return f"{self.on}实施卓越绩效模式：{a.get('summary', '')}"
+            case kind if kind in SUMMARISED_ZH:
+                return f"{self.on}{SUMMARISED_ZH[kind]}：{a.get('summary', '')}"
         return str(self.kind)
 
 
@@ -139,4 +135,10 @@ CREDIT_ZH = {
     CreditStatus.GOOD: "良好",
     CreditStatus.ABNORMAL: "列入经营异常名录",
     CreditStatus.DISHONEST: "列入严重违法失信名单",
+}
+# The facts described by what their summary says.
+SUMMARISED_ZH = {
+    FactKind.SERIOUS_VIOLATION: "严重违法违规行为",
+    FactKind.INNOVATION_RESULT: "创新成果",
+    FactKind.EXCELLENCE_MODEL: "实施卓越绩效模式",
 }

@@ -147,6 +147,28 @@ def report_death(child: Child) -> None:
     print(tail(child.program.log))
 
 
+def run_step(
+    module_args: list[str], log_name: str, mode: str, env: dict[str, str], timeout: int, what: str
+) -> None:
+    """Run `python -m <module_args>` to its end, its output into logs/<log_name> (written anew or
+    appended, `mode`); a failure stops the start-up with the log's tail."""
+    log = LOGS / log_name
+    with open(log, mode) as out:
+        done = subprocess.run(
+            [sys.executable, "-m", *module_args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            timeout=timeout,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise StartupError(f"{what} failed (exit {done.returncode}); {log}:\n{tail(log)}")
+
+
 def main() -> int:
     global _stopping
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
@@ -246,43 +268,20 @@ def main() -> int:
             )
 
         print("applying migrations…")
-        with open(LOGS / "migrate.log", "wb") as out:
-            migrate = subprocess.run(
-                [sys.executable, "-m", "db.migrate"],
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                timeout=300,
-                check=False,
-            )
-        if migrate.returncode != 0:
-            log = LOGS / "migrate.log"
-            raise StartupError(f"migrations failed (exit {migrate.returncode}); {log}:\n{tail(log)}")
+        run_step(["db.migrate"], "migrate.log", "wb", env, 300, "migrations")
 
         # The administrator, as at install: by the CLI, never through the API (it exists after the
         # first run; the CLI then changes nothing).
         admin_user = os.environ.get("AWARD_DEV_ADMIN_USERNAME") or DEV_ADMIN[0]
         admin_password = os.environ.get("AWARD_DEV_ADMIN_PASSWORD") or DEV_ADMIN[1]
-        with open(LOGS / "admin.log", "ab") as out:
-            created = subprocess.run(
-                [sys.executable, "-m", "api.cli", "create-user", "--role", "admin", "--username", admin_user],
-                cwd=ROOT,
-                env={**env, "AWARD_NEW_PASSWORD": admin_password},
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                timeout=120,
-                check=False,
-            )
-        if created.returncode != 0:
-            log = LOGS / "admin.log"
-            raise StartupError(
-                f"creating the administrator failed (exit {created.returncode}); {log}:\n{tail(log)}"
-            )
+        run_step(
+            ["api.cli", "create-user", "--role", "admin", "--username", admin_user],
+            "admin.log",
+            "ab",
+            {**env, "AWARD_NEW_PASSWORD": admin_password},
+            120,
+            "creating the administrator",
+        )
 
         # The ballot secret goes to the worker only (R14.6): the API seals ballots with a meeting's
         # public key and never needs it. (In production it does not live beside the database.)
