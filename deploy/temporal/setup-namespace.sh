@@ -32,6 +32,25 @@ tctl() {
     temporal --address "${TEMPORAL_ADDRESS}" "$@"
 }
 
+# retry GIVE_UP_MESSAGE RETRY_FORMAT COMMAND...: runs COMMAND until it succeeds, at most 20
+# times, 3 s apart; RETRY_FORMAT is a printf format of the attempt number.
+retry() {
+    give_up="$1"
+    retrying="$2"
+    shift 2
+    attempt=1
+    until "$@"; do
+        if [ "${attempt}" -ge 20 ]; then
+            log "${give_up}" >&2
+            exit 1
+        fi
+        # shellcheck disable=SC2059  # the format is ours
+        log "$(printf "${retrying}" "${attempt}")"
+        attempt=$((attempt + 1))
+        sleep 3
+    done
+}
+
 # 1. Wait for the frontend.
 waited=0
 until tctl operator cluster health 2>/dev/null | grep -q SERVING; do
@@ -64,17 +83,14 @@ registered_type() {  # $1 = name; prints the registered type, empty if none
     printf '%s\n' "${listing}" | awk -v n="$1" '$1 == n { print $2 }'
 }
 
+list_attributes() {  # sets listing
+    listing="$(tctl operator search-attribute list --namespace "${NAMESPACE}")"
+}
+
 listing=""
-attempt=1
-until listing="$(tctl operator search-attribute list --namespace "${NAMESPACE}")"; do
-    if [ "${attempt}" -ge 20 ]; then
-        log "cannot list search attributes of namespace ${NAMESPACE}" >&2
-        exit 1
-    fi
-    log "namespace ${NAMESPACE} not visible yet (attempt ${attempt}); retrying"
-    attempt=$((attempt + 1))
-    sleep 3
-done
+retry "cannot list search attributes of namespace ${NAMESPACE}" \
+    "namespace ${NAMESPACE} not visible yet (attempt %s); retrying" \
+    list_attributes
 
 for pair in ${SEARCH_ATTRIBUTES}; do
     name="${pair%%=*}"
@@ -87,16 +103,9 @@ for pair in ${SEARCH_ATTRIBUTES}; do
         log "search attribute ${name} is registered as ${current}, but the application needs ${type}" >&2
         exit 1
     fi
-    attempt=1
-    until tctl operator search-attribute create --namespace "${NAMESPACE}" --name "${name}" --type "${type}"; do
-        if [ "${attempt}" -ge 20 ]; then
-            log "could not register search attribute ${name} (${type}) in ${NAMESPACE}" >&2
-            exit 1
-        fi
-        log "search attribute ${name}: attempt ${attempt} failed; retrying"
-        attempt=$((attempt + 1))
-        sleep 3
-    done
+    retry "could not register search attribute ${name} (${type}) in ${NAMESPACE}" \
+        "search attribute ${name}: attempt %s failed; retrying" \
+        tctl operator search-attribute create --namespace "${NAMESPACE}" --name "${name}" --type "${type}"
     log "search attribute ${name} (${type}) registered"
 done
 
