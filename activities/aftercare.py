@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -23,6 +21,7 @@ from contracts.award import (
     RecordRevocationInput,
 )
 from contracts.misuse import RecordMisuseInput
+from db import award_queries as aq
 from db import models as m
 from db import repositories as repo
 from domain.aftercare import AwardStatus, ExposureState, ban_starts
@@ -33,7 +32,7 @@ class AftercareActivities:
         self.sessions = sessions
 
     async def _certificate(self, s: AsyncSession, number: str) -> m.Certificate:
-        c = await s.get(m.Certificate, number, with_for_update=True)
+        c = await aq.certificate(s, number, for_update=True)
         if c is None:
             raise ApplicationError(f"certificate {number} not found", non_retryable=True)
         return c
@@ -45,7 +44,7 @@ class AftercareActivities:
         a = inp.award
         async with self.sessions.begin() as s:
             c = await self._certificate(s, a.certificate_number)
-            row = await s.get(m.RevocationCase, inp.case_id)
+            row = await aq.revocation_case(s, inp.case_id)
             if row is None:
                 row = m.RevocationCase(
                     id=inp.case_id,
@@ -71,18 +70,15 @@ class AftercareActivities:
                     inp.decided_at,
                     inp.document_no,
                 )
-                await s.execute(
-                    insert(m.Revocation)
-                    .values(
-                        credit_code=a.credit_code,
-                        award=a.award,
-                        award_year=a.year,
-                        revoked_on=ban_starts(inp.decided_at),
-                        reason=inp.reason,
-                        document_no=inp.document_no,
-                        recorded_by=inp.decided_by,
-                    )
-                    .on_conflict_do_nothing(constraint="uq_revocations_award")
+                await aq.register_revocation(
+                    s,
+                    credit_code=a.credit_code,
+                    award=a.award,
+                    award_year=a.year,
+                    revoked_on=ban_starts(inp.decided_at),
+                    reason=inp.reason,
+                    document_no=inp.document_no,
+                    recorded_by=inp.decided_by,
                 )
             actor = inp.proposed_by if inp.state == "PROPOSED" else inp.decided_by
             await repo.audit(
@@ -125,7 +121,7 @@ class AftercareActivities:
         overdue record arriving after the publication changes nothing but its own audit row."""
         state = ExposureState(inp.state)
         async with self.sessions.begin() as s:
-            row = await s.get(m.MediaExposure, inp.case_id, with_for_update=True)
+            row = await aq.media_exposure(s, inp.case_id, for_update=True)
             if row is None:
                 row = m.MediaExposure(
                     case_id=inp.case_id,
@@ -177,7 +173,7 @@ class AftercareActivities:
     @activity.defn
     async def record_misuse(self, inp: RecordMisuseInput) -> None:
         async with self.sessions.begin() as s:
-            row = await s.get(m.MisuseCase, inp.case_id, with_for_update=True)
+            row = await aq.misuse_case(s, inp.case_id, for_update=True)
             if row is None:
                 row = m.MisuseCase(
                     id=inp.case_id,
@@ -217,14 +213,7 @@ class AftercareActivities:
     @activity.defn
     async def record_follow_up(self, inp: RecordFollowUpInput) -> None:
         async with self.sessions.begin() as s:
-            row = await s.scalar(
-                select(m.FollowUp)
-                .where(
-                    m.FollowUp.certificate_number == inp.certificate_number,
-                    m.FollowUp.round_no == inp.round_no,
-                )
-                .with_for_update()
-            )
+            row = await aq.follow_up_locked(s, inp.certificate_number, inp.round_no)
             if row is None:
                 row = m.FollowUp(
                     certificate_number=inp.certificate_number,

@@ -33,6 +33,7 @@ from ..deps import Config, Session, Sessions, Temporal
 from ..errors import RateLimited
 from ..portal import CSRF_COOKIE, CSRF_FIELD, CSRF_MAX_AGE, PUBLIC_KINDS, csrf_ok, new_csrf_token, render
 from ..ratelimit import objection_form_limits
+from ..responses.awards import CertificateCheck
 from ..schemas import TEXT_RULE_ERROR, ObjectionIn
 from . import awards, committee
 
@@ -194,7 +195,7 @@ async def results_page(year: str, s: Session) -> HTMLResponse:
 async def certificate_page(s: Session, number: str = "") -> HTMLResponse:
     """Valid, revoked or unknown: what `GET /public/certificates/{number}` tells the public."""
     wanted = number.strip()
-    found: dict[str, Any] | None = None
+    found: CertificateCheck | None = None
     error = ""
     if len(wanted) > MAX_CERTIFICATE_INPUT:
         error = f"证书编号不能超过{MAX_CERTIFICATE_INPUT}个字符"

@@ -1,0 +1,76 @@
+"""A misuse case by its id (`{case_id}`, Art. 19): the case the caller may read (an enterprise its
+own only: 404 for another's; 403 for a role that never reads awards), and the case's workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends
+from temporalio.client import Client
+
+from config.constants import misuse_workflow_id
+from config.settings import Settings
+from contracts.misuse import MisuseCaseState
+from db import award_queries as aq
+from db import models as m
+from domain.types import Role
+from workflows.misuse import MisuseCaseWorkflow
+
+from .. import workflow_calls
+from ..deps import Config, Session, Temporal, User
+from ..errors import forbidden, not_found
+from .award import AWARD_READERS
+
+
+@dataclass(frozen=True)
+class MisuseCase:
+    """A misuse case the caller may read, with the calls to its workflow."""
+
+    record: m.MisuseCase
+    client: Client
+    cfg: Settings
+
+    @property
+    def case_id(self) -> str:
+        return self.record.id
+
+    @property
+    def workflow_id(self) -> str:
+        return misuse_workflow_id(self.record.id)
+
+    async def state(self) -> MisuseCaseState | None:
+        """The workflow's live state, or None when it cannot be asked right now."""
+        return await workflow_calls.query(
+            self.client,
+            self.workflow_id,
+            MisuseCaseWorkflow.case_state,
+            timeout=self.cfg.temporal_rpc_timeout_seconds,
+            result_type=MisuseCaseState,
+        )
+
+    async def update(self, method: Any, arg: Any, key: str) -> str:
+        """One update of the case's workflow (`key`: its idempotent id); answers the case's state."""
+        return await workflow_calls.workflow_update(
+            self.client,
+            self.cfg,
+            self.workflow_id,
+            method,
+            arg,
+            key=key,
+            result_type=str,
+            missing=("违规使用称号案件", "Misuse case"),
+            closed=workflow_calls.MISUSE_CASE_CLOSED,
+        )
+
+
+async def misuse_case(case_id: str, s: Session, user: User, client: Temporal, cfg: Config) -> MisuseCase:
+    if user.role not in AWARD_READERS:
+        raise forbidden()
+    x = await aq.misuse_case(s, case_id)
+    if x is None or (user.role is Role.ENTERPRISE and x.enterprise_id != user.enterprise_id):
+        raise not_found("违规使用称号案件", "Misuse case")
+    return MisuseCase(x, client, cfg)
+
+
+CaseOf = Annotated[MisuseCase, Depends(misuse_case)]
