@@ -33,6 +33,7 @@ from domain.types import Role
 
 from ..deps import Config, CurrentUser, current_account
 from ..errors import forbidden
+from ..responses.codec import Payloads as PayloadsOut
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/codec", tags=["codec"])
@@ -99,7 +100,12 @@ def _answer(payloads: list[Any]) -> Response:
     return Response(body, media_type="application/json")
 
 
-@router.post("/decode", summary="Decrypt Temporal payloads (remote codec protocol; the office only)")
+@router.post(
+    "/decode",
+    summary="Decrypt Temporal payloads (remote codec protocol; the office only)",
+    response_model=PayloadsOut,  # what `_answer` writes (protobuf JSON), for the OpenAPI schema
+    response_class=Response,
+)
 async def decode(request: Request, user: Operator) -> Response:
     payloads = await read_payloads(request)
     try:
@@ -111,13 +117,23 @@ async def decode(request: Request, user: Operator) -> Response:
     return _answer(decoded)
 
 
-@router.post("/encode", summary="Encrypt Temporal payloads (remote codec protocol; the office only)")
+@router.post(
+    "/encode",
+    summary="Encrypt Temporal payloads (remote codec protocol; the office only)",
+    response_model=PayloadsOut,  # what `_answer` writes (protobuf JSON), for the OpenAPI schema
+    response_class=Response,
+)
 async def encode(request: Request, user: Operator) -> Response:
     payloads = await read_payloads(request)
     return _answer(await codec(request).encode(payloads.payloads))
 
 
-@router.post("/session", status_code=204, summary="Set the codec cookie for the Temporal Web UI (the office)")
+@router.post(
+    "/session",
+    status_code=204,
+    response_class=Response,
+    summary="Set the codec cookie for the Temporal Web UI (the office)",
+)
 async def session(request: Request, user: Operator, cfg: Config) -> Response:
     """Sign the browser in to the codec server: an HttpOnly cookie (path /codec) holding this access
     token, ending with it. Call it from the same browser that opens the Temporal UI."""
