@@ -81,17 +81,16 @@ class AftercareActivities:
                     recorded_by=inp.decided_by,
                 )
             actor = inp.proposed_by if inp.state == "PROPOSED" else inp.decided_by
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"revocation-{inp.case_id}-{inp.state}",
+                repo.Named(actor, "committee" if inp.state == "PROPOSED" else "government"),
+                f"REVOCATION_{inp.state}",
+                "certificate",
+                a.certificate_number,
                 at=inp.proposed_at if inp.state == "PROPOSED" else (inp.decided_at or inp.proposed_at),
-                actor=actor,
-                actor_role="committee" if inp.state == "PROPOSED" else "government",
-                action=f"REVOCATION_{inp.state}",
-                entity_type="certificate",
-                entity_id=a.certificate_number,
                 reason=inp.reason if inp.state == "PROPOSED" else inp.decision_reason,
                 details={"case_id": inp.case_id, "document_no": inp.document_no},
+                key=f"revocation-{inp.case_id}-{inp.state}",
             )
 
     @activity.defn
@@ -102,16 +101,15 @@ class AftercareActivities:
                 c.certificate_recovered_at = c.certificate_recovered_at or inp.at
             else:
                 c.trophy_recovered_at = c.trophy_recovered_at or inp.at
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"recovery-{inp.certificate_number}-{inp.item}",
+                repo.Named(inp.actor, "office"),
+                f"{inp.item}_RECOVERED",
+                "certificate",
+                inp.certificate_number,
                 at=inp.at,
-                actor=inp.actor,
-                actor_role="office",
-                action=f"{inp.item}_RECOVERED",
-                entity_type="certificate",
-                entity_id=inp.certificate_number,
                 reason=inp.note,
+                key=f"recovery-{inp.certificate_number}-{inp.item}",
             )
 
     @activity.defn
@@ -149,15 +147,13 @@ class AftercareActivities:
                 )
                 row.document_sha256, row.note = inp.document_sha256, inp.note
                 row.recorded_by, row.recorded_at = inp.actor, inp.at
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"media-exposure-{inp.case_id}-{state}",
+                repo.Named(inp.actor, "office" if state is ExposureState.PUBLISHED else "system"),
+                f"MEDIA_EXPOSURE_{state}",
+                "certificate",
+                inp.certificate_number,
                 at=inp.at,
-                actor=inp.actor,
-                actor_role="office" if state is ExposureState.PUBLISHED else "system",
-                action=f"MEDIA_EXPOSURE_{state}",
-                entity_type="certificate",
-                entity_id=inp.certificate_number,
                 reason=inp.note,
                 details={
                     "case_id": inp.case_id,
@@ -168,6 +164,7 @@ class AftercareActivities:
                     "url": inp.url,
                     "document_sha256": inp.document_sha256,
                 },
+                key=f"media-exposure-{inp.case_id}-{state}",
             )
 
     @activity.defn
@@ -197,17 +194,16 @@ class AftercareActivities:
                     row.verified_by, row.verification_note = inp.actor, inp.verification_note
                 if inp.state == "CORRECTED":
                     row.closed_at = inp.at
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"misuse-{inp.case_id}-{inp.state}-{inp.at.isoformat()}",
+                repo.Named(inp.actor, "enterprise" if inp.state == "CORRECTION_REPORTED" else "office"),
+                f"MISUSE_{inp.state}",
+                "misuse_case",
+                inp.case_id,
                 at=inp.at,
-                actor=inp.actor,
-                actor_role="enterprise" if inp.state == "CORRECTION_REPORTED" else "office",
-                action=f"MISUSE_{inp.state}",
-                entity_type="misuse_case",
-                entity_id=inp.case_id,
                 reason=inp.verification_note or inp.correction or inp.facts,
                 details={"certificate_number": inp.award.certificate_number, "kind": inp.kind},
+                key=f"misuse-{inp.case_id}-{inp.state}-{inp.at.isoformat()}",
             )
 
     @activity.defn
@@ -228,17 +224,18 @@ class AftercareActivities:
                 row.report, row.reported_by, row.reported_at = inp.report, inp.actor, inp.at
             if inp.experience_title:
                 row.experience_title, row.experience_published_at = inp.experience_title, inp.at
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"follow-up-{inp.certificate_number}-{inp.round_no}-{inp.state}",
+                repo.Named(
+                    inp.actor, {"REPORTED": "enterprise", "PUBLISHED": "office"}.get(inp.state, "system")
+                ),
+                f"FOLLOW_UP_{inp.state}",
+                "certificate",
+                inp.certificate_number,
                 at=inp.at,
-                actor=inp.actor,
-                actor_role={"REPORTED": "enterprise", "PUBLISHED": "office"}.get(inp.state, "system"),
-                action=f"FOLLOW_UP_{inp.state}",
-                entity_type="certificate",
-                entity_id=inp.certificate_number,
                 reason=inp.experience_title,
                 details={"round": inp.round_no},
+                key=f"follow-up-{inp.certificate_number}-{inp.round_no}-{inp.state}",
             )
 
     def all(self) -> list[Callable[..., Any]]:

@@ -47,16 +47,15 @@ async def record_progress(s: AsyncSession, p: Progress) -> None:
         at=p.at,
     )
     if written:
-        await repo.audit(
+        await repo.audit_by(
             s,
-            key=f"application-stage-{p.application_id}-{p.stage}",
+            repo.SYSTEM,
+            f"APPLICATION_{p.stage}",
+            "application",
+            p.application_id,
             at=p.at,
-            actor="system",
-            actor_role="system",
-            action=f"APPLICATION_{p.stage}",
-            entity_type="application",
-            entity_id=p.application_id,
             details={"outcome": p.outcome},
+            key=f"application-stage-{p.application_id}-{p.stage}",
         )
     await write_notices(s, p.notices)
     # a path that ends here after document review: its feedback report with the result letter (R14.4)
@@ -85,17 +84,16 @@ class AwardActivities:
                 started_by=inp.actor.username,
                 at=inp.at,
             )
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"cycle-started-{r.year}",
+                inp.actor,
+                "CYCLE_STARTED",
+                "cycle",
+                str(r.year),
                 at=inp.at,
-                actor=inp.actor.username,
-                actor_role=inp.actor.role,
-                action="CYCLE_STARTED",
-                entity_type="cycle",
-                entity_id=str(r.year),
                 reason=f"启动{r.year}年度评审，依据{r.rules_revision}；评价准则{r.criteria_edition}",
                 details={"rules": jsonable(asdict(r))},
+                key=f"cycle-started-{r.year}",
             )
             await write_notices(s, inp.notices)
 
@@ -115,16 +113,15 @@ class AwardActivities:
                 intake_open=inp.intake_open,
                 at=inp.at,
             )
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"cycle-stage-{inp.year}-{inp.stage}-{inp.at.isoformat()}",
+                repo.SYSTEM,
+                f"CYCLE_{inp.stage}",
+                "cycle",
+                str(inp.year),
                 at=inp.at,
-                actor="system",
-                actor_role="system",
-                action=f"CYCLE_{inp.stage}",
-                entity_type="cycle",
-                entity_id=str(inp.year),
                 details={"deadline": inp.deadline.isoformat(), "gate": inp.gate or ""},
+                key=f"cycle-stage-{inp.year}-{inp.stage}-{inp.at.isoformat()}",
             )
             await write_notices(s, inp.notices)
         return await self._gate(inp.year, inp.gate)
@@ -143,17 +140,16 @@ class AwardActivities:
     async def record_deadline_extended(self, inp: DeadlineExtendedInput) -> None:
         async with self.sessions.begin() as s:
             await records.set_cycle_deadline(s, inp.year, inp.new_deadline)
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=inp.key,
+                inp.actor,
+                "DEADLINE_EXTENDED",
+                "cycle",
+                str(inp.year),
                 at=inp.at,
-                actor=inp.actor.username,
-                actor_role=inp.actor.role,
-                action="DEADLINE_EXTENDED",
-                entity_type="cycle",
-                entity_id=str(inp.year),
                 reason=inp.reason,
                 details={"from": inp.old_deadline.isoformat(), "to": inp.new_deadline.isoformat()},
+                key=inp.key,
             )
             await write_notices(s, inp.notices)
 
@@ -178,16 +174,15 @@ class AwardActivities:
             )
             checks = check_eligibility(data, inp.deadline)
             await records.add_qualification_checks(s, inp.application_id, checks, inp.at)
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"qualification-checked-{inp.application_id}",
+                repo.SYSTEM,
+                "QUALIFICATION_CHECKED",
+                "application",
+                inp.application_id,
                 at=inp.at,
-                actor="system",
-                actor_role="system",
-                action="QUALIFICATION_CHECKED",
-                entity_type="application",
-                entity_id=inp.application_id,
                 details={c.condition: c.status for c in checks},
+                key=f"qualification-checked-{inp.application_id}",
             )
             # What the office decides on is what was recorded first (a retry may see newer facts).
             stored = await repo.qualification_checks(s, inp.application_id)
@@ -225,15 +220,13 @@ class AwardActivities:
                 s, inp.application_id, res, note=inp.decision.note, by=inp.actor.username, at=inp.at
             )
             if inserted:  # else recorded by an earlier attempt of this activity
-                await repo.audit(
+                await repo.audit_by(
                     s,
-                    key=f"qualification-decided-{inp.application_id}",
+                    inp.actor,
+                    "QUALIFICATION_DECIDED",
+                    "application",
+                    inp.application_id,
                     at=inp.at,
-                    actor=inp.actor.username,
-                    actor_role=inp.actor.role,
-                    action="QUALIFICATION_DECIDED",
-                    entity_type="application",
-                    entity_id=inp.application_id,
                     reason=inp.decision.note,
                     details={
                         "qualified": res.qualified,
@@ -246,6 +239,7 @@ class AwardActivities:
                             if c.overridden
                         },
                     },
+                    key=f"qualification-decided-{inp.application_id}",
                 )
             if inp.progress is not None:
                 await record_progress(s, inp.progress)
@@ -279,14 +273,13 @@ class AwardActivities:
                     at=inp.at,
                 )
             )
-            await repo.audit(
+            await repo.audit_by(
                 s,
+                repo.SYSTEM,
+                "STEP_FAILED",
+                "workflow",
+                inp.workflow_id,
                 at=inp.at,
-                actor="system",
-                actor_role="system",
-                action="STEP_FAILED",
-                entity_type="workflow",
-                entity_id=inp.workflow_id,
                 reason=inp.step,
                 details={"code": inp.code},
             )

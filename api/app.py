@@ -73,14 +73,13 @@ async def bootstrap_office(app: FastAPI) -> None:
                 active=True,
             )
         )
-        await repo.audit(
+        await repo.audit_by(
             s,
+            repo.SYSTEM,
+            "USER_CREATED",
+            "user",
+            cfg.bootstrap_office_username,
             at=datetime.now(UTC),
-            actor="system",
-            actor_role="system",
-            action="USER_CREATED",
-            entity_type="user",
-            entity_id=cfg.bootstrap_office_username,
             reason="bootstrap from configuration",
             details={"role": Role.OFFICE},
         )
