@@ -79,7 +79,7 @@ class MediaExposureOut(BaseModel):
         )
 
 
-class RevocationOut(BaseModel):
+class RevocationCaseOut(BaseModel):
     """A revocation case; its evidence and proposer are shown inside the administration only."""
 
     case_id: str
@@ -94,7 +94,7 @@ class RevocationOut(BaseModel):
     media_exposure: MediaExposureOut | None
 
     @classmethod
-    def of(cls, r: m.RevocationCase, exposure: MediaExposureOut | None, internal: bool) -> RevocationOut:
+    def of(cls, r: m.RevocationCase, exposure: MediaExposureOut | None, internal: bool) -> RevocationCaseOut:
         return cls(
             case_id=r.id,
             state=r.state,
@@ -184,7 +184,7 @@ class AwardDetail(AwardRecord):
     revocation and misuse cases and its follow-up rounds."""
 
     waiting_for: str | None
-    revocations: list[RevocationOut]
+    revocations: list[RevocationCaseOut]
     media_exposure: MediaExposureOut | None  # of the latest revocation that has one
     misuse_cases: list[MisuseCaseOut]
     follow_ups: list[FollowUpOut]
@@ -204,7 +204,7 @@ class AwardDetail(AwardRecord):
         return cls(
             **AwardRecord.of(c, enterprise_name).model_dump(),
             waiting_for=waiting_for,
-            revocations=[RevocationOut.of(r, exposures.get(r.id), internal) for r in revocations],
+            revocations=[RevocationCaseOut.of(r, exposures.get(r.id), internal) for r in revocations],
             media_exposure=next((exposures[r.id] for r in reversed(revocations) if r.id in exposures), None),
             misuse_cases=[MisuseCaseOut.of(x, internal) for x in history.misuse_cases],
             follow_ups=[FollowUpOut.of(f) for f in history.follow_ups],

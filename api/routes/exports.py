@@ -63,6 +63,15 @@ def _export_route(path: str, summary: str, *roles: Role) -> Callable[[F], F]:
     )
 
 
+async def _of_year(s: Session, user: CurrentUser, year: int, fmt: str, *, records: bool) -> m.Cycle:
+    """The checks of a year's export, in their order: the format, the caller's right to the
+    committee's records of the year (`records`), the cycle."""
+    _format(fmt)
+    if records:
+        await _may_read_committee_records(s, year, user)
+    return await _cycle(s, year)
+
+
 async def _cycle(s: Session, year: int) -> m.Cycle:
     cycle = await repo.cycle(s, year)
     if cycle is None:
@@ -103,9 +112,7 @@ async def _file(
     Role.AUDITOR,
 )
 async def export_scores(year: int, fmt: str, s: Session, user: User) -> Response:
-    fmt = _format(fmt)
-    await _may_read_committee_records(s, year, user)
-    cycle = await _cycle(s, year)
+    cycle = await _of_year(s, user, year, fmt, records=True)
     apps = await queries.candidates(s, year)
     seats = await queries.seats(s, year)
     table = sheets.scores_table(
@@ -120,8 +127,7 @@ async def export_scores(year: int, fmt: str, s: Session, user: User) -> Response
     Role.OFFICE,
 )
 async def export_panels(year: int, fmt: str, s: Session, user: User) -> Response:
-    fmt = _format(fmt)
-    await _cycle(s, year)
+    await _of_year(s, user, year, fmt, records=False)
     table = sheets.panels_table(await queries.candidates(s, year), await queries.seats(s, year))
     return await _file(s, user, table, "panels", fmt, f"panels-{year}", year)
 
@@ -135,9 +141,7 @@ async def export_panels(year: int, fmt: str, s: Session, user: User) -> Response
     Role.AUDITOR,
 )
 async def export_lists(year: int, fmt: str, s: Session, user: User) -> Response:
-    fmt = _format(fmt)
-    await _may_read_committee_records(s, year, user)
-    await _cycle(s, year)
+    await _of_year(s, user, year, fmt, records=True)
     table = sheets.lists_table(await queries.candidates(s, year), await queries.lists(s, year))
     return await _file(s, user, table, "lists", fmt, f"lists-{year}", year)
 
