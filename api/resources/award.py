@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
-from temporalio.client import Client
 
-from config.settings import Settings
 from contracts.award import AwardState
 from db import award_queries as aq
 from db import models as m
@@ -21,6 +19,7 @@ from workflows.award import AwardWorkflow
 from .. import workflow_calls
 from ..deps import Config, Session, Temporal, User
 from ..errors import forbidden, not_found
+from .workflow import KeptBy
 
 T = TypeVar("T")
 # who reads awards: the auditor reads only (api.deps), an enterprise its own awards only
@@ -43,11 +42,10 @@ Certificate = Annotated[m.Certificate, Depends(certificate)]
 
 @dataclass(frozen=True)
 class Award:
-    """A certificate the caller may read, with the calls to the award workflow that keeps it."""
+    """A certificate the caller may read, with the award workflow that keeps it."""
 
     certificate: m.Certificate
-    client: Client
-    cfg: Settings
+    workflow: KeptBy
 
     @property
     def number(self) -> str:
@@ -55,13 +53,7 @@ class Award:
 
     async def state(self) -> AwardState | None:
         """The workflow's live state, or None when it cannot be asked right now."""
-        return await workflow_calls.query(
-            self.client,
-            self.certificate.workflow_id,
-            AwardWorkflow.award_state,
-            timeout=self.cfg.temporal_rpc_timeout_seconds,
-            result_type=AwardState,
-        )
+        return await self.workflow.query(AwardWorkflow.award_state, AwardState)
 
     async def update(
         self, method: Any, arg: Any, key: str, result_type: type[T], *, exposure_owed: bool = False
@@ -81,21 +73,13 @@ class Award:
                 "该奖项已撤销，证书和奖杯已收回，办理已经结束",
                 "The award is revoked and its certificate and trophy recovered; nothing more can be done on it",
             )
-        return await workflow_calls.workflow_update(
-            self.client,
-            self.cfg,
-            c.workflow_id,
-            method,
-            arg,
-            key=key,
-            result_type=result_type,
-            missing=("获奖流程", "Award workflow"),
-            closed=workflow_calls.AWARD_CLOSED,
-        )
+        return await self.workflow.update(method, arg, key, result_type)
 
 
 async def award(c: Certificate, client: Temporal, cfg: Config) -> Award:
-    return Award(c, client, cfg)
+    return Award(
+        c, KeptBy(client, cfg, c.workflow_id, ("获奖流程", "Award workflow"), workflow_calls.AWARD_CLOSED)
+    )
 
 
 AwardOf = Annotated[Award, Depends(award)]

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends
-from temporalio.client import Client
 
 from config.constants import misuse_workflow_id
-from config.settings import Settings
 from contracts.misuse import MisuseCaseState
 from db import award_queries as aq
 from db import models as m
@@ -21,47 +19,27 @@ from .. import workflow_calls
 from ..deps import Config, Session, Temporal, User
 from ..errors import forbidden, not_found
 from .award import AWARD_READERS
+from .workflow import KeptBy
 
 
 @dataclass(frozen=True)
 class MisuseCase:
-    """A misuse case the caller may read, with the calls to its workflow."""
+    """A misuse case the caller may read, with the workflow that keeps it."""
 
     record: m.MisuseCase
-    client: Client
-    cfg: Settings
+    workflow: KeptBy
 
     @property
     def case_id(self) -> str:
         return self.record.id
 
-    @property
-    def workflow_id(self) -> str:
-        return misuse_workflow_id(self.record.id)
-
     async def state(self) -> MisuseCaseState | None:
         """The workflow's live state, or None when it cannot be asked right now."""
-        return await workflow_calls.query(
-            self.client,
-            self.workflow_id,
-            MisuseCaseWorkflow.case_state,
-            timeout=self.cfg.temporal_rpc_timeout_seconds,
-            result_type=MisuseCaseState,
-        )
+        return await self.workflow.query(MisuseCaseWorkflow.case_state, MisuseCaseState)
 
     async def update(self, method: Any, arg: Any, key: str) -> str:
         """One update of the case's workflow (`key`: its idempotent id); answers the case's state."""
-        return await workflow_calls.workflow_update(
-            self.client,
-            self.cfg,
-            self.workflow_id,
-            method,
-            arg,
-            key=key,
-            result_type=str,
-            missing=("违规使用称号案件", "Misuse case"),
-            closed=workflow_calls.MISUSE_CASE_CLOSED,
-        )
+        return await self.workflow.update(method, arg, key, str)
 
 
 async def misuse_case(case_id: str, s: Session, user: User, client: Temporal, cfg: Config) -> MisuseCase:
@@ -70,7 +48,14 @@ async def misuse_case(case_id: str, s: Session, user: User, client: Temporal, cf
     x = await aq.misuse_case(s, case_id)
     if x is None or (user.role is Role.ENTERPRISE and x.enterprise_id != user.enterprise_id):
         raise not_found("违规使用称号案件", "Misuse case")
-    return MisuseCase(x, client, cfg)
+    kept = KeptBy(
+        client,
+        cfg,
+        misuse_workflow_id(x.id),
+        ("违规使用称号案件", "Misuse case"),
+        workflow_calls.MISUSE_CASE_CLOSED,
+    )
+    return MisuseCase(x, kept)
 
 
 CaseOf = Annotated[MisuseCase, Depends(misuse_case)]
