@@ -55,7 +55,8 @@ async def create_baseline(s: AsyncSession, work_rows: int) -> None:
     await s.execute(text(_PLAIN))
     await s.execute(text("create table bench_work (id int primary key, n int not null default 0)"))
     await s.execute(
-        text("insert into bench_work (id) select generate_series(0, cast(:last as int))"), {"last": work_rows - 1}
+        text("insert into bench_work (id) select generate_series(0, cast(:last as int))"),
+        {"last": work_rows - 1},
     )
 
 
