@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -23,6 +21,7 @@ from contracts.award import (
     RecordRevocationInput,
 )
 from contracts.misuse import RecordMisuseInput
+from db import award_queries as aq
 from db import models as m
 from db import repositories as repo
 from domain.aftercare import AwardStatus, ExposureState, ban_starts
@@ -33,7 +32,7 @@ class AftercareActivities:
         self.sessions = sessions
 
     async def _certificate(self, s: AsyncSession, number: str) -> m.Certificate:
-        c = await s.get(m.Certificate, number, with_for_update=True)
+        c = await aq.certificate(s, number, for_update=True)
         if c is None:
             raise ApplicationError(f"certificate {number} not found", non_retryable=True)
         return c
@@ -45,7 +44,7 @@ class AftercareActivities:
         a = inp.award
         async with self.sessions.begin() as s:
             c = await self._certificate(s, a.certificate_number)
-            row = await s.get(m.RevocationCase, inp.case_id)
+            row = await aq.revocation_case(s, inp.case_id)
             if row is None:
                 row = m.RevocationCase(
                     id=inp.case_id,
@@ -71,31 +70,27 @@ class AftercareActivities:
                     inp.decided_at,
                     inp.document_no,
                 )
-                await s.execute(
-                    insert(m.Revocation)
-                    .values(
-                        credit_code=a.credit_code,
-                        award=a.award,
-                        award_year=a.year,
-                        revoked_on=ban_starts(inp.decided_at),
-                        reason=inp.reason,
-                        document_no=inp.document_no,
-                        recorded_by=inp.decided_by,
-                    )
-                    .on_conflict_do_nothing(constraint="uq_revocations_award")
+                await aq.register_revocation(
+                    s,
+                    credit_code=a.credit_code,
+                    award=a.award,
+                    award_year=a.year,
+                    revoked_on=ban_starts(inp.decided_at),
+                    reason=inp.reason,
+                    document_no=inp.document_no,
+                    recorded_by=inp.decided_by,
                 )
             actor = inp.proposed_by if inp.state == "PROPOSED" else inp.decided_by
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"revocation-{inp.case_id}-{inp.state}",
+                repo.Named(actor, "committee" if inp.state == "PROPOSED" else "government"),
+                f"REVOCATION_{inp.state}",
+                "certificate",
+                a.certificate_number,
                 at=inp.proposed_at if inp.state == "PROPOSED" else (inp.decided_at or inp.proposed_at),
-                actor=actor,
-                actor_role="committee" if inp.state == "PROPOSED" else "government",
-                action=f"REVOCATION_{inp.state}",
-                entity_type="certificate",
-                entity_id=a.certificate_number,
                 reason=inp.reason if inp.state == "PROPOSED" else inp.decision_reason,
                 details={"case_id": inp.case_id, "document_no": inp.document_no},
+                key=f"revocation-{inp.case_id}-{inp.state}",
             )
 
     @activity.defn
@@ -106,16 +101,15 @@ class AftercareActivities:
                 c.certificate_recovered_at = c.certificate_recovered_at or inp.at
             else:
                 c.trophy_recovered_at = c.trophy_recovered_at or inp.at
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"recovery-{inp.certificate_number}-{inp.item}",
+                repo.Named(inp.actor, "office"),
+                f"{inp.item}_RECOVERED",
+                "certificate",
+                inp.certificate_number,
                 at=inp.at,
-                actor=inp.actor,
-                actor_role="office",
-                action=f"{inp.item}_RECOVERED",
-                entity_type="certificate",
-                entity_id=inp.certificate_number,
                 reason=inp.note,
+                key=f"recovery-{inp.certificate_number}-{inp.item}",
             )
 
     @activity.defn
@@ -125,7 +119,7 @@ class AftercareActivities:
         overdue record arriving after the publication changes nothing but its own audit row."""
         state = ExposureState(inp.state)
         async with self.sessions.begin() as s:
-            row = await s.get(m.MediaExposure, inp.case_id, with_for_update=True)
+            row = await aq.media_exposure(s, inp.case_id, for_update=True)
             if row is None:
                 row = m.MediaExposure(
                     case_id=inp.case_id,
@@ -153,15 +147,13 @@ class AftercareActivities:
                 )
                 row.document_sha256, row.note = inp.document_sha256, inp.note
                 row.recorded_by, row.recorded_at = inp.actor, inp.at
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"media-exposure-{inp.case_id}-{state}",
+                repo.Named(inp.actor, "office" if state is ExposureState.PUBLISHED else "system"),
+                f"MEDIA_EXPOSURE_{state}",
+                "certificate",
+                inp.certificate_number,
                 at=inp.at,
-                actor=inp.actor,
-                actor_role="office" if state is ExposureState.PUBLISHED else "system",
-                action=f"MEDIA_EXPOSURE_{state}",
-                entity_type="certificate",
-                entity_id=inp.certificate_number,
                 reason=inp.note,
                 details={
                     "case_id": inp.case_id,
@@ -172,12 +164,13 @@ class AftercareActivities:
                     "url": inp.url,
                     "document_sha256": inp.document_sha256,
                 },
+                key=f"media-exposure-{inp.case_id}-{state}",
             )
 
     @activity.defn
     async def record_misuse(self, inp: RecordMisuseInput) -> None:
         async with self.sessions.begin() as s:
-            row = await s.get(m.MisuseCase, inp.case_id, with_for_update=True)
+            row = await aq.misuse_case(s, inp.case_id, for_update=True)
             if row is None:
                 row = m.MisuseCase(
                     id=inp.case_id,
@@ -201,30 +194,22 @@ class AftercareActivities:
                     row.verified_by, row.verification_note = inp.actor, inp.verification_note
                 if inp.state == "CORRECTED":
                     row.closed_at = inp.at
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"misuse-{inp.case_id}-{inp.state}-{inp.at.isoformat()}",
+                repo.Named(inp.actor, "enterprise" if inp.state == "CORRECTION_REPORTED" else "office"),
+                f"MISUSE_{inp.state}",
+                "misuse_case",
+                inp.case_id,
                 at=inp.at,
-                actor=inp.actor,
-                actor_role="enterprise" if inp.state == "CORRECTION_REPORTED" else "office",
-                action=f"MISUSE_{inp.state}",
-                entity_type="misuse_case",
-                entity_id=inp.case_id,
                 reason=inp.verification_note or inp.correction or inp.facts,
                 details={"certificate_number": inp.award.certificate_number, "kind": inp.kind},
+                key=f"misuse-{inp.case_id}-{inp.state}-{inp.at.isoformat()}",
             )
 
     @activity.defn
     async def record_follow_up(self, inp: RecordFollowUpInput) -> None:
         async with self.sessions.begin() as s:
-            row = await s.scalar(
-                select(m.FollowUp)
-                .where(
-                    m.FollowUp.certificate_number == inp.certificate_number,
-                    m.FollowUp.round_no == inp.round_no,
-                )
-                .with_for_update()
-            )
+            row = await aq.follow_up_locked(s, inp.certificate_number, inp.round_no)
             if row is None:
                 row = m.FollowUp(
                     certificate_number=inp.certificate_number,
@@ -239,17 +224,18 @@ class AftercareActivities:
                 row.report, row.reported_by, row.reported_at = inp.report, inp.actor, inp.at
             if inp.experience_title:
                 row.experience_title, row.experience_published_at = inp.experience_title, inp.at
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"follow-up-{inp.certificate_number}-{inp.round_no}-{inp.state}",
+                repo.Named(
+                    inp.actor, {"REPORTED": "enterprise", "PUBLISHED": "office"}.get(inp.state, "system")
+                ),
+                f"FOLLOW_UP_{inp.state}",
+                "certificate",
+                inp.certificate_number,
                 at=inp.at,
-                actor=inp.actor,
-                actor_role={"REPORTED": "enterprise", "PUBLISHED": "office"}.get(inp.state, "system"),
-                action=f"FOLLOW_UP_{inp.state}",
-                entity_type="certificate",
-                entity_id=inp.certificate_number,
                 reason=inp.experience_title,
                 details={"round": inp.round_no},
+                key=f"follow-up-{inp.certificate_number}-{inp.round_no}-{inp.state}",
             )
 
     def all(self) -> list[Callable[..., Any]]:

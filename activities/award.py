@@ -8,8 +8,6 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
@@ -21,11 +19,11 @@ from activities.notices import write_notices
 from contracts.application import Progress, QualificationChecksInput, RecordDecisionInput
 from contracts.common import NoticeInput, StepFailed
 from contracts.cycle import CycleStageInput, DeadlineExtendedInput, GateInput, GateStatus, RecordCycleInput
+from db import cycle_records as records
 from db import models as m
 from db import repositories as repo
 from db.jsonable import jsonable
 from domain.eligibility import (
-    CONDITIONS,
     CheckStatus,
     Condition,
     ConditionCheck,
@@ -49,16 +47,15 @@ async def record_progress(s: AsyncSession, p: Progress) -> None:
         at=p.at,
     )
     if written:
-        await repo.audit(
+        await repo.audit_by(
             s,
-            key=f"application-stage-{p.application_id}-{p.stage}",
+            repo.SYSTEM,
+            f"APPLICATION_{p.stage}",
+            "application",
+            p.application_id,
             at=p.at,
-            actor="system",
-            actor_role="system",
-            action=f"APPLICATION_{p.stage}",
-            entity_type="application",
-            entity_id=p.application_id,
             details={"outcome": p.outcome},
+            key=f"application-stage-{p.application_id}-{p.stage}",
         )
     await write_notices(s, p.notices)
     # a path that ends here after document review: its feedback report with the result letter (R14.4)
@@ -76,34 +73,27 @@ class AwardActivities:
         """Record the cycle with its frozen rules and publish the call (R3.1, R21.1)."""
         r = inp.rules
         async with self.sessions.begin() as s:
-            await s.execute(
-                insert(m.Cycle)
-                .values(
-                    year=r.year,
-                    workflow_id=inp.workflow_id,
-                    rules=jsonable(asdict(r)),
-                    rules_revision=r.rules_revision,
-                    criteria_edition=r.criteria_edition,
-                    deadline=r.application_deadline,
-                    stage="CALL_OPEN",
-                    started_by=inp.actor.username,
-                    started_at=inp.at,
-                    intake_open=True,
-                    updated_at=inp.at,
-                )
-                .on_conflict_do_nothing(index_elements=["year"])
-            )
-            await repo.audit(
+            await records.add_cycle(
                 s,
-                key=f"cycle-started-{r.year}",
+                year=r.year,
+                workflow_id=inp.workflow_id,
+                rules=jsonable(asdict(r)),
+                rules_revision=r.rules_revision,
+                criteria_edition=r.criteria_edition,
+                deadline=r.application_deadline,
+                started_by=inp.actor.username,
                 at=inp.at,
-                actor=inp.actor.username,
-                actor_role=inp.actor.role,
-                action="CYCLE_STARTED",
-                entity_type="cycle",
-                entity_id=str(r.year),
+            )
+            await repo.audit_by(
+                s,
+                inp.actor,
+                "CYCLE_STARTED",
+                "cycle",
+                str(r.year),
+                at=inp.at,
                 reason=f"启动{r.year}年度评审，依据{r.rules_revision}；评价准则{r.criteria_edition}",
                 details={"rules": jsonable(asdict(r))},
+                key=f"cycle-started-{r.year}",
             )
             await write_notices(s, inp.notices)
 
@@ -113,28 +103,25 @@ class AwardActivities:
         notices; answer how much still holds that gate. Closing intake takes the cycle row's lock,
         so a submission being stored finishes first and none is taken after (P5)."""
         async with self.sessions.begin() as s:
-            await s.execute(
-                update(m.Cycle)
-                .where(m.Cycle.year == inp.year)
-                .values(
-                    stage=inp.stage,
-                    deadline=inp.deadline,
-                    waiting_for=inp.waiting_for,
-                    gate=inp.gate or "",
-                    intake_open=inp.intake_open,
-                    updated_at=inp.at,
-                )
-            )
-            await repo.audit(
+            await records.set_cycle_stage(
                 s,
-                key=f"cycle-stage-{inp.year}-{inp.stage}-{inp.at.isoformat()}",
+                inp.year,
+                stage=inp.stage,
+                deadline=inp.deadline,
+                waiting_for=inp.waiting_for,
+                gate=inp.gate or "",
+                intake_open=inp.intake_open,
                 at=inp.at,
-                actor="system",
-                actor_role="system",
-                action=f"CYCLE_{inp.stage}",
-                entity_type="cycle",
-                entity_id=str(inp.year),
+            )
+            await repo.audit_by(
+                s,
+                repo.SYSTEM,
+                f"CYCLE_{inp.stage}",
+                "cycle",
+                str(inp.year),
+                at=inp.at,
                 details={"deadline": inp.deadline.isoformat(), "gate": inp.gate or ""},
+                key=f"cycle-stage-{inp.year}-{inp.stage}-{inp.at.isoformat()}",
             )
             await write_notices(s, inp.notices)
         return await self._gate(inp.year, inp.gate)
@@ -145,25 +132,24 @@ class AwardActivities:
 
     async def _gate(self, year: int, gate: Any) -> GateStatus:
         async with self.sessions() as s:
-            total = int(await s.scalar(select(m.Cycle.applications_count).where(m.Cycle.year == year)) or 0)
+            total = await records.applications_count(s, year)
             pending = await repo.gate_pending(s, year, gate) if gate else 0
         return GateStatus(pending, total)
 
     @activity.defn
     async def record_deadline_extended(self, inp: DeadlineExtendedInput) -> None:
         async with self.sessions.begin() as s:
-            await s.execute(update(m.Cycle).where(m.Cycle.year == inp.year).values(deadline=inp.new_deadline))
-            await repo.audit(
+            await records.set_cycle_deadline(s, inp.year, inp.new_deadline)
+            await repo.audit_by(
                 s,
-                key=inp.key,
+                inp.actor,
+                "DEADLINE_EXTENDED",
+                "cycle",
+                str(inp.year),
                 at=inp.at,
-                actor=inp.actor.username,
-                actor_role=inp.actor.role,
-                action="DEADLINE_EXTENDED",
-                entity_type="cycle",
-                entity_id=str(inp.year),
                 reason=inp.reason,
                 details={"from": inp.old_deadline.isoformat(), "to": inp.new_deadline.isoformat()},
+                key=inp.key,
             )
             await write_notices(s, inp.notices)
 
@@ -187,33 +173,16 @@ class AwardActivities:
                 calendar=None if cycle is None else repo.cycle_rules(cycle).holiday_calendar,
             )
             checks = check_eligibility(data, inp.deadline)
-            for c in checks:
-                info = CONDITIONS[c.condition]
-                await s.execute(
-                    insert(m.QualificationCheck)
-                    .values(
-                        application_id=inp.application_id,
-                        condition=c.condition,
-                        clause=info.clause_zh,
-                        requirement=info.requirement,
-                        auto_status=c.status,
-                        finding=c.finding_zh,
-                        evidence=list(c.evidence),
-                        fact_ids=list(c.fact_ids),
-                        checked_at=inp.at,
-                    )
-                    .on_conflict_do_nothing(constraint="uq_qualification_checks_condition")
-                )
-            await repo.audit(
+            await records.add_qualification_checks(s, inp.application_id, checks, inp.at)
+            await repo.audit_by(
                 s,
-                key=f"qualification-checked-{inp.application_id}",
+                repo.SYSTEM,
+                "QUALIFICATION_CHECKED",
+                "application",
+                inp.application_id,
                 at=inp.at,
-                actor="system",
-                actor_role="system",
-                action="QUALIFICATION_CHECKED",
-                entity_type="application",
-                entity_id=inp.application_id,
                 details={c.condition: c.status for c in checks},
+                key=f"qualification-checked-{inp.application_id}",
             )
             # What the office decides on is what was recorded first (a retry may see newer facts).
             stored = await repo.qualification_checks(s, inp.application_id)
@@ -247,47 +216,17 @@ class AwardActivities:
         """The office's decision, with where it takes the application and the letter it sends."""
         res = inp.result
         async with self.sessions.begin() as s:
-            inserted = await s.scalar(
-                insert(m.QualificationDecisionRecord)
-                .values(
-                    application_id=inp.application_id,
-                    qualified=res.qualified,
-                    material_truthful=res.material_truthful,
-                    truthfulness_note=res.truthfulness_note,
-                    note=inp.decision.note,
-                    decided_by=inp.actor.username,
-                    decided_at=inp.at,
-                )
-                .on_conflict_do_nothing(index_elements=["application_id"])
-                .returning(m.QualificationDecisionRecord.application_id)
+            inserted = await records.add_qualification_decision(
+                s, inp.application_id, res, note=inp.decision.note, by=inp.actor.username, at=inp.at
             )
-            if inserted is not None:  # else recorded by an earlier attempt of this activity
-                for c in res.conditions:
-                    await s.execute(
-                        update(m.QualificationCheck)
-                        .where(
-                            m.QualificationCheck.application_id == inp.application_id,
-                            m.QualificationCheck.condition == c.condition,
-                        )
-                        .values(
-                            final_status=c.final_status,
-                            overridden=c.overridden,
-                            decision_reason=c.reason,
-                            decision_fact_ids=list(c.fact_ids),
-                            decision_documents=list(c.documents),
-                            decided_by=inp.actor.username,
-                            decided_at=inp.at,
-                        )
-                    )
-                await repo.audit(
+            if inserted:  # else recorded by an earlier attempt of this activity
+                await repo.audit_by(
                     s,
-                    key=f"qualification-decided-{inp.application_id}",
+                    inp.actor,
+                    "QUALIFICATION_DECIDED",
+                    "application",
+                    inp.application_id,
                     at=inp.at,
-                    actor=inp.actor.username,
-                    actor_role=inp.actor.role,
-                    action="QUALIFICATION_DECIDED",
-                    entity_type="application",
-                    entity_id=inp.application_id,
                     reason=inp.decision.note,
                     details={
                         "qualified": res.qualified,
@@ -300,6 +239,7 @@ class AwardActivities:
                             if c.overridden
                         },
                     },
+                    key=f"qualification-decided-{inp.application_id}",
                 )
             if inp.progress is not None:
                 await record_progress(s, inp.progress)
@@ -333,14 +273,13 @@ class AwardActivities:
                     at=inp.at,
                 )
             )
-            await repo.audit(
+            await repo.audit_by(
                 s,
+                repo.SYSTEM,
+                "STEP_FAILED",
+                "workflow",
+                inp.workflow_id,
                 at=inp.at,
-                actor="system",
-                actor_role="system",
-                action="STEP_FAILED",
-                entity_type="workflow",
-                entity_id=inp.workflow_id,
                 reason=inp.step,
                 details={"code": inp.code},
             )

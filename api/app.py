@@ -7,11 +7,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from prometheus_client import start_http_server
-from sqlalchemy import text
 from starlette.types import ASGIApp
 from temporalio.client import Client
 
@@ -21,7 +19,7 @@ from config.settings import Settings, get_settings
 from config.temporal import connect
 from db import models as m
 from db import repositories as repo
-from db.session import make_engine, make_sessionmaker
+from db.session import make_engine, make_sessionmaker, ping
 from domain.errors import DomainError
 from domain.types import Role
 
@@ -29,6 +27,7 @@ from . import errors, faults
 from .deps import Clock, text_rule
 from .http_security import RequestBodyLimit, SecurityHeaders
 from .ratelimit import RateLimiter
+from .responses.health import HealthOut
 from .routes import (
     accounts,
     applications,
@@ -74,14 +73,13 @@ async def bootstrap_office(app: FastAPI) -> None:
                 active=True,
             )
         )
-        await repo.audit(
+        await repo.audit_by(
             s,
+            repo.SYSTEM,
+            "USER_CREATED",
+            "user",
+            cfg.bootstrap_office_username,
             at=datetime.now(UTC),
-            actor="system",
-            actor_role="system",
-            action="USER_CREATED",
-            entity_type="user",
-            entity_id=cfg.bootstrap_office_username,
             reason="bootstrap from configuration",
             details={"role": Role.OFFICE},
         )
@@ -188,11 +186,11 @@ def create_app(
     app.add_middleware(RequestBodyLimit, limit_of=body_limit)
 
     @app.get("/health", tags=["health"])
-    async def health(request: Request) -> dict[str, Any]:
-        state: dict[str, Any] = {"status": "ok"}
+    async def health(request: Request) -> HealthOut:
+        state = {"status": "ok"}
         try:
             async with request.app.state.sessions() as s:
-                await s.execute(text("select 1"))
+                await ping(s)
             state["database"] = "ok"
         except Exception as e:  # report, do not fail the probe with a 500
             state["database"], state["status"] = f"error: {type(e).__name__}", "degraded"
@@ -202,7 +200,7 @@ def create_app(
             state["temporal"] = "ok"
         except Exception as e:
             state["temporal"], state["status"] = f"error: {type(e).__name__}", "degraded"
-        return state
+        return HealthOut.model_validate(state)
 
     return app
 

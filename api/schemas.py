@@ -307,57 +307,64 @@ class AwardCriteriaIn(Strict):
     )
 
 
+# The rules a cycle starts with: every default is the one of domain.rules.CycleRules (written once).
 class CycleStart(Strict):
     year: int = Field(ge=2000, le=2100)
     application_deadline: AwareDatetime
-    quota_quality: int = 5
-    quota_innovation: int = 5
-    min_final_score: int = 600
-    criteria_edition: Annotated[Line, Field(max_length=50)] = "GB/T 19580-2012"
-    qualification_review_days: int = 30
-    qualification_reminder_before: timedelta = timedelta(days=5)
-    panel_size: int = 3
-    expert_load_cap: int = 5
-    conflict_window_years: int = 3
-    document_review_period: timedelta = Field(timedelta(days=14), description="ISO 8601 duration or seconds")
-    review_reminder_before: timedelta = timedelta(days=2)
-    score_spread_tolerance: int = 20
-    onsite_threshold: int = 550
-    onsite_reuse_members: bool = True
-    onsite_confirmation_period: timedelta = timedelta(days=7)
-    onsite_reminder_before: timedelta = timedelta(days=2)
-    expert_access_ends_with_review: bool = False
-    quorum_numerator: int = 2
-    quorum_denominator: int = 3
-    pass_numerator: int = 1
-    pass_denominator: int = 2
-    public_notice_period: timedelta = timedelta(days=7)
-    objection_investigation_period: timedelta = timedelta(days=10)
-    objection_reminder_before: timedelta = timedelta(days=2)
-    follow_up_interval: timedelta = Field(
-        timedelta(days=365), description="a follow-up round each year (Art. 18)"
+    quota_quality: int = CycleRules.quota_quality
+    quota_innovation: int = CycleRules.quota_innovation
+    min_final_score: int = CycleRules.min_final_score
+    criteria_edition: Annotated[Line, Field(max_length=50)] = CycleRules.criteria_edition
+    qualification_review_days: int = CycleRules.qualification_review_days
+    qualification_reminder_before: timedelta = CycleRules.qualification_reminder_before
+    panel_size: int = CycleRules.panel_size
+    expert_load_cap: int = CycleRules.expert_load_cap
+    conflict_window_years: int = CycleRules.conflict_window_years
+    document_review_period: timedelta = Field(
+        CycleRules.document_review_period, description="ISO 8601 duration or seconds"
     )
-    follow_up_rounds: int = Field(3, ge=0, le=10)
-    follow_up_report_period: timedelta = timedelta(days=30)
-    misuse_correction_period: timedelta = Field(timedelta(days=30), description="责令限期改正 (Art. 19)")
-    misuse_reminder_before: timedelta = timedelta(days=5)
+    review_reminder_before: timedelta = CycleRules.review_reminder_before
+    score_spread_tolerance: int = CycleRules.score_spread_tolerance
+    onsite_threshold: int = CycleRules.onsite_threshold
+    onsite_reuse_members: bool = CycleRules.onsite_reuse_members
+    onsite_confirmation_period: timedelta = CycleRules.onsite_confirmation_period
+    onsite_reminder_before: timedelta = CycleRules.onsite_reminder_before
+    expert_access_ends_with_review: bool = CycleRules.expert_access_ends_with_review
+    quorum_numerator: int = CycleRules.quorum_numerator
+    quorum_denominator: int = CycleRules.quorum_denominator
+    pass_numerator: int = CycleRules.pass_numerator
+    pass_denominator: int = CycleRules.pass_denominator
+    public_notice_period: timedelta = CycleRules.public_notice_period
+    objection_investigation_period: timedelta = CycleRules.objection_investigation_period
+    objection_reminder_before: timedelta = CycleRules.objection_reminder_before
+    follow_up_interval: timedelta = Field(
+        CycleRules.follow_up_interval, description="a follow-up round each year (Art. 18)"
+    )
+    follow_up_rounds: int = Field(CycleRules.follow_up_rounds, ge=0, le=10)
+    follow_up_report_period: timedelta = CycleRules.follow_up_report_period
+    misuse_correction_period: timedelta = Field(
+        CycleRules.misuse_correction_period, description="责令限期改正 (Art. 19)"
+    )
+    misuse_reminder_before: timedelta = CycleRules.misuse_reminder_before
     media_exposure_period: timedelta = Field(
-        timedelta(days=30),
+        CycleRules.media_exposure_period,
         description="the office records a revocation's exposure in the news media (Art. 17)",
     )
-    media_exposure_reminder_before: timedelta = timedelta(days=5)
+    media_exposure_reminder_before: timedelta = CycleRules.media_exposure_reminder_before
     investigate_anonymous: bool = Field(
-        True,
+        CycleRules.investigate_anonymous,
         description="anonymous objections investigated like named ones (False needs the committee's reason)",
     )
-    demo: bool = Field(False, description="a demonstration cycle (shortened notice); refused in production")
-    notes: Annotated[Prose, Field(max_length=2000)] = ""
+    demo: bool = Field(
+        CycleRules.demo, description="a demonstration cycle (shortened notice); refused in production"
+    )
+    notes: Annotated[Prose, Field(max_length=2000)] = CycleRules.notes
     award_criteria: dict[Award, AwardCriteriaIn] = Field(
         default={},
         description="per award (QUALITY, INNOVATION): its own minimum final score and category minimums (Art. 2)",
     )
     item_comments_below: int = Field(
-        ITEM_COMMENTS_BELOW,
+        CycleRules.item_comments_below,
         description="experts (and the leader's consolidated opinion) write the strengths and "
         "opportunities for improvement of every item scored below this percent: the lower bound of "
         "a scoring band of the criteria edition (e.g. 50; 0 for none)",

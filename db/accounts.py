@@ -23,6 +23,10 @@ def has_password(user: m.User) -> bool:
     return user.password_hash.startswith("$argon2")
 
 
+async def user(s: AsyncSession, user_id: int) -> m.User | None:
+    return await s.get(m.User, user_id)
+
+
 async def users_with_roles(s: AsyncSession, roles: Iterable[str]) -> Sequence[m.User]:
     return (
         await s.scalars(

@@ -4,8 +4,11 @@ cases, follow-up rounds, media exposures. Nothing here commits: the request or t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Row, Select, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
@@ -91,4 +94,78 @@ async def committee_in_office(s: AsyncSession) -> int | None:
         .where(m.Roster.state == "APPROVED")
         .order_by(m.Roster.cycle_year.desc())
         .limit(1)
+    )
+
+
+async def certificate(s: AsyncSession, number: str, *, for_update: bool = False) -> m.Certificate | None:
+    """One certificate (`for_update`: locked until the transaction ends, for its writer)."""
+    return await s.get(m.Certificate, number, with_for_update=for_update)
+
+
+async def misuse_case(s: AsyncSession, case_id: str, *, for_update: bool = False) -> m.MisuseCase | None:
+    return await s.get(m.MisuseCase, case_id, with_for_update=for_update)
+
+
+async def revocation_case(s: AsyncSession, case_id: str) -> m.RevocationCase | None:
+    return await s.get(m.RevocationCase, case_id)
+
+
+async def media_exposure(
+    s: AsyncSession, case_id: str, *, for_update: bool = False
+) -> m.MediaExposure | None:
+    return await s.get(m.MediaExposure, case_id, with_for_update=for_update)
+
+
+async def follow_up_locked(s: AsyncSession, number: str, round_no: int) -> m.FollowUp | None:
+    """One follow-up round of an award, locked until the transaction ends."""
+    return await s.scalar(
+        select(m.FollowUp)
+        .where(m.FollowUp.certificate_number == number, m.FollowUp.round_no == round_no)
+        .with_for_update()
+    )
+
+
+async def register_revocation(
+    s: AsyncSession,
+    *,
+    credit_code: str,
+    award: str,
+    award_year: int,
+    revoked_on: date,
+    reason: str,
+    document_no: str,
+    recorded_by: str,
+) -> None:
+    """Enter a revoked award in the revocation registry (R17.1: it starts the ban), once."""
+    await s.execute(
+        insert(m.Revocation)
+        .values(
+            credit_code=credit_code,
+            award=award,
+            award_year=award_year,
+            revoked_on=revoked_on,
+            reason=reason,
+            document_no=document_no,
+            recorded_by=recorded_by,
+        )
+        .on_conflict_do_nothing(constraint="uq_revocations_award")
+    )
+
+
+@dataclass(frozen=True)
+class AwardHistory:
+    """What happened to an award after it was granted, each in its order."""
+
+    revocations: Sequence[m.RevocationCase]
+    misuse_cases: Sequence[m.MisuseCase]
+    follow_ups: Sequence[m.FollowUp]
+    media_exposures: Sequence[m.MediaExposure]
+
+
+async def history(s: AsyncSession, number: str) -> AwardHistory:
+    return AwardHistory(
+        await revocation_cases(s, number),
+        await misuse_cases(s, number),
+        await follow_ups(s, number),
+        await media_exposures(s, number),
     )

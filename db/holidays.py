@@ -34,12 +34,17 @@ async def recorded_years(s: AsyncSession) -> list[m.HolidayCalendarYear]:
     return list((await s.scalars(select(m.HolidayCalendarYear).order_by(m.HolidayCalendarYear.year))).all())
 
 
+async def recorded_year(s: AsyncSession, year: int) -> m.HolidayCalendarYear | None:
+    """The office's record of a year (None for a shipped year or one not recorded)."""
+    return await s.get(m.HolidayCalendarYear, year)
+
+
 async def holiday_year(s: AsyncSession, year: int) -> HolidayYear | None:
     """A shipped year, else the office's record of it."""
     shipped = shipped_holiday_years().get(year)
     if shipped is not None:
         return shipped
-    row = await s.get(m.HolidayCalendarYear, year)
+    row = await recorded_year(s, year)
     return None if row is None else _to_domain(row)
 
 

@@ -59,3 +59,8 @@ async def notice_for_reader(
     else:
         return None
     return await s.scalar(q)
+
+
+async def work_report(s: AsyncSession, year: int) -> m.WorkReport | None:
+    """The office's evaluation work report of the year (R7.1)."""
+    return await s.get(m.WorkReport, year)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -63,6 +64,18 @@ class Doer(Protocol):
 
     @property
     def role(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Named:
+    """A doer named outright rather than signed in: the system, the CLI, a workflow's recorded
+    actor, an account name at sign-in."""
+
+    username: str
+    role: str
+
+
+SYSTEM = Named("system", "system")
 
 
 async def audit_by(

@@ -32,53 +32,40 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
 from audit.verify import verify_database  # noqa: E402
+from db import bench  # noqa: E402
 from db import repositories as repo  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.session import make_engine, make_sessionmaker  # noqa: E402
 from devstack.ports import free_port  # noqa: E402
 from devstack.postgres import EmbeddedPostgres  # noqa: E402
 
-PLAIN = """
-create table audit_plain (
-    id bigserial primary key, key varchar(250) unique, at timestamptz not null, actor varchar(100) not null,
-    actor_role varchar(20) not null, action varchar(60) not null, entity_type varchar(40) not null,
-    entity_id varchar(100) not null, reason text not null, details jsonb not null
-)"""
-PLAIN_INSERT = text(
-    "insert into audit_plain (key, at, actor, actor_role, action, entity_type, entity_id, reason, details)"
-    " values (:key, :at, 'worker', 'system', 'BENCH_STEP', 'application', :entity, '', cast(:details as jsonb))"
-    " on conflict (key) do nothing"
-)
+WORK_ROWS = 1000  # rows of work the transactions update, one each
 
 
 async def step(sessions: async_sessionmaker[AsyncSession], way: str, n: int, rows: int) -> float:
     """One activity-like transaction; returns its duration in seconds."""
     started = time.perf_counter()
     async with sessions.begin() as s:
-        await s.execute(text("update bench_work set n = n + 1 where id = :id"), {"id": n % 1000})
+        await bench.do_work(s, n % WORK_ROWS)
         for i in range(rows):
             key, entity = f"{way}-{n}-{i}", f"2027-{n:05d}"
             if way == "chained":
-                await repo.audit(
+                await repo.audit_by(
                     s,
+                    repo.Named("worker", "system"),
+                    "BENCH_STEP",
+                    "application",
+                    entity,
                     at=datetime.now(UTC),
-                    actor="worker",
-                    actor_role="system",
-                    action="BENCH_STEP",
-                    entity_type="application",
-                    entity_id=entity,
                     details={"n": n, "i": i},
                     key=key,
                 )
             else:
                 details = f'{{"n": {n}, "i": {i}}}'
-                await s.execute(
-                    PLAIN_INSERT, {"key": key, "at": datetime.now(UTC), "entity": entity, "details": details}
-                )
+                await bench.add_plain_audit(s, key, datetime.now(UTC), entity, details)
     return time.perf_counter() - started
 
 
@@ -106,9 +93,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
     engine = make_engine(url, pool_size=args.concurrency, max_overflow=0)
     sessions = make_sessionmaker(engine)
     async with sessions.begin() as s:
-        await s.execute(text(PLAIN))
-        await s.execute(text("create table bench_work (id int primary key, n int not null default 0)"))
-        await s.execute(text("insert into bench_work (id) select generate_series(0, 999)"))
+        await bench.create_baseline(s, WORK_ROWS)
     totals: dict[str, tuple[float, list[float]]] = {"plain": (0.0, []), "chained": (0.0, [])}
     per_round = args.transactions // args.rounds
     for r in range(args.rounds):

@@ -636,9 +636,7 @@ async def run_comparator(
 # --- the read benchmark --------------------------------------------------------------------------
 async def seed_reads(database_url: str, year: int, rows: int) -> None:
     """`rows` enterprises and their applications of `year`, inserted directly (bulk)."""
-    from sqlalchemy import insert, text
-
-    from db import models as m
+    from db import bench
     from db.session import make_engine
 
     engine = make_engine(database_url)
@@ -648,18 +646,17 @@ async def seed_reads(database_url: str, year: int, rows: int) -> None:
     stages = [("NOT_QUALIFIED", 10), ("NOT_SHORTLISTED", 80), ("NOT_AWARDED", 7), ("AWARDED", 3)]
     try:
         async with engine.begin() as conn:
-            await conn.execute(
-                insert(m.Cycle).values(
-                    year=year,
-                    workflow_id=f"award-cycle-{year}",
-                    rules={"year": year, "demo": True, "onsite_threshold": 500},
-                    rules_revision="鹿城区政府质量奖评审管理办法（2023年修订）",
-                    criteria_edition="GB/T 19580-2012",
-                    deadline=now - timedelta(days=200),
-                    stage="COMPLETED",
-                    started_by="bench-seed",
-                    started_at=now - timedelta(days=260),
-                )
+            await bench.add_cycle(
+                conn,
+                year=year,
+                workflow_id=f"award-cycle-{year}",
+                rules={"year": year, "demo": True, "onsite_threshold": 500},
+                rules_revision="鹿城区政府质量奖评审管理办法（2023年修订）",
+                criteria_edition="GB/T 19580-2012",
+                deadline=now - timedelta(days=200),
+                stage="COMPLETED",
+                started_by="bench-seed",
+                started_at=now - timedelta(days=260),
             )
             for first in range(0, rows, 1000):
                 batch = range(first, min(rows, first + 1000))
@@ -677,10 +674,7 @@ async def seed_reads(database_url: str, year: int, rows: int) -> None:
                     }
                     for i in batch
                 ]
-                result = await conn.execute(
-                    insert(m.Enterprise).returning(m.Enterprise.id, sort_by_parameter_order=True), enterprises
-                )
-                ids = [row[0] for row in result]
+                ids = await bench.add_enterprises(conn, enterprises)
                 applications = []
                 for i, enterprise_id in zip(batch, ids, strict=True):
                     stage = rng.choices([s for s, _ in stages], [w for _, w in stages])[0]
@@ -711,9 +705,9 @@ async def seed_reads(database_url: str, year: int, rows: int) -> None:
                             "submitted_at": now - timedelta(days=220, seconds=i),
                         }
                     )
-                await conn.execute(insert(m.Application), applications)
+                await bench.add_applications(conn, applications)
         async with engine.begin() as conn:  # a database of that size has its planner statistics
-            await conn.execute(text("ANALYZE enterprises, applications"))
+            await bench.analyze_applications(conn)
     finally:
         await engine.dispose()
 

@@ -71,6 +71,12 @@ async def verify(
 @router.get(
     "/audit/export",
     response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {media: {} for media in FORMATS.values()},
+            "description": "The audit log with its chain, as a file (an attachment)",
+        }
+    },
     summary="The whole audit log with its chain, as JSON Lines or CSV (UTF-8 with BOM, for Excel)",
 )
 async def export(

@@ -146,14 +146,13 @@ def _tokens(
 async def _audit_sign_in(
     s: AsyncSession, action: str, username: str, role: str, ip: str, reason: str = "", **details: object
 ) -> None:
-    await repo.audit(
+    await repo.audit_by(
         s,
+        repo.Named(username[:100], role),
+        action,
+        "user",
+        username[:100],
         at=datetime.now(UTC),
-        actor=username[:100],
-        actor_role=role,
-        action=action,
-        entity_type="user",
-        entity_id=username[:100],
         reason=reason,
         details={"ip": ip, **details},
     )
@@ -184,7 +183,7 @@ async def token(
         async with sessions.begin() as s:
             await accounts.sign_in_succeeded(s, key)
             if rehash:
-                row = await s.get(m.User, user.id)
+                row = await accounts.user(s, user.id)
                 assert row is not None
                 row.password_hash = rehash
             pair = await _open_session(s, cfg, user.id, user.username, user.role)
@@ -203,14 +202,13 @@ async def token(
         role = user.role if user else "unknown"
         await _audit_sign_in(s, "SIGN_IN_FAILED", form.username, role, ip, reason, attempts=state.attempts)
         if state.locked_until is not None:
-            await repo.audit(
+            await repo.audit_by(
                 s,
+                repo.SYSTEM,
+                "ACCOUNT_LOCKED",
+                "user",
+                form.username[:100],
                 at=datetime.now(UTC),
-                actor="system",
-                actor_role="system",
-                action="ACCOUNT_LOCKED",
-                entity_type="user",
-                entity_id=form.username[:100],
                 reason=f"{state.attempts} failed sign-ins",
                 details={"ip": ip, "locked_until": state.locked_until.isoformat()},
                 key=f"locked:{key}:{state.locked_until.isoformat()}",
@@ -245,15 +243,14 @@ async def refresh(body: RefreshIn, sessions: Sessions, cfg: Config) -> TokenPair
             if replayed is not None and replayed.revoked_at is None:
                 # a refresh token that was already exchanged: one of its holders is not the user
                 await accounts.revoke_session(s, replayed.id, now, "refresh token replayed")
-                owner = await s.get(m.User, replayed.user_id)
-                await repo.audit(
+                owner = await accounts.user(s, replayed.user_id)
+                await repo.audit_by(
                     s,
+                    repo.SYSTEM,
+                    "SESSION_REVOKED",
+                    "user",
+                    owner.username if owner else str(replayed.user_id),
                     at=now,
-                    actor="system",
-                    actor_role="system",
-                    action="SESSION_REVOKED",
-                    entity_type="user",
-                    entity_id=owner.username if owner else str(replayed.user_id),
                     reason="a refresh token was presented again after it had been exchanged",
                     details={"session": replayed.id},
                 )
@@ -270,7 +267,7 @@ async def logout(account: Account, sessions: Sessions) -> Response:
 
 @router.get("/auth/me", response_model=UserOut)
 async def me(account: Account, s: Session) -> UserOut:
-    user = await s.get(m.User, account.id)
+    user = await accounts.user(s, account.id)
     return UserOut(
         username=account.username,
         display_name=account.display_name,
@@ -282,7 +279,7 @@ async def me(account: Account, s: Session) -> UserOut:
 
 @router.post("/auth/email", response_model=UserOut, summary="Set my e-mail for my personal notices")
 async def set_my_email(body: EmailIn, account: Account, s: Session) -> UserOut:
-    user = await s.get(m.User, account.id)
+    user = await accounts.user(s, account.id)
     if user is None:
         raise not_found("账号", "Account")
     await change_email(s, account, user, body.email)
@@ -310,7 +307,7 @@ async def change_password(
     now = datetime.now(UTC)
     async with sessions.begin() as s:  # a stolen access token must not become a password oracle
         locked_until = await accounts.admit_sign_in(s, key, now, limits)
-        user = _Candidate.of(await s.get(m.User, account.id))
+        user = _Candidate.of(await accounts.user(s, account.id))
     if locked_until:
         raise AccountLocked(locked_until, now)
     assert user is not None
@@ -332,7 +329,7 @@ async def change_password(
     new_hash = await security.hash_password_async(body.new_password)
     async with sessions.begin() as s:
         await accounts.sign_in_succeeded(s, key)
-        row = await s.get(m.User, account.id)
+        row = await accounts.user(s, account.id)
         assert row is not None
         row.password_hash = new_hash
         ended = await accounts.revoke_user_sessions(s, account.id, datetime.now(UTC), "password changed")

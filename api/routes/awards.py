@@ -8,19 +8,18 @@ Who acts:
   verifies it;
 - follow-up: the enterprise submits its report for the open round; the office publishes experience.
 Anyone may check whether a certificate is valid (`/public/certificates/{number}`).
+
+Each route is its role gate, the award (api/resources/award.py) or the misuse case
+(api/resources/case.py) it names, and one call of its workflow.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter
-from temporalio.client import Client
 
-from config.constants import misuse_workflow_id
-from config.settings import Settings
 from contracts.award import (
-    AwardState,
     ExperienceInput,
     FollowUpReportInput,
     MediaExposureInput,
@@ -30,28 +29,32 @@ from contracts.award import (
     RevocationDecisionInput,
     RevocationProposalInput,
 )
-from contracts.misuse import CorrectionInput, MisuseCaseState, VerificationInput
+from contracts.misuse import CorrectionInput, VerificationInput
 from db import award_queries as aq
-from db import models as m
-from domain.errors import conflict, invalid
+from db import repositories as repo
+from domain.errors import invalid
 from domain.types import Role
 from workflows.award import AwardWorkflow
 from workflows.misuse import MisuseCaseWorkflow
 
-from .. import workflow_calls
-from ..deps import (
-    Config,
-    CurrentUser,
-    EnterpriseUser,
-    IdempotencyKey,
-    Office,
-    Session,
-    Temporal,
-    User,
-    gate,
-    update_key,
-)
+from ..deps import CurrentUser, Session, User, gate, idempotent
 from ..errors import forbidden, not_found
+from ..resources.award import AWARD_READERS, AwardOf
+from ..resources.case import CaseOf
+from ..responses.awards import (
+    AwardDetail,
+    AwardRecord,
+    AwardStatusOut,
+    CertificateCheck,
+    ExposureRecorded,
+    FollowUpRecorded,
+    MisuseCaseDetail,
+    MisuseCaseOpened,
+    MisuseCaseOut,
+    MisuseCaseStateOut,
+    RecoveryOut,
+    RevocationProposed,
+)
 from ..schemas import (
     CorrectionIn,
     ExperienceIn,
@@ -66,184 +69,42 @@ from ..schemas import (
 from .committee import seat
 
 router = APIRouter(tags=["awards"])
-T = TypeVar("T")
-READERS = (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT, Role.AUDITOR)  # the auditor reads only (api.deps)
-
-
-async def _certificate(s: Session, number: str, user: CurrentUser) -> m.Certificate:
-    c = await s.get(m.Certificate, number)
-    if c is None or (user.role is Role.ENTERPRISE and user.enterprise_id != c.enterprise_id):
-        raise not_found("获奖证书", "Certificate")
-    if user.role not in (*READERS, Role.ENTERPRISE):
-        raise forbidden()
-    return c
-
-
-async def _award_update(
-    client: Client,
-    cfg: Settings,
-    c: m.Certificate,
-    method: Any,
-    arg: Any,
-    key: str,
-    result_type: type[T],
-    *,
-    exposure_owed: bool = False,
-) -> T:
-    # Revoked, recovered and (when it was owed) exposed in the news media: the workflow has ended.
-    if c.status == "REVOKED" and c.certificate_recovered_at and c.trophy_recovered_at and not exposure_owed:
-        raise conflict(
-            "AWARD_CLOSED",
-            "该奖项已撤销，证书和奖杯已收回，办理已经结束",
-            "The award is revoked and its certificate and trophy recovered; nothing more can be done on it",
-        )
-    return await workflow_calls.workflow_update(
-        client,
-        cfg,
-        c.workflow_id,
-        method,
-        arg,
-        key=key,
-        result_type=result_type,
-        missing=("获奖流程", "Award workflow"),
-        closed=workflow_calls.AWARD_CLOSED,
-    )
-
-
-def _record(c: m.Certificate, name: str) -> dict[str, Any]:
-    return {
-        "certificate_number": c.number,
-        "year": c.cycle_year,
-        "award": c.award,
-        "application_id": c.application_id,
-        "enterprise_name": name,
-        "status": c.status,
-        "issued_at": c.issued_at,
-        "revoked_at": c.revoked_at,
-        "revocation_document_no": c.revocation_document_no,
-        "certificate_recovered_at": c.certificate_recovered_at,
-        "trophy_recovered_at": c.trophy_recovered_at,
-        "workflow_id": c.workflow_id,
-    }
 
 
 @router.get("/awards", summary="Awards granted, with their status (enterprises see their own)")
-async def awards(s: Session, user: User, year: int | None = None) -> list[dict[str, Any]]:
-    if user.role not in (*READERS, Role.ENTERPRISE):
+async def awards(s: Session, user: User, year: int | None = None) -> list[AwardRecord]:
+    if user.role not in AWARD_READERS:
         raise forbidden()
     rows = await aq.certificates(
         s, year=year, own_only=user.role is Role.ENTERPRISE, enterprise_id=user.enterprise_id
     )
-    return [_record(c, name) for c, name in rows]
+    return [AwardRecord.of(c, name) for c, name in rows]
 
 
 @router.get(
     "/awards/{number}",
     summary="One award: its record, live state, cases and follow-up rounds",
-    dependencies=[gate(*READERS, Role.ENTERPRISE)],
+    dependencies=[gate(*AWARD_READERS)],
 )
-async def award(number: str, s: Session, user: User, client: Temporal, cfg: Config) -> dict[str, Any]:
-    c = await _certificate(s, number, user)
-    ent = await s.get(m.Enterprise, c.enterprise_id)
-    live = await workflow_calls.query(
-        client,
-        c.workflow_id,
-        AwardWorkflow.award_state,
-        timeout=cfg.temporal_rpc_timeout_seconds,
-        result_type=AwardState,
+async def award(award: AwardOf, s: Session, user: User) -> AwardDetail:
+    c = award.certificate
+    ent = await repo.enterprise(s, c.enterprise_id)
+    live = await award.state()
+    return AwardDetail.with_history(
+        c,
+        ent.name if ent else "",
+        await aq.history(s, c.number),
+        live.waiting_for if live else None,
+        internal=user.role is not Role.ENTERPRISE,
     )
-    revocations = await aq.revocation_cases(s, number)
-    cases = await aq.misuse_cases(s, number)
-    rounds = await aq.follow_ups(s, number)
-    exposures = {x.case_id: _exposure(x) for x in await aq.media_exposures(s, number)}
-    internal = user.role is not Role.ENTERPRISE
-    return {
-        **_record(c, ent.name if ent else ""),
-        "waiting_for": live.waiting_for if live else None,
-        "revocations": [
-            {
-                "case_id": r.id,
-                "state": r.state,
-                "reason": r.reason,
-                "evidence": r.evidence if internal else None,
-                "proposed_by": r.proposed_by if internal else None,
-                "proposed_at": r.proposed_at,
-                "decided_at": r.decided_at,
-                "document_no": r.document_no,
-                "decision_reason": r.decision_reason,
-                "media_exposure": exposures.get(r.id),  # Art. 17: 在区级主要新闻媒体上予以曝光
-            }
-            for r in revocations
-        ],
-        "media_exposure": next((exposures[r.id] for r in reversed(revocations) if r.id in exposures), None),
-        "misuse_cases": [_case(x, internal) for x in cases],
-        "follow_ups": [
-            {
-                "round": f.round_no,
-                "state": f.state,
-                "requested_at": f.requested_at,
-                "due_at": f.due_at,
-                "report": f.report,
-                "reported_at": f.reported_at,
-                "experience_title": f.experience_title,
-                "experience_published_at": f.experience_published_at,
-            }
-            for f in rounds
-        ],
-    }
-
-
-def _exposure(x: m.MediaExposure) -> dict[str, Any]:
-    return {
-        "case_id": x.case_id,
-        "state": x.state,
-        "due_at": x.due_at,
-        "overdue_at": x.overdue_at,
-        "medium": x.medium or None,
-        "published_at": x.published_at,
-        "place": x.place,
-        "url": x.url,
-        "document_sha256": x.document_sha256,
-        "note": x.note,
-        "recorded_by": x.recorded_by or None,
-        "recorded_at": x.recorded_at,
-    }
-
-
-def _case(x: m.MisuseCase, internal: bool) -> dict[str, Any]:
-    return {
-        "case_id": x.id,
-        "kind": x.kind,
-        "facts": x.facts,
-        "evidence": x.evidence,
-        "source": x.source if internal else None,
-        "state": x.state,
-        "ordered_at": x.ordered_at,
-        "due_at": x.due_at,
-        "correction": x.correction,
-        "correction_at": x.correction_at,
-        "verification_note": x.verification_note,
-        "closed_at": x.closed_at,
-    }
 
 
 @router.get("/public/certificates/{number}", tags=["public"], summary="Is this certificate valid?")
-async def verify_certificate(number: str, s: Session) -> dict[str, Any]:
+async def verify_certificate(number: str, s: Session) -> CertificateCheck:
     row = await aq.certificate_named(s, number)
     if row is None:
         raise not_found("证书", "Certificate")
-    c, name = row
-    revoked = c.status == "REVOKED"
-    return {
-        "certificate_number": c.number,
-        "year": c.cycle_year,
-        "award": c.award,
-        "enterprise_name": name,
-        "valid": not revoked,
-        "status": "已撤销" if revoked else "有效",
-        "revoked_at": c.revoked_at,
-        "revocation_document_no": c.revocation_document_no or None,
-    }
+    return CertificateCheck.of(*row)
 
 
 # --- revocation (R17.2) ----------------------------------------------------------------------------------
@@ -261,26 +122,16 @@ async def _committee_in_office(s: Session, user: CurrentUser) -> None:
     dependencies=[gate(Role.COMMITTEE)],
 )
 async def propose_revocation(
-    number: str,
+    award: AwardOf,
     body: RevocationProposalIn,
     s: Session,
     user: User,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    c = await _certificate(s, number, user)
+    op: Annotated[str, idempotent("revocation")],
+) -> RevocationProposed:
     await _committee_in_office(s, user)
-    case_id = await _award_update(
-        client,
-        cfg,
-        c,
-        AwardWorkflow.propose_revocation,
-        RevocationProposalInput(body.reason, body.evidence, user.actor),
-        update_key("revocation", key),
-        str,
-    )
-    return {"certificate_number": number, "case_id": case_id, "status": "REVOCATION_PROPOSED"}
+    arg = RevocationProposalInput(body.reason, body.evidence, user.actor)
+    case_id = await award.update(AwardWorkflow.propose_revocation, arg, op, str)
+    return RevocationProposed(certificate_number=award.number, case_id=case_id, status="REVOCATION_PROPOSED")
 
 
 @router.post(
@@ -289,235 +140,128 @@ async def propose_revocation(
     dependencies=[gate(Role.GOVERNMENT)],
 )
 async def decide_revocation(
-    number: str,
+    award: AwardOf,
     body: RevocationDecisionIn,
-    s: Session,
     user: User,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    c = await _certificate(s, number, user)
-    status = await _award_update(
-        client,
-        cfg,
-        c,
-        AwardWorkflow.decide_revocation,
-        RevocationDecisionInput(body.approved, body.document_no, body.reason, user.actor),
-        update_key("revocation-decision", key),
-        str,
-    )
-    return {"certificate_number": number, "status": status}
+    op: Annotated[str, idempotent("revocation-decision")],
+) -> AwardStatusOut:
+    arg = RevocationDecisionInput(body.approved, body.document_no, body.reason, user.actor)
+    status = await award.update(AwardWorkflow.decide_revocation, arg, op, str)
+    return AwardStatusOut(certificate_number=award.number, status=status)
 
 
 @router.post(
-    "/awards/{number}/recovery", summary="The office records the recovery of the certificate or trophy"
+    "/awards/{number}/recovery",
+    summary="The office records the recovery of the certificate or trophy",
+    dependencies=[gate(Role.OFFICE)],
 )
 async def recovery(
-    number: str,
-    body: RecoveryIn,
-    s: Session,
-    office: Office,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    c = await _certificate(s, number, office)
-    recovered = await _award_update(
-        client,
-        cfg,
-        c,
-        AwardWorkflow.record_recovery,
-        RecoveryInput(body.item, body.note, office.actor),
-        update_key("recovery", key),
-        list[str],
-    )
-    return {"certificate_number": number, "recovered": recovered}
+    award: AwardOf, body: RecoveryIn, user: User, op: Annotated[str, idempotent("recovery")]
+) -> RecoveryOut:
+    arg = RecoveryInput(body.item, body.note, user.actor)
+    recovered = await award.update(AwardWorkflow.record_recovery, arg, op, list[str])
+    return RecoveryOut(certificate_number=award.number, recovered=recovered)
 
 
 @router.post(
     "/awards/{number}/media-exposure",
     summary="The office records the revocation's exposure in the district's main news media (Art. 17)",
+    dependencies=[gate(Role.OFFICE)],
 )
 async def media_exposure(
-    number: str,
+    award: AwardOf,
     body: MediaExposureIn,
     s: Session,
-    office: Office,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    c = await _certificate(s, number, office)
-    if body.document is not None and await s.get(m.Document, body.document) is None:
+    user: User,
+    op: Annotated[str, idempotent("media-exposure")],
+) -> ExposureRecorded:
+    if body.document is not None and not await repo.stored_documents(s, [body.document]):
         raise invalid(
             "EXPOSURE_DOCUMENT_NOT_FOUND",
             "剪报（截图）须为已上传的材料，该材料不存在",
             "The clipping must be a stored document; it was not found",
             document=body.document,
         )
-    owed = await aq.exposure_owed(s, number)
-    case_id = await _award_update(
-        client,
-        cfg,
-        c,
-        AwardWorkflow.record_media_exposure,
-        MediaExposureInput(
-            body.medium, body.published_at, body.place, body.url, body.document, body.note, office.actor
-        ),
-        update_key("media-exposure", key),
-        str,
-        exposure_owed=owed,
+    arg = MediaExposureInput(
+        body.medium, body.published_at, body.place, body.url, body.document, body.note, user.actor
     )
-    return {"certificate_number": number, "case_id": case_id, "state": "PUBLISHED"}
+    owed = await aq.exposure_owed(s, award.number)
+    case_id = await award.update(AwardWorkflow.record_media_exposure, arg, op, str, exposure_owed=owed)
+    return ExposureRecorded(certificate_number=award.number, case_id=case_id, state="PUBLISHED")
 
 
 # --- misuse (R19.1) ------------------------------------------------------------------------------------
-@router.post("/awards/{number}/misuse", status_code=201, summary="The office opens a misuse case (Art. 19)")
+@router.post(
+    "/awards/{number}/misuse",
+    status_code=201,
+    summary="The office opens a misuse case (Art. 19)",
+    dependencies=[gate(Role.OFFICE)],
+)
 async def report_misuse(
-    number: str,
-    body: MisuseReportIn,
-    s: Session,
-    office: Office,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    c = await _certificate(s, number, office)
-    opened = await _award_update(
-        client,
-        cfg,
-        c,
-        AwardWorkflow.report_misuse,
-        MisuseReportInput(body.kind, body.facts, body.evidence, body.source, office.actor),
-        update_key("misuse", key),
-        MisuseOpened,
-    )
-    return {"case_id": opened.case_id, "workflow_id": opened.workflow_id, "due_at": opened.due_at}
-
-
-async def _case_row(s: Session, case_id: str, user: CurrentUser) -> m.MisuseCase:
-    x = await s.get(m.MisuseCase, case_id)
-    if x is None or (user.role is Role.ENTERPRISE and x.enterprise_id != user.enterprise_id):
-        raise not_found("违规使用称号案件", "Misuse case")
-    return x
-
-
-async def _case_update(client: Client, cfg: Settings, case_id: str, method: Any, arg: Any, key: str) -> str:
-    return await workflow_calls.workflow_update(
-        client,
-        cfg,
-        misuse_workflow_id(case_id),
-        method,
-        arg,
-        key=key,
-        result_type=str,
-        missing=("违规使用称号案件", "Misuse case"),
-        closed=workflow_calls.MISUSE_CASE_CLOSED,
-    )
+    award: AwardOf, body: MisuseReportIn, user: User, op: Annotated[str, idempotent("misuse")]
+) -> MisuseCaseOpened:
+    arg = MisuseReportInput(body.kind, body.facts, body.evidence, body.source, user.actor)
+    opened = await award.update(AwardWorkflow.report_misuse, arg, op, MisuseOpened)
+    return MisuseCaseOpened(case_id=opened.case_id, workflow_id=opened.workflow_id, due_at=opened.due_at)
 
 
 @router.get("/misuse-cases/{case_id}", summary="A misuse case: record and live state")
-async def misuse_case(case_id: str, s: Session, user: User, client: Temporal, cfg: Config) -> dict[str, Any]:
-    if user.role not in (*READERS, Role.ENTERPRISE):
-        raise forbidden()
-    x = await _case_row(s, case_id, user)
-    live = await workflow_calls.query(
-        client,
-        misuse_workflow_id(case_id),
-        MisuseCaseWorkflow.case_state,
-        timeout=cfg.temporal_rpc_timeout_seconds,
-        result_type=MisuseCaseState,
-    )
-    return {**_case(x, user.role is not Role.ENTERPRISE), "waiting_for": live.waiting_for if live else None}
+async def misuse_case(case: CaseOf, user: User) -> MisuseCaseDetail:
+    live = await case.state()
+    fields = MisuseCaseOut.fields_of(case.record, user.role is not Role.ENTERPRISE)
+    return MisuseCaseDetail.model_validate({**fields, "waiting_for": live.waiting_for if live else None})
 
 
-@router.post("/misuse-cases/{case_id}/correction", summary="The enterprise reports its correction")
+@router.post(
+    "/misuse-cases/{case_id}/correction",
+    summary="The enterprise reports its correction",
+    dependencies=[gate(Role.ENTERPRISE)],
+)
 async def correction(
-    case_id: str,
-    body: CorrectionIn,
-    s: Session,
-    user: EnterpriseUser,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    await _case_row(s, case_id, user)
-    state = await _case_update(
-        client,
-        cfg,
-        case_id,
-        MisuseCaseWorkflow.submit_correction,
-        CorrectionInput(body.description, user.actor),
-        update_key("correction", key),
+    case: CaseOf, body: CorrectionIn, user: User, op: Annotated[str, idempotent("correction")]
+) -> MisuseCaseStateOut:
+    state = await case.update(
+        MisuseCaseWorkflow.submit_correction, CorrectionInput(body.description, user.actor), op
     )
-    return {"case_id": case_id, "state": state}
+    return MisuseCaseStateOut(case_id=case.case_id, state=state)
 
 
-@router.post("/misuse-cases/{case_id}/verification", summary="The office verifies the correction")
+@router.post(
+    "/misuse-cases/{case_id}/verification",
+    summary="The office verifies the correction",
+    dependencies=[gate(Role.OFFICE)],
+)
 async def verification(
-    case_id: str,
-    body: VerificationIn,
-    s: Session,
-    office: Office,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    await _case_row(s, case_id, office)
-    state = await _case_update(
-        client,
-        cfg,
-        case_id,
-        MisuseCaseWorkflow.verify_correction,
-        VerificationInput(body.accepted, body.note, office.actor),
-        update_key("verification", key),
-    )
-    return {"case_id": case_id, "state": state}
+    case: CaseOf, body: VerificationIn, user: User, op: Annotated[str, idempotent("verification")]
+) -> MisuseCaseStateOut:
+    arg = VerificationInput(body.accepted, body.note, user.actor)
+    state = await case.update(MisuseCaseWorkflow.verify_correction, arg, op)
+    return MisuseCaseStateOut(case_id=case.case_id, state=state)
 
 
 # --- follow-up (R18.1) ---------------------------------------------------------------------------------
-@router.post("/awards/{number}/follow-up", summary="The winner submits its follow-up report (Art. 18)")
+@router.post(
+    "/awards/{number}/follow-up",
+    summary="The winner submits its follow-up report (Art. 18)",
+    dependencies=[gate(Role.ENTERPRISE)],
+)
 async def follow_up(
-    number: str,
-    body: FollowUpReportIn,
-    s: Session,
-    user: EnterpriseUser,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    c = await _certificate(s, number, user)
-    n = await _award_update(
-        client,
-        cfg,
-        c,
-        AwardWorkflow.submit_follow_up,
-        FollowUpReportInput(body.text, user.actor),
-        update_key("follow-up", key),
-        int,
+    award: AwardOf, body: FollowUpReportIn, user: User, op: Annotated[str, idempotent("follow-up")]
+) -> FollowUpRecorded:
+    n = await award.update(
+        AwardWorkflow.submit_follow_up, FollowUpReportInput(body.text, user.actor), op, int
     )
-    return {"certificate_number": number, "round": n, "state": "REPORTED"}
+    return FollowUpRecorded(certificate_number=award.number, round=n, state="REPORTED")
 
 
-@router.post("/awards/{number}/experience", summary="The office publishes the winner's experience (Art. 18)")
+@router.post(
+    "/awards/{number}/experience",
+    summary="The office publishes the winner's experience (Art. 18)",
+    dependencies=[gate(Role.OFFICE)],
+)
 async def experience(
-    number: str,
-    body: ExperienceIn,
-    s: Session,
-    office: Office,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    c = await _certificate(s, number, office)
-    n = await _award_update(
-        client,
-        cfg,
-        c,
-        AwardWorkflow.publish_experience,
-        ExperienceInput(body.round_no, body.title, body.text, office.actor),
-        update_key("experience", key),
-        int,
-    )
-    return {"certificate_number": number, "round": n, "state": "PUBLISHED"}
+    award: AwardOf, body: ExperienceIn, user: User, op: Annotated[str, idempotent("experience")]
+) -> FollowUpRecorded:
+    arg = ExperienceInput(body.round_no, body.title, body.text, user.actor)
+    n = await award.update(AwardWorkflow.publish_experience, arg, op, int)
+    return FollowUpRecorded(certificate_number=award.number, round=n, state="PUBLISHED")

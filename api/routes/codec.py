@@ -18,9 +18,11 @@ cookie that `POST /codec/session` sets (the Web UI, whose codec requests carry c
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
 from google.protobuf import json_format
 from starlette.middleware.cors import CORSMiddleware
@@ -33,8 +35,10 @@ from domain.types import Role
 
 from ..deps import Config, CurrentUser, current_account
 from ..errors import forbidden
+from ..responses.codec import Payloads as PayloadsOut
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 router = APIRouter(prefix="/codec", tags=["codec"])
 PREFIX = "/codec"
 COOKIE = "award_codec_token"
@@ -94,12 +98,18 @@ def codec(request: Request) -> EncryptionCodec:
     return request.app.state.codec  # type: ignore[no-any-return]
 
 
+def _payloads_route(path: str, summary: str) -> Callable[[F], F]:
+    """POST `path` answering payloads (`_answer`, protobuf JSON), described by a model so the
+    OpenAPI schema shows them."""
+    return router.post(path, summary=summary, response_model=PayloadsOut, response_class=JSONResponse)
+
+
 def _answer(payloads: list[Any]) -> Response:
     body = json_format.MessageToJson(Payloads(payloads=payloads), indent=None)
     return Response(body, media_type="application/json")
 
 
-@router.post("/decode", summary="Decrypt Temporal payloads (remote codec protocol; the office only)")
+@_payloads_route("/decode", "Decrypt Temporal payloads (remote codec protocol; the office only)")
 async def decode(request: Request, user: Operator) -> Response:
     payloads = await read_payloads(request)
     try:
@@ -111,13 +121,18 @@ async def decode(request: Request, user: Operator) -> Response:
     return _answer(decoded)
 
 
-@router.post("/encode", summary="Encrypt Temporal payloads (remote codec protocol; the office only)")
+@_payloads_route("/encode", "Encrypt Temporal payloads (remote codec protocol; the office only)")
 async def encode(request: Request, user: Operator) -> Response:
     payloads = await read_payloads(request)
     return _answer(await codec(request).encode(payloads.payloads))
 
 
-@router.post("/session", status_code=204, summary="Set the codec cookie for the Temporal Web UI (the office)")
+@router.post(
+    "/session",
+    status_code=204,
+    response_class=Response,
+    summary="Set the codec cookie for the Temporal Web UI (the office)",
+)
 async def session(request: Request, user: Operator, cfg: Config) -> Response:
     """Sign the browser in to the codec server: an HttpOnly cookie (path /codec) holding this access
     token, ending with it. Call it from the same browser that opens the Temporal UI."""

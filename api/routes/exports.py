@@ -12,8 +12,9 @@ Every export is itself audited (DATA_EXPORTED: what, which year, which format, h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
@@ -35,6 +36,7 @@ from ..errors import not_found
 from .committee import _may_read_committee_records
 
 router = APIRouter(tags=["exports"])
+F = TypeVar("F", bound=Callable[..., Any])
 
 _FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {media: {} for media in FORMATS.values()}, "description": "The export as a file"}
@@ -53,8 +55,25 @@ def _format(fmt: str) -> str:
     return fmt
 
 
+def _export_route(path: str, summary: str, *roles: Role) -> Callable[[F], F]:
+    """GET `path` answering a file in one of FORMATS (so the OpenAPI schema says so); `roles`: its gate."""
+    gates = [gate(*roles)] if roles else []
+    return router.get(
+        path, summary=summary, response_class=Response, responses=_FILE_RESPONSE, dependencies=gates
+    )
+
+
+async def _of_year(s: Session, user: CurrentUser, year: int, fmt: str, *, records: bool) -> m.Cycle:
+    """The checks of a year's export, in their order: the format, the caller's right to the
+    committee's records of the year (`records`), the cycle."""
+    _format(fmt)
+    if records:
+        await _may_read_committee_records(s, year, user)
+    return await _cycle(s, year)
+
+
 async def _cycle(s: Session, year: int) -> m.Cycle:
-    cycle = await s.get(m.Cycle, year)
+    cycle = await repo.cycle(s, year)
     if cycle is None:
         raise not_found(f"{year}年度评审", f"Cycle {year}")
     return cycle
@@ -85,17 +104,15 @@ async def _file(
     return Response(content, media_type=FORMATS[fmt], headers={"Content-Disposition": disposition})
 
 
-@router.get(
+@_export_route(
     "/cycles/{year}/exports/scores.{fmt}",
-    summary="Scores per application, stage, scorer and item (CSV or XLSX)",
-    response_class=Response,
-    responses=_FILE_RESPONSE,
-    dependencies=[gate(Role.OFFICE, Role.COMMITTEE, Role.AUDITOR)],
+    "Scores per application, stage, scorer and item (CSV or XLSX)",
+    Role.OFFICE,
+    Role.COMMITTEE,
+    Role.AUDITOR,
 )
 async def export_scores(year: int, fmt: str, s: Session, user: User) -> Response:
-    fmt = _format(fmt)
-    await _may_read_committee_records(s, year, user)
-    cycle = await _cycle(s, year)
+    cycle = await _of_year(s, user, year, fmt, records=True)
     apps = await queries.candidates(s, year)
     seats = await queries.seats(s, year)
     table = sheets.scores_table(
@@ -104,31 +121,27 @@ async def export_scores(year: int, fmt: str, s: Session, user: User) -> Response
     return await _file(s, user, table, "scores", fmt, f"scores-{year}", year)
 
 
-@router.get(
+@_export_route(
     "/cycles/{year}/exports/panels.{fmt}",
-    summary="The panels' composition, with the experts' names (CSV or XLSX; the office only)",
-    response_class=Response,
-    responses=_FILE_RESPONSE,
-    dependencies=[gate(Role.OFFICE)],
+    "The panels' composition, with the experts' names (CSV or XLSX; the office only)",
+    Role.OFFICE,
 )
 async def export_panels(year: int, fmt: str, s: Session, user: User) -> Response:
-    fmt = _format(fmt)
-    await _cycle(s, year)
+    await _of_year(s, user, year, fmt, records=False)
     table = sheets.panels_table(await queries.candidates(s, year), await queries.seats(s, year))
     return await _file(s, user, table, "panels", fmt, f"panels-{year}", year)
 
 
-@router.get(
+@_export_route(
     "/cycles/{year}/exports/lists.{fmt}",
-    summary="The ballots' tallies with scores, the preliminary and the proposed list (CSV or XLSX)",
-    response_class=Response,
-    responses=_FILE_RESPONSE,
-    dependencies=[gate(Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT, Role.AUDITOR)],
+    "The ballots' tallies with scores, the preliminary and the proposed list (CSV or XLSX)",
+    Role.OFFICE,
+    Role.COMMITTEE,
+    Role.GOVERNMENT,
+    Role.AUDITOR,
 )
 async def export_lists(year: int, fmt: str, s: Session, user: User) -> Response:
-    fmt = _format(fmt)
-    await _may_read_committee_records(s, year, user)
-    await _cycle(s, year)
+    await _of_year(s, user, year, fmt, records=True)
     table = sheets.lists_table(await queries.candidates(s, year), await queries.lists(s, year))
     return await _file(s, user, table, "lists", fmt, f"lists-{year}", year)
 
@@ -137,11 +150,9 @@ def _cst_midnight(d: date | None) -> datetime | None:
     return datetime.combine(d, time(), tzinfo=CST) if d else None
 
 
-@router.get(
+@_export_route(
     "/exports/audit-log.{fmt}",
-    summary="The audit log in chain order (CSV or XLSX), optionally of some days (Beijing time)",
-    response_class=Response,
-    responses=_FILE_RESPONSE,
+    "The audit log in chain order (CSV or XLSX), optionally of some days (Beijing time)",
 )
 async def export_audit_log(
     fmt: str,

@@ -59,7 +59,7 @@ async def get_holiday_calendar(year: int, s: Session, user: User) -> HolidayCale
     shipped = shipped_holiday_years().get(year)
     if shipped is not None:
         return _shipped_out(shipped)
-    row = await s.get(m.HolidayCalendarYear, year)
+    row = await db_holidays.recorded_year(s, year)
     if row is None:
         raise not_found(f"{year}年的节假日安排", f"The {year} holiday arrangement")
     return _recorded_out(row)
@@ -87,6 +87,6 @@ async def record_holiday_calendar(
         replace_existing=body.replace,
     )
     await s.flush()
-    row = await s.get(m.HolidayCalendarYear, year)
+    row = await db_holidays.recorded_year(s, year)
     assert row is not None
     return _recorded_out(row)

@@ -123,7 +123,7 @@ async def retry_delivery(delivery_id: int, s: Session, office: Office, cfg: Conf
     d = await maildb.delivery_locked(s, delivery_id)
     if d is None:
         raise not_found("邮件投递记录", "Delivery")
-    n = await s.get(m.Notice, d.notice_id)
+    n = await repo.notice(s, d.notice_id)
     assert n is not None
     if d.state == MailState.SENT:
         raise conflict("DELIVERY_SENT", "该邮件已发送，无需重发", "This e-mail was sent already")

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from db import models as m
 from db import repositories as repo
+from db import step_failures as failures
 from domain.errors import conflict
 
 from .. import workflow_calls
@@ -53,7 +53,7 @@ async def step_failures(
 async def retry_step(
     failure_id: int, s: Session, office: Office, client: Temporal, cfg: Config
 ) -> StepFailureOut:
-    f = await s.get(m.StepFailure, failure_id, with_for_update=True)
+    f = await failures.step_failure_locked(s, failure_id)
     if f is None:
         raise not_found("失败的流程步骤", "Step failure")
     if f.resolved_at is not None:

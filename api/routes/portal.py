@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated, Any
@@ -24,7 +25,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from db import models as m
+from db import portal as portal_db
 from db import repositories as repo
 from domain.errors import DomainError
 from domain.types import DeliveryState
@@ -33,6 +34,7 @@ from ..deps import Config, Session, Sessions, Temporal
 from ..errors import RateLimited
 from ..portal import CSRF_COOKIE, CSRF_FIELD, CSRF_MAX_AGE, PUBLIC_KINDS, csrf_ok, new_csrf_token, render
 from ..ratelimit import objection_form_limits
+from ..responses.awards import CertificateCheck
 from ..schemas import TEXT_RULE_ERROR, ObjectionIn
 from . import awards, committee
 
@@ -160,41 +162,46 @@ async def notice_list(
 
 @router.get("/notices/{notice_id}", summary="One public notice", responses=HTML)
 async def notice_page(notice_id: str, s: Session) -> HTMLResponse:
-    n = await s.get(m.Notice, int(notice_id)) if notice_id.isdigit() and len(notice_id) <= 9 else None
+    n = await repo.notice(s, int(notice_id)) if notice_id.isdigit() and len(notice_id) <= 9 else None
     if n is None or n.audience != "PUBLIC" or n.delivery_state != DeliveryState.DELIVERED:
         return not_found_page("该公告")
     return page("notice.html", title=n.title, notice=n)
 
 
-@router.get("/{year}/committee", summary="The committee roster of a year", responses=HTML)
-async def roster_page(year: str, s: Session) -> HTMLResponse:
+async def _year_page(
+    year: str, load: Callable[[int], Awaitable[Any]], what: str, title: str, template: str, name: str
+) -> HTMLResponse:
+    """The page of one year's `what` (`load`-ed as the public API reads it, shown as `name` under
+    the year's `title`), or 404 when the year has none."""
     y = _year(year)
     if y is None:
-        return not_found_page("该年度评委会名单")
+        return not_found_page(f"该年度{what}")
     try:
-        roster = await committee.get_roster(y, s)
+        found = await load(y)
     except DomainError:
-        return not_found_page(f"{y}年度评委会名单")
-    return page("committee.html", title=f"{y}年度评审委员会名单", roster=roster)
+        return not_found_page(f"{y}年度{what}")
+    return page(template, title=f"{y}年度{title}", **{name: found})
+
+
+@router.get("/{year}/committee", summary="The committee roster of a year", responses=HTML)
+async def roster_page(year: str, s: Session) -> HTMLResponse:
+    return await _year_page(
+        year, lambda y: committee.get_roster(y, s), "评委会名单", "评审委员会名单", "committee.html", "roster"
+    )
 
 
 @router.get("/{year}/results", summary="The results of a year", responses=HTML)
 async def results_page(year: str, s: Session) -> HTMLResponse:
-    y = _year(year)
-    if y is None:
-        return not_found_page("该年度评审结果")
-    try:
-        result = await committee.results(y, s)
-    except DomainError:
-        return not_found_page(f"{y}年度评审结果")
-    return page("results.html", title=f"{y}年度评审结果", result=result)
+    return await _year_page(
+        year, lambda y: committee.results(y, s), "评审结果", "评审结果", "results.html", "result"
+    )
 
 
 @router.get("/certificates", summary="Check a certificate number", responses=HTML)
 async def certificate_page(s: Session, number: str = "") -> HTMLResponse:
     """Valid, revoked or unknown: what `GET /public/certificates/{number}` tells the public."""
     wanted = number.strip()
-    found: dict[str, Any] | None = None
+    found: CertificateCheck | None = None
     error = ""
     if len(wanted) > MAX_CERTIFICATE_INPUT:
         error = f"证书编号不能超过{MAX_CERTIFICATE_INPUT}个字符"
@@ -214,7 +221,12 @@ async def certificate_page(s: Session, number: str = "") -> HTMLResponse:
     )
 
 
-@router.get("/static/portal.css", summary="The portal's style sheet", response_class=Response)
+@router.get(
+    "/static/portal.css",
+    summary="The portal's style sheet",
+    response_class=Response,
+    responses={200: {"content": {"text/css": {}}, "description": "the style sheet of the portal's pages"}},
+)
 async def stylesheet() -> Response:
     css = resources.files("api.portal").joinpath("static/portal.css").read_bytes()
     return Response(css, media_type="text/css; charset=utf-8")
@@ -228,12 +240,13 @@ async def _notice_state(request: Request, s: Any, year: int) -> dict[str, Any] |
         pub = await committee.preliminary(year, s)
     except DomainError:
         return None
-    notice = await s.get(m.PublicNotice, year)
     sups = pub["supplementary"]
     if sups:
         last = sups[-1]
         opens, closes, closed, targets = last["published_at"], last["closes_at"], last["closed"], last["list"]
     else:
+        notice = await portal_db.public_notice(s, year)
+        assert notice is not None  # committee.preliminary read it
         opens, closes, closed, targets = pub["published_at"], pub["closes_at"], notice.closed, pub["list"]
     now = await request.app.state.clock()
     return {

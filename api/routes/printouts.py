@@ -4,9 +4,10 @@ of the text the system stored, under the same access rules as the JSON route tha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter
@@ -26,9 +27,15 @@ from .committee import _may_read_committee_records
 router = APIRouter(tags=["documents (PDF)"])
 
 PDF = "application/pdf"
+F = TypeVar("F", bound=Callable[..., Any])
 _PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {PDF: {}}, "description": "The document as PDF"}
 }
+
+
+def _pdf_route(path: str, summary: str, **extra: Any) -> Callable[[F], F]:
+    """GET `path` answering a PDF (so the OpenAPI schema says so)."""
+    return router.get(path, summary=summary, response_class=Response, responses=_PDF_RESPONSE, **extra)
 
 
 def pdf_response(content: bytes, ascii_name: str, name: str) -> Response:
@@ -43,11 +50,9 @@ def _safe(name: str) -> str:
     return "".join("_" if c in '/\\:*?"<>|' else c for c in name).strip() or "document"
 
 
-@router.get(
+@_pdf_route(
     "/certificates/{number}/pdf",
-    summary="A certificate as PDF (R15.1)",
-    response_class=Response,
-    responses=_PDF_RESPONSE,
+    "A certificate as PDF (R15.1)",
     dependencies=[gate(Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT, Role.AUDITOR, Role.ENTERPRISE)],
 )
 async def certificate_pdf(number: str, s: Session, user: User) -> Response:
@@ -86,12 +91,7 @@ async def _notice_pdf(n: m.Notice) -> Response:
     return pdf_response(content, f"notice-{n.id}.pdf", f"{_safe(n.title)}.pdf")
 
 
-@router.get(
-    "/notices/{notice_id}/pdf",
-    summary="A notice or letter of my inbox as PDF",
-    response_class=Response,
-    responses=_PDF_RESPONSE,
-)
+@_pdf_route("/notices/{notice_id}/pdf", "A notice or letter of my inbox as PDF")
 async def notice_pdf(notice_id: int, s: Session, user: User) -> Response:
     """The reader of the notice: the office (any), an enterprise (its own), an expert (their own)."""
     if user.role not in (Role.OFFICE, Role.ENTERPRISE, Role.EXPERT):
@@ -108,13 +108,7 @@ async def notice_pdf(notice_id: int, s: Session, user: User) -> Response:
     return await _notice_pdf(n)
 
 
-@router.get(
-    "/public/notices/{notice_id}/pdf",
-    tags=["public"],
-    summary="A public notice as PDF (no sign-in)",
-    response_class=Response,
-    responses=_PDF_RESPONSE,
-)
+@_pdf_route("/public/notices/{notice_id}/pdf", "A public notice as PDF (no sign-in)", tags=["public"])
 async def public_notice_pdf(notice_id: int, s: Session) -> Response:
     n = await printouts.public_notice(s, notice_id)
     if n is None:
@@ -122,15 +116,10 @@ async def public_notice_pdf(notice_id: int, s: Session) -> Response:
     return await _notice_pdf(n)
 
 
-@router.get(
-    "/cycles/{year}/work-report/pdf",
-    summary="The office's evaluation work report as PDF (R7.1)",
-    response_class=Response,
-    responses=_PDF_RESPONSE,
-)
+@_pdf_route("/cycles/{year}/work-report/pdf", "The office's evaluation work report as PDF (R7.1)")
 async def work_report_pdf(year: int, s: Session, user: User) -> Response:
     await _may_read_committee_records(s, year, user)
-    r = await s.get(m.WorkReport, year)
+    r = await printouts.work_report(s, year)
     if r is None:
         raise not_found("评审工作报告", "Work report")
     letter = letter_from_text(r.text, masthead=False, issued_at=r.presented_at)
