@@ -58,6 +58,35 @@ UNFILLED_SHOWN = 20  # unfilled seats listed in a draw's reply; all of them are 
 LISTED_WAITING = "Listed for on-site review; waiting for the on-site panel and visit date"
 
 
+ApplicationStep = RecordScoreInput | RecordOpinionInput | RecordConfirmationInput
+
+
+async def _recorded(
+    s: AsyncSession,
+    inp: ApplicationStep,
+    action: str,
+    *,
+    key: str,
+    reason: str = "",
+    details: dict[str, Any],
+) -> None:
+    """A step on an application: its audit entry (once, by `key`) and where the application
+    stands after it, in the step's transaction."""
+    await repo.audit_by(
+        s,
+        inp.actor,
+        action,
+        "application",
+        inp.application_id,
+        at=inp.at,
+        reason=reason,
+        details=details,
+        key=key,
+    )
+    if inp.progress is not None:
+        await record_progress(s, inp.progress)
+
+
 class ReviewActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
         self.sessions = sessions
@@ -360,6 +389,11 @@ class ReviewActivities:
         return ReplacementOutcome(record.id, await self._seats(s, tuple(p["members"]), p["leader"]))
 
     # --- scores, opinions, confirmations ----------------------------------------------------------
+    async def _wake(self, inp: ApplicationStep) -> None:
+        """After a step that moved the application on, the cycle's gates look again."""
+        if inp.progress is not None:
+            await self.wakeups.after_progress(inp.progress.year)
+
     @activity.defn
     async def record_expert_score(self, inp: RecordScoreInput) -> None:
         async with self.sessions.begin() as s:
@@ -375,18 +409,13 @@ class ReviewActivities:
                 item_comments=comments_json(inp.item_comments),
                 submitted_at=inp.at,
             )
-            await repo.audit_by(
+            await _recorded(
                 s,
-                inp.actor,
+                inp,
                 "EXPERT_SCORED",
-                "application",
-                inp.application_id,
-                at=inp.at,
-                details={"purpose": inp.purpose, "expert_id": inp.expert_id, "total": inp.total},
                 key=f"score-{inp.application_id}-{inp.purpose}-{inp.expert_id}",
+                details={"purpose": inp.purpose, "expert_id": inp.expert_id, "total": inp.total},
             )
-            if inp.progress is not None:
-                await record_progress(s, inp.progress)
 
     @activity.defn
     async def record_panel_opinion(self, inp: RecordOpinionInput) -> None:
@@ -405,21 +434,15 @@ class ReviewActivities:
                 submitted_at=inp.at,
                 visit_date=inp.visit_date,
             )
-            await repo.audit_by(
+            await _recorded(
                 s,
-                inp.actor,
+                inp,
                 f"PANEL_OPINION_{inp.purpose}",
-                "application",
-                inp.application_id,
-                at=inp.at,
+                key=f"opinion-{inp.application_id}-{inp.purpose}",
                 reason=inp.opinion,
                 details={"total": inp.total, "rationales": inp.rationales},
-                key=f"opinion-{inp.application_id}-{inp.purpose}",
             )
-            if inp.progress is not None:
-                await record_progress(s, inp.progress)
-        if inp.progress is not None:
-            await self.wakeups.after_progress(inp.progress.year)
+        await self._wake(inp)
 
     @activity.defn
     async def record_onsite_confirmation(self, inp: RecordConfirmationInput) -> None:
@@ -438,21 +461,15 @@ class ReviewActivities:
                     opinion.scores, opinion.total = inp.revised_scores, inp.revised_total
                     await rq.set_score(s, inp.application_id, "onsite_score", inp.revised_total)
             opinion.confirmed_at = inp.at
-            await repo.audit_by(
+            await _recorded(
                 s,
-                inp.actor,
+                inp,
                 f"ONSITE_{inp.confirmation}",
-                "application",
-                inp.application_id,
-                at=inp.at,
+                key=f"onsite-{inp.confirmation}-{inp.application_id}",
                 reason=inp.reason,
                 details={"revised_total": inp.revised_total},
-                key=f"onsite-{inp.confirmation}-{inp.application_id}",
             )
-            if inp.progress is not None:
-                await record_progress(s, inp.progress)
-        if inp.progress is not None:
-            await self.wakeups.after_progress(inp.progress.year)
+        await self._wake(inp)
 
     @activity.defn
     async def fix_onsite_list(self, req: OnsiteListRequest) -> OnsiteListFixed:

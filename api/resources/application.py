@@ -4,7 +4,10 @@ office and the auditor (纪检) on any, an enterprise on its own only, an expert
 of its panels (R20.2) once they have signed the cycle's undertaking (Art. 20).
 
 Each route keeps its role gate (`dependencies=[gate(...)]`), which runs first: a caller of a role
-that may never act is refused before anything is looked up."""
+that may never act is refused before anything is looked up. A route with a body calls the check
+itself (`found`, `Access`, `assigned`) rather than taking the dependency: FastAPI solves the
+dependencies before it validates the body, and a malformed body is a 422 before any 404 or 403 of
+the application (as it always was)."""
 
 from __future__ import annotations
 
@@ -69,10 +72,6 @@ async def assigned(s: Session, user: CurrentUser, application_id: str) -> Assign
     return Assignment(application_id, e, user)
 
 
-async def _assigned(application_id: str, s: Session, user: User) -> Assignment:
-    return await assigned(s, user, application_id)
-
-
 async def _panel_reader(application_id: str, s: Session, user: User) -> Assignment | None:
     """The office and the auditor read any panel's record (None); anyone else only as an
     assigned expert."""
@@ -86,28 +85,33 @@ async def found(s: Session, application_id: str) -> m.Application:
     return app
 
 
-async def _application(application_id: str, s: Session) -> m.Application:
-    return await found(s, application_id)
-
-
-def application_for(
-    zh: str = "无权访问该资源", en: str = "You may not access this resource", *, experts: bool = False
-) -> Any:
-    """Dependency: the application, for the office and the auditor, its own enterprise and, with
+@dataclass(frozen=True)
+class Access:
+    """Who may act on an application: the office and the auditor, its own enterprise and, with
     `experts`, an expert assigned to it (`assigned`); anyone else is refused with (zh, en)."""
 
-    async def load(application_id: str, s: Session, user: User) -> m.Application:
+    zh: str = "无权访问该资源"
+    en: str = "You may not access this resource"
+    experts: bool = False
+
+    async def __call__(self, s: Session, user: CurrentUser, application_id: str) -> m.Application:
         app = await found(s, application_id)
         if user.role is Role.ENTERPRISE:
             if app.enterprise_id != user.enterprise_id:
-                raise forbidden(zh, en)
-        elif experts and user.role is Role.EXPERT:
+                raise forbidden(self.zh, self.en)
+        elif self.experts and user.role is Role.EXPERT:
             await assigned(s, user, application_id)
         elif user.role not in ANY_APPLICATION:
-            raise forbidden(zh, en)
+            raise forbidden(self.zh, self.en)
         return app
 
-    return Depends(load)
+    def dependency(self) -> Any:
+        """The check as a dependency, for a route without a body."""
+
+        async def load(application_id: str, s: Session, user: User) -> m.Application:
+            return await self(s, user, application_id)
+
+        return Depends(load)
 
 
 async def _readable(application_id: str, s: Session, user: User) -> m.Application:
@@ -127,13 +131,9 @@ async def _readable(application_id: str, s: Session, user: User) -> m.Applicatio
     raise forbidden("无权查看该申报", "You may not see this application")
 
 
-# The application, for a route whose gate already admits only the callers who may act on any.
-ApplicationRecord = Annotated[m.Application, Depends(_application)]
 # The application as its detail shows it: office, auditor, its enterprise, its panels' experts.
 ReadableApplication = Annotated[m.Application, Depends(_readable)]
 # The panels' opinions: office, auditor, its enterprise, an assigned expert.
-ReviewedApplication = Annotated[m.Application, application_for(experts=True)]
-# An expert's seat on the application's panel (the expert routes).
-AssignedExpert = Annotated[Assignment, Depends(_assigned)]
+ReviewedApplication = Annotated[m.Application, Access(experts=True).dependency()]
 # A panel's scores: the office and the auditor (None), else an assigned expert.
 PanelReader = Annotated[Assignment | None, Depends(_panel_reader)]

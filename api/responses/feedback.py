@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from .common import Instant
 
@@ -12,6 +12,8 @@ from .common import Instant
 class FeedbackReportOut(BaseModel):
     """The report as issued: `content` item by item (band, strengths, opportunities), `text` the
     document the enterprise downloads, `sha256` its hash."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     application_id: str
     outcome: str

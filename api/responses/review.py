@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from .common import Instant
 
@@ -53,6 +53,8 @@ class DrawnPanels(BaseModel):
 
 class DrawRecord(BaseModel):
     """A recorded draw: its seed, the hash of its inputs, the inputs and the result."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: str
     cycle_year: int
@@ -122,6 +124,9 @@ class ScoreAccepted(BaseModel):
 
 
 class ExpertScoreOut(BaseModel):
+    """An expert's scores as submitted."""
+
+    model_config = ConfigDict(from_attributes=True)
     expert_id: int
     scores: dict[str, int]
     total: str

@@ -52,7 +52,7 @@ from ..deps import (
     idempotent,
 )
 from ..errors import not_found
-from ..resources.application import ApplicationRecord, ReadableApplication
+from ..resources.application import ReadableApplication, found
 from ..responses.applications import FailedCondition, QualificationDecided, SectorRowOut
 from ..schemas import (
     ApplicationOut,
@@ -298,7 +298,7 @@ async def _detail(s: Session, app: m.Application, user: CurrentUser, calls: Call
     dependencies=[gate(Role.OFFICE)],
 )
 async def decide_qualification(
-    app: ApplicationRecord,
+    application_id: str,
     body: QualificationDecisionIn,
     s: Session,
     user: User,
@@ -306,6 +306,7 @@ async def decide_qualification(
     op: Annotated[str, idempotent("qualification")],
 ) -> QualificationDecided:
     """The office confirms or overrides each condition, with reasons, and attests truthfulness (R14.1)."""
+    app = await found(s, application_id)
     if await repo.qualification_decision(s, app.id) is not None:
         raise already_decided()
     await _check_override_evidence(s, app, body)

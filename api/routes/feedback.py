@@ -21,16 +21,16 @@ from domain.types import Role
 from ..deps import Session, User, gate
 from ..errors import not_found
 from ..http_security import download_headers
-from ..resources.application import application_for
+from ..resources.application import Access
 from ..responses.feedback import FeedbackReportOut
 
 router = APIRouter(tags=["review"])
 READERS = gate(Role.OFFICE, Role.ENTERPRISE, Role.AUDITOR)
 OwnApplication = Annotated[
     m.Application,
-    application_for(
+    Access(
         "只能查阅本单位的评审反馈报告", "You may only read your own organisation's feedback report"
-    ),
+    ).dependency(),
 ]
 
 
@@ -56,15 +56,7 @@ Report = Annotated[m.FeedbackReport, Depends(readable_report)]
     dependencies=[READERS],
 )
 async def feedback(report: Report) -> FeedbackReportOut:
-    return FeedbackReportOut(
-        application_id=report.application_id,
-        outcome=report.outcome,
-        title=report.title,
-        issued_at=report.issued_at,
-        sha256=report.sha256,
-        content=report.content,
-        text=report.text,
-    )
+    return FeedbackReportOut.model_validate(report)
 
 
 @router.get(

@@ -35,13 +35,7 @@ from workflows.cycle import AwardCycleWorkflow
 from ..calls import Workflows
 from ..deps import Session, User, gate, idempotent
 from ..errors import forbidden, not_found
-from ..resources.application import (
-    AssignedExpert,
-    PanelReader,
-    ReviewedApplication,
-    application_for,
-    expert_of,
-)
+from ..resources.application import Access, PanelReader, ReviewedApplication, assigned, expert_of
 from ..responses.review import (
     AssignmentOut,
     ConfirmationOut,
@@ -75,10 +69,7 @@ __all__ = ["expert_of", "router"]  # expert_of: the undertaking's routes find th
 
 router = APIRouter(tags=["review"])
 DRAW_READERS = (Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT, Role.AUDITOR)
-OwnApplicationToConfirm = Annotated[
-    m.Application,
-    application_for("只能确认本单位的现场评审报告", "You may only confirm your own organisation's report"),
-]
+CONFIRMER = Access("只能确认本单位的现场评审报告", "You may only confirm your own organisation's report")
 
 
 async def _drawn(s: Session, o: DrawOutcome) -> DrawnPanels:
@@ -142,17 +133,7 @@ async def draw_panels(
     summary="A recorded draw: seed, inputs' hash, inputs and result",
 )
 async def get_draw(d: RecordedDraw) -> DrawRecord:
-    return DrawRecord(
-        id=d.id,
-        cycle_year=d.cycle_year,
-        purpose=d.purpose,
-        seed=d.seed,
-        input_hash=d.input_hash,
-        inputs=d.inputs,
-        result=d.result,
-        drawn_by=d.drawn_by,
-        drawn_at=d.drawn_at,
-    )
+    return DrawRecord.model_validate(d)
 
 
 @router.get(
@@ -293,9 +274,15 @@ async def my_assignments(s: Session, user: User) -> list[AssignmentOut]:
     dependencies=[gate(Role.EXPERT)],
 )
 async def submit_scores(
-    seat: AssignedExpert, body: ExpertScoreIn, calls: Workflows, op: Annotated[str, idempotent("score")]
+    application_id: str,
+    body: ExpertScoreIn,
+    s: Session,
+    user: User,
+    calls: Workflows,
+    op: Annotated[str, idempotent("score")],
 ) -> ScoreAccepted:
-    e, actor = seat.expert, seat.user.actor
+    seat = await assigned(s, user, application_id)
+    e, actor = seat.expert, user.actor
     inp = ExpertScoreInput(e.id, dict(body.scores), body.strengths, body.improvements, actor, body.comments())
     total = await calls.application(
         seat.application_id, ApplicationWorkflow.submit_expert_score, inp, key=f"{op}-{e.id}", result_type=str
@@ -317,25 +304,20 @@ async def panel_scores(
             "提交本人评分前不能查看其他专家的评分",
             "You see other members' scores only after submitting your own",
         )
-    return [
-        ExpertScoreOut(
-            expert_id=r.expert_id,
-            scores=r.scores,
-            total=r.total,
-            strengths=r.strengths,
-            improvements=r.improvements,
-            item_comments=r.item_comments,
-            submitted_at=r.submitted_at,
-        )
-        for r in rows
-    ]
+    return [ExpertScoreOut.model_validate(r) for r in rows]
 
 
 # The leader's consolidated opinion (R9.1) and the on-site report (R14.5) are one update.
 async def submit_opinion(
-    seat: AssignedExpert, body: PanelOpinionIn, calls: Workflows, op: Annotated[str, idempotent("opinion")]
+    application_id: str,
+    body: PanelOpinionIn,
+    s: Session,
+    user: User,
+    calls: Workflows,
+    op: Annotated[str, idempotent("opinion")],
 ) -> OpinionAccepted:
-    e, actor = seat.expert, seat.user.actor
+    seat = await assigned(s, user, application_id)
+    e, actor = seat.expert, user.actor
     inp = PanelOpinionInput(
         e.id, dict(body.scores), body.opinion, actor, dict(body.rationales), body.comments()
     )
@@ -370,12 +352,14 @@ for _name, _path, _summary in (
     dependencies=[gate(Role.ENTERPRISE)],
 )
 async def confirm(
-    app: OwnApplicationToConfirm,
+    application_id: str,
     body: ConfirmationIn,
+    s: Session,
     user: User,
     calls: Workflows,
     op: Annotated[str, idempotent("confirm")],
 ) -> ConfirmationOut:
+    app = await CONFIRMER(s, user, application_id)
     inp = ConfirmationInput(body.confirmed, body.reason, user.actor)
     state = await calls.application(app.id, ApplicationWorkflow.confirm_onsite, inp, key=op, result_type=str)
     return ConfirmationOut(application_id=app.id, confirmation=state)
@@ -402,6 +386,6 @@ async def reviews(app: ReviewedApplication, s: Session, user: User) -> list[Revi
             "visit_date": o.visit_date.isoformat() if isinstance(o.visit_date, date) else None,
         }
         if user.role is not Role.ENTERPRISE:  # the enterprise reads items in its feedback report
-            item.update(scores=o.scores, rationales=o.rationales, item_comments=o.item_comments)
+            item |= {"scores": o.scores, "rationales": o.rationales, "item_comments": o.item_comments}
         out.append(ReviewOut(**item))
     return out
