@@ -58,7 +58,6 @@ class Assignment:
 
     application_id: str
     expert: m.Expert
-    user: CurrentUser
 
 
 async def assigned(s: Session, user: CurrentUser, application_id: str) -> Assignment:
@@ -69,7 +68,7 @@ async def assigned(s: Session, user: CurrentUser, application_id: str) -> Assign
     await _signed_for(s, e.id, await repo.application(s, application_id))
     if not await repo.expert_sits_on(s, user.id, application_id):
         raise forbidden("您未被分配评审该申报", "You are not assigned to this application")
-    return Assignment(application_id, e, user)
+    return Assignment(application_id, e)
 
 
 async def _panel_reader(application_id: str, s: Session, user: User) -> Assignment | None:
