@@ -36,7 +36,7 @@ from domain.types import PRIORITY_SECTORS, ApplicationStage, Award, DocumentKind
 from workflows.application import ApplicationWorkflow
 
 from .. import workflow_calls
-from ..calls import Calls, Workflows
+from ..calls import Action, Calls, Workflows, acting
 from ..deps import (
     Config,
     CurrentUser,
@@ -49,7 +49,6 @@ from ..deps import (
     Temporal,
     User,
     gate,
-    idempotent,
 )
 from ..errors import not_found
 from ..resources.application import ReadableApplication, found
@@ -301,9 +300,7 @@ async def decide_qualification(
     application_id: str,
     body: QualificationDecisionIn,
     s: Session,
-    user: User,
-    calls: Workflows,
-    op: Annotated[str, idempotent("qualification")],
+    act: Annotated[Action, acting("qualification")],
 ) -> QualificationDecided:
     """The office confirms or overrides each condition, with reasons, and attests truthfulness (R14.1)."""
     app = await found(s, application_id)
@@ -325,12 +322,9 @@ async def decide_qualification(
         truthfulness_note=body.truthfulness_note,
         note=body.note,
     )
-    result = await calls.application(
-        app.id,
-        ApplicationWorkflow.decide_qualification,
-        DecideQualificationInput(decision, user.actor),
-        key=op,
-        result_type=QualificationResult,
+    inp = DecideQualificationInput(decision, act.actor)
+    result = await act.application(
+        app.id, ApplicationWorkflow.decide_qualification, inp, result_type=QualificationResult
     )
     return QualificationDecided(
         application_id=app.id,

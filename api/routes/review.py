@@ -32,8 +32,8 @@ from domain.undertaking import not_signed
 from workflows.application import ApplicationWorkflow
 from workflows.cycle import AwardCycleWorkflow
 
-from ..calls import Workflows
-from ..deps import Session, User, gate, idempotent
+from ..calls import Action, acting
+from ..deps import Session, User, gate
 from ..errors import forbidden, not_found
 from ..resources.application import Access, PanelReader, ReviewedApplication, assigned, expert_of
 from ..responses.review import (
@@ -119,11 +119,11 @@ RecordedDraw = Annotated[m.PanelDraw, Depends(_recorded_draw)]
     dependencies=[gate(Role.OFFICE)],
 )
 async def draw_panels(
-    year: int, body: DrawIn, s: Session, user: User, calls: Workflows, op: Annotated[str, idempotent("draw")]
+    year: int, body: DrawIn, s: Session, act: Annotated[Action, acting("draw")]
 ) -> DrawnPanels:
-    inp = DrawPanelsInput(user.actor, dict(body.visits))
+    inp = DrawPanelsInput(act.actor, dict(body.visits))
     return await _drawn(
-        s, await calls.cycle(year, AwardCycleWorkflow.draw_panels, inp, key=op, result_type=DrawOutcome)
+        s, await act.cycle(year, AwardCycleWorkflow.draw_panels, inp, result_type=DrawOutcome)
     )
 
 
@@ -188,15 +188,10 @@ async def document_scores(year: int, s: Session) -> DocumentScores:
     dependencies=[gate(Role.OFFICE)],
 )
 async def fix_onsite_list(
-    year: int,
-    body: OnsiteListIn,
-    s: Session,
-    user: User,
-    calls: Workflows,
-    op: Annotated[str, idempotent("onsite-list")],
+    year: int, body: OnsiteListIn, s: Session, act: Annotated[Action, acting("onsite-list")]
 ) -> OnsiteListOut:
-    inp = OnsiteListInput(list(body.application_ids), body.note, user.actor)
-    await calls.cycle(year, AwardCycleWorkflow.fix_onsite_list, inp, key=op, result_type=OnsiteListFixed)
+    inp = OnsiteListInput(list(body.application_ids), body.note, act.actor)
+    await act.cycle(year, AwardCycleWorkflow.fix_onsite_list, inp, result_type=OnsiteListFixed)
     listed, not_listed, _note = await repo.onsite_list(s, year)
     return OnsiteListOut(listed=listed, not_listed=not_listed)
 
@@ -208,15 +203,11 @@ async def fix_onsite_list(
     dependencies=[gate(Role.OFFICE)],
 )
 async def replace_expert(
-    application_id: str,
-    body: ReplaceIn,
-    user: User,
-    calls: Workflows,
-    op: Annotated[str, idempotent("replace")],
+    application_id: str, body: ReplaceIn, act: Annotated[Action, acting("replace")]
 ) -> PanelMembers:
-    inp = ReplaceExpertInput(body.expert_id, body.reason, user.actor)
-    seats = await calls.application(
-        application_id, ApplicationWorkflow.replace_expert, inp, key=op, result_type=list[PanelSeat]
+    inp = ReplaceExpertInput(body.expert_id, body.reason, act.actor)
+    seats = await act.application(
+        application_id, ApplicationWorkflow.replace_expert, inp, result_type=list[PanelSeat]
     )
     return PanelMembers(members=[SeatOut(expert_id=x.expert_id, name=x.name, leader=x.leader) for x in seats])
 
@@ -228,16 +219,10 @@ async def replace_expert(
     dependencies=[gate(Role.OFFICE)],
 )
 async def settle(
-    application_id: str,
-    body: SettlementIn,
-    user: User,
-    calls: Workflows,
-    op: Annotated[str, idempotent("settle")],
+    application_id: str, body: SettlementIn, act: Annotated[Action, acting("settle")]
 ) -> SettlementOut:
-    inp = SettlementInput(body.settlement, user.actor, body.revised_scores)
-    total = await calls.application(
-        application_id, ApplicationWorkflow.settle_dispute, inp, key=op, result_type=str
-    )
+    inp = SettlementInput(body.settlement, act.actor, body.revised_scores)
+    total = await act.application(application_id, ApplicationWorkflow.settle_dispute, inp, result_type=str)
     return SettlementOut(application_id=application_id, onsite_total=total)
 
 
@@ -274,20 +259,16 @@ async def my_assignments(s: Session, user: User) -> list[AssignmentOut]:
     dependencies=[gate(Role.EXPERT)],
 )
 async def submit_scores(
-    application_id: str,
-    body: ExpertScoreIn,
-    s: Session,
-    user: User,
-    calls: Workflows,
-    op: Annotated[str, idempotent("score")],
+    application_id: str, body: ExpertScoreIn, s: Session, act: Annotated[Action, acting("score")]
 ) -> ScoreAccepted:
-    seat = await assigned(s, user, application_id)
-    e, actor = seat.expert, user.actor
-    inp = ExpertScoreInput(e.id, dict(body.scores), body.strengths, body.improvements, actor, body.comments())
-    total = await calls.application(
-        seat.application_id, ApplicationWorkflow.submit_expert_score, inp, key=f"{op}-{e.id}", result_type=str
+    e = (await assigned(s, act.user, application_id)).expert
+    inp = ExpertScoreInput(
+        e.id, dict(body.scores), body.strengths, body.improvements, act.actor, body.comments()
     )
-    return ScoreAccepted(application_id=seat.application_id, expert_id=e.id, total=total)
+    total = await act.application(
+        application_id, ApplicationWorkflow.submit_expert_score, inp, result_type=str, by=e.id
+    )
+    return ScoreAccepted(application_id=application_id, expert_id=e.id, total=total)
 
 
 @router.get(
@@ -309,26 +290,16 @@ async def panel_scores(
 
 # The leader's consolidated opinion (R9.1) and the on-site report (R14.5) are one update.
 async def submit_opinion(
-    application_id: str,
-    body: PanelOpinionIn,
-    s: Session,
-    user: User,
-    calls: Workflows,
-    op: Annotated[str, idempotent("opinion")],
+    application_id: str, body: PanelOpinionIn, s: Session, act: Annotated[Action, acting("opinion")]
 ) -> OpinionAccepted:
-    seat = await assigned(s, user, application_id)
-    e, actor = seat.expert, user.actor
+    e = (await assigned(s, act.user, application_id)).expert
     inp = PanelOpinionInput(
-        e.id, dict(body.scores), body.opinion, actor, dict(body.rationales), body.comments()
+        e.id, dict(body.scores), body.opinion, act.actor, dict(body.rationales), body.comments()
     )
-    total = await calls.application(
-        seat.application_id,
-        ApplicationWorkflow.submit_panel_opinion,
-        inp,
-        key=f"{op}-{e.id}",
-        result_type=str,
+    total = await act.application(
+        application_id, ApplicationWorkflow.submit_panel_opinion, inp, result_type=str, by=e.id
     )
-    return OpinionAccepted(application_id=seat.application_id, total=total)
+    return OpinionAccepted(application_id=application_id, total=total)
 
 
 for _name, _path, _summary in (
@@ -352,16 +323,11 @@ for _name, _path, _summary in (
     dependencies=[gate(Role.ENTERPRISE)],
 )
 async def confirm(
-    application_id: str,
-    body: ConfirmationIn,
-    s: Session,
-    user: User,
-    calls: Workflows,
-    op: Annotated[str, idempotent("confirm")],
+    application_id: str, body: ConfirmationIn, s: Session, act: Annotated[Action, acting("confirm")]
 ) -> ConfirmationOut:
-    app = await CONFIRMER(s, user, application_id)
-    inp = ConfirmationInput(body.confirmed, body.reason, user.actor)
-    state = await calls.application(app.id, ApplicationWorkflow.confirm_onsite, inp, key=op, result_type=str)
+    app = await CONFIRMER(s, act.user, application_id)
+    inp = ConfirmationInput(body.confirmed, body.reason, act.actor)
+    state = await act.application(app.id, ApplicationWorkflow.confirm_onsite, inp, result_type=str)
     return ConfirmationOut(application_id=app.id, confirmation=state)
 
 
