@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.notices import write_notices
@@ -21,6 +19,7 @@ from contracts.application import Progress
 from contracts.common import NoticeInput
 from db import models as m
 from db import repositories as repo
+from db import review_queries as rq
 from domain.feedback import PanelFindings, compose_feedback, feedback_notice
 from domain.review import ReviewPurpose, comments_from_json
 from domain.rubric import load_rubric
@@ -55,25 +54,13 @@ async def write_feedback_report(s: AsyncSession, p: Progress) -> None:
     """The report of an application whose path `p` ends, once (keyed by the application), with its
     notice to the enterprise, in the caller's transaction. A progress that ends nothing writes none."""
     outcome = ENDING_STAGES.get(p.stage)
-    if outcome is None or await s.get(m.FeedbackReport, p.application_id) is not None:
+    if outcome is None or await rq.feedback_report(s, p.application_id) is not None:
         return
-    row = (
-        await s.execute(
-            select(m.Application, m.Enterprise.name, m.Cycle.criteria_edition)
-            .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
-            .join(m.Cycle, m.Cycle.year == m.Application.cycle_year)
-            .where(m.Application.id == p.application_id)
-        )
-    ).one_or_none()
+    row = await rq.application_for_feedback(s, p.application_id)
     if row is None:
         return
     app, enterprise_name, edition = row
-    opinions = {
-        ReviewPurpose(o.purpose): o
-        for o in (
-            await s.scalars(select(m.PanelOpinion).where(m.PanelOpinion.application_id == app.id))
-        ).all()
-    }
+    opinions = {ReviewPurpose(o.purpose): o for o in await rq.opinions_of(s, app.id)}
     document = opinions.get(ReviewPurpose.DOCUMENT)
     if document is None:  # never reached the panel's opinion: nothing to report item by item
         log.warning("no feedback report for %s: no document review opinion", app.id)
@@ -92,24 +79,20 @@ async def write_feedback_report(s: AsyncSession, p: Progress) -> None:
     )
     key = feedback_notice_key(app.id)
     sha256 = hashlib.sha256(report.text.encode("utf-8")).hexdigest()
-    written = await s.scalar(
-        insert(m.FeedbackReport)
-        .values(
-            application_id=app.id,
-            cycle_year=app.cycle_year,
-            enterprise_id=app.enterprise_id,
-            outcome=outcome,
-            title=report.title,
-            content=report.content(),
-            text=report.text,
-            sha256=sha256,
-            notice_key=key,
-            issued_at=p.at,
-        )
-        .on_conflict_do_nothing(index_elements=["application_id"])
-        .returning(m.FeedbackReport.application_id)
+    written = await rq.add_feedback_report(
+        s,
+        application_id=app.id,
+        cycle_year=app.cycle_year,
+        enterprise_id=app.enterprise_id,
+        outcome=outcome,
+        title=report.title,
+        content=report.content(),
+        text=report.text,
+        sha256=sha256,
+        notice_key=key,
+        issued_at=p.at,
     )
-    if written is None:
+    if not written:
         return  # written meanwhile by another attempt
     letter = feedback_notice(report)
     await write_notices(

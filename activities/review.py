@@ -7,8 +7,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
@@ -27,8 +25,10 @@ from contracts.application import (
     ReplacementRequest,
 )
 from contracts.cycle import DrawOutcome, DrawRequest, OnsiteListFixed, OnsiteListRequest, UnfilledSeatInfo
+from db import expert_queries as eq
 from db import models as m
 from db import repositories as repo
+from db import review_queries as rq
 from db import undertakings
 from domain.calendar import cst_date
 from domain.conflicts import (
@@ -58,6 +58,35 @@ UNFILLED_SHOWN = 20  # unfilled seats listed in a draw's reply; all of them are 
 LISTED_WAITING = "Listed for on-site review; waiting for the on-site panel and visit date"
 
 
+ApplicationStep = RecordScoreInput | RecordOpinionInput | RecordConfirmationInput
+
+
+async def _recorded(
+    s: AsyncSession,
+    inp: ApplicationStep,
+    action: str,
+    *,
+    key: str,
+    reason: str = "",
+    details: dict[str, Any],
+) -> None:
+    """A step on an application: its audit entry (once, by `key`) and where the application
+    stands after it, in the step's transaction."""
+    await repo.audit_by(
+        s,
+        inp.actor,
+        action,
+        "application",
+        inp.application_id,
+        at=inp.at,
+        reason=reason,
+        details=details,
+        key=key,
+    )
+    if inp.progress is not None:
+        await record_progress(s, inp.progress)
+
+
 class ReviewActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
         self.sessions = sessions
@@ -74,10 +103,9 @@ class ReviewActivities:
         window_years: int,
         at: datetime,
     ) -> tuple[list[PoolExpert], frozenset[tuple[int, str]], dict[int, int]]:
-        experts = (await s.scalars(select(m.Expert).order_by(m.Expert.id))).all()
-        engagements = (await s.scalars(select(m.ExpertEngagement))).all()
+        experts = await eq.experts(s)
         by_expert: dict[int, list[Engagement]] = {}
-        for g in engagements:
+        for g in await rq.engagements(s):
             by_expert.setdefault(g.expert_id, []).append(
                 Engagement(g.credit_code, EngagementKind(g.kind), g.start, g.end, g.note)
             )
@@ -86,20 +114,7 @@ class ReviewActivities:
             for e in experts
         ]
         for d in detect_conflicts(profiles, credit_codes, on=on, window_years=window_years):
-            await s.execute(
-                insert(m.Conflict)
-                .values(
-                    expert_id=d.expert_id,
-                    credit_code=d.credit_code,
-                    type=d.type,
-                    source=ConflictSource.DETECTED,
-                    evidence=d.evidence_zh,
-                    state=ConflictState.SUSPECTED,
-                    recorded_by="system",
-                    recorded_at=at,
-                )
-                .on_conflict_do_nothing(constraint="uq_conflicts_pair_type")
-            )
+            await rq.record_detected_conflict(s, d, at)
         records = [
             ConflictRecord(
                 c.expert_id,
@@ -108,23 +123,18 @@ class ReviewActivities:
                 ConflictSource(c.source),
                 ConflictState(c.state),
             )
-            for c in (await s.scalars(select(m.Conflict))).all()
+            for c in await rq.all_conflicts(s)
         ]
-        load_rows = await s.execute(
-            select(m.PanelMember.expert_id, func.count())
-            .join(m.Application, m.Application.id == m.PanelMember.application_id)
-            .where(m.Application.cycle_year == year, m.PanelMember.active.is_(True))
-            .group_by(m.PanelMember.expert_id)
-        )
+        load = await rq.panel_load(s, year)
         signed = await undertakings.signed_experts(s, year)  # Art. 20: no seat before the undertaking
         pool = [
             PoolExpert(e.id, tuple(e.fields), e.available, e.status != "ACTIVE", e.id not in signed)
             for e in experts
         ]
-        return pool, blocking_pairs(records), {int(k): int(v) for k, v in load_rows.all()}
+        return pool, blocking_pairs(records), load
 
     async def _seats(self, s: AsyncSession, members: tuple[int, ...], leader: int | None) -> list[PanelSeat]:
-        experts = {e.id: e for e in (await s.scalars(select(m.Expert).where(m.Expert.id.in_(members)))).all()}
+        experts = await rq.experts_by_id(s, members)
         return [PanelSeat(x, experts[x].name, experts[x].user_id, x == leader) for x in members]
 
     async def _record_draw(
@@ -188,68 +198,16 @@ class ReviewActivities:
         )
 
     @staticmethod
-    async def _seat(
-        s: AsyncSession, panel: Panel, purpose: ReviewPurpose, kept: set[int], draw_id: str, at: datetime
-    ) -> None:
-        """Seat the panel's members who are not seated yet, and mark its leader among all held seats."""
-        for x in panel.members:
-            if x not in kept:
-                s.add(
-                    m.PanelMember(
-                        application_id=panel.application_id,
-                        purpose=purpose,
-                        expert_id=x,
-                        leader=False,
-                        active=True,
-                        draw_id=draw_id,
-                        joined_at=at,
-                    )
-                )
-        await s.flush()
-        await s.execute(
-            update(m.PanelMember)
-            .where(
-                m.PanelMember.application_id == panel.application_id,
-                m.PanelMember.purpose == purpose,
-                m.PanelMember.active.is_(True),
-            )
-            .values(leader=m.PanelMember.expert_id == panel.leader)
-        )
-
-    @staticmethod
     async def _short_panels(
         s: AsyncSession, targets: list[str], purpose: ReviewPurpose
     ) -> tuple[dict[str, tuple[int, ...]], dict[str, list[int]]]:
         """Members already seated on the targets' short panels (in seat order), and the experts who
         left those panels (they never come back)."""
-        rows = await s.execute(
-            select(m.PanelMember.application_id, m.PanelMember.expert_id, m.PanelMember.active)
-            .where(m.PanelMember.application_id.in_(targets), m.PanelMember.purpose == purpose)
-            .order_by(m.PanelMember.id)
-        )
         seated: dict[str, list[int]] = {}
         former: dict[str, list[int]] = {}
-        for app_id, expert_id, active in rows.all():
-            (seated if active else former).setdefault(app_id, []).append(int(expert_id))
+        for app_id, expert_id, active in await rq.seat_history(s, targets, purpose):
+            (seated if active else former).setdefault(app_id, []).append(expert_id)
         return {a: tuple(ms) for a, ms in seated.items()}, former
-
-    @staticmethod
-    async def _seated_by(
-        s: AsyncSession, applications: list[str], purpose: ReviewPurpose
-    ) -> dict[str, list[str]]:
-        rows = await s.execute(
-            select(m.PanelMember.application_id, m.PanelMember.draw_id)
-            .where(
-                m.PanelMember.application_id.in_(applications),
-                m.PanelMember.purpose == purpose,
-                m.PanelMember.active.is_(True),
-            )
-            .distinct()
-        )
-        found: dict[str, list[str]] = {}
-        for app_id, draw_id in rows.all():
-            found.setdefault(app_id, []).append(draw_id)
-        return {a: sorted(ds) for a, ds in found.items()}
 
     async def _targets(self, s: AsyncSession, req: DrawRequest) -> list[str]:
         """The year's applications that wait for a panel of this purpose (PostgreSQL is the truth)."""
@@ -258,25 +216,7 @@ class ReviewActivities:
             if req.purpose is ReviewPurpose.DOCUMENT
             else ApplicationStage.AWAITING_ONSITE
         )
-        seated = (  # applications whose panel of this purpose is complete
-            select(m.PanelMember.application_id)
-            .where(m.PanelMember.purpose == req.purpose, m.PanelMember.active.is_(True))
-            .group_by(m.PanelMember.application_id)
-            .having(func.count() >= req.rules.panel_size)
-        )
-        targets = list(
-            (
-                await s.scalars(
-                    select(m.Application.id)
-                    .where(
-                        m.Application.cycle_year == req.year,
-                        m.Application.stage == stage,
-                        m.Application.id.not_in(seated),
-                    )
-                    .order_by(m.Application.id)
-                )
-            ).all()
-        )
+        targets = await rq.awaiting_panel(s, req.year, stage, req.purpose, req.rules.panel_size)
         try:
             if not targets:
                 raise conflict(
@@ -300,18 +240,10 @@ class ReviewActivities:
         """Draw the panels of every application that waits for one, once; a retry returns the
         recorded draw. The panels are recorded here; `announce_panels` tells the applications."""
         async with self.sessions.begin() as s:
-            recorded = await s.get(m.PanelDraw, req.draw_id)
+            recorded = await rq.draw(s, req.draw_id)
             if recorded is None:
                 targets = await self._targets(s, req)
-                rows = (
-                    await s.execute(
-                        select(m.Application.id, m.Enterprise.credit_code, m.Application.field)
-                        .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
-                        .where(m.Application.id.in_(targets))
-                        .order_by(m.Application.id)
-                    )
-                ).all()
-                requests = [PanelRequest(a, c, f) for a, c, f in rows]
+                requests = [PanelRequest(a, c, f) for a, c, f in await rq.panel_requests(s, targets)]
                 pool, conflicts, load = await self._snapshot(
                     s,
                     year=req.year,
@@ -324,13 +256,7 @@ class ReviewActivities:
                 seated, former = await self._short_panels(s, targets, req.purpose)
                 exclude: dict[str, set[int]] = {a: set(ids) for a, ids in former.items()}
                 if req.exclude_members_of is not None:
-                    earlier = await s.execute(
-                        select(m.PanelMember.application_id, m.PanelMember.expert_id).where(
-                            m.PanelMember.application_id.in_(targets),
-                            m.PanelMember.purpose == req.exclude_members_of,
-                        )
-                    )
-                    for app_id, expert_id in earlier.all():
+                    for app_id, expert_id, _held in await rq.seat_history(s, targets, req.exclude_members_of):
                         exclude.setdefault(app_id, set()).add(expert_id)
                 result = draw_panels(
                     requests,
@@ -352,18 +278,18 @@ class ReviewActivities:
                         **encode_inputs(requests, pool, conflicts, rules, load, exclude, seated=seated),
                         "visits": {a: d.isoformat() for a, d in sorted(req.visits.items()) if a in targets},
                         # the draws whose members a short panel keeps (this draw fills their seats)
-                        "fills": await self._seated_by(s, sorted(seated), req.purpose),
+                        "fills": await rq.filling_draws(s, sorted(seated), req.purpose),
                     },
                     result=result,
                     by=req.actor.username,
                     at=req.at,
                 )
                 for p in result.panels:  # a short panel is seated as far as it goes; a later draw fills it
-                    await self._seat(
+                    await rq.seat_panel(
                         s, p, req.purpose, set(seated.get(p.application_id, ())), req.draw_id, req.at
                     )
                 await s.flush()
-                recorded = await s.get(m.PanelDraw, req.draw_id)
+                recorded = await rq.draw(s, req.draw_id)
                 assert recorded is not None
             return self._outcome(recorded, req.rules.panel_size)
 
@@ -371,32 +297,12 @@ class ReviewActivities:
     async def draw_alternate(self, req: ReplacementRequest) -> ReplacementOutcome:
         """Replace one member of a panel by a reproducibly drawn alternate (recorded as its own draw)."""
         async with self.sessions.begin() as s:
-            recorded = await s.get(m.PanelDraw, req.draw_id)
+            recorded = await rq.draw(s, req.draw_id)
             if recorded is None:
-                seats = (
-                    await s.scalars(
-                        select(m.PanelMember)
-                        .where(
-                            m.PanelMember.application_id == req.application_id,
-                            m.PanelMember.purpose == req.purpose,
-                            m.PanelMember.active.is_(True),
-                        )
-                        .order_by(m.PanelMember.id)
-                    )
-                ).all()
+                seats = await rq.held_seats(s, req.application_id, req.purpose)
                 if req.leaving not in {x.expert_id for x in seats}:
                     raise ApplicationError(f"expert {req.leaving} holds no seat", non_retryable=True)
-                former = set(
-                    (
-                        await s.scalars(
-                            select(m.PanelMember.expert_id).where(
-                                m.PanelMember.application_id == req.application_id,
-                                m.PanelMember.purpose == req.purpose,
-                                m.PanelMember.active.is_(False),
-                            )
-                        )
-                    ).all()
-                )  # who left this panel never comes back
+                former = await rq.former_members(s, req.application_id, req.purpose)  # never come back
                 app = await repo.application(s, req.application_id)
                 assert app is not None
                 ent = await repo.enterprise(s, app.enterprise_id)
@@ -450,33 +356,26 @@ class ReviewActivities:
                 new_panel = result.panels[0] if result.panels and not result.unfilled else None
                 if new_panel is None:  # no eligible alternate: the panel stays as it is
                     await s.flush()
-                    recorded = await s.get(m.PanelDraw, req.draw_id)
+                    recorded = await rq.draw(s, req.draw_id)
                     assert recorded is not None
                     return await self._replacement(s, recorded, req)
-                await s.execute(
-                    update(m.PanelMember)
-                    .where(
-                        m.PanelMember.application_id == req.application_id,
-                        m.PanelMember.purpose == req.purpose,
-                        m.PanelMember.expert_id == req.leaving,
-                    )
-                    .values(active=False, leader=False, left_at=req.at, left_reason=req.reason)
+                await rq.leave_panel(
+                    s, req.application_id, req.purpose, req.leaving, at=req.at, reason=req.reason
                 )
-                await self._seat(s, new_panel, req.purpose, set(members), req.draw_id, req.at)
-                await repo.audit(
+                await rq.seat_panel(s, new_panel, req.purpose, set(members), req.draw_id, req.at)
+                await repo.audit_by(
                     s,
-                    key=f"replaced-{req.draw_id}",
+                    req.actor,
+                    "EXPERT_REPLACED",
+                    "application",
+                    req.application_id,
                     at=req.at,
-                    actor=req.actor.username,
-                    actor_role=req.actor.role,
-                    action="EXPERT_REPLACED",
-                    entity_type="application",
-                    entity_id=req.application_id,
                     reason=req.reason,
                     details={"leaving": req.leaving, "purpose": req.purpose, "draw_id": req.draw_id},
+                    key=f"replaced-{req.draw_id}",
                 )
                 await s.flush()
-                recorded = await s.get(m.PanelDraw, req.draw_id)
+                recorded = await rq.draw(s, req.draw_id)
                 assert recorded is not None
             return await self._replacement(s, recorded, req)
 
@@ -490,90 +389,65 @@ class ReviewActivities:
         return ReplacementOutcome(record.id, await self._seats(s, tuple(p["members"]), p["leader"]))
 
     # --- scores, opinions, confirmations ----------------------------------------------------------
-    @activity.defn
-    async def record_expert_score(self, inp: RecordScoreInput) -> None:
-        async with self.sessions.begin() as s:
-            await s.execute(
-                insert(m.ExpertScore)
-                .values(
-                    application_id=inp.application_id,
-                    purpose=inp.purpose,
-                    expert_id=inp.expert_id,
-                    scores=inp.scores,
-                    total=inp.total,
-                    strengths=inp.strengths,
-                    improvements=inp.improvements,
-                    item_comments=comments_json(inp.item_comments),
-                    submitted_at=inp.at,
-                )
-                .on_conflict_do_nothing(constraint="uq_expert_scores_once")
-            )
-            await repo.audit(
-                s,
-                key=f"score-{inp.application_id}-{inp.purpose}-{inp.expert_id}",
-                at=inp.at,
-                actor=inp.actor.username,
-                actor_role=inp.actor.role,
-                action="EXPERT_SCORED",
-                entity_type="application",
-                entity_id=inp.application_id,
-                details={"purpose": inp.purpose, "expert_id": inp.expert_id, "total": inp.total},
-            )
-            if inp.progress is not None:
-                await record_progress(s, inp.progress)
-
-    @activity.defn
-    async def record_panel_opinion(self, inp: RecordOpinionInput) -> None:
-        async with self.sessions.begin() as s:
-            await s.execute(
-                insert(m.PanelOpinion)
-                .values(
-                    application_id=inp.application_id,
-                    purpose=inp.purpose,
-                    leader_expert_id=inp.leader_expert_id,
-                    scores=inp.scores,
-                    total=inp.total,
-                    category_points=inp.category_points,
-                    opinion=inp.opinion,
-                    rationales=inp.rationales,
-                    item_comments=comments_json(inp.item_comments),
-                    submitted_at=inp.at,
-                    visit_date=inp.visit_date,
-                )
-                .on_conflict_do_nothing(constraint="uq_panel_opinions_once")
-            )
-            column = "document_score" if inp.purpose == ReviewPurpose.DOCUMENT else "onsite_score"
-            await s.execute(
-                update(m.Application)
-                .where(m.Application.id == inp.application_id)
-                .values({column: inp.total})
-            )
-            await repo.audit(
-                s,
-                key=f"opinion-{inp.application_id}-{inp.purpose}",
-                at=inp.at,
-                actor=inp.actor.username,
-                actor_role=inp.actor.role,
-                action=f"PANEL_OPINION_{inp.purpose}",
-                entity_type="application",
-                entity_id=inp.application_id,
-                reason=inp.opinion,
-                details={"total": inp.total, "rationales": inp.rationales},
-            )
-            if inp.progress is not None:
-                await record_progress(s, inp.progress)
+    async def _wake(self, inp: ApplicationStep) -> None:
+        """After a step that moved the application on, the cycle's gates look again."""
         if inp.progress is not None:
             await self.wakeups.after_progress(inp.progress.year)
 
     @activity.defn
+    async def record_expert_score(self, inp: RecordScoreInput) -> None:
+        async with self.sessions.begin() as s:
+            await rq.add_expert_score(
+                s,
+                application_id=inp.application_id,
+                purpose=inp.purpose,
+                expert_id=inp.expert_id,
+                scores=inp.scores,
+                total=inp.total,
+                strengths=inp.strengths,
+                improvements=inp.improvements,
+                item_comments=comments_json(inp.item_comments),
+                submitted_at=inp.at,
+            )
+            await _recorded(
+                s,
+                inp,
+                "EXPERT_SCORED",
+                key=f"score-{inp.application_id}-{inp.purpose}-{inp.expert_id}",
+                details={"purpose": inp.purpose, "expert_id": inp.expert_id, "total": inp.total},
+            )
+
+    @activity.defn
+    async def record_panel_opinion(self, inp: RecordOpinionInput) -> None:
+        async with self.sessions.begin() as s:
+            await rq.add_panel_opinion(
+                s,
+                application_id=inp.application_id,
+                purpose=inp.purpose,
+                leader_expert_id=inp.leader_expert_id,
+                scores=inp.scores,
+                total=inp.total,
+                category_points=inp.category_points,
+                opinion=inp.opinion,
+                rationales=inp.rationales,
+                item_comments=comments_json(inp.item_comments),
+                submitted_at=inp.at,
+                visit_date=inp.visit_date,
+            )
+            await _recorded(
+                s,
+                inp,
+                f"PANEL_OPINION_{inp.purpose}",
+                key=f"opinion-{inp.application_id}-{inp.purpose}",
+                reason=inp.opinion,
+                details={"total": inp.total, "rationales": inp.rationales},
+            )
+        await self._wake(inp)
+
+    @activity.defn
     async def record_onsite_confirmation(self, inp: RecordConfirmationInput) -> None:
         async with self.sessions.begin() as s:
-            opinion = await s.scalar(
-                select(m.PanelOpinion).where(
-                    m.PanelOpinion.application_id == inp.application_id,
-                    m.PanelOpinion.purpose == ReviewPurpose.ONSITE,
-                )
-            )
+            opinion = await rq.onsite_opinion(s, inp.application_id)
             if opinion is None:
                 raise ApplicationError("no on-site report to confirm", non_retryable=True)
             if inp.confirmation in ("CONFIRMED", "DISPUTED", "DEEMED_CONFIRMED"):
@@ -585,46 +459,28 @@ class ReviewActivities:
                 opinion.confirmation, opinion.settlement = "SETTLED", inp.reason
                 if inp.revised_scores is not None and inp.revised_total is not None:
                     opinion.scores, opinion.total = inp.revised_scores, inp.revised_total
-                    await s.execute(
-                        update(m.Application)
-                        .where(m.Application.id == inp.application_id)
-                        .values(onsite_score=inp.revised_total)
-                    )
+                    await rq.set_score(s, inp.application_id, "onsite_score", inp.revised_total)
             opinion.confirmed_at = inp.at
-            await repo.audit(
+            await _recorded(
                 s,
+                inp,
+                f"ONSITE_{inp.confirmation}",
                 key=f"onsite-{inp.confirmation}-{inp.application_id}",
-                at=inp.at,
-                actor=inp.actor.username,
-                actor_role=inp.actor.role,
-                action=f"ONSITE_{inp.confirmation}",
-                entity_type="application",
-                entity_id=inp.application_id,
                 reason=inp.reason,
                 details={"revised_total": inp.revised_total},
             )
-            if inp.progress is not None:
-                await record_progress(s, inp.progress)
-        if inp.progress is not None:
-            await self.wakeups.after_progress(inp.progress.year)
+        await self._wake(inp)
 
     @activity.defn
     async def fix_onsite_list(self, req: OnsiteListRequest) -> OnsiteListFixed:
         """The office fixes the on-site list from the document review opinions (R14.3): checked
         against the consolidated scores, recorded once, the listed applications moved on."""
         async with self.sessions.begin() as s:
-            existing = await s.get(m.OnsiteList, req.year)
+            existing = await rq.fixed_onsite_list(s, req.year)
             if existing is None:
                 scores = {
                     a: Decimal(score)
-                    for a, score in (
-                        await s.execute(
-                            select(m.Application.id, m.Application.document_score).where(
-                                m.Application.cycle_year == req.year,
-                                m.Application.stage == ApplicationStage.AWAITING_ONSITE_LIST,
-                            )
-                        )
-                    ).all()
+                    for a, score in (await rq.document_scores_awaiting_list(s, req.year)).items()
                     if score is not None
                 }
                 try:
@@ -655,17 +511,16 @@ class ReviewActivities:
                             req.at,
                         ),
                     )
-                await repo.audit(
+                await repo.audit_by(
                     s,
-                    key=f"onsite-list-{req.year}",
+                    req.actor,
+                    "ONSITE_LIST_FIXED",
+                    "cycle",
+                    str(req.year),
                     at=req.at,
-                    actor=req.actor.username,
-                    actor_role=req.actor.role,
-                    action="ONSITE_LIST_FIXED",
-                    entity_type="cycle",
-                    entity_id=str(req.year),
                     reason=req.note,
                     details={"listed": listed, "not_listed": existing.not_listed},
+                    key=f"onsite-list-{req.year}",
                 )
             return OnsiteListFixed(len(existing.listed), len(existing.not_listed))
 

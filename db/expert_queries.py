@@ -16,6 +16,15 @@ async def experts(s: AsyncSession) -> Sequence[m.Expert]:
     return (await s.scalars(select(m.Expert).order_by(m.Expert.id))).all()
 
 
+async def expert(s: AsyncSession, expert_id: int) -> m.Expert | None:
+    return await s.get(m.Expert, expert_id)
+
+
+async def user_of(s: AsyncSession, e: m.Expert) -> m.User | None:
+    """The expert's account, if they have one."""
+    return await s.get(m.User, e.user_id) if e.user_id else None
+
+
 async def expert_of_user(s: AsyncSession, user_id: int) -> m.Expert | None:
     """The expert record of an expert's account."""
     return await s.scalar(select(m.Expert).where(m.Expert.user_id == user_id))
@@ -51,6 +60,10 @@ async def conflict_of(
             m.Conflict.expert_id == expert_id, m.Conflict.credit_code == credit_code, m.Conflict.type == type_
         )
     )
+
+
+async def conflict(s: AsyncSession, conflict_id: int) -> m.Conflict | None:
+    return await s.get(m.Conflict, conflict_id)
 
 
 async def conflicts(s: AsyncSession) -> Sequence[m.Conflict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -16,10 +16,8 @@ from contracts.application import (
     ApplicationView,
     DecideQualificationInput,
 )
-from db import expert_queries as eq
 from db import models as m
 from db import repositories as repo
-from db import undertakings
 from db.jsonable import jsonable
 from domain.calendar import HolidayCalendar
 from domain.credit_code import normalize_credit_code
@@ -35,26 +33,26 @@ from domain.qualification import (
 from domain.reports import by_sector
 from domain.rubric import load_rubric, validate_scores
 from domain.types import PRIORITY_SECTORS, ApplicationStage, Award, DocumentKind, Outcome, Role
-from domain.undertaking import not_signed
 from workflows.application import ApplicationWorkflow
 
 from .. import workflow_calls
+from ..calls import Action, Calls, Workflows, acting
 from ..deps import (
     Config,
     CurrentUser,
     EnterpriseUser,
     IdempotencyKey,
     Now,
-    Office,
     OfficeEnterpriseOrAuditor,
-    OfficeOrAuditor,
     Session,
     Sessions,
     Temporal,
     User,
-    update_key,
+    gate,
 )
-from ..errors import forbidden, not_found
+from ..errors import not_found
+from ..resources.application import ReadableApplication, found
+from ..responses.applications import FailedCondition, QualificationDecided, SectorRowOut
 from ..schemas import (
     ApplicationOut,
     ApplicationPage,
@@ -174,21 +172,6 @@ async def _refuse_if_banned(
     raise application_banned(r, calendar, entry)
 
 
-async def _ensure_can_read(s: Session, app: m.Application, user: CurrentUser) -> None:
-    """The office and the auditor; the enterprise that applied; an expert on one of its panels (R20.2)."""
-    if user.role in (Role.OFFICE, Role.AUDITOR):
-        return
-    if user.role is Role.ENTERPRISE and user.enterprise_id == app.enterprise_id:
-        return
-    if user.role is Role.EXPERT:
-        e = await eq.expert_of_user(s, user.id)
-        if e is not None and await undertakings.unsigned_years(s, e.id, [app.cycle_year]):
-            raise not_signed([app.cycle_year])  # Art. 20: the undertaking first
-        if await repo.expert_sits_on(s, user.id, app.id):
-            return
-    raise forbidden("无权查看该申报", "You may not see this application")
-
-
 def _summary(app: m.Application, ent: m.Enterprise) -> ApplicationSummary:
     return ApplicationSummary(
         id=app.id,
@@ -259,19 +242,19 @@ async def list_applications(
 
 @router.get("/applications/{application_id}", response_model=ApplicationOut)
 async def get_application(
-    application_id: str,
+    app: ReadableApplication,
     s: Session,
     user: User,
-    client: Temporal,
-    cfg: Config,
+    calls: Workflows,
     live: Annotated[bool, Query(description="also ask the workflow itself (the office only)")] = False,
 ) -> ApplicationOut:
     """From PostgreSQL, which the workflow keeps current: never replays a workflow, and answers
     while Temporal is down. `live=true` (the office) adds the workflow's own view."""
-    app = await repo.application(s, application_id)
-    if app is None:
-        raise not_found("申报", "Application")
-    await _ensure_can_read(s, app, user)
+    return await _detail(s, app, user, calls if live and user.role is Role.OFFICE else None)
+
+
+async def _detail(s: Session, app: m.Application, user: CurrentUser, calls: Calls | None) -> ApplicationOut:
+    """The application in full, as `user` may see it; with `calls`, the workflow's own view too."""
     ent = await repo.enterprise(s, app.enterprise_id)
     assert ent is not None
     out = _out(app, ent)
@@ -298,14 +281,8 @@ async def get_application(
     if user.role in (Role.OFFICE, Role.EXPERT, Role.AUDITOR):  # enterprises do not learn who reviews them
         out.panels = await repo.panels_of(s, app.id) or None
         out.scored = await repo.scored_of(s, app.id) or None
-    if live and user.role is Role.OFFICE:
-        view = await workflow_calls.query(
-            client,
-            app.workflow_id,
-            ApplicationWorkflow.state,
-            timeout=cfg.temporal_rpc_timeout_seconds,
-            result_type=ApplicationView,
-        )
+    if calls is not None:
+        view = await calls.query(app.workflow_id, ApplicationWorkflow.state, result_type=ApplicationView)
         out.live = (
             None
             if view is None
@@ -314,20 +291,19 @@ async def get_application(
     return out
 
 
-@router.post("/applications/{application_id}/qualification-decision", response_model=dict[str, Any])
+@router.post(
+    "/applications/{application_id}/qualification-decision",
+    response_model=QualificationDecided,
+    dependencies=[gate(Role.OFFICE)],
+)
 async def decide_qualification(
     application_id: str,
     body: QualificationDecisionIn,
     s: Session,
-    office: Office,
-    client: Temporal,
-    cfg: Config,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+    act: Annotated[Action, acting("qualification")],
+) -> QualificationDecided:
     """The office confirms or overrides each condition, with reasons, and attests truthfulness (R14.1)."""
-    app = await repo.application(s, application_id)
-    if app is None:
-        raise not_found("申报", "Application")
+    app = await found(s, application_id)
     if await repo.qualification_decision(s, app.id) is not None:
         raise already_decided()
     await _check_override_evidence(s, app, body)
@@ -346,24 +322,19 @@ async def decide_qualification(
         truthfulness_note=body.truthfulness_note,
         note=body.note,
     )
-    result = await workflow_calls.application_update(
-        client,
-        cfg,
-        application_id,
-        ApplicationWorkflow.decide_qualification,
-        DecideQualificationInput(decision, office.actor),
-        key=update_key(f"qualification-{application_id}", idempotency_key),
-        result_type=QualificationResult,
+    inp = DecideQualificationInput(decision, act.actor)
+    result = await act.application(
+        app.id, ApplicationWorkflow.decide_qualification, inp, result_type=QualificationResult
     )
-    return {
-        "application_id": application_id,
-        "qualified": result.qualified,
-        "failed": [
-            {"condition": c.condition, "clause": c.clause_zh, "reason": c.reason or c.finding_zh}
+    return QualificationDecided(
+        application_id=app.id,
+        qualified=result.qualified,
+        failed=[
+            FailedCondition(condition=c.condition, clause=c.clause_zh, reason=c.reason or c.finding_zh)
             for c in result.failed
         ],
-        "material_truthful": result.material_truthful,
-    }
+        material_truthful=result.material_truthful,
+    )
 
 
 async def _check_override_evidence(s: Session, app: m.Application, body: QualificationDecisionIn) -> None:
@@ -389,7 +360,11 @@ async def _check_override_evidence(s: Session, app: m.Application, body: Qualifi
 
 
 @router.get(
-    "/cycles/{year}/reports/sectors", tags=["reports"], summary="Applications by Art. 5 sector (R5.1)"
+    "/cycles/{year}/reports/sectors",
+    response_model=list[SectorRowOut],
+    tags=["reports"],
+    summary="Applications by Art. 5 sector (R5.1)",
+    dependencies=[gate(Role.OFFICE, Role.AUDITOR)],
 )
-async def sector_report(year: int, s: Session, office: OfficeOrAuditor) -> list[dict[str, Any]]:
-    return [asdict(r) for r in by_sector(await repo.applications_by_sector(s, year))]
+async def sector_report(year: int, s: Session) -> list[SectorRowOut]:
+    return [SectorRowOut(**asdict(r)) for r in by_sector(await repo.applications_by_sector(s, year))]

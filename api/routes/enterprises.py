@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,8 +16,7 @@ from domain.credit_code import normalize_credit_code
 from domain.eligibility import ban_end
 from domain.errors import conflict
 from domain.mail import normalize_email
-from domain.types import PRIORITY_SECTORS, Award, Role, SectorTag
-from domain.types import Field as Sector
+from domain.types import PRIORITY_SECTORS, Award, Role
 
 from ..deps import CurrentUser, Office, OfficeOrAuditor, Session, User
 from ..errors import forbidden, not_found
@@ -35,18 +35,12 @@ router = APIRouter(tags=["enterprises"])
 
 
 def enterprise_out(e: m.Enterprise) -> EnterpriseOut:
-    tags = [SectorTag(t) for t in e.sector_tags]
+    """The enterprise as registered (its eligibility profile), with its id and contact e-mail."""
+    profile = repo.to_profile(e)
     return EnterpriseOut(
+        **asdict(profile),
         id=e.id,
-        credit_code=e.credit_code,
-        name=e.name,
-        registered_district=e.registered_district,
-        tax_district=e.tax_district,
-        independent_legal_person=e.independent_legal_person,
-        registration_date=e.registration_date,
-        field=Sector(e.field),
-        sector_tags=tags,
-        priority_sector=any(t in PRIORITY_SECTORS for t in tags),
+        priority_sector=any(t in PRIORITY_SECTORS for t in profile.sector_tags),
         contact_email=e.contact_email,
     )
 
@@ -56,13 +50,19 @@ def email_or_none(value: str) -> str:
     return normalize_email(value) if value.strip() else ""
 
 
-async def load_enterprise(s: Session, credit_code: str, user: CurrentUser) -> m.Enterprise:
-    """The enterprise, if the user may see it: the office, the auditor, or the enterprise's own accounts."""
+async def load_enterprise(
+    s: Session,
+    credit_code: str,
+    user: CurrentUser,
+    refusal: tuple[str, str] = ("只能查看本单位的信息", "You may only see your own organisation"),
+) -> m.Enterprise:
+    """The enterprise, if the user may see it: the office, the auditor, or the enterprise's own
+    accounts (anyone else is refused with `refusal`)."""
     ent = await repo.enterprise_by_code(s, normalize_credit_code(credit_code))
     if ent is None:
         raise not_found("企业", "Enterprise")
     if user.role not in (Role.OFFICE, Role.AUDITOR) and user.enterprise_id != ent.id:
-        raise forbidden("只能查看本单位的信息", "You may only see your own organisation")
+        raise forbidden(*refusal)
     return ent
 
 

@@ -34,12 +34,13 @@ from ..schemas import (
     Invitation,
 )
 from .accounts import invite
+from .enterprises import load_enterprise
 
 router = APIRouter(tags=["experts"])
 
 
 async def expert_out(s: Session, e: m.Expert) -> ExpertOut:
-    user = await s.get(m.User, e.user_id) if e.user_id else None
+    user = await eq.user_of(s, e)
     engagements = await eq.engagements_of(s, e.id)
     discipline = await eq.discipline_of(s, e.id)
     return ExpertOut(
@@ -84,7 +85,7 @@ async def expert_out(s: Session, e: m.Expert) -> ExpertOut:
 
 
 async def load_expert(s: Session, expert_id: int, user: CurrentUser) -> m.Expert:
-    e = await s.get(m.Expert, expert_id)
+    e = await eq.expert(s, expert_id)
     if e is None:
         raise not_found("专家", "Expert")
     if user.role not in (Role.OFFICE, Role.AUDITOR) and (
@@ -358,14 +359,8 @@ async def enterprise_declares(
     credit_code: str, body: ConflictDeclarationIn, s: Session, user: User
 ) -> ConflictOut:
     """The enterprise asks that a named expert not review it (回避申请)."""
-    code = normalize_credit_code(credit_code)
-    ent = await repo.enterprise_by_code(s, code)
-    if ent is None:
-        raise not_found("企业", "Enterprise")
-    if user.role is not Role.OFFICE and user.enterprise_id != ent.id:
-        raise forbidden(
-            "只能为本单位提出回避申请", "You may only declare conflicts for your own organisation"
-        )
+    refusal = ("只能为本单位提出回避申请", "You may only declare conflicts for your own organisation")
+    ent = await load_enterprise(s, credit_code, user, refusal)  # the gate admits no auditor
     if not body.expert_name:
         raise invalid("EXPERT_NAME_REQUIRED", "请填写需回避专家的姓名", "Name the expert")
     matches = await eq.experts_named(s, body.expert_name)
@@ -380,7 +375,7 @@ async def enterprise_declares(
     c = await _record_conflict(
         s,
         expert_id=matches[0].id,
-        credit_code=code,
+        credit_code=ent.credit_code,
         type_=ConflictType.DECLARED_BY_ENTERPRISE,
         source=ConflictSource.ENTERPRISE,
         evidence=body.evidence,
@@ -398,7 +393,7 @@ async def list_conflicts(s: Session, office: OfficeOrAuditor) -> list[ConflictOu
 async def _resolve(
     s: Session, conflict_id: int, state: ConflictState, reason: str, office: CurrentUser
 ) -> ConflictOut:
-    c = await s.get(m.Conflict, conflict_id)
+    c = await eq.conflict(s, conflict_id)
     if c is None:
         raise not_found("利害关系记录", "Conflict")
     if c.state != ConflictState.SUSPECTED:

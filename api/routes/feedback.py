@@ -9,34 +9,35 @@ not the committee or the government."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
 from db import models as m
 from db import repositories as repo
+from db import review_queries as rq
 from domain.types import Role
 
-from ..deps import OfficeEnterpriseOrAuditor, Session
-from ..errors import forbidden, not_found
+from ..deps import Session, User, gate
+from ..errors import not_found
 from ..http_security import download_headers
+from ..resources.application import Access
+from ..responses.feedback import FeedbackReportOut
 
 router = APIRouter(tags=["review"])
+READERS = gate(Role.OFFICE, Role.ENTERPRISE, Role.AUDITOR)
+OwnApplication = Annotated[
+    m.Application,
+    Access(
+        "只能查阅本单位的评审反馈报告", "You may only read your own organisation's feedback report"
+    ).dependency(),
+]
 
 
-async def readable_report(
-    application_id: str, s: Session, user: OfficeEnterpriseOrAuditor
-) -> m.FeedbackReport:
+async def readable_report(app: OwnApplication, s: Session) -> m.FeedbackReport:
     """The application's report, for its own enterprise, the office or the auditor; 404 until it is
     issued (the path has not ended yet, or ended before document review)."""
-    app = await repo.application(s, application_id)
-    if app is None:
-        raise not_found("申报", "Application")
-    if user.role is Role.ENTERPRISE and app.enterprise_id != user.enterprise_id:
-        raise forbidden(
-            "只能查阅本单位的评审反馈报告", "You may only read your own organisation's feedback report"
-        )
-    report = await s.get(m.FeedbackReport, application_id)
+    report = await rq.feedback_report(s, app.id)
     if report is None:
         raise not_found(
             "评审反馈报告（该申报的评审尚未结束，或未进入资料评审）",
@@ -50,34 +51,35 @@ Report = Annotated[m.FeedbackReport, Depends(readable_report)]
 
 @router.get(
     "/applications/{application_id}/feedback",
+    response_model=FeedbackReportOut,
     summary="The application's feedback report: per item the band, strengths and opportunities (R14.4)",
+    dependencies=[READERS],
 )
-async def feedback(report: Report) -> dict[str, Any]:
-    return {
-        "application_id": report.application_id,
-        "outcome": report.outcome,
-        "title": report.title,
-        "issued_at": report.issued_at,
-        "sha256": report.sha256,
-        "content": report.content,
-        "text": report.text,
-    }
+async def feedback(report: Report) -> FeedbackReportOut:
+    return FeedbackReportOut.model_validate(report)
 
 
 @router.get(
     "/applications/{application_id}/feedback/letter",
     response_class=Response,
+    responses={
+        200: {
+            "content": {"text/plain": {}},
+            "description": "The report as issued, a UTF-8 text document (an attachment)",
+        }
+    },
     summary="Download the feedback report as issued (a UTF-8 text document, an attachment)",
+    dependencies=[READERS],
 )
-async def feedback_letter(report: Report, s: Session, user: OfficeEnterpriseOrAuditor) -> Response:
-    await repo.audit(  # who read which report, and when (P4), as for any document
+async def feedback_letter(report: Report, s: Session, user: User) -> Response:
+    # who read which report, and when (P4), as for any document
+    await repo.audit_by(
         s,
+        user,
+        "FEEDBACK_REPORT_DOWNLOADED",
+        "application",
+        report.application_id,
         at=datetime.now(UTC),
-        actor=user.username,
-        actor_role=user.role,
-        action="FEEDBACK_REPORT_DOWNLOADED",
-        entity_type="application",
-        entity_id=report.application_id,
         details={"sha256": report.sha256},
     )
     return Response(
