@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-
-from .common import Instant
 
 
 class FeedbackReportOut(BaseModel):
@@ -18,7 +17,7 @@ class FeedbackReportOut(BaseModel):
     application_id: str
     outcome: str
     title: str
-    issued_at: Instant
+    issued_at: datetime
     sha256: str
     content: dict[str, Any]
     text: str

@@ -3,11 +3,10 @@ review scores and the on-site list, panels, experts' scores, panels' opinions an
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-
-from .common import Instant
 
 
 class SeatOut(BaseModel):
@@ -64,7 +63,7 @@ class DrawRecord(BaseModel):
     inputs: dict[str, Any]
     result: dict[str, Any]
     drawn_by: str
-    drawn_at: Instant
+    drawn_at: datetime
 
 
 class DrawVerification(BaseModel):
@@ -114,7 +113,7 @@ class AssignmentOut(BaseModel):
     purpose: str
     leader: bool
     scored: bool
-    joined_at: Instant
+    joined_at: datetime
 
 
 class ScoreAccepted(BaseModel):
@@ -134,7 +133,7 @@ class ExpertScoreOut(BaseModel):
     improvements: str
     # per item, what the leader may start the panel's feedback from (R14.4)
     item_comments: dict[str, dict[str, str]]
-    submitted_at: Instant
+    submitted_at: datetime
 
 
 class OpinionAccepted(BaseModel):
@@ -155,7 +154,7 @@ class ReviewOut(BaseModel):
     total: str
     categories: dict[str, str]
     opinion: str
-    submitted_at: Instant
+    submitted_at: datetime
     confirmation: str
     dispute_reason: str
     settlement: str
