@@ -14,7 +14,7 @@ from db import models as m
 from db import repositories as repo
 from domain.types import Role
 
-from ..deps import CurrentUser, Session, User
+from ..deps import CurrentUser, Session, User, gate
 from ..errors import forbidden, not_found
 
 # who reads the committee's records (the members only of their own year: `seat`)
@@ -66,6 +66,9 @@ async def cycle(year: int, s: Session) -> m.Cycle:
     return c
 
 
+# a route on which the chair or a vice-chair acts for the committee: the role, then the seat, both
+# before the body is read
+OFFICERS_ACT = [gate(Role.COMMITTEE), Depends(officer_seat)]
 RecordsReader = Annotated[CurrentUser, Depends(committee_records_reader)]
 OfficerSeat = Annotated[m.CommitteeMember, Depends(officer_seat)]
 Cycle = Annotated[m.Cycle, Depends(cycle)]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import BaseModel, JsonValue
 from sqlalchemy import Row
 
 from db import models as m
@@ -22,6 +22,22 @@ from .common import Instant
 # a JSON value as it is stored (the published tally, the preliminary list's parts, a list version's
 # winners): answered as it was recorded
 Stored = dict[str, JsonValue]
+
+
+class Record(BaseModel):
+    """A model read off a database row: each field from the row's attribute of the same name (a
+    year from the row's `cycle_year`), but for the values `given`."""
+
+    @classmethod
+    def values(cls, row: Any, given: dict[str, Any]) -> dict[str, Any]:
+        return {
+            f: given[f] if f in given else getattr(row, "cycle_year" if f == "year" else f)
+            for f in cls.model_fields
+        }
+
+    @classmethod
+    def of(cls, row: Any, **given: Any) -> Self:
+        return cls.model_validate(cls.values(row, given))
 
 
 class _Contract(BaseModel):
@@ -95,22 +111,12 @@ class SeatsVacated(BaseModel):
     reason: str
 
 
-class WorkReport(BaseModel):
+class WorkReport(Record):
     year: int
     text: str
     content: dict[str, JsonValue]
     presented_by: str
     presented_at: Instant
-
-    @classmethod
-    def of(cls, r: m.WorkReport) -> WorkReport:
-        return cls(
-            year=r.cycle_year,
-            text=r.text,
-            content=r.content,
-            presented_by=r.presented_by,
-            presented_at=r.presented_at,
-        )
 
 
 class BallotAccepted(BaseModel):
@@ -142,7 +148,7 @@ class PreliminaryDecisions(BaseModel):
         )
 
 
-class Meeting(BaseModel):
+class Meeting(Record):
     """Attendance, turnout and, once closed, the published tally."""
 
     id: str
@@ -265,7 +271,7 @@ class ObjectionFiled(BaseModel):
     closes_at: Instant
 
 
-class FindingDecision(BaseModel):
+class FindingDecision(Record):
     application_id: str
     decision: str
     reasons: str
@@ -273,7 +279,7 @@ class FindingDecision(BaseModel):
     decided_at: Instant
 
 
-class ObjectionRecord(BaseModel):
+class ObjectionRecord(Record):
     """An objection, its investigation report and the committee's decisions. `name` (who
     objected) is answered to the office and the auditor only, and left out for anyone else."""
 
@@ -297,43 +303,20 @@ class ObjectionRecord(BaseModel):
     awaiting_decision: list[str]
 
     @classmethod
-    def of(
-        cls,
-        o: m.Objection,
-        decisions: list[m.CommitteeReview],
-        awaiting: list[str],
-        *,
-        identity: bool,
+    def of_objection(
+        cls, o: m.Objection, decisions: list[m.CommitteeReview], awaiting: list[str], *, identity: bool
     ) -> ObjectionRecord:
-        return cls(
-            id=o.id,
-            notice_id=o.notice_id,
-            application_id=o.application_id,
-            concerns=list(o.concerns),
-            anonymous=o.anonymous,
-            **({"name": o.name} if identity else {}),
-            facts=o.facts,
-            evidence=o.evidence,
-            filed_at=o.filed_at,
-            investigated=o.investigate,
-            state=o.state,
-            investigator=o.investigator,
-            due_at=o.due_at,
-            conclusion=o.conclusion,
-            findings=o.findings,
-            reported_at=o.reported_at,
-            decisions=[
-                FindingDecision(
-                    application_id=d.application_id,
-                    decision=d.decision,
-                    reasons=d.reasons,
-                    decided_by=d.decided_by,
-                    decided_at=d.decided_at,
-                )
-                for d in decisions
-            ],
-            awaiting_decision=awaiting,
+        values = cls.values(
+            o,
+            {
+                "investigated": o.investigate,
+                "decisions": [FindingDecision.of(d) for d in decisions],
+                "awaiting_decision": awaiting,
+            },
         )
+        if not identity:
+            del values["name"]
+        return cls.model_validate(values)
 
 
 class ObjectionScoped(BaseModel):
@@ -341,7 +324,7 @@ class ObjectionScoped(BaseModel):
     concerns: list[str]
 
 
-class FindingDecided(BaseModel):
+class FindingDecided(Record):
     objection_id: str
     application_id: str
     decision: str
@@ -350,15 +333,8 @@ class FindingDecided(BaseModel):
     decided_at: Instant
 
     @classmethod
-    def of(cls, r: m.CommitteeReview) -> FindingDecided:
-        return cls(
-            objection_id=r.objection_id,
-            application_id=r.application_id,
-            decision=r.decision,
-            decision_zh=Decision(r.decision).name_zh,
-            decided_by=r.decided_by,
-            decided_at=r.decided_at,
-        )
+    def of_review(cls, r: m.CommitteeReview) -> FindingDecided:
+        return cls.of(r, decision_zh=Decision(r.decision).name_zh)
 
 
 class InvestigatorAssigned(BaseModel):
@@ -408,10 +384,8 @@ class SupplementaryPublished(_Contract):
     closes_at: Instant
 
 
-class ListVersion(BaseModel):
+class ListVersion(Record):
     """A version of the list proposed to the government, with the decision on it (R14.8)."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     version: int
     winners: list[Stored]
@@ -432,10 +406,8 @@ class ListVersion(BaseModel):
     return_reason: str
 
     @classmethod
-    def of(cls, v: m.FinalListVersion) -> ListVersion:
-        out = cls.model_validate(v)
-        out.supplementary_notice = v.supplementary_notice or None
-        return out
+    def of_version(cls, v: m.FinalListVersion) -> ListVersion:
+        return cls.of(v, supplementary_notice=v.supplementary_notice or None)
 
 
 class GovernmentDecision(BaseModel):
@@ -475,7 +447,7 @@ class Results(BaseModel):
         )
 
 
-class Certificate(BaseModel):
+class Certificate(Record):
     """A certificate and its plaque text."""
 
     number: str
@@ -486,16 +458,3 @@ class Certificate(BaseModel):
     plaque_text: str
     workflow_id: str
     issued_at: Instant
-
-    @classmethod
-    def of(cls, c: m.Certificate) -> Certificate:
-        return cls(
-            number=c.number,
-            year=c.cycle_year,
-            award=c.award,
-            application_id=c.application_id,
-            text=c.text,
-            plaque_text=c.plaque_text,
-            workflow_id=c.workflow_id,
-            issued_at=c.issued_at,
-        )

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from db import models as m
 
+from .committee import Record
 from .common import Instant
 
 DECISION_RECORDED = "MAJOR_DECISION_RECORDED"
@@ -18,7 +19,7 @@ class Votes(BaseModel):
     abstain: int | None
 
 
-class MajorDecision(BaseModel):
+class MajorDecision(Record):
     """A decision of the committee on a major matter, as recorded (a vote or the recorded consent)."""
 
     id: str
@@ -40,30 +41,9 @@ class MajorDecision(BaseModel):
     recorded_at: Instant
 
     @classmethod
-    def of(cls, d: m.MajorDecision) -> MajorDecision:
-        return cls(
-            id=d.id,
-            year=d.cycle_year,
-            number=d.number,
-            subject=d.subject,
-            decision=d.decision,
-            method=d.method,
-            adopted=d.adopted,
-            basis=d.basis,
-            roster_size=d.roster_size,
-            present=d.present,
-            votes=(
-                Votes(in_favour=d.votes_for, against=d.votes_against, abstain=d.votes_abstain)
-                if d.method == "VOTE"
-                else None
-            ),
-            consenting=d.consenting,
-            attachments=d.attachments,
-            decided_at=d.decided_at,
-            recorded_by=d.recorded_by,
-            recorded_position=d.recorded_position,
-            recorded_at=d.recorded_at,
-        )
+    def of_decision(cls, d: m.MajorDecision) -> MajorDecision:
+        votes = Votes(in_favour=d.votes_for, against=d.votes_against, abstain=d.votes_abstain)
+        return cls.of(d, votes=votes if d.method == "VOTE" else None)
 
 
 class DecisionSummary(BaseModel):

@@ -78,7 +78,7 @@ from ..deps import (
 from ..errors import forbidden, not_found
 from ..ratelimit import objection_limits
 from ..resources.cycle import COMMITTEE_RECORDS as COMMITTEE_RECORDS
-from ..resources.cycle import OFFICERS, OfficerSeat, RecordsReader, may_read_committee_records
+from ..resources.cycle import OFFICERS, OFFICERS_ACT, RecordsReader, may_read_committee_records
 from ..resources.cycle import seat as seat
 from ..resources.meeting import ClosedMeeting, Meeting
 from ..responses import committee as out
@@ -209,11 +209,9 @@ async def get_roster(year: int, s: Session) -> out.Roster:
 @router.post(
     "/cycles/{year}/rules/approve",
     summary="The committee approves the cycle's rules (R7.1)",
-    dependencies=[gate(Role.COMMITTEE)],
+    dependencies=OFFICERS_ACT,
 )
-async def approve_rules(
-    year: int, body: RulesApprovalIn, s: Session, user: User, _: OfficerSeat
-) -> out.RulesApproved:
+async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User) -> out.RulesApproved:
     if body.rules.year != year:
         raise invalid("RULES_YEAR", "细则年度与周期年度不一致", "The rules are for another year")
     if not body.rules.investigate_anonymous and not body.note.strip():
@@ -317,10 +315,14 @@ async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> out.Rec
 async def convene(
     year: int, body: MeetingIn, office: Office, calls: Workflows, op: Annotated[str, idempotent("convene")]
 ) -> out.MeetingConvened:
-    arg = ConveneInput(list(body.attendees), office.actor)
-    opened = await calls.cycle(
-        year, AwardCycleWorkflow.convene_meeting, arg, key=op, result_type=MeetingOpened
+    return await _open_meeting(
+        calls, year, AwardCycleWorkflow.convene_meeting, ConveneInput(list(body.attendees), office.actor), op
     )
+
+
+async def _open_meeting(calls: Calls, year: int, update: Any, arg: Any, op: str) -> out.MeetingConvened:
+    """The cycle opens a meeting's ballot: the plenary's or a run-off's."""
+    opened = await calls.cycle(year, update, arg, key=op, result_type=MeetingOpened)
     return out.MeetingConvened.of(opened)
 
 
@@ -335,22 +337,18 @@ async def convene_runoff(
     candidates, for the seats left, with the members present (quorum against the roster). Members
     vote through `POST /meetings/{meeting_id}/ballot` as in the plenary."""
     arg = ConveneRunoffInput(list(body.attendees), office.actor, body.award)
-    opened = await calls.cycle(
-        year, AwardCycleWorkflow.convene_runoff, arg, key=op, result_type=MeetingOpened
-    )
-    return out.MeetingConvened.of(opened)
+    return await _open_meeting(calls, year, AwardCycleWorkflow.convene_runoff, arg, op)
 
 
 @router.post(
     "/cycles/{year}/runoff/vacancy",
     summary="The committee leaves the seats of a tie vacant instead of a run-off (宁缺毋滥)",
-    dependencies=[gate(Role.COMMITTEE)],
+    dependencies=OFFICERS_ACT,
 )
 async def leave_seats_vacant(
     year: int,
     body: VacancyIn,
     user: User,
-    _: OfficerSeat,
     calls: Workflows,
     op: Annotated[str, idempotent("vacancy")],
 ) -> out.SeatsVacated:
@@ -507,23 +505,16 @@ async def close_ballot(
 async def get_meeting(meeting: Meeting, s: Session) -> out.Meeting:
     turnout = await cq.attendance(s, meeting.id)
     closed = meeting.state == "CLOSED"
-    return out.Meeting(
-        id=meeting.id,
-        kind=meeting.kind,
-        award=meeting.award,
-        seats=meeting.seats,
-        state=meeting.state,
-        present=meeting.present,
+    # once closed: the published tally, and the preliminary list the ballot gave with the reason
+    # each candidate left out was given (ballot, minimum score, the award's own criteria, quota, tie)
+    notice = await cr.public_notice(s, meeting.cycle_year) if closed else None
+    return out.Meeting.of(
+        meeting,
         roster=meeting.roster_size,
-        candidates=meeting.candidates,
         attendance=sorted(u for u, _ in turnout),
         voted=sum(v for _, v in turnout),
         tally=meeting.tally if closed else None,
-        # the preliminary list the ballot gave, with the reason each candidate left out was given
-        # (ballot, minimum score, the award's own criteria, quota, tie), once it is published
-        preliminary=out.PreliminaryDecisions.of(await cr.public_notice(s, meeting.cycle_year))
-        if closed
-        else None,
+        preliminary=out.PreliminaryDecisions.of(notice),
     )
 
 
@@ -705,7 +696,7 @@ async def list_objections(year: int, s: Session, user: RecordsReader) -> list[ou
         )
     }
     return [
-        out.ObjectionRecord.of(
+        out.ObjectionRecord.of_objection(
             o,
             decisions.get(o.id, []),
             sorted(a for (oid, a) in waiting if oid == o.id),
@@ -814,7 +805,7 @@ async def decide_finding(
         reason=body.reasons,
         details={"application_id": target, "decision": body.decision},
     )
-    return out.FindingDecided.of(review)
+    return out.FindingDecided.of_review(review)
 
 
 async def _objection_update(
@@ -873,14 +864,13 @@ async def report(
 @router.post(
     "/cycles/{year}/final-list",
     summary="The committee fixes the list proposed to the government",
-    dependencies=[gate(Role.COMMITTEE)],
+    dependencies=OFFICERS_ACT,
 )
 async def final_list(
     year: int,
     body: FinalListIn,
     s: Session,
     user: User,
-    _: OfficerSeat,
     calls: Workflows,
     op: Annotated[str, idempotent("final")],
 ) -> out.FixedList:
@@ -917,13 +907,12 @@ async def _check_list(s: Session, year: int, body: FinalListIn) -> None:
     "/cycles/{year}/supplementary-notice",
     status_code=201,
     summary="After a return: propose candidates left off the published list for a 补充公示 (R14.7, R14.8)",
-    dependencies=[gate(Role.COMMITTEE)],
+    dependencies=OFFICERS_ACT,
 )
 async def propose_supplementary(
     year: int,
     body: SupplementaryIn,
     user: User,
-    _: OfficerSeat,
     calls: Workflows,
     op: Annotated[str, idempotent("supplementary")],
 ) -> out.SupplementaryPublished:
@@ -946,7 +935,7 @@ async def propose_supplementary(
     dependencies=[gate(*COMMITTEE_RECORDS)],
 )
 async def list_versions(year: int, s: Session, _: RecordsReader) -> list[out.ListVersion]:
-    return [out.ListVersion.of(v) for v in await repo.list_versions(s, year)]
+    return [out.ListVersion.of_version(v) for v in await repo.list_versions(s, year)]
 
 
 @router.post(

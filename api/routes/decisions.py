@@ -55,7 +55,7 @@ async def record_decision(
     if request_key is not None:
         done = await cq.major_decision_by_request(s, request_key)
         if done is not None:  # a retried request: the decision it recorded, recorded once
-            return MajorDecision.of(done)
+            return MajorDecision.of_decision(done)
     # The approved roster's row, locked: the year's decisions are numbered one after another.
     await cr.roster(s, year, lock=True)
     roster = await cq.roster_usernames(s, year)
@@ -130,7 +130,7 @@ async def record_decision(
         },
     )
     await s.flush()
-    return MajorDecision.of(row)
+    return MajorDecision.of_decision(row)
 
 
 @router.get(
@@ -139,7 +139,7 @@ async def record_decision(
     dependencies=[gate(*COMMITTEE_RECORDS)],
 )
 async def decisions(year: int, s: Session, _: RecordsReader) -> list[MajorDecision]:
-    return [MajorDecision.of(d) for d in await cq.major_decisions(s, year)]
+    return [MajorDecision.of_decision(d) for d in await cq.major_decisions(s, year)]
 
 
 @router.get(
@@ -151,7 +151,7 @@ async def decision(year: int, decision_id: str, s: Session, _: RecordsReader) ->
     d = await cr.major_decision(s, year, decision_id)
     if d is None:
         raise not_found("评委会决定", "Committee decision")
-    return MajorDecision.of(d)
+    return MajorDecision.of_decision(d)
 
 
 @router.get(
