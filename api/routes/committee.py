@@ -9,10 +9,8 @@ more; nothing is logged."""
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.exc import DBAPIError
@@ -37,14 +35,15 @@ from contracts.objection import AssignInvestigatorInput, InvestigationReportInpu
 from db import award_queries as aq
 from db import ballot_box
 from db import committee_queries as cq
+from db import committee_reads as cr
 from db import models as m
 from db import repositories as repo
 from db.holidays import calendar_for_rules
 from domain import notices as texts
-from domain.ballot import encode_ballot, tally, validate_ballot
+from domain.ballot import encode_ballot, validate_ballot
 from domain.committee import check_recusal, check_roster_accounts, own_interest_only, roster_listing
 from domain.errors import DomainError, conflict, invalid
-from domain.final_list import Decision, check_ruling, compose, undecided
+from domain.final_list import check_ruling, compose, undecided
 from domain.publicity import (
     check_objection,
     check_objection_window,
@@ -61,6 +60,7 @@ from workflows.cycle import AwardCycleWorkflow
 from workflows.objection import ObjectionWorkflow
 
 from .. import workflow_calls
+from ..calls import Calls, Workflows
 from ..deps import (
     Clock,
     Config,
@@ -73,10 +73,15 @@ from ..deps import (
     Temporal,
     User,
     gate,
-    update_key,
+    idempotent,
 )
 from ..errors import forbidden, not_found
 from ..ratelimit import objection_limits
+from ..resources.cycle import COMMITTEE_RECORDS as COMMITTEE_RECORDS
+from ..resources.cycle import OFFICERS, OFFICERS_ACT, RecordsReader, may_read_committee_records
+from ..resources.cycle import seat as seat
+from ..resources.meeting import ClosedMeeting, Meeting
+from ..responses import committee as out
 from ..schemas import (
     BallotIn,
     CommitteeDecisionIn,
@@ -99,32 +104,8 @@ from ..schemas import (
 router = APIRouter(tags=["committee"])
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# who reads the committee's records (the members only of their own year: `seat`)
-COMMITTEE_RECORDS = (Role.OFFICE, Role.GOVERNMENT, Role.COMMITTEE, Role.AUDITOR)  # the auditor reads only
-
-
-async def _may_read_committee_records(s: Session, year: int, user: CurrentUser) -> None:
-    """The office, the government, the auditor, and the members of this year's committee."""
-    if user.role is Role.COMMITTEE:
-        await seat(s, year, user)
-    elif user.role not in (Role.OFFICE, Role.GOVERNMENT, Role.AUDITOR):
-        raise forbidden()
-
-
-async def seat(
-    s: Session, year: int, user: CurrentUser, positions: tuple[str, ...] = ()
-) -> m.CommitteeMember:
-    """The user's seat on the approved committee of the year (optionally one of `positions`)."""
-    member = await cq.member(s, year, user.id)
-    roster = await s.get(m.Roster, year)
-    if user.role is not Role.COMMITTEE or member is None or roster is None or roster.state != "APPROVED":
-        raise forbidden("您不是本年度评委会成员", "You are not a member of this year's committee")
-    if positions and member.position not in positions:
-        raise forbidden(
-            "只有评委会主任或副主任可以代表评委会办理",
-            "Only the chair or a vice-chair acts for the committee",
-        )
-    return member
+# the readers' check as the routes of exports and printouts import it from here
+_may_read_committee_records = may_read_committee_records
 
 
 def _public_notice(key: str, kind: NoticeKind, text: texts.NoticeText, year: int, at: datetime) -> m.Notice:
@@ -145,8 +126,8 @@ def _public_notice(key: str, kind: NoticeKind, text: texts.NoticeText, year: int
 
 # --- roster and rules (before the call) ---------------------------------------------------------------
 @router.post("/cycles/{year}/committee", status_code=201, summary="Propose the committee roster (R6.1)")
-async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) -> dict[str, Any]:
-    roster = await s.get(m.Roster, year)
+async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) -> out.RosterProposed:
+    roster = await cr.roster(s, year)
     if roster is not None and roster.state == "APPROVED":
         raise conflict(
             "ROSTER_APPROVED",
@@ -171,7 +152,7 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
     else:
         roster.proposed_by, roster.proposed_at = office.username, now
     await repo.audit_by(s, office, "ROSTER_PROPOSED", "cycle", str(year), at=now, details=body.model_dump())
-    return {"year": year, "state": "PROPOSED", "members": body.model_dump()["members"]}
+    return out.RosterProposed(year=year, state="PROPOSED", members=body.model_dump()["members"])
 
 
 @router.post(
@@ -179,8 +160,8 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
     summary="The government approves and publishes the roster",
     dependencies=[gate(Role.GOVERNMENT)],
 )
-async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: User) -> dict[str, Any]:
-    roster = await s.get(m.Roster, year)
+async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: User) -> out.RosterApproved:
+    roster = await cr.roster(s, year)
     if roster is None:
         raise not_found("评委会名单", "Roster")
     if roster.state == "APPROVED":
@@ -208,30 +189,29 @@ async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: Us
     await repo.audit_by(
         s, user, "ROSTER_APPROVED", "cycle", str(year), at=now, details={"document_no": body.document_no}
     )
-    return {"year": year, "state": "APPROVED", "document_no": body.document_no}
+    return out.RosterApproved(year=year, state="APPROVED", document_no=body.document_no)
 
 
 @router.get("/cycles/{year}/committee", summary="The committee roster of a cycle (public once approved)")
-async def get_roster(year: int, s: Session) -> dict[str, Any]:
-    roster = await s.get(m.Roster, year)
-    if roster is None or roster.state != "APPROVED":
+async def get_roster(year: int, s: Session) -> out.Roster:
+    roster = await cr.approved_roster(s, year)
+    if roster is None:
         raise not_found("已批准的评委会名单", "Approved roster")
     members = await cq.members(s, year)
-    return {
-        "year": year,
-        "document_no": roster.document_no,
-        "approved_at": roster.approved_at,
-        "members": [{"name": x.name, "position": x.position, "post": x.post} for x in members],
-    }
+    return out.Roster(
+        year=year,
+        document_no=roster.document_no,
+        approved_at=roster.approved_at,
+        members=[out.RosterMember(name=x.name, position=x.position, post=x.post) for x in members],
+    )
 
 
 @router.post(
     "/cycles/{year}/rules/approve",
     summary="The committee approves the cycle's rules (R7.1)",
-    dependencies=[gate(Role.COMMITTEE)],
+    dependencies=OFFICERS_ACT,
 )
-async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User) -> dict[str, Any]:
-    await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
+async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User) -> out.RulesApproved:
     if body.rules.year != year:
         raise invalid("RULES_YEAR", "细则年度与周期年度不一致", "The rules are for another year")
     if not body.rules.investigate_anonymous and not body.note.strip():
@@ -254,7 +234,7 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
     doc = body.rules.document()
     digest = rules_fingerprint(doc)
     now = datetime.now(UTC)
-    existing = await s.get(m.RulesApproval, year)
+    existing = await cr.rules_approval(s, year)
     if existing is None:
         s.add(
             m.RulesApproval(
@@ -283,7 +263,7 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
         reason=body.note,
         details={"rules_hash": digest},
     )
-    return {"year": year, "rules_hash": digest}
+    return out.RulesApproved(year=year, rules_hash=digest)
 
 
 @router.post(
@@ -292,7 +272,7 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
     summary="A member's interest in a candidate",
     dependencies=[gate(Role.OFFICE, Role.COMMITTEE)],
 )
-async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> dict[str, Any]:
+async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> out.RecusalRecorded:
     if user.role is not Role.OFFICE:
         await seat(s, year, user)
         own_interest_only(user.username, body.username)
@@ -327,24 +307,23 @@ async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> dict[st
         reason=body.reason,
         details={"member": body.username},
     )
-    return {"member": body.username, "application_id": app.id}
+    return out.RecusalRecorded(member=body.username, application_id=app.id)
 
 
 # --- the plenary -----------------------------------------------------------------------------------
 @router.post("/cycles/{year}/meeting", summary="Convene the plenary and present the work report (R14.6)")
 async def convene(
-    year: int, body: MeetingIn, office: Office, client: Temporal, cfg: Config, key: IdempotencyKey = None
-) -> dict[str, Any]:
-    opened = await workflow_calls.cycle_update(
-        client,
-        cfg,
-        year,
-        AwardCycleWorkflow.convene_meeting,
-        ConveneInput(list(body.attendees), office.actor),
-        key=update_key("convene", key),
-        result_type=MeetingOpened,
+    year: int, body: MeetingIn, office: Office, calls: Workflows, op: Annotated[str, idempotent("convene")]
+) -> out.MeetingConvened:
+    return await _open_meeting(
+        calls, year, AwardCycleWorkflow.convene_meeting, ConveneInput(list(body.attendees), office.actor), op
     )
-    return asdict(opened)
+
+
+async def _open_meeting(calls: Calls, year: int, update: Any, arg: Any, op: str) -> out.MeetingConvened:
+    """The cycle opens a meeting's ballot: the plenary's or a run-off's."""
+    opened = await calls.cycle(year, update, arg, key=op, result_type=MeetingOpened)
+    return out.MeetingConvened.of(opened)
 
 
 @router.post(
@@ -352,63 +331,38 @@ async def convene(
     summary="Convene a run-off ballot among candidates tied across an award's cut-off (R14.6)",
 )
 async def convene_runoff(
-    year: int, body: RunoffIn, office: Office, client: Temporal, cfg: Config, key: IdempotencyKey = None
-) -> dict[str, Any]:
+    year: int, body: RunoffIn, office: Office, calls: Workflows, op: Annotated[str, idempotent("runoff")]
+) -> out.MeetingConvened:
     """Only while the cycle waits in its RUNOFF stage: a meeting `{year}-runoff-{n}` among the tied
     candidates, for the seats left, with the members present (quorum against the roster). Members
     vote through `POST /meetings/{meeting_id}/ballot` as in the plenary."""
-    opened = await workflow_calls.cycle_update(
-        client,
-        cfg,
-        year,
-        AwardCycleWorkflow.convene_runoff,
-        ConveneRunoffInput(list(body.attendees), office.actor, body.award),
-        key=update_key("runoff", key),
-        result_type=MeetingOpened,
-    )
-    return asdict(opened)
+    arg = ConveneRunoffInput(list(body.attendees), office.actor, body.award)
+    return await _open_meeting(calls, year, AwardCycleWorkflow.convene_runoff, arg, op)
 
 
 @router.post(
     "/cycles/{year}/runoff/vacancy",
     summary="The committee leaves the seats of a tie vacant instead of a run-off (宁缺毋滥)",
-    dependencies=[gate(Role.COMMITTEE)],
+    dependencies=OFFICERS_ACT,
 )
 async def leave_seats_vacant(
     year: int,
     body: VacancyIn,
-    s: Session,
     user: User,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
-    seats = await workflow_calls.cycle_update(
-        client,
-        cfg,
-        year,
-        AwardCycleWorkflow.leave_seats_vacant,
-        VacateSeatsInput(body.reason, user.actor, body.award),
-        key=update_key("vacancy", key),
-        result_type=int,
-    )
-    return {"year": year, "award": body.award, "vacant_seats": seats, "reason": body.reason.strip()}
+    calls: Workflows,
+    op: Annotated[str, idempotent("vacancy")],
+) -> out.SeatsVacated:
+    arg = VacateSeatsInput(body.reason, user.actor, body.award)
+    seats = await calls.cycle(year, AwardCycleWorkflow.leave_seats_vacant, arg, key=op, result_type=int)
+    return out.SeatsVacated(year=year, award=body.award, vacant_seats=seats, reason=body.reason.strip())
 
 
 @router.get("/cycles/{year}/work-report", summary="The office's evaluation work report (R7.1)")
-async def work_report(year: int, s: Session, user: User) -> dict[str, Any]:
-    await _may_read_committee_records(s, year, user)
-    r = await s.get(m.WorkReport, year)
+async def work_report(year: int, s: Session, _: RecordsReader) -> out.WorkReport:
+    r = await cr.work_report(s, year)
     if r is None:
         raise not_found("评审工作报告", "Work report")
-    return {
-        "year": year,
-        "text": r.text,
-        "content": r.content,
-        "presented_by": r.presented_by,
-        "presented_at": r.presented_at,
-    }
+    return out.WorkReport.of(r)
 
 
 @router.post(
@@ -417,8 +371,8 @@ async def work_report(year: int, s: Session, user: User) -> dict[str, Any]:
     dependencies=[gate(Role.COMMITTEE)],
 )
 async def cast_ballot(
-    meeting_id: str, body: BallotIn, sessions: Sessions, user: User, client: Temporal, cfg: Config
-) -> dict[str, Any]:
+    meeting_id: str, body: BallotIn, sessions: Sessions, user: User, calls: Workflows
+) -> out.BallotAccepted:
     """The ballot is sealed to the meeting's public key and stored in two transactions that share
     nothing: the register (who has voted), then the box (db/ballot_box.py). Neither is logged."""
     engine: AsyncEngine = sessions.kw["bind"]
@@ -441,12 +395,12 @@ async def cast_ballot(
         await _not_in_box(engine, meeting_id, user.id, sealed)
     # The cycle learns that one more ballot is in, nothing else. If it cannot be told now, the office
     # can close the ballot; the count is taken from the database in any case.
-    timeout = cfg.temporal_rpc_timeout_seconds
-    told = client.get_workflow_handle(cycle_workflow_id(meeting.cycle_year)).signal(
+    timeout = calls.cfg.temporal_rpc_timeout_seconds
+    told = calls.client.get_workflow_handle(cycle_workflow_id(meeting.cycle_year)).signal(
         AwardCycleWorkflow.ballot_cast, rpc_timeout=timedelta(seconds=timeout)
     )
     await workflow_calls.reached(told, timeout)
-    return {"meeting_id": meeting_id, "accepted": True, "recused": sorted(recused)}
+    return out.BallotAccepted(meeting_id=meeting_id, accepted=True, recused=sorted(recused))
 
 
 def _already_voted() -> DomainError:
@@ -467,7 +421,7 @@ async def _seal_ballot(
     s: AsyncSession, meeting_id: str, body: BallotIn, user: CurrentUser
 ) -> tuple[m.Meeting, bytes, set[str]]:
     """Check that the member may cast this ballot now; the ballot sealed to the meeting's key."""
-    meeting = await s.get(m.Meeting, meeting_id)
+    meeting = await cr.meeting(s, meeting_id)
     if meeting is None:
         raise not_found("会议", "Meeting")
     turnout = await cq.turnout_of(s, meeting_id, user.id)
@@ -477,7 +431,7 @@ async def _seal_ballot(
         raise conflict("BALLOT_CLOSED", "投票已结束", "The ballot is closed")
     if turnout.voted:
         raise _already_voted()
-    key = await s.get(m.BallotKey, meeting_id)
+    key = await cr.ballot_key(s, meeting_id)
     if key is None:
         raise conflict(
             "BALLOT_KEY_MISSING",
@@ -537,18 +491,10 @@ async def _not_in_box(engine: AsyncEngine, meeting_id: str, user_id: int, sealed
 
 @router.post("/cycles/{year}/meeting/close", summary="Close the ballot before every member present has voted")
 async def close_ballot(
-    year: int, office: Office, client: Temporal, cfg: Config, key: IdempotencyKey = None
-) -> dict[str, Any]:
-    cast = await workflow_calls.cycle_update(
-        client,
-        cfg,
-        year,
-        AwardCycleWorkflow.close_ballot,
-        office.actor,
-        key=update_key("close-ballot", key),
-        result_type=int,
-    )
-    return {"year": year, "ballots_cast": cast}
+    year: int, office: Office, calls: Workflows, op: Annotated[str, idempotent("close-ballot")]
+) -> out.BallotClosed:
+    cast = await calls.cycle(year, AwardCycleWorkflow.close_ballot, office.actor, key=op, result_type=int)
+    return out.BallotClosed(year=year, ballots_cast=cast)
 
 
 @router.get(
@@ -556,42 +502,20 @@ async def close_ballot(
     summary="Attendance, turnout and, once closed, the published tally",
     dependencies=[gate(*COMMITTEE_RECORDS)],
 )
-async def get_meeting(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
-    meeting = await s.get(m.Meeting, meeting_id)
-    if meeting is not None:
-        await _may_read_committee_records(s, meeting.cycle_year, user)
-    if meeting is None:
-        raise not_found("会议", "Meeting")
-    turnout = await cq.attendance(s, meeting_id)
-    return {
-        "id": meeting.id,
-        "kind": meeting.kind,
-        "award": meeting.award,
-        "seats": meeting.seats,
-        "state": meeting.state,
-        "present": meeting.present,
-        "roster": meeting.roster_size,
-        "candidates": meeting.candidates,
-        "attendance": sorted(u for u, _ in turnout),
-        "voted": sum(v for _, v in turnout),
-        "tally": meeting.tally if meeting.state == "CLOSED" else None,
-        "preliminary": await _preliminary_decisions(s, meeting.cycle_year)
-        if meeting.state == "CLOSED"
-        else None,
-    }
-
-
-async def _preliminary_decisions(s: Session, year: int) -> dict[str, Any] | None:
-    """The preliminary list the ballot gave, with the reason each candidate left out was given
-    (ballot, minimum score, the award's own criteria, quota, tie), once it is published."""
-    n = await s.get(m.PublicNotice, year)
-    if n is None:
-        return None
-    return {
-        "winners": [w["application_id"] for w in n.preliminary["winners"]],
-        "excluded": dict(n.preliminary.get("excluded", {})),
-        "ties": list(n.preliminary.get("ties", [])),
-    }
+async def get_meeting(meeting: Meeting, s: Session) -> out.Meeting:
+    turnout = await cq.attendance(s, meeting.id)
+    closed = meeting.state == "CLOSED"
+    # once closed: the published tally, and the preliminary list the ballot gave with the reason
+    # each candidate left out was given (ballot, minimum score, the award's own criteria, quota, tie)
+    notice = await cr.public_notice(s, meeting.cycle_year) if closed else None
+    return out.Meeting.of(
+        meeting,
+        roster=meeting.roster_size,
+        attendance=sorted(u for u, _ in turnout),
+        voted=sum(v for _, v in turnout),
+        tally=meeting.tally if closed else None,
+        preliminary=out.PreliminaryDecisions.of(notice),
+    )
 
 
 @router.get(
@@ -599,88 +523,17 @@ async def _preliminary_decisions(s: Session, year: int) -> dict[str, Any] | None
     summary="Recount the stored votes: equals the published tally",
     dependencies=[gate(*COMMITTEE_RECORDS)],
 )
-async def recount(meeting_id: str, s: Session, user: User) -> dict[str, Any]:
-    meeting = await s.get(m.Meeting, meeting_id)
-    if meeting is not None:
-        await _may_read_committee_records(s, meeting.cycle_year, user)
-    if meeting is None or meeting.state != "CLOSED":
-        raise conflict("BALLOT_NOT_CLOSED", "投票尚未结束", "The ballot is not closed")
-    cycle = await repo.cycle(s, meeting.cycle_year)
-    assert cycle is not None
-    rules = repo.cycle_rules(cycle)
-    votes = await cq.ballot_marks(s, meeting_id)
-    present_ids = [t.user_id for t in await cq.turnout(s, meeting_id)]
-    recusals = await cq.recusals_among(s, meeting.cycle_year, present_ids)
-    counted = [
-        asdict(t)
-        for t in tally(
-            votes,
-            candidates=list(meeting.candidates),
-            present=meeting.present,
-            recusals={c: recusals.get(c, 0) for c in meeting.candidates},
-            pass_ratio=Fraction(rules.pass_numerator, rules.pass_denominator),
-        )
-    ]
-    return {
-        "meeting_id": meeting_id,
-        "recount": counted,
-        "published": meeting.tally,
-        "equal": counted == meeting.tally,
-    }
+async def recount(meeting: ClosedMeeting, s: Session) -> out.Recount:
+    return out.Recount.of(meeting, await cr.recount(s, meeting))
 
 
 # --- public notice and objections ---------------------------------------------------------------------
 @router.get("/public/preliminary/{year}", tags=["public"], summary="The preliminary list on public notice")
-async def preliminary(year: int, s: Session) -> dict[str, Any]:
-    n = await s.get(m.PublicNotice, year)
+async def preliminary(year: int, s: Session) -> out.PublicPreliminary:
+    n = await cr.public_notice(s, year)
     if n is None:
         raise not_found(f"{year}年度初选公示", f"Public notice {year}")
-    return {
-        "year": year,
-        "published_at": n.published_at,
-        "closes_at": n.closes_at,
-        "list": [
-            {
-                "application_id": w["application_id"],
-                "enterprise_name": w["enterprise_name"],
-                "award": w["award"],
-                "runoff": w.get("runoff") or None,  # the run-off meeting that selected it (R14.6)
-            }
-            for w in n.preliminary["winners"]
-        ],
-        "runoffs": n.preliminary.get("runoffs", []),
-        "vacated": n.preliminary.get("vacated", {}),
-        # 补充公示: candidates noticed after the government returned the proposed list
-        "supplementary": [
-            {
-                "notice_id": sup.id,
-                "published_at": sup.published_at,
-                "closes_at": sup.closes_at,
-                "closed": sup.closed,
-                "list": [
-                    {
-                        "application_id": c["application_id"],
-                        "enterprise_name": c["enterprise_name"],
-                        "award": c["award"],
-                    }
-                    for c in sup.candidates
-                ],
-            }
-            for sup in await repo.supplementary_notices(s, year)
-        ],
-        # the committee's list is public once the government has approved it
-        "final": [
-            {
-                "application_id": w["application_id"],
-                "enterprise_name": w["enterprise_name"],
-                "award": w["award"],
-            }
-            for w in (n.final or {}).get("winners", [])
-        ]
-        if n.approval_state == "APPROVED"
-        else None,
-        "approval_document_no": n.approval_document_no or None,
-    }
+    return out.PublicPreliminary.of(n, list(await repo.supplementary_notices(s, year)))
 
 
 @router.post(
@@ -698,7 +551,7 @@ async def file_objection(
     cfg: Config,
     clock: Now,
     key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> out.ObjectionFiled:
     """Anyone may object during the 7-day notice (R14.7). The objection is stored here, under the
     notice's lock, before anything reaches Temporal; its investigation's workflow gets only its id
     and the public facts of the notice (P6). The same objection twice counts once; a request
@@ -715,12 +568,12 @@ async def lodge_objection(
     cfg: Settings,
     clock: Clock,
     key: str | None = None,
-) -> dict[str, Any]:
+) -> out.ObjectionFiled:
     """File an objection (R14.7): the one code path of the API route above and of the public
     portal's form (api/routes/portal.py). Raises DomainError for what may not be filed."""
     now = await clock()
     async with sessions.begin() as s:
-        notice = await s.get(m.PublicNotice, year, with_for_update=True)
+        notice = await cr.public_notice(s, year, lock=True)
         cycle = await repo.cycle(s, year)
         if notice is None or cycle is None:
             raise conflict("OBJECTION_WINDOW_NOT_OPEN", "当前没有进行中的公示", "No public notice is open")
@@ -732,11 +585,9 @@ async def lodge_objection(
         if key is not None:
             earlier = await cq.objection_by_request(s, year, key)
             if earlier is not None:
-                return {
-                    "objection_id": earlier.id,
-                    "investigated": earlier.investigate,
-                    "closes_at": window.closes_at,
-                }
+                return out.ObjectionFiled(
+                    objection_id=earlier.id, investigated=earlier.investigate, closes_at=window.closes_at
+                )
         rules = repo.cycle_rules(cycle)
         period = rules.public_notice_period
         calendar = rules.holiday_calendar
@@ -815,25 +666,25 @@ async def lodge_objection(
         )
         if not await workflow_calls.reached(start, timeout):  # the cycle starts it at the close
             log.warning("objection %s stored; its investigation starts when the notice closes", objection_id)
-    return {"objection_id": objection_id, "investigated": investigate, "closes_at": closes_at}
+    return out.ObjectionFiled(objection_id=objection_id, investigated=investigate, closes_at=closes_at)
 
 
 @router.get(
     "/objections",
     summary="Objections of a cycle, their investigation reports and the committee's decisions (R14.7)",
     dependencies=[gate(*COMMITTEE_RECORDS)],
+    response_model_exclude_unset=True,  # `name` is left out for the government and the committee
 )
-async def list_objections(year: int, s: Session, user: User) -> list[dict[str, Any]]:
+async def list_objections(year: int, s: Session, user: RecordsReader) -> list[out.ObjectionRecord]:
     """The office and the auditor, the government, and every member of the year's committee (审查:
     the reports go to the committee). Who objected is shown to the office and the auditor only: the
     committee judges the facts and the findings, not the person."""
-    await _may_read_committee_records(s, year, user)
     identity = user.role in (Role.OFFICE, Role.AUDITOR)
     rows = await cq.objections(s, year)
     decisions: dict[str, list[m.CommitteeReview]] = {}
     for r in await cq.committee_reviews(s, year):
         decisions.setdefault(r.objection_id, []).append(r)
-    notice = await s.get(m.PublicNotice, year)
+    notice = await cr.public_notice(s, year)
     listed = [w["application_id"] for w in notice.preliminary["winners"]] if notice else []
     listed += [
         c["application_id"] for sup in await repo.supplementary_notices(s, year) for c in sup.candidates
@@ -845,35 +696,12 @@ async def list_objections(year: int, s: Session, user: User) -> list[dict[str, A
         )
     }
     return [
-        {
-            "id": o.id,
-            "notice_id": o.notice_id,  # the supplementary notice it was filed during (None: the preliminary)
-            "application_id": o.application_id,
-            "concerns": list(o.concerns),
-            "anonymous": o.anonymous,
-            **({"name": o.name} if identity else {}),
-            "facts": o.facts,
-            "evidence": o.evidence,
-            "filed_at": o.filed_at,
-            "investigated": o.investigate,
-            "state": o.state,
-            "investigator": o.investigator,
-            "due_at": o.due_at,
-            "conclusion": o.conclusion,
-            "findings": o.findings,
-            "reported_at": o.reported_at,
-            "decisions": [
-                {
-                    "application_id": d.application_id,
-                    "decision": d.decision,
-                    "reasons": d.reasons,
-                    "decided_by": d.decided_by,
-                    "decided_at": d.decided_at,
-                }
-                for d in decisions.get(o.id, [])
-            ],
-            "awaiting_decision": sorted(a for (oid, a) in waiting if oid == o.id),
-        }
+        out.ObjectionRecord.of_objection(
+            o,
+            decisions.get(o.id, []),
+            sorted(a for (oid, a) in waiting if oid == o.id),
+            identity=identity,
+        )
         for o in rows
     ]
 
@@ -884,16 +712,16 @@ async def list_objections(year: int, s: Session, user: User) -> list[dict[str, A
 )
 async def scope_objection(
     objection_id: str, body: ObjectionScopeIn, s: Session, office: Office
-) -> dict[str, Any]:
-    o = await s.get(m.Objection, objection_id, with_for_update=True)
+) -> out.ObjectionScoped:
+    o = await cr.objection_for_update(s, objection_id)
     if o is None:
         raise not_found("异议", "Objection")
-    notice = await s.get(m.PublicNotice, o.cycle_year)
+    notice = await cr.public_notice(s, o.cycle_year)
     assert notice is not None  # an objection is only taken during the notice
     scope = list(dict.fromkeys(body.application_ids))
     listed = [w["application_id"] for w in notice.preliminary["winners"]]
     if o.notice_id:  # filed during a supplementary notice: only its candidates
-        sup = await s.get(m.SupplementaryNotice, o.notice_id)
+        sup = await cr.supplementary_notice(s, o.notice_id)
         listed = [c["application_id"] for c in sup.candidates] if sup else []
     check_scope(
         named=o.application_id or "",
@@ -913,7 +741,7 @@ async def scope_objection(
         reason=body.note,
         details={"concerns": scope, "before": before},
     )
-    return {"objection_id": o.id, "concerns": scope}
+    return out.ObjectionScoped(objection_id=o.id, concerns=scope)
 
 
 @router.post(
@@ -924,15 +752,15 @@ async def scope_objection(
 )
 async def decide_finding(
     objection_id: str, body: CommitteeDecisionIn, s: Session, user: User
-) -> dict[str, Any]:
+) -> out.FindingDecided:
     """The chair or a vice-chair records the committee's decision, with its reasons, on a
     substantiated finding about a candidate of the list (Art. 14(5)): REMOVE takes the candidate off
     the list the committee fixes, KEEP keeps it there. Nothing is removed without it."""
-    o = await s.get(m.Objection, objection_id, with_for_update=True)
+    o = await cr.objection_for_update(s, objection_id)
     if o is None:
         raise not_found("异议", "Objection")
-    await seat(s, o.cycle_year, user, ("CHAIR", "VICE_CHAIR"))
-    notice = await s.get(m.PublicNotice, o.cycle_year)
+    await seat(s, o.cycle_year, user, OFFICERS)
+    notice = await cr.public_notice(s, o.cycle_year)
     if notice is not None and notice.approval_state == "APPROVED":
         raise conflict(
             "FINAL_LIST_APPROVED",
@@ -957,17 +785,16 @@ async def decide_finding(
         reasons=body.reasons,
     )
     now = datetime.now(UTC)
-    s.add(
-        m.CommitteeReview(
-            cycle_year=o.cycle_year,
-            objection_id=o.id,
-            application_id=target,
-            decision=body.decision,
-            reasons=body.reasons,
-            decided_by=user.username,
-            decided_at=now,
-        )
+    review = m.CommitteeReview(
+        cycle_year=o.cycle_year,
+        objection_id=o.id,
+        application_id=target,
+        decision=body.decision,
+        reasons=body.reasons,
+        decided_by=user.username,
+        decided_at=now,
     )
+    s.add(review)
     await repo.audit_by(
         s,
         user,
@@ -978,22 +805,15 @@ async def decide_finding(
         reason=body.reasons,
         details={"application_id": target, "decision": body.decision},
     )
-    return {
-        "objection_id": o.id,
-        "application_id": target,
-        "decision": body.decision,
-        "decision_zh": Decision(body.decision).name_zh,
-        "decided_by": user.username,
-        "decided_at": now,
-    }
+    return out.FindingDecided.of_review(review)
 
 
 async def _objection_update(
-    client: Temporal, cfg: Config, objection_id: str, method: Any, arg: Any, key: str, result_type: type[T]
+    calls: Calls, objection_id: str, method: Any, arg: Any, key: str, result_type: type[T]
 ) -> T:
     return await workflow_calls.workflow_update(
-        client,
-        cfg,
+        calls.client,
+        calls.cfg,
         f"objection-{objection_id.lower()}",
         method,
         arg,
@@ -1010,10 +830,9 @@ async def assign(
     body: InvestigatorIn,
     s: Session,
     office: Office,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
+    calls: Workflows,
+    op: Annotated[str, idempotent("assign")],
+) -> out.InvestigatorAssigned:
     investigator = await repo.user_by_name(s, body.username)
     if investigator is None or investigator.role != Role.OFFICE:
         raise invalid(
@@ -1021,16 +840,11 @@ async def assign(
             "调查人须为区评审办工作人员账号",
             "The investigator must be an office account",
         )
+    arg = AssignInvestigatorInput(investigator.username, investigator.id, office.actor)
     due = await _objection_update(
-        client,
-        cfg,
-        objection_id,
-        ObjectionWorkflow.assign_investigator,
-        AssignInvestigatorInput(investigator.username, investigator.id, office.actor),
-        update_key("assign", key),
-        datetime,
+        calls, objection_id, ObjectionWorkflow.assign_investigator, arg, op, datetime
     )
-    return {"objection_id": objection_id, "investigator": investigator.username, "due_at": due}
+    return out.InvestigatorAssigned(objection_id=objection_id, investigator=investigator.username, due_at=due)
 
 
 @router.post("/objections/{objection_id}/report", summary="The investigator's report")
@@ -1038,56 +852,39 @@ async def report(
     objection_id: str,
     body: InvestigationReportIn,
     office: Office,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    conclusion = await _objection_update(
-        client,
-        cfg,
-        objection_id,
-        ObjectionWorkflow.submit_report,
-        InvestigationReportInput(body.findings, body.conclusion, office.actor),
-        update_key("report", key),
-        str,
-    )
-    return {"objection_id": objection_id, "conclusion": conclusion}
+    calls: Workflows,
+    op: Annotated[str, idempotent("report")],
+) -> out.ReportSubmitted:
+    arg = InvestigationReportInput(body.findings, body.conclusion, office.actor)
+    conclusion = await _objection_update(calls, objection_id, ObjectionWorkflow.submit_report, arg, op, str)
+    return out.ReportSubmitted(objection_id=objection_id, conclusion=conclusion)
 
 
 # --- the final list and the government's approval ---------------------------------------------------
 @router.post(
     "/cycles/{year}/final-list",
     summary="The committee fixes the list proposed to the government",
-    dependencies=[gate(Role.COMMITTEE)],
+    dependencies=OFFICERS_ACT,
 )
 async def final_list(
     year: int,
     body: FinalListIn,
     s: Session,
     user: User,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
+    calls: Workflows,
+    op: Annotated[str, idempotent("final")],
+) -> out.FixedList:
     await _check_list(s, year, body)
-    final = await workflow_calls.cycle_update(
-        client,
-        cfg,
-        year,
-        AwardCycleWorkflow.fix_final_list,
-        FinalListInput(user.actor, body.note, dict(body.remove), dict(body.reinstate)),
-        key=update_key("final", key),
-        result_type=FinalList,
-    )
-    return asdict(final)
+    arg = FinalListInput(user.actor, body.note, dict(body.remove), dict(body.reinstate))
+    final = await calls.cycle(year, AwardCycleWorkflow.fix_final_list, arg, key=op, result_type=FinalList)
+    return out.FixedList.of(final)
 
 
 async def _check_list(s: Session, year: int, body: FinalListIn) -> None:
     """The answer a person can act on before the workflow is asked (the activity checks the same
     rule again, authoritatively): every substantiated finding decided, revisions that the returned
     version and the published preliminary list allow."""
-    notice = await s.get(m.PublicNotice, year)
+    notice = await cr.public_notice(s, year)
     if notice is None or notice.approval_state == "APPROVED":
         return  # the workflow answers that the list cannot be fixed now
     versions = await repo.list_versions(s, year)
@@ -1110,34 +907,26 @@ async def _check_list(s: Session, year: int, body: FinalListIn) -> None:
     "/cycles/{year}/supplementary-notice",
     status_code=201,
     summary="After a return: propose candidates left off the published list for a 补充公示 (R14.7, R14.8)",
-    dependencies=[gate(Role.COMMITTEE)],
+    dependencies=OFFICERS_ACT,
 )
 async def propose_supplementary(
     year: int,
     body: SupplementaryIn,
-    s: Session,
     user: User,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
+    calls: Workflows,
+    op: Annotated[str, idempotent("supplementary")],
+) -> out.SupplementaryPublished:
     """The chair (or a vice-chair) proposes, with reasons, candidates of the plenary who passed the
     ballot and reach the minimum score but were left off the published preliminary list (by the
     quota, or a run-off), within each award's quota once added (naming, with reasons, any candidate
     of the returned list taken off to make room). The cycle publishes their 7-day supplementary
     notice, takes objections against them only, waits for the investigations, and then the
     committee fixes the next version, which takes them in (Art. 14(5), 14(6))."""
-    await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
-    notice = await workflow_calls.cycle_update(
-        client,
-        cfg,
-        year,
-        AwardCycleWorkflow.propose_supplementary,
-        SupplementaryInput(dict(body.add), user.actor, dict(body.make_room), body.note),
-        key=update_key("supplementary", key),
-        result_type=SupplementaryNotice,
+    arg = SupplementaryInput(dict(body.add), user.actor, dict(body.make_room), body.note)
+    notice = await calls.cycle(
+        year, AwardCycleWorkflow.propose_supplementary, arg, key=op, result_type=SupplementaryNotice
     )
-    return asdict(notice)
+    return out.SupplementaryPublished.of(notice)
 
 
 @router.get(
@@ -1145,30 +934,8 @@ async def propose_supplementary(
     summary="Every version of the list proposed to the government, with the decision on it (R14.8)",
     dependencies=[gate(*COMMITTEE_RECORDS)],
 )
-async def list_versions(year: int, s: Session, user: User) -> list[dict[str, Any]]:
-    await _may_read_committee_records(s, year, user)
-    return [
-        {
-            "version": v.version,
-            "winners": v.winners,
-            "removed": v.removed,
-            "reinstated": v.reinstated,
-            "kept": v.kept,
-            "supplemented": v.supplemented,  # came through a supplementary notice (补充公示) -> how and why
-            "supplementary_notice": v.supplementary_notice or None,
-            "note": v.note,
-            "fixed_by": v.fixed_by,
-            "fixed_at": v.fixed_at,
-            "answers_version": v.answers_version,
-            "answers_reason": v.answers_reason,
-            "state": v.state,
-            "decided_by": v.decided_by,
-            "decided_at": v.decided_at,
-            "document_no": v.document_no,
-            "return_reason": v.return_reason,
-        }
-        for v in await repo.list_versions(s, year)
-    ]
+async def list_versions(year: int, s: Session, _: RecordsReader) -> list[out.ListVersion]:
+    return [out.ListVersion.of_version(v) for v in await repo.list_versions(s, year)]
 
 
 @router.post(
@@ -1180,41 +947,20 @@ async def approval(
     year: int,
     body: GovernmentDecisionIn,
     user: User,
-    client: Temporal,
-    cfg: Config,
-    key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    state = await workflow_calls.cycle_update(
-        client,
-        cfg,
-        year,
-        AwardCycleWorkflow.government_decision,
-        GovernmentDecisionInput(body.approved, body.document_no, body.reason, user.actor, body.version),
-        key=update_key("approval", key),
-        result_type=str,
-    )
-    return {"year": year, "decision": state, "version": body.version or None}
+    calls: Workflows,
+    op: Annotated[str, idempotent("approval")],
+) -> out.GovernmentDecision:
+    arg = GovernmentDecisionInput(body.approved, body.document_no, body.reason, user.actor, body.version)
+    state = await calls.cycle(year, AwardCycleWorkflow.government_decision, arg, key=op, result_type=str)
+    return out.GovernmentDecision(year=year, decision=state, version=body.version or None)
 
 
 @router.get("/public/results/{year}", tags=["public"], summary="The approved result with certificate numbers")
-async def results(year: int, s: Session) -> dict[str, Any]:
-    n = await s.get(m.PublicNotice, year)
+async def results(year: int, s: Session) -> out.Results:
+    n = await cr.public_notice(s, year)
     if n is None or n.approval_state != "APPROVED":
         raise not_found(f"{year}年度评审结果", f"Result {year}")
-    certs = await aq.certificates(s, year=year)
-    return {
-        "year": year,
-        "approval_document_no": n.approval_document_no,
-        "winners": [
-            {
-                "certificate_number": c.number,
-                "award": c.award,
-                "enterprise_name": name,
-                "application_id": c.application_id,
-            }
-            for c, name in certs
-        ],
-    }
+    return out.Results.of(n, await aq.certificates(s, year=year))
 
 
 @router.get(
@@ -1222,17 +968,8 @@ async def results(year: int, s: Session) -> dict[str, Any]:
     summary="A certificate and its plaque text",
     dependencies=[gate(Role.OFFICE, Role.COMMITTEE, Role.GOVERNMENT, Role.AUDITOR, Role.ENTERPRISE)],
 )
-async def certificate(number: str, s: Session, user: User) -> dict[str, Any]:
-    c = await s.get(m.Certificate, number)
+async def certificate(number: str, s: Session, user: User) -> out.Certificate:
+    c = await cr.certificate(s, number)
     if c is None or (user.role is Role.ENTERPRISE and user.enterprise_id != c.enterprise_id):
         raise not_found("证书", "Certificate")
-    return {
-        "number": c.number,
-        "year": c.cycle_year,
-        "award": c.award,
-        "application_id": c.application_id,
-        "text": c.text,
-        "plaque_text": c.plaque_text,
-        "workflow_id": c.workflow_id,
-        "issued_at": c.issued_at,
-    }
+    return out.Certificate.of(c)

@@ -10,6 +10,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from config.constants import cycle_workflow_id
 from contracts.cycle import CycleState, ExtendDeadlineInput, StartCycleInput
+from db import committee_reads as cr
 from db import models as m
 from db import repositories as repo
 from db.holidays import freeze_calendar
@@ -21,8 +22,10 @@ from workflows.cycle import AwardCycleWorkflow
 from workflows.cycle import start_cycle as start_cycle_workflow
 
 from .. import workflow_calls
-from ..deps import Config, IdempotencyKey, Office, Session, Temporal, User, update_key
-from ..errors import not_found, unavailable
+from ..calls import Calls, Workflows
+from ..deps import Config, Office, Session, Temporal, User, idempotent
+from ..errors import unavailable
+from ..resources.cycle import Cycle
 from ..schemas import CycleOut, CycleStart, DeadlineExtension
 
 router = APIRouter(tags=["cycles"])
@@ -33,7 +36,7 @@ async def start_cycle(
     body: CycleStart, s: Session, office: Office, client: Temporal, cfg: Config
 ) -> CycleOut:
     rules = validate_rules(body.to_rules(), datetime.now(UTC))
-    approved = await s.get(m.RulesApproval, rules.year)
+    approved = await cr.rules_approval(s, rules.year)
     check_start(
         rules,
         production=cfg.environment == "production",
@@ -88,24 +91,25 @@ async def start_cycle(
 
 @router.get("/cycles/{year}", response_model=CycleOut)
 async def get_cycle(
-    year: int,
-    s: Session,
     user: User,
-    client: Temporal,
-    cfg: Config,
+    c: Cycle,
+    s: Session,
+    calls: Workflows,
     live: Annotated[bool, Query(description="also ask the workflow itself (the office only)")] = False,
 ) -> CycleOut:
     """From PostgreSQL, which the cycle keeps current (stage, deadline, intake, what it waits for),
     with its applications counted per stage in one query; answers while Temporal is down.
     `live=true` (the office) adds the workflow's own view."""
-    c = await repo.cycle(s, year)
-    if c is None:
-        raise not_found(f"{year}年度评审周期", f"Cycle {year}")
-    stages = await repo.stage_counts(s, year)
+    return await _cycle_out(s, c, calls if live and user.role is Role.OFFICE else None)
+
+
+async def _cycle_out(s: Session, c: m.Cycle, live: Calls | None) -> CycleOut:
+    """The cycle as it stands, with the workflow's own view when `live` asks it."""
+    stages = await repo.stage_counts(s, c.year)
     waiting = c.waiting_for
     if c.gate:  # what still holds the gate the cycle waits on, counted now
         gate = Gate(c.gate)
-        waiting += f" — {gate.outstanding(await repo.gate_pending(s, year, gate), sum(stages.values()))}"
+        waiting += f" — {gate.outstanding(await repo.gate_pending(s, c.year, gate), sum(stages.values()))}"
     return CycleOut(
         year=c.year,
         workflow_id=c.workflow_id,
@@ -122,41 +126,25 @@ async def get_cycle(
         updated_at=c.updated_at,
         applications=sum(stages.values()),
         stages=stages,
-        live=await _live(client, cfg, c.workflow_id) if live and user.role is Role.OFFICE else None,
+        live=await _live(live, c.workflow_id) if live is not None else None,
     )
 
 
-async def _live(client: Temporal, cfg: Config, workflow_id: str) -> dict[str, Any] | None:
-    state = await workflow_calls.query(
-        client,
-        workflow_id,
-        AwardCycleWorkflow.state,
-        timeout=cfg.temporal_rpc_timeout_seconds,
-        result_type=CycleState,
-    )
+async def _live(calls: Calls, workflow_id: str) -> dict[str, Any] | None:
+    state = await calls.query(workflow_id, AwardCycleWorkflow.state, result_type=CycleState)
     return None if state is None else {"stage": state.stage, "waiting_for": state.waiting_for}
 
 
 @router.post("/cycles/{year}/deadline", response_model=CycleOut, summary="Extend the application deadline")
 async def extend_deadline(
-    year: int,
+    office: Office,
+    c: Cycle,
     body: DeadlineExtension,
     s: Session,
-    office: Office,
-    client: Temporal,
-    cfg: Config,
-    idempotency_key: IdempotencyKey = None,
+    calls: Workflows,
+    op: Annotated[str, idempotent("extend-deadline")],
 ) -> CycleOut:
-    if await repo.cycle(s, year) is None:
-        raise not_found(f"{year}年度评审周期", f"Cycle {year}")
-    await workflow_calls.cycle_update(
-        client,
-        cfg,
-        year,
-        AwardCycleWorkflow.extend_deadline,
-        ExtendDeadlineInput(body.new_deadline, body.reason, office.actor),
-        key=update_key("extend-deadline", idempotency_key),
-        result_type=datetime,
-    )
-    s.expire_all()  # the cycle row as the workflow's activity has just written it
-    return await get_cycle(year, s, office, client, cfg)
+    arg = ExtendDeadlineInput(body.new_deadline, body.reason, office.actor)
+    await calls.cycle(c.year, AwardCycleWorkflow.extend_deadline, arg, key=op, result_type=datetime)
+    await s.refresh(c)  # the cycle row as the workflow's activity has just written it
+    return await _cycle_out(s, c, None)

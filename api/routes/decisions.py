@@ -13,74 +13,26 @@ Readers: the office, the government, the auditor and the members of that year's 
 from __future__ import annotations
 
 import hashlib
-from fractions import Fraction
-from typing import Any
 
 from fastapi import APIRouter
 
 from db import committee_queries as cq
+from db import committee_reads as cr
 from db import models as m
 from db import repositories as repo
 from domain.decisions import MajorDecisionDraft, VoteCounts, check_major_decision
 from domain.errors import invalid
-from domain.rules import CycleRules
 from domain.types import Role
 
 from ..deps import IdempotencyKey, Now, Session, User, gate
 from ..errors import not_found
+from ..resources.cycle import COMMITTEE_RECORDS, OfficerSeat, RecordsReader
+from ..responses.decisions import DECISION_RECORDED, MajorDecision, TimelineEntry
 from ..schemas import MajorDecisionIn
-from .committee import COMMITTEE_RECORDS, _may_read_committee_records, seat
 
 router = APIRouter(tags=["committee"])
 
-DECISION_RECORDED = "MAJOR_DECISION_RECORDED"
 TIMELINE_LIMIT = 2000  # a cycle's own entries: stages, lists, decisions (bounded by people, not input)
-
-
-async def _fractions(s: Session, year: int) -> tuple[Fraction, Fraction]:
-    """The quorum and pass mark of the cycle's rules: frozen at the start, else the rules the
-    committee approved for the year, else the defaults (Art. 14(4))."""
-    cycle = await repo.cycle(s, year)
-    doc: dict[str, Any] | None = cycle.rules if cycle is not None else None
-    if doc is None:
-        approved = await s.get(m.RulesApproval, year)
-        doc = approved.rules if approved is not None else None
-    d = CycleRules
-    doc = doc or {}
-    quorum = Fraction(
-        int(doc.get("quorum_numerator", d.quorum_numerator)),
-        int(doc.get("quorum_denominator", d.quorum_denominator)),
-    )
-    passing = Fraction(
-        int(doc.get("pass_numerator", d.pass_numerator)), int(doc.get("pass_denominator", d.pass_denominator))
-    )
-    return quorum, passing
-
-
-def _out(d: m.MajorDecision) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "year": d.cycle_year,
-        "number": d.number,
-        "subject": d.subject,
-        "decision": d.decision,
-        "method": d.method,
-        "adopted": d.adopted,
-        "basis": d.basis,
-        "roster_size": d.roster_size,
-        "present": d.present,
-        "votes": (
-            {"in_favour": d.votes_for, "against": d.votes_against, "abstain": d.votes_abstain}
-            if d.method == "VOTE"
-            else None
-        ),
-        "consenting": d.consenting,
-        "attachments": d.attachments,
-        "decided_at": d.decided_at,
-        "recorded_by": d.recorded_by,
-        "recorded_position": d.recorded_position,
-        "recorded_at": d.recorded_at,
-    }
 
 
 @router.post(
@@ -90,19 +42,24 @@ def _out(d: m.MajorDecision) -> dict[str, Any]:
     dependencies=[gate(Role.COMMITTEE)],
 )
 async def record_decision(
-    year: int, body: MajorDecisionIn, s: Session, user: User, clock: Now, key: IdempotencyKey = None
-) -> dict[str, Any]:
-    member = await seat(s, year, user, ("CHAIR", "VICE_CHAIR"))
+    year: int,
+    body: MajorDecisionIn,
+    s: Session,
+    user: User,
+    member: OfficerSeat,
+    clock: Now,
+    key: IdempotencyKey = None,
+) -> MajorDecision:
     # the caller's key, namespaced by year and caller, as a fixed-length digest
     request_key = hashlib.sha256(f"{year}\n{user.username}\n{key}".encode()).hexdigest() if key else None
     if request_key is not None:
         done = await cq.major_decision_by_request(s, request_key)
         if done is not None:  # a retried request: the decision it recorded, recorded once
-            return _out(done)
+            return MajorDecision.of_decision(done)
     # The approved roster's row, locked: the year's decisions are numbered one after another.
-    await s.get(m.Roster, year, with_for_update=True)
+    await cr.roster(s, year, lock=True)
     roster = await cq.roster_usernames(s, year)
-    quorum, passing = await _fractions(s, year)
+    quorum, passing = await cr.plenary_fractions(s, year)
     now = await clock()
     v = body.votes
     checked = check_major_decision(
@@ -173,7 +130,7 @@ async def record_decision(
         },
     )
     await s.flush()
-    return _out(row)
+    return MajorDecision.of_decision(row)
 
 
 @router.get(
@@ -181,9 +138,8 @@ async def record_decision(
     summary="The committee's decisions on major matters of the year (Art. 7(1))",
     dependencies=[gate(*COMMITTEE_RECORDS)],
 )
-async def decisions(year: int, s: Session, user: User) -> list[dict[str, Any]]:
-    await _may_read_committee_records(s, year, user)
-    return [_out(d) for d in await cq.major_decisions(s, year)]
+async def decisions(year: int, s: Session, _: RecordsReader) -> list[MajorDecision]:
+    return [MajorDecision.of_decision(d) for d in await cq.major_decisions(s, year)]
 
 
 @router.get(
@@ -191,39 +147,23 @@ async def decisions(year: int, s: Session, user: User) -> list[dict[str, Any]]:
     summary="One decision of the committee on a major matter",
     dependencies=[gate(*COMMITTEE_RECORDS)],
 )
-async def decision(year: int, decision_id: str, s: Session, user: User) -> dict[str, Any]:
-    await _may_read_committee_records(s, year, user)
-    d = await s.get(m.MajorDecision, decision_id)
-    if d is None or d.cycle_year != year:
+async def decision(year: int, decision_id: str, s: Session, _: RecordsReader) -> MajorDecision:
+    d = await cr.major_decision(s, year, decision_id)
+    if d is None:
         raise not_found("评委会决定", "Committee decision")
-    return _out(d)
+    return MajorDecision.of_decision(d)
 
 
 @router.get(
     "/cycles/{year}/timeline",
     summary="The cycle's timeline: its own recorded steps in order, the committee's decisions among them",
     dependencies=[gate(*COMMITTEE_RECORDS)],
+    response_model_exclude_unset=True,  # `decision` on the entries of decisions only
 )
-async def timeline(year: int, s: Session, user: User) -> list[dict[str, Any]]:
+async def timeline(year: int, s: Session, _: RecordsReader) -> list[TimelineEntry]:
     """From the audit log (P4): every entry recorded on the cycle itself (rules approved, roster,
     start, stages, deadline, work report, lists, approval, decisions on major matters), oldest
     first. The entries' details are shown for the committee's decisions only."""
-    await _may_read_committee_records(s, year, user)
-    if await repo.cycle(s, year) is None and await s.get(m.Roster, year) is None:
+    if not await cr.cycle_or_roster_exists(s, year):
         raise not_found(f"{year}年度评审周期", f"Cycle {year}")
-    entries = await repo.cycle_timeline(s, year, limit=TIMELINE_LIMIT)
-    return [
-        {
-            "at": e.at,
-            "action": e.action,
-            "actor": e.actor,
-            "actor_role": e.actor_role,
-            "summary": e.reason,
-            **(
-                {"decision": {k: e.details.get(k) for k in ("decision_id", "method", "adopted", "basis")}}
-                if e.action == DECISION_RECORDED
-                else {}
-            ),
-        }
-        for e in entries
-    ]
+    return [TimelineEntry.of(e) for e in await repo.cycle_timeline(s, year, limit=TIMELINE_LIMIT)]

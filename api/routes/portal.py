@@ -240,14 +240,14 @@ async def _notice_state(request: Request, s: Any, year: int) -> dict[str, Any] |
         pub = await committee.preliminary(year, s)
     except DomainError:
         return None
-    sups = pub["supplementary"]
+    sups = pub.supplementary
     if sups:
         last = sups[-1]
-        opens, closes, closed, targets = last["published_at"], last["closes_at"], last["closed"], last["list"]
+        opens, closes, closed, targets = last.published_at, last.closes_at, last.closed, last.list
     else:
         notice = await portal_db.public_notice(s, year)
         assert notice is not None  # committee.preliminary read it
-        opens, closes, closed, targets = pub["published_at"], pub["closes_at"], notice.closed, pub["list"]
+        opens, closes, closed, targets = pub.published_at, pub.closes_at, notice.closed, pub.list
     now = await request.app.state.clock()
     return {
         "pub": pub,
@@ -428,7 +428,7 @@ async def file_objection_form(
             status=e.status,
             secure=secure,
         )
-    target = next((t for t in state["targets"] if t["application_id"] == body.application_id), None)
+    target = next((t for t in state["targets"] if t.application_id == body.application_id), None)
     response = page(
         "confirmation.html",
         status=201,
