@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any, Self
 
 from pydantic import BaseModel, JsonValue
@@ -16,8 +17,6 @@ from db import models as m
 from domain.ballot import Tally
 from domain.final_list import Decision
 from domain.types import Award
-
-from .common import Instant
 
 # a JSON value as it is stored (the published tally, the preliminary list's parts, a list version's
 # winners): answered as it was recorded
@@ -78,7 +77,7 @@ class Roster(BaseModel):
 
     year: int
     document_no: str
-    approved_at: Instant | None
+    approved_at: datetime | None
     members: list[RosterMember]
 
 
@@ -116,7 +115,7 @@ class WorkReport(Record):
     text: str
     content: dict[str, JsonValue]
     presented_by: str
-    presented_at: Instant
+    presented_at: datetime
 
 
 class BallotAccepted(BaseModel):
@@ -216,8 +215,8 @@ class SupplementaryListing(BaseModel):
     """补充公示: candidates noticed after the government returned the proposed list."""
 
     notice_id: str
-    published_at: Instant
-    closes_at: Instant
+    published_at: datetime
+    closes_at: datetime
     closed: bool
     list: Sequence[NoticedCandidate]
 
@@ -237,8 +236,8 @@ class PublicPreliminary(BaseModel):
     the final list."""
 
     year: int
-    published_at: Instant
-    closes_at: Instant
+    published_at: datetime
+    closes_at: datetime
     list: list[PreliminaryCandidate]
     runoffs: builtins.list[JsonValue]
     vacated: dict[str, JsonValue]
@@ -268,7 +267,7 @@ class PublicPreliminary(BaseModel):
 class ObjectionFiled(BaseModel):
     objection_id: str
     investigated: bool
-    closes_at: Instant
+    closes_at: datetime
 
 
 class FindingDecision(Record):
@@ -276,7 +275,7 @@ class FindingDecision(Record):
     decision: str
     reasons: str
     decided_by: str
-    decided_at: Instant
+    decided_at: datetime
 
 
 class ObjectionRecord(Record):
@@ -291,14 +290,14 @@ class ObjectionRecord(Record):
     name: str | None = None
     facts: str
     evidence: str
-    filed_at: Instant
+    filed_at: datetime
     investigated: bool
     state: str
     investigator: str | None
-    due_at: Instant | None
+    due_at: datetime | None
     conclusion: str
     findings: str
-    reported_at: Instant | None
+    reported_at: datetime | None
     decisions: list[FindingDecision]
     awaiting_decision: list[str]
 
@@ -330,7 +329,7 @@ class FindingDecided(Record):
     decision: str
     decision_zh: str
     decided_by: str
-    decided_at: Instant
+    decided_at: datetime
 
     @classmethod
     def of_review(cls, r: m.CommitteeReview) -> FindingDecided:
@@ -340,7 +339,7 @@ class FindingDecided(Record):
 class InvestigatorAssigned(BaseModel):
     objection_id: str
     investigator: str
-    due_at: Instant
+    due_at: datetime
 
 
 class ReportSubmitted(BaseModel):
@@ -380,8 +379,8 @@ class SupplementaryPublished(_Contract):
     seq: int
     answers_version: int
     candidates: list[ListEntry]
-    published_at: Instant
-    closes_at: Instant
+    published_at: datetime
+    closes_at: datetime
 
 
 class ListVersion(Record):
@@ -396,12 +395,12 @@ class ListVersion(Record):
     supplementary_notice: str | None
     note: str
     fixed_by: str
-    fixed_at: Instant
+    fixed_at: datetime
     answers_version: int | None
     answers_reason: str
     state: str
     decided_by: str | None
-    decided_at: Instant | None
+    decided_at: datetime | None
     document_no: str
     return_reason: str
 
@@ -457,4 +456,4 @@ class Certificate(Record):
     text: str
     plaque_text: str
     workflow_id: str
-    issued_at: Instant
+    issued_at: datetime

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel
 
 from db import models as m
 
 from .committee import Record
-from .common import Instant
 
 DECISION_RECORDED = "MAJOR_DECISION_RECORDED"
 
@@ -35,10 +36,10 @@ class MajorDecision(Record):
     votes: Votes | None  # a vote's counts (None: taken by consent)
     consenting: list[str]
     attachments: list[str]
-    decided_at: Instant
+    decided_at: datetime
     recorded_by: str
     recorded_position: str
-    recorded_at: Instant
+    recorded_at: datetime
 
     @classmethod
     def of_decision(cls, d: m.MajorDecision) -> MajorDecision:
@@ -59,7 +60,7 @@ class TimelineEntry(BaseModel):
     """One recorded step of the cycle; `decision` only on a decision on a major matter (left out
     on every other entry)."""
 
-    at: Instant
+    at: datetime
     action: str
     actor: str
     actor_role: str
