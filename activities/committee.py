@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.fanout import Wakeups
 from activities.notices import write_notices
+from activities.registry import defined_activities
 from config.temporal import refusal
 from contracts.common import NoticeInput
 from contracts.cycle import (
@@ -147,15 +148,13 @@ class CommitteeActivities:
                 # is stored only wrapped under the worker's ballot secret (R14.6)
                 key = self.keyring.new_meeting_key(req.meeting_id)
                 await cq.open_ballot(s, req.meeting_id, key, [members[u] for u in sorted(set(req.attendees))])
-                await repo.audit(
+                await repo.audit_by(
                     s,
-                    key=f"meeting-opened-{req.meeting_id}",
+                    req.actor,
+                    "RUNOFF_CONVENED" if runoff else "PLENARY_CONVENED",
+                    "meeting",
+                    req.meeting_id,
                     at=req.at,
-                    actor=req.actor.username,
-                    actor_role=req.actor.role,
-                    action="RUNOFF_CONVENED" if runoff else "PLENARY_CONVENED",
-                    entity_type="meeting",
-                    entity_id=req.meeting_id,
                     details={
                         "attendees": sorted(set(req.attendees)),
                         "roster": len(members),
@@ -166,6 +165,7 @@ class CommitteeActivities:
                             else {}
                         ),
                     },
+                    key=f"meeting-opened-{req.meeting_id}",
                 )
                 existing = await cq.meeting(s, req.meeting_id)
                 assert existing is not None
@@ -248,15 +248,14 @@ class CommitteeActivities:
                 presented_at=req.at,
             )
         )
-        await repo.audit(
+        await repo.audit_by(
             s,
-            key=f"work-report-{req.year}",
+            req.actor,
+            "WORK_REPORT_PRESENTED",
+            "cycle",
+            str(req.year),
             at=req.at,
-            actor=req.actor.username,
-            actor_role=req.actor.role,
-            action="WORK_REPORT_PRESENTED",
-            entity_type="cycle",
-            entity_id=str(req.year),
+            key=f"work-report-{req.year}",
         )
 
     @staticmethod
@@ -375,16 +374,15 @@ class CommitteeActivities:
         if meeting.state != "CLOSED":
             meeting.state, meeting.closed_at = "CLOSED", at
             meeting.tally = [asdict(t) for t in counted]
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"ballot-closed-{meeting_id}",
+                repo.SYSTEM,
+                action,
+                "meeting",
+                meeting_id,
                 at=at,
-                actor="system",
-                actor_role="system",
-                action=action,
-                entity_type="meeting",
-                entity_id=meeting_id,
                 details={"tally": meeting.tally, **opened},
+                key=f"ballot-closed-{meeting_id}",
             )
         return meeting, counted
 
@@ -449,15 +447,13 @@ class CommitteeActivities:
                 runoffs=[*pre.runoffs, meeting.id] if meeting.id not in pre.runoffs else pre.runoffs,
                 vacated=vacated,
             )
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"runoff-decided-{meeting.id}",
+                repo.SYSTEM,
+                "RUNOFF_DECIDED",
+                "meeting",
+                meeting.id,
                 at=req.at,
-                actor="system",
-                actor_role="system",
-                action="RUNOFF_DECIDED",
-                entity_type="meeting",
-                entity_id=meeting.id,
                 details={
                     "award": str(group.award),
                     "seats": group.seats,
@@ -468,6 +464,7 @@ class CommitteeActivities:
                     "over": list(outcome.over),
                     "vacant": outcome.vacant,
                 },
+                key=f"runoff-decided-{meeting.id}",
             )
         await self._vacuum_ballot_tables()
         return result
@@ -483,15 +480,13 @@ class CommitteeActivities:
             raise refuse(e) from None
         async with self.sessions.begin() as s:
             await cq.leave_vacant(s, req.year, group, reason=reason, by=req.actor.username, at=req.at)
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"seats-vacated-{req.year}-{group.award}-{group.source}",
+                req.actor,
+                "SEATS_LEFT_VACANT",
+                "cycle",
+                str(req.year),
                 at=req.at,
-                actor=req.actor.username,
-                actor_role=req.actor.role,
-                action="SEATS_LEFT_VACANT",
-                entity_type="cycle",
-                entity_id=str(req.year),
                 reason=reason,
                 details={
                     "award": str(group.award),
@@ -499,6 +494,7 @@ class CommitteeActivities:
                     "candidates": list(group.application_ids),
                     "tie_of": group.source,
                 },
+                key=f"seats-vacated-{req.year}-{group.award}-{group.source}",
             )
         excluded = dict(pre.excluded)
         for c in group.application_ids:
@@ -605,19 +601,18 @@ class CommitteeActivities:
                     )
                 ],
             )
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"preliminary-published-{req.year}",
+                repo.SYSTEM,
+                "PRELIMINARY_LIST_PUBLISHED",
+                "cycle",
+                str(req.year),
                 at=req.at,
-                actor="system",
-                actor_role="system",
-                action="PRELIMINARY_LIST_PUBLISHED",
-                entity_type="cycle",
-                entity_id=str(req.year),
                 details={
                     "closes_at": n.closes_at.isoformat(),
                     "winners": [w.application_id for w in req.preliminary.winners],
                 },
+                key=f"preliminary-published-{req.year}",
             )
             return NoticeWindow(n.published_at, n.closes_at)
 
@@ -631,16 +626,15 @@ class CommitteeActivities:
                 raise ApplicationError(f"no public notice for {year}", non_retryable=True)
             if not n.closed:
                 n.closed = True
-                await repo.audit(
+                await repo.audit_by(
                     s,
-                    key=f"notice-closed-{year}",
+                    repo.SYSTEM,
+                    "PUBLIC_NOTICE_CLOSED",
+                    "cycle",
+                    str(year),
                     at=n.closes_at,
-                    actor="system",
-                    actor_role="system",
-                    action="PUBLIC_NOTICE_CLOSED",
-                    entity_type="cycle",
-                    entity_id=str(year),
                     details={"objections": n.objections_count},
+                    key=f"notice-closed-{year}",
                 )
 
     # --- the supplementary notice after a return (补充公示) -----------------------------------------
@@ -725,15 +719,13 @@ class CommitteeActivities:
                 await write_notices(
                     s, [NoticeInput.public(key, NoticeKind.SUPPLEMENTARY_NOTICE, text, req.at, req.year)]
                 )
-                await repo.audit(
+                await repo.audit_by(
                     s,
-                    key=f"supplementary-published-{notice_id}",
+                    req.actor,
+                    "SUPPLEMENTARY_NOTICE_PUBLISHED",
+                    "cycle",
+                    str(req.year),
                     at=req.at,
-                    actor=req.actor.username,
-                    actor_role=req.actor.role,
-                    action="SUPPLEMENTARY_NOTICE_PUBLISHED",
-                    entity_type="cycle",
-                    entity_id=str(req.year),
                     reason=req.note,
                     details={
                         "notice_id": notice_id,
@@ -742,6 +734,7 @@ class CommitteeActivities:
                         "make_room": dict(row.make_room),
                         "closes_at": row.closes_at.isoformat(),
                     },
+                    key=f"supplementary-published-{notice_id}",
                 )
             return SupplementaryNotice(
                 row.id,
@@ -763,16 +756,15 @@ class CommitteeActivities:
             if not row.closed:
                 row.closed = True
                 filed = await cq.objections_to(s, notice_id)
-                await repo.audit(
+                await repo.audit_by(
                     s,
-                    key=f"supplementary-closed-{notice_id}",
+                    repo.SYSTEM,
+                    "SUPPLEMENTARY_NOTICE_CLOSED",
+                    "cycle",
+                    str(row.cycle_year),
                     at=row.closes_at,
-                    actor="system",
-                    actor_role="system",
-                    action="SUPPLEMENTARY_NOTICE_CLOSED",
-                    entity_type="cycle",
-                    entity_id=str(row.cycle_year),
                     details={"notice_id": notice_id, "objections": filed},
+                    key=f"supplementary-closed-{notice_id}",
                 )
 
     @activity.defn
@@ -787,18 +779,16 @@ class CommitteeActivities:
                 o.investigator, o.due_at = inp.investigator, inp.due_at
             if inp.state == "REPORTED":
                 o.findings, o.conclusion, o.reported_at = inp.findings, inp.conclusion, inp.at
-            actor = inp.actor.username if inp.actor else "system"
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"objection-{inp.objection_id}-{inp.state}",
+                inp.actor or repo.SYSTEM,
+                f"OBJECTION_{inp.state}",
+                "objection",
+                inp.objection_id,
                 at=inp.at,
-                actor=actor,
-                actor_role=inp.actor.role if inp.actor else "system",
-                action=f"OBJECTION_{inp.state}",
-                entity_type="objection",
-                entity_id=inp.objection_id,
                 reason=inp.findings,
                 details={"investigator": inp.investigator, "conclusion": inp.conclusion},
+                key=f"objection-{inp.objection_id}-{inp.state}",
             )
             await write_notices(s, inp.notices)
             year = o.cycle_year
@@ -863,14 +853,13 @@ class CommitteeActivities:
                 )
                 s.add(row)
                 final = self._final(row, entries)
-                await repo.audit(
+                await repo.audit_by(
                     s,
+                    req.actor,
+                    "FINAL_LIST_FIXED",
+                    "cycle",
+                    str(req.year),
                     at=req.at,
-                    actor=req.actor.username,
-                    actor_role=req.actor.role,
-                    action="FINAL_LIST_FIXED",
-                    entity_type="cycle",
-                    entity_id=str(req.year),
                     reason=req.note,
                     details=jsonable(asdict(final)),
                     key=f"final-list-{req.year}-v{number}",
@@ -912,17 +901,16 @@ class CommitteeActivities:
                 row.state = n.approval_state
                 row.decided_by, row.decided_at = d.actor.username, inp.at
                 row.document_no, row.return_reason = (d.document_no, "") if d.approved else ("", d.reason)
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"approval-{inp.year}-{inp.at.isoformat()}",
+                d.actor,
+                "GOVERNMENT_APPROVED" if d.approved else "GOVERNMENT_RETURNED",
+                "cycle",
+                str(inp.year),
                 at=inp.at,
-                actor=d.actor.username,
-                actor_role=d.actor.role,
-                action="GOVERNMENT_APPROVED" if d.approved else "GOVERNMENT_RETURNED",
-                entity_type="cycle",
-                entity_id=str(inp.year),
                 reason=d.reason,
                 details={"document_no": d.document_no, "version": number},
+                key=f"approval-{inp.year}-{inp.at.isoformat()}",
             )
 
     @activity.defn
@@ -937,34 +925,35 @@ class CommitteeActivities:
                     number = certificate_number(req.year, award, seq)
                     await cq.issue_certificate(
                         s,
-                        number=number,
-                        year=req.year,
-                        application_id=w.application_id,
-                        enterprise_id=app.enterprise_id,
-                        award=award,
-                        text=certificate_text(
-                            enterprise_name=w.enterprise_name,
-                            year=req.year,
-                            award=award,
+                        m.Certificate(
                             number=number,
-                            issued_on=req.at,
+                            cycle_year=req.year,
+                            award=award,
+                            application_id=w.application_id,
+                            enterprise_id=app.enterprise_id,
+                            text=certificate_text(
+                                enterprise_name=w.enterprise_name,
+                                year=req.year,
+                                award=award,
+                                number=number,
+                                issued_on=req.at,
+                            ),
+                            plaque_text=plaque_text(
+                                enterprise_name=w.enterprise_name, year=req.year, award=award
+                            ),
+                            workflow_id=award_workflow_id(req.year, w.application_id),
+                            issued_at=req.at,
                         ),
-                        plaque_text=plaque_text(
-                            enterprise_name=w.enterprise_name, year=req.year, award=award
-                        ),
-                        workflow_id=award_workflow_id(req.year, w.application_id),
-                        at=req.at,
                     )
-                    await repo.audit(
+                    await repo.audit_by(
                         s,
-                        key=f"certificate-{w.application_id}",
+                        repo.SYSTEM,
+                        "CERTIFICATE_ISSUED",
+                        "application",
+                        w.application_id,
                         at=req.at,
-                        actor="system",
-                        actor_role="system",
-                        action="CERTIFICATE_ISSUED",
-                        entity_type="application",
-                        entity_id=w.application_id,
                         details={"number": number, "approval": req.document_no},
+                        key=f"certificate-{w.application_id}",
                     )
             rows = await cq.certificates_of(s, [w.application_id for w in req.winners])
             names = {w.application_id: w.enterprise_name for w in req.winners}
@@ -984,18 +973,4 @@ class CommitteeActivities:
             ]
 
     def all(self) -> list[Callable[..., Any]]:
-        return [
-            self.open_meeting,
-            self.ballot_status,
-            self.close_ballot,
-            self.close_runoff,
-            self.vacate_seats,
-            self.publish_preliminary,
-            self.close_notice,
-            self.publish_supplementary,
-            self.close_supplementary,
-            self.record_investigation,
-            self.fix_final_list,
-            self.record_approval,
-            self.issue_certificates,
-        ]
+        return defined_activities(self)

@@ -25,6 +25,7 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.registry import defined_activities
 from config.constants import application_workflow_id, cycle_workflow_id
 from config.temporal import start_application, start_objection
 from contracts.application import (
@@ -211,10 +212,4 @@ class FanOutActivities:
         return await in_batches(rows, start, concurrency=self.concurrency, pause=self.pause)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [
-            self.announce_intake_closed,
-            self.announce_panels,
-            self.announce_onsite_list,
-            self.announce_results,
-            self.start_investigations,
-        ]
+        return defined_activities(self)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, Select, delete, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -23,6 +23,13 @@ from domain.ballot import Choice, Tally, Vote, tally
 from domain.review import ReviewPurpose
 from domain.rules import CycleRules
 from domain.types import ApplicationStage
+
+T = TypeVar("T")
+
+
+async def _all(s: AsyncSession, q: Select[T]) -> Sequence[T]:
+    """Every row of a query of one entity or one column."""
+    return (await s.scalars(q)).all()
 
 
 # --- roster and recusals -------------------------------------------------------------------------
@@ -37,13 +44,10 @@ async def member(s: AsyncSession, year: int, user_id: int) -> m.CommitteeMember 
 
 async def members(s: AsyncSession, year: int) -> Sequence[m.CommitteeMember]:
     """The members on the roster of the year, in the order they were entered."""
-    return (
-        await s.scalars(
-            select(m.CommitteeMember)
-            .where(m.CommitteeMember.cycle_year == year)
-            .order_by(m.CommitteeMember.id)
-        )
-    ).all()
+    return await _all(
+        s,
+        select(m.CommitteeMember).where(m.CommitteeMember.cycle_year == year).order_by(m.CommitteeMember.id),
+    )
 
 
 async def clear_roster(s: AsyncSession, year: int) -> None:
@@ -53,7 +57,7 @@ async def clear_roster(s: AsyncSession, year: int) -> None:
 
 async def users_by_name(s: AsyncSession, usernames: Iterable[str]) -> dict[str, m.User]:
     names = list(usernames)
-    return {u.username: u for u in (await s.scalars(select(m.User).where(m.User.username.in_(names)))).all()}
+    return {u.username: u for u in await _all(s, select(m.User).where(m.User.username.in_(names)))}
 
 
 async def meeting_convened(s: AsyncSession, year: int) -> bool:
@@ -77,13 +81,12 @@ async def recusal_recorded(s: AsyncSession, year: int, user_id: int, application
 async def recused_from(s: AsyncSession, year: int, user_id: int) -> set[str]:
     """The applications a member has declared an interest in."""
     return set(
-        (
-            await s.scalars(
-                select(m.CommitteeRecusal.application_id).where(
-                    m.CommitteeRecusal.cycle_year == year, m.CommitteeRecusal.user_id == user_id
-                )
-            )
-        ).all()
+        await _all(
+            s,
+            select(m.CommitteeRecusal.application_id).where(
+                m.CommitteeRecusal.cycle_year == year, m.CommitteeRecusal.user_id == user_id
+            ),
+        )
     )
 
 
@@ -91,13 +94,12 @@ async def recusals_among(s: AsyncSession, year: int, user_ids: Iterable[int]) ->
     """How many of these members (those present at a meeting) are recused from each application:
     the count and the recount both take it."""
     return Counter(
-        (
-            await s.scalars(
-                select(m.CommitteeRecusal.application_id).where(
-                    m.CommitteeRecusal.cycle_year == year, m.CommitteeRecusal.user_id.in_(list(user_ids))
-                )
-            )
-        ).all()
+        await _all(
+            s,
+            select(m.CommitteeRecusal.application_id).where(
+                m.CommitteeRecusal.cycle_year == year, m.CommitteeRecusal.user_id.in_(list(user_ids))
+            ),
+        )
     )
 
 
@@ -141,35 +143,33 @@ async def work_report(s: AsyncSession, year: int) -> m.WorkReport | None:
 
 
 async def applications_of(s: AsyncSession, year: int) -> Sequence[m.Application]:
-    return (await s.scalars(select(m.Application).where(m.Application.cycle_year == year))).all()
+    return await _all(s, select(m.Application).where(m.Application.cycle_year == year))
 
 
 async def panel_opinions_of(s: AsyncSession, year: int) -> Sequence[m.PanelOpinion]:
     """The panels' opinions (document and on-site) on the year's applications."""
-    return (
-        await s.scalars(
-            select(m.PanelOpinion)
-            .join(m.Application, m.Application.id == m.PanelOpinion.application_id)
-            .where(m.Application.cycle_year == year)
-        )
-    ).all()
+    return await _all(
+        s,
+        select(m.PanelOpinion)
+        .join(m.Application, m.Application.id == m.PanelOpinion.application_id)
+        .where(m.Application.cycle_year == year),
+    )
 
 
 async def onsite_opinions(s: AsyncSession, application_ids: Iterable[str]) -> Sequence[m.PanelOpinion]:
     """The on-site panels' opinions on these applications (their final scores)."""
-    return (
-        await s.scalars(
-            select(m.PanelOpinion).where(
-                m.PanelOpinion.application_id.in_(list(application_ids)),
-                m.PanelOpinion.purpose == ReviewPurpose.ONSITE,
-            )
-        )
-    ).all()
+    return await _all(
+        s,
+        select(m.PanelOpinion).where(
+            m.PanelOpinion.application_id.in_(list(application_ids)),
+            m.PanelOpinion.purpose == ReviewPurpose.ONSITE,
+        ),
+    )
 
 
 async def enterprise_names(s: AsyncSession) -> dict[int, str]:
     """Every enterprise's name, by id."""
-    return {e.id: e.name for e in (await s.scalars(select(m.Enterprise))).all()}
+    return {e.id: e.name for e in await _all(s, select(m.Enterprise))}
 
 
 async def applications_named(
@@ -226,14 +226,7 @@ async def document_totals(s: AsyncSession, year: int) -> Sequence[Row[str, int, 
 async def open_ballot(s: AsyncSession, meeting_id: str, key: MeetingKey, present: Iterable[int]) -> None:
     """The meeting's ballot key pair (the private key only wrapped) and its register: one row a
     member present (by user id), not voted yet."""
-    s.add(
-        m.BallotKey(
-            meeting_id=meeting_id,
-            public_key=key.public_key,
-            wrapped_private_key=key.wrapped_private_key,
-            key_id=key.key_id,
-        )
-    )
+    s.add(m.BallotKey(meeting_id=meeting_id, **asdict(key)))
     s.add_all(m.BallotTurnout(meeting_id=meeting_id, user_id=u, voted=False) for u in present)
 
 
@@ -244,7 +237,7 @@ async def ballot_key(s: AsyncSession, meeting_id: str) -> m.BallotKey | None:
 
 async def turnout(s: AsyncSession, meeting_id: str) -> Sequence[m.BallotTurnout]:
     """The register of a meeting: one row a member present, whether the member has voted."""
-    return (await s.scalars(select(m.BallotTurnout).where(m.BallotTurnout.meeting_id == meeting_id))).all()
+    return await _all(s, select(m.BallotTurnout).where(m.BallotTurnout.meeting_id == meeting_id))
 
 
 async def turnout_of(s: AsyncSession, meeting_id: str, user_id: int) -> m.BallotTurnout | None:
@@ -287,7 +280,7 @@ async def meeting_state(conn: AsyncConnection, meeting_id: str) -> str | None:
 async def ballot_marks(s: AsyncSession, meeting_id: str) -> list[Vote]:
     """The marks of a counted ballot, kept for the recount (db/ballot_box.py `keep_marks`); before
     the count, the marks of a ballot cast before sealed ballots existed."""
-    rows = (await s.scalars(select(m.BallotVote).where(m.BallotVote.meeting_id == meeting_id))).all()
+    rows = await _all(s, select(m.BallotVote).where(m.BallotVote.meeting_id == meeting_id))
     return [Vote(v.candidate_id, Choice(v.choice)) for v in rows]
 
 
@@ -409,21 +402,18 @@ async def objection_filed(s: AsyncSession, year: int, digest: str) -> bool:
 
 
 async def objections(s: AsyncSession, year: int) -> Sequence[m.Objection]:
-    return (
-        await s.scalars(
-            select(m.Objection).where(m.Objection.cycle_year == year).order_by(m.Objection.filed_at)
-        )
-    ).all()
+    return await _all(
+        s, select(m.Objection).where(m.Objection.cycle_year == year).order_by(m.Objection.filed_at)
+    )
 
 
 async def committee_reviews(s: AsyncSession, year: int) -> Sequence[m.CommitteeReview]:
-    return (
-        await s.scalars(
-            select(m.CommitteeReview)
-            .where(m.CommitteeReview.cycle_year == year)
-            .order_by(m.CommitteeReview.decided_at)
-        )
-    ).all()
+    return await _all(
+        s,
+        select(m.CommitteeReview)
+        .where(m.CommitteeReview.cycle_year == year)
+        .order_by(m.CommitteeReview.decided_at),
+    )
 
 
 async def finding_decided(s: AsyncSession, objection_id: str, application_id: str) -> bool:
@@ -452,49 +442,23 @@ async def last_decision_number(s: AsyncSession, year: int) -> int:
 
 
 async def major_decisions(s: AsyncSession, year: int) -> Sequence[m.MajorDecision]:
-    return (
-        await s.scalars(
-            select(m.MajorDecision).where(m.MajorDecision.cycle_year == year).order_by(m.MajorDecision.number)
-        )
-    ).all()
+    return await _all(
+        s, select(m.MajorDecision).where(m.MajorDecision.cycle_year == year).order_by(m.MajorDecision.number)
+    )
 
 
 # --- certificates ------------------------------------------------------------------------------------
-async def issue_certificate(
-    s: AsyncSession,
-    *,
-    number: str,
-    year: int,
-    application_id: str,
-    enterprise_id: int,
-    award: str,
-    text: str,
-    plaque_text: str,
-    workflow_id: str,
-    at: datetime,
-) -> None:
+async def issue_certificate(s: AsyncSession, certificate: m.Certificate) -> None:
     """Record a winner's certificate and plaque, once per application (a retry keeps the first)."""
+    state = inspect(certificate)  # the columns set on the new row: the others take their defaults
+    columns = {a.key: state.dict[a.key] for a in state.mapper.column_attrs if a.key in state.dict}
     await s.execute(
-        insert(m.Certificate)
-        .values(
-            number=number,
-            cycle_year=year,
-            award=award,
-            application_id=application_id,
-            enterprise_id=enterprise_id,
-            text=text,
-            plaque_text=plaque_text,
-            workflow_id=workflow_id,
-            issued_at=at,
-        )
-        .on_conflict_do_nothing(index_elements=["application_id"])
+        insert(m.Certificate).values(**columns).on_conflict_do_nothing(index_elements=["application_id"])
     )
 
 
 async def certificates_of(s: AsyncSession, application_ids: Iterable[str]) -> Sequence[m.Certificate]:
-    return (
-        await s.scalars(select(m.Certificate).where(m.Certificate.application_id.in_(list(application_ids))))
-    ).all()
+    return await _all(s, select(m.Certificate).where(m.Certificate.application_id.in_(list(application_ids))))
 
 
 async def credit_codes(s: AsyncSession, enterprise_ids: Iterable[int]) -> dict[int, str]:

@@ -4,6 +4,7 @@ claim of due notices and record of each hand-over. Nothing here commits: the cal
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -17,23 +18,13 @@ from domain.types import DeliveryState
 
 async def add_notice(s: AsyncSession, n: NoticeInput) -> int | None:
     """Write the notice, PENDING delivery, unless one with its key exists: its id, or None when an
-    earlier attempt wrote it."""
+    earlier attempt wrote it. The fields of `NoticeInput` are the notice's columns (`at` is its
+    `created_at`)."""
+    columns = asdict(n)
+    created_at = columns.pop("at")
     return await s.scalar(
         insert(m.Notice)
-        .values(
-            key=n.key,
-            kind=n.kind,
-            audience=n.audience,
-            cycle_year=n.cycle_year,
-            enterprise_id=n.enterprise_id,
-            application_id=n.application_id,
-            recipient_user_id=n.recipient_user_id,
-            recipient_role=n.recipient_role,
-            title=n.title,
-            body=n.body,
-            created_at=n.at,
-            delivery_state=DeliveryState.PENDING,
-        )
+        .values(**columns, created_at=created_at, delivery_state=DeliveryState.PENDING)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(m.Notice.id)
     )
