@@ -356,7 +356,7 @@ class CommitteeActivities:
     ) -> tuple[m.Meeting, list[Tally]]:
         """Close a meeting's ballot and count it (once: a retry gets the tally that was published)."""
         await ballot_box.lock_for_close(s, meeting_id)  # a ballot being cast goes in first
-        meeting = await cq.meeting(s, meeting_id, lock=True)
+        meeting = await cq.meeting(s, meeting_id, for_update=True)
         if meeting is None:
             raise ApplicationError(f"meeting {meeting_id} not found", non_retryable=True)
         count = await cq.ballot_count(s, meeting, rules)
@@ -621,7 +621,7 @@ class CommitteeActivities:
         """The notice's timer has fired: no objection is taken any more (R14.7). The row lock lets an
         objection being stored finish first; the API refuses every later one."""
         async with self.sessions.begin() as s:
-            n = await cq.public_notice(s, year, lock=True)
+            n = await cq.public_notice(s, year, for_update=True)
             if n is None:
                 raise ApplicationError(f"no public notice for {year}", non_retryable=True)
             if not n.closed:
@@ -645,7 +645,7 @@ class CommitteeActivities:
         candidates (counted like the preliminary list's). A retry returns the notice published."""
         notice_id = f"{req.year}-SUPP-{req.seq}"
         async with self.sessions.begin() as s:
-            n = await cq.public_notice(s, req.year, lock=True)
+            n = await cq.public_notice(s, req.year, for_update=True)
             if n is None:
                 raise ApplicationError(f"no public notice for {req.year}", non_retryable=True)
             row = await cq.supplementary_notice(s, notice_id)
@@ -750,7 +750,7 @@ class CommitteeActivities:
         """The supplementary notice's timer has fired: no objection is taken any more. The row lock
         lets an objection being stored finish first; the API refuses every later one."""
         async with self.sessions.begin() as s:
-            row = await cq.supplementary_notice(s, notice_id, lock=True)
+            row = await cq.supplementary_notice(s, notice_id, for_update=True)
             if row is None:
                 raise ApplicationError(f"no supplementary notice {notice_id}", non_retryable=True)
             if not row.closed:
@@ -804,7 +804,7 @@ class CommitteeActivities:
         returned version and the committee's revisions. Each version is kept; a retry returns the
         version it fixed."""
         async with self.sessions.begin() as s:
-            n = await cq.public_notice(s, req.year, lock=True)
+            n = await cq.public_notice(s, req.year, for_update=True)
             assert n is not None
             preliminary = [w["application_id"] for w in n.preliminary["winners"]]
             entries = {
@@ -886,7 +886,7 @@ class CommitteeActivities:
     async def record_approval(self, inp: RecordApprovalInput) -> None:
         d = inp.decision
         async with self.sessions.begin() as s:
-            n = await cq.public_notice(s, inp.year, lock=True)
+            n = await cq.public_notice(s, inp.year, for_update=True)
             assert n is not None
             n.approval_state = "APPROVED" if d.approved else "RETURNED"
             n.approved_by, n.approved_at = d.actor.username, inp.at

@@ -124,8 +124,8 @@ async def roster(s: AsyncSession, year: int) -> m.Roster | None:
 
 
 # --- the plenary and its work report ---------------------------------------------------------------
-async def meeting(s: AsyncSession, meeting_id: str, *, lock: bool = False) -> m.Meeting | None:
-    return await s.get(m.Meeting, meeting_id, with_for_update=lock)
+async def meeting(s: AsyncSession, meeting_id: str, *, for_update: bool = False) -> m.Meeting | None:
+    return await s.get(m.Meeting, meeting_id, with_for_update=for_update)
 
 
 async def awaiting_committee(s: AsyncSession, year: int) -> list[str]:
@@ -348,8 +348,8 @@ async def leave_vacant(
     )
 
 
-async def public_notice(s: AsyncSession, year: int, *, lock: bool = False) -> m.PublicNotice | None:
-    return await s.get(m.PublicNotice, year, with_for_update=lock)
+async def public_notice(s: AsyncSession, year: int, *, for_update: bool = False) -> m.PublicNotice | None:
+    return await s.get(m.PublicNotice, year, with_for_update=for_update)
 
 
 async def open_public_notice(
@@ -368,9 +368,9 @@ async def open_public_notice(
 
 
 async def supplementary_notice(
-    s: AsyncSession, notice_id: str, *, lock: bool = False
+    s: AsyncSession, notice_id: str, *, for_update: bool = False
 ) -> m.SupplementaryNotice | None:
-    return await s.get(m.SupplementaryNotice, notice_id, with_for_update=lock)
+    return await s.get(m.SupplementaryNotice, notice_id, with_for_update=for_update)
 
 
 # --- objections and the committee's decisions ------------------------------------------------------
