@@ -10,8 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
@@ -19,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.fanout import Wakeups
 from activities.notices import write_notices
+from activities.registry import defined_activities
 from config.temporal import refusal
 from contracts.common import NoticeInput
 from contracts.cycle import (
@@ -49,7 +49,7 @@ from db import repositories as repo
 from db.ballot_box import BallotKeyring, MeetingKey
 from db.jsonable import jsonable
 from domain import notices as texts
-from domain.ballot import Tally, Vote, check_quorum, decode_ballot, tally
+from domain.ballot import Tally, Vote, check_quorum, decode_ballot
 from domain.calendar import due_after
 from domain.certificates import certificate_number, certificate_text, plaque_text
 from domain.errors import DomainError, conflict, invalid
@@ -68,7 +68,7 @@ from domain.runoff import (
 )
 from domain.selection import Candidate, SelectionRules, final_score, preliminary_list, unmet_category_minimums
 from domain.supplementary import check_proposal
-from domain.types import ApplicationStage, Award, NoticeKind
+from domain.types import Award, NoticeKind
 from domain.work_report import AwardCriteriaShown, CycleFigures, ReportRow, compose_work_report
 
 refuse = refusal  # a rule refused the step: fail the activity for good, carrying the error
@@ -97,19 +97,14 @@ class CommitteeActivities:
         """Check attendance against the roster and the quorum, present the work report, issue ballots."""
         runoff = req.runoff
         async with self.sessions.begin() as s:
-            existing = await s.get(m.Meeting, req.meeting_id)
+            existing = await cq.meeting(s, req.meeting_id)
             if existing is None:
                 # a run-off votes only among the candidates tied for the open seats (R14.6)
-                candidates = list(runoff.application_ids) if runoff else await self._candidates(s, req.year)
-                roster = (
-                    await s.execute(
-                        select(m.User.username, m.User.id)
-                        .join(m.CommitteeMember, m.CommitteeMember.user_id == m.User.id)
-                        .where(m.CommitteeMember.cycle_year == req.year)
-                    )
-                ).all()
-                members = dict(roster)
-                approved = await s.get(m.Roster, req.year)
+                candidates = (
+                    list(runoff.application_ids) if runoff else await cq.awaiting_committee(s, req.year)
+                )
+                members = await cq.roster_ids(s, req.year)
+                approved = await cq.roster(s, req.year)
                 try:
                     if approved is None or approved.state != "APPROVED":
                         raise invalid(
@@ -152,25 +147,14 @@ class CommitteeActivities:
                 # the meeting's ballot key pair: ballots are sealed to the public key; the private key
                 # is stored only wrapped under the worker's ballot secret (R14.6)
                 key = self.keyring.new_meeting_key(req.meeting_id)
-                s.add(
-                    m.BallotKey(
-                        meeting_id=req.meeting_id,
-                        public_key=key.public_key,
-                        wrapped_private_key=key.wrapped_private_key,
-                        key_id=key.key_id,
-                    )
-                )
-                for username in sorted(set(req.attendees)):
-                    s.add(m.BallotTurnout(meeting_id=req.meeting_id, user_id=members[username], voted=False))
-                await repo.audit(
+                await cq.open_ballot(s, req.meeting_id, key, [members[u] for u in sorted(set(req.attendees))])
+                await repo.audit_by(
                     s,
-                    key=f"meeting-opened-{req.meeting_id}",
+                    req.actor,
+                    "RUNOFF_CONVENED" if runoff else "PLENARY_CONVENED",
+                    "meeting",
+                    req.meeting_id,
                     at=req.at,
-                    actor=req.actor.username,
-                    actor_role=req.actor.role,
-                    action="RUNOFF_CONVENED" if runoff else "PLENARY_CONVENED",
-                    entity_type="meeting",
-                    entity_id=req.meeting_id,
                     details={
                         "attendees": sorted(set(req.attendees)),
                         "roster": len(members),
@@ -181,8 +165,9 @@ class CommitteeActivities:
                             else {}
                         ),
                     },
+                    key=f"meeting-opened-{req.meeting_id}",
                 )
-                existing = await s.get(m.Meeting, req.meeting_id)
+                existing = await cq.meeting(s, req.meeting_id)
                 assert existing is not None
             if existing.kind == "RUNOFF":
                 return MeetingOpened(
@@ -197,33 +182,12 @@ class CommitteeActivities:
                 existing.id, list(existing.candidates), existing.present, existing.roster_size
             )
 
-    @staticmethod
-    async def _candidates(s: AsyncSession, year: int) -> list[str]:
-        """The applications whose on-site review is confirmed (or settled) wait for the committee."""
-        rows = await s.scalars(
-            select(m.Application.id)
-            .where(
-                m.Application.cycle_year == year, m.Application.stage == ApplicationStage.AWAITING_COMMITTEE
-            )
-            .order_by(m.Application.id)
-        )
-        return list(rows.all())
-
     async def _work_report(self, s: AsyncSession, req: OpenMeetingRequest, candidates: list[str]) -> None:
-        if await s.get(m.WorkReport, req.year) is not None:
+        if await cq.work_report(s, req.year) is not None:
             return
-        apps = (await s.scalars(select(m.Application).where(m.Application.cycle_year == req.year))).all()
-        opinions = {
-            (o.application_id, o.purpose): o
-            for o in (
-                await s.scalars(
-                    select(m.PanelOpinion)
-                    .join(m.Application, m.Application.id == m.PanelOpinion.application_id)
-                    .where(m.Application.cycle_year == req.year)
-                )
-            ).all()
-        }
-        names = {e.id: e.name for e in (await s.scalars(select(m.Enterprise))).all()}
+        apps = await cq.applications_of(s, req.year)
+        opinions = {(o.application_id, o.purpose): o for o in await cq.panel_opinions_of(s, req.year)}
+        names = await cq.enterprise_names(s)
         rubric = load_rubric(req.rules.criteria_edition)
         category_names = {c.code: c.name_zh for c in rubric.categories}
         rows = []
@@ -249,26 +213,15 @@ class CommitteeActivities:
                     self._unmet(req.rules, Award(a.award), ons, rubric),
                 )
             )
-        seated = await s.scalar(
-            select(func.count())
-            .select_from(m.PanelMember)
-            .join(m.Application, m.Application.id == m.PanelMember.application_id)
-            .where(m.Application.cycle_year == req.year)
-        )
-        replaced = await s.scalar(
-            select(func.count())
-            .select_from(m.PanelMember)
-            .join(m.Application, m.Application.id == m.PanelMember.application_id)
-            .where(m.Application.cycle_year == req.year, m.PanelMember.active.is_(False))
-        )
+        seated, replaced = await cq.panel_seats(s, req.year)
         figures = CycleFigures(
             req.year,
             len(apps),
             sum(a.outcome not in ("NOT_QUALIFIED", "PENDING") for a in apps),
             sum((a.id, ReviewPurpose.DOCUMENT) in opinions for a in apps),
             len(candidates),
-            int(seated or 0),
-            int(replaced or 0),
+            seated,
+            replaced,
         )
         criteria = [
             AwardCriteriaShown(
@@ -295,15 +248,14 @@ class CommitteeActivities:
                 presented_at=req.at,
             )
         )
-        await repo.audit(
+        await repo.audit_by(
             s,
-            key=f"work-report-{req.year}",
+            req.actor,
+            "WORK_REPORT_PRESENTED",
+            "cycle",
+            str(req.year),
             at=req.at,
-            actor=req.actor.username,
-            actor_role=req.actor.role,
-            action="WORK_REPORT_PRESENTED",
-            entity_type="cycle",
-            entity_id=str(req.year),
+            key=f"work-report-{req.year}",
         )
 
     @staticmethod
@@ -331,23 +283,7 @@ class CommitteeActivities:
         under the official panel score and under other aggregations of the document review's
         individual totals — those of the experts who still hold their seat (a replaced or
         disqualified expert's score is not counted)."""
-        rows = (
-            await s.execute(
-                select(m.ExpertScore.application_id, m.ExpertScore.expert_id, m.ExpertScore.total)
-                .join(m.Application, m.Application.id == m.ExpertScore.application_id)
-                .join(
-                    m.PanelMember,
-                    (m.PanelMember.application_id == m.ExpertScore.application_id)
-                    & (m.PanelMember.purpose == m.ExpertScore.purpose)
-                    & (m.PanelMember.expert_id == m.ExpertScore.expert_id),
-                )
-                .where(
-                    m.Application.cycle_year == req.year,
-                    m.ExpertScore.purpose == ReviewPurpose.DOCUMENT,
-                    m.PanelMember.active.is_(True),
-                )
-            )
-        ).all()
+        rows = await cq.document_totals(s, req.year)
         by_expert: dict[int, dict[str, Decimal]] = {}
         for app_id, expert_id, total in rows:
             by_expert.setdefault(int(expert_id), {})[app_id] = Decimal(total)
@@ -378,17 +314,9 @@ class CommitteeActivities:
         an order that means nothing, destroy the meeting's key, and derive the preliminary list
         (R3.3, R14.6). A tie across an award's cut-off leaves its seats open for a run-off."""
         async with self.sessions.begin() as s:
-            meeting, counted = await self._count(
-                s, req.year, req.meeting_id, req.rules, req.at, "BALLOT_TALLIED"
-            )
+            meeting, counted = await self._count(s, req.meeting_id, req.rules, req.at, "BALLOT_TALLIED")
             by_id = {t.candidate_id: t for t in counted}
-            rows = (
-                await s.execute(
-                    select(m.Application, m.Enterprise.name)
-                    .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
-                    .where(m.Application.id.in_(list(meeting.candidates)))
-                )
-            ).all()
+            rows = await cq.applications_named(s, meeting.candidates)
             points = await self._final_category_points(s, list(meeting.candidates), req.rules)
             candidates = [
                 Candidate(
@@ -424,28 +352,21 @@ class CommitteeActivities:
         return result
 
     async def _count(
-        self, s: AsyncSession, year: int, meeting_id: str, rules: CycleRules, at: datetime, action: str
+        self, s: AsyncSession, meeting_id: str, rules: CycleRules, at: datetime, action: str
     ) -> tuple[m.Meeting, list[Tally]]:
         """Close a meeting's ballot and count it (once: a retry gets the tally that was published)."""
         await ballot_box.lock_for_close(s, meeting_id)  # a ballot being cast goes in first
-        meeting = await s.get(m.Meeting, meeting_id, with_for_update=True)
+        meeting = await cq.meeting(s, meeting_id, for_update=True)
         if meeting is None:
             raise ApplicationError(f"meeting {meeting_id} not found", non_retryable=True)
-        turnout = await cq.turnout(s, meeting_id)
-        recusals = await cq.recusals_among(s, year, [t.user_id for t in turnout])
+        count = await cq.ballot_count(s, meeting, rules)
         opened: dict[str, int] = {}
         if meeting.state == "CLOSED":  # a retry returns the tally that was published, not a new count
             counted = [Tally(**t) for t in meeting.tally]
         else:
             try:
-                votes, opened = await self._open_box(s, meeting, voted=sum(t.voted for t in turnout))
-                counted = tally(
-                    votes,
-                    candidates=list(meeting.candidates),
-                    present=meeting.present,
-                    recusals={c: recusals.get(c, 0) for c in meeting.candidates},
-                    pass_ratio=Fraction(rules.pass_numerator, rules.pass_denominator),
-                )
+                votes, opened = await self._open_box(s, meeting, voted=count.voted)
+                counted = count.of(votes)
             except DomainError as e:
                 raise refuse(e) from None
             # the marks, for the recount: contents, ids and order are a function of the tally
@@ -453,16 +374,15 @@ class CommitteeActivities:
         if meeting.state != "CLOSED":
             meeting.state, meeting.closed_at = "CLOSED", at
             meeting.tally = [asdict(t) for t in counted]
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"ballot-closed-{meeting_id}",
+                repo.SYSTEM,
+                action,
+                "meeting",
+                meeting_id,
                 at=at,
-                actor="system",
-                actor_role="system",
-                action=action,
-                entity_type="meeting",
-                entity_id=meeting_id,
                 details={"tally": meeting.tally, **opened},
+                key=f"ballot-closed-{meeting_id}",
             )
         return meeting, counted
 
@@ -475,19 +395,12 @@ class CommitteeActivities:
         run-off (R14.6)."""
         group = req.seats
         async with self.sessions.begin() as s:
-            meeting, counted = await self._count(
-                s, req.year, req.meeting_id, req.rules, req.at, "RUNOFF_TALLIED"
-            )
+            meeting, counted = await self._count(s, req.meeting_id, req.rules, req.at, "RUNOFF_TALLIED")
             try:
                 outcome = runoff_result(counted, seats=group.seats)
             except DomainError as e:
                 raise refuse(e) from None
-            found = await s.execute(
-                select(m.Application, m.Enterprise.name)
-                .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
-                .where(m.Application.id.in_(list(outcome.selected)))
-            )
-            apps = {a.id: (a, name) for a, name in found.all()}
+            apps = {a.id: (a, name) for a, name in await cq.applications_named(s, outcome.selected)}
             plenary = {str(t["candidate_id"]): int(t["approve"]) for t in req.preliminary.tally}
             selected = [
                 ListEntry(
@@ -534,15 +447,13 @@ class CommitteeActivities:
                 runoffs=[*pre.runoffs, meeting.id] if meeting.id not in pre.runoffs else pre.runoffs,
                 vacated=vacated,
             )
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"runoff-decided-{meeting.id}",
+                repo.SYSTEM,
+                "RUNOFF_DECIDED",
+                "meeting",
+                meeting.id,
                 at=req.at,
-                actor="system",
-                actor_role="system",
-                action="RUNOFF_DECIDED",
-                entity_type="meeting",
-                entity_id=meeting.id,
                 details={
                     "award": str(group.award),
                     "seats": group.seats,
@@ -553,6 +464,7 @@ class CommitteeActivities:
                     "over": list(outcome.over),
                     "vacant": outcome.vacant,
                 },
+                key=f"runoff-decided-{meeting.id}",
             )
         await self._vacuum_ballot_tables()
         return result
@@ -567,29 +479,14 @@ class CommitteeActivities:
         except DomainError as e:
             raise refuse(e) from None
         async with self.sessions.begin() as s:
-            await s.execute(
-                insert(m.SeatVacancy)
-                .values(
-                    cycle_year=req.year,
-                    award=str(group.award),
-                    seats=group.seats,
-                    application_ids=list(group.application_ids),
-                    source=group.source,
-                    reason=reason,
-                    decided_by=req.actor.username,
-                    decided_at=req.at,
-                )
-                .on_conflict_do_nothing(constraint="uq_seat_vacancies_seats")
-            )
-            await repo.audit(
+            await cq.leave_vacant(s, req.year, group, reason=reason, by=req.actor.username, at=req.at)
+            await repo.audit_by(
                 s,
-                key=f"seats-vacated-{req.year}-{group.award}-{group.source}",
+                req.actor,
+                "SEATS_LEFT_VACANT",
+                "cycle",
+                str(req.year),
                 at=req.at,
-                actor=req.actor.username,
-                actor_role=req.actor.role,
-                action="SEATS_LEFT_VACANT",
-                entity_type="cycle",
-                entity_id=str(req.year),
                 reason=reason,
                 details={
                     "award": str(group.award),
@@ -597,6 +494,7 @@ class CommitteeActivities:
                     "candidates": list(group.application_ids),
                     "tie_of": group.source,
                 },
+                key=f"seats-vacated-{req.year}-{group.award}-{group.source}",
             )
         excluded = dict(pre.excluded)
         for c in group.application_ids:
@@ -624,12 +522,8 @@ class CommitteeActivities:
         if not any(c.min_category_points for c in rules.award_criteria.values()):
             return {}
         rubric = load_rubric(rules.criteria_edition)
-        opinions = await s.scalars(
-            select(m.PanelOpinion).where(
-                m.PanelOpinion.application_id.in_(candidates), m.PanelOpinion.purpose == ReviewPurpose.ONSITE
-            )
-        )
-        return {o.application_id: score_sheet(rubric, o.scores).categories for o in opinions.all()}
+        opinions = await cq.onsite_opinions(s, candidates)
+        return {o.application_id: score_sheet(rubric, o.scores).categories for o in opinions}
 
     async def _open_box(
         self, s: AsyncSession, meeting: m.Meeting, *, voted: int
@@ -637,7 +531,7 @@ class CommitteeActivities:
         """Every ballot of the meeting, opened with its private key, which is then destroyed; the
         box is left empty. Also the figures of the count: ballots opened, members who voted and, if
         a cast failed between its two transactions, ballots that never reached the box."""
-        key_row = await s.get(m.BallotKey, meeting.id, with_for_update=True)
+        key_row = await cq.ballot_key(s, meeting.id)
         sealed = await ballot_box.empty_box(s, meeting.id)
         votes = await cq.ballot_marks(s, meeting.id)  # marks of a ballot opened before sealed ballots existed
         if sealed:
@@ -684,18 +578,13 @@ class CommitteeActivities:
     @activity.defn
     async def publish_preliminary(self, req: PublishPreliminaryRequest) -> NoticeWindow:
         async with self.sessions.begin() as s:
-            await s.execute(
-                insert(m.PublicNotice)
-                .values(
-                    cycle_year=req.year,
-                    preliminary=jsonable(asdict(req.preliminary)),
-                    published_at=req.at,
-                    closes_at=due_after(req.at, req.rules.public_notice_period, req.rules.holiday_calendar),
-                )
-                .on_conflict_do_nothing(index_elements=["cycle_year"])
+            n = await cq.open_public_notice(
+                s,
+                req.year,
+                jsonable(asdict(req.preliminary)),
+                at=req.at,
+                closes_at=due_after(req.at, req.rules.public_notice_period, req.rules.holiday_calendar),
             )
-            n = await s.get(m.PublicNotice, req.year)
-            assert n is not None
             text = texts.preliminary_notice(
                 req.year,
                 req.preliminary.winners,
@@ -712,19 +601,18 @@ class CommitteeActivities:
                     )
                 ],
             )
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"preliminary-published-{req.year}",
+                repo.SYSTEM,
+                "PRELIMINARY_LIST_PUBLISHED",
+                "cycle",
+                str(req.year),
                 at=req.at,
-                actor="system",
-                actor_role="system",
-                action="PRELIMINARY_LIST_PUBLISHED",
-                entity_type="cycle",
-                entity_id=str(req.year),
                 details={
                     "closes_at": n.closes_at.isoformat(),
                     "winners": [w.application_id for w in req.preliminary.winners],
                 },
+                key=f"preliminary-published-{req.year}",
             )
             return NoticeWindow(n.published_at, n.closes_at)
 
@@ -733,21 +621,20 @@ class CommitteeActivities:
         """The notice's timer has fired: no objection is taken any more (R14.7). The row lock lets an
         objection being stored finish first; the API refuses every later one."""
         async with self.sessions.begin() as s:
-            n = await s.get(m.PublicNotice, year, with_for_update=True)
+            n = await cq.public_notice(s, year, for_update=True)
             if n is None:
                 raise ApplicationError(f"no public notice for {year}", non_retryable=True)
             if not n.closed:
                 n.closed = True
-                await repo.audit(
+                await repo.audit_by(
                     s,
-                    key=f"notice-closed-{year}",
+                    repo.SYSTEM,
+                    "PUBLIC_NOTICE_CLOSED",
+                    "cycle",
+                    str(year),
                     at=n.closes_at,
-                    actor="system",
-                    actor_role="system",
-                    action="PUBLIC_NOTICE_CLOSED",
-                    entity_type="cycle",
-                    entity_id=str(year),
                     details={"objections": n.objections_count},
+                    key=f"notice-closed-{year}",
                 )
 
     # --- the supplementary notice after a return (补充公示) -----------------------------------------
@@ -758,10 +645,10 @@ class CommitteeActivities:
         candidates (counted like the preliminary list's). A retry returns the notice published."""
         notice_id = f"{req.year}-SUPP-{req.seq}"
         async with self.sessions.begin() as s:
-            n = await s.get(m.PublicNotice, req.year, with_for_update=True)
+            n = await cq.public_notice(s, req.year, for_update=True)
             if n is None:
                 raise ApplicationError(f"no public notice for {req.year}", non_retryable=True)
-            row = await s.get(m.SupplementaryNotice, notice_id)
+            row = await cq.supplementary_notice(s, notice_id)
             if row is None:
                 earlier = await repo.supplementary_notices(s, req.year)
                 returned = await repo.list_version(s, req.year, req.answers_version)
@@ -795,15 +682,7 @@ class CommitteeActivities:
                 except DomainError as e:
                     raise refuse(e) from None
                 approve = {str(t["candidate_id"]): int(t["approve"]) for t in n.preliminary.get("tally", [])}
-                names = dict(
-                    (
-                        await s.execute(
-                            select(m.Application.id, m.Enterprise.name)
-                            .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
-                            .where(m.Application.id.in_(sorted(req.add)))
-                        )
-                    ).all()
-                )
+                names = {a.id: name for a, name in await cq.applications_named(s, sorted(req.add))}
                 # in the order of the preliminary list: by award, then votes and final score
                 ordered = sorted(
                     req.add,
@@ -840,15 +719,13 @@ class CommitteeActivities:
                 await write_notices(
                     s, [NoticeInput.public(key, NoticeKind.SUPPLEMENTARY_NOTICE, text, req.at, req.year)]
                 )
-                await repo.audit(
+                await repo.audit_by(
                     s,
-                    key=f"supplementary-published-{notice_id}",
+                    req.actor,
+                    "SUPPLEMENTARY_NOTICE_PUBLISHED",
+                    "cycle",
+                    str(req.year),
                     at=req.at,
-                    actor=req.actor.username,
-                    actor_role=req.actor.role,
-                    action="SUPPLEMENTARY_NOTICE_PUBLISHED",
-                    entity_type="cycle",
-                    entity_id=str(req.year),
                     reason=req.note,
                     details={
                         "notice_id": notice_id,
@@ -857,6 +734,7 @@ class CommitteeActivities:
                         "make_room": dict(row.make_room),
                         "closes_at": row.closes_at.isoformat(),
                     },
+                    key=f"supplementary-published-{notice_id}",
                 )
             return SupplementaryNotice(
                 row.id,
@@ -872,30 +750,27 @@ class CommitteeActivities:
         """The supplementary notice's timer has fired: no objection is taken any more. The row lock
         lets an objection being stored finish first; the API refuses every later one."""
         async with self.sessions.begin() as s:
-            row = await s.get(m.SupplementaryNotice, notice_id, with_for_update=True)
+            row = await cq.supplementary_notice(s, notice_id, for_update=True)
             if row is None:
                 raise ApplicationError(f"no supplementary notice {notice_id}", non_retryable=True)
             if not row.closed:
                 row.closed = True
-                filed = await s.scalar(
-                    select(func.count()).select_from(m.Objection).where(m.Objection.notice_id == notice_id)
-                )
-                await repo.audit(
+                filed = await cq.objections_to(s, notice_id)
+                await repo.audit_by(
                     s,
-                    key=f"supplementary-closed-{notice_id}",
+                    repo.SYSTEM,
+                    "SUPPLEMENTARY_NOTICE_CLOSED",
+                    "cycle",
+                    str(row.cycle_year),
                     at=row.closes_at,
-                    actor="system",
-                    actor_role="system",
-                    action="SUPPLEMENTARY_NOTICE_CLOSED",
-                    entity_type="cycle",
-                    entity_id=str(row.cycle_year),
-                    details={"notice_id": notice_id, "objections": int(filed or 0)},
+                    details={"notice_id": notice_id, "objections": filed},
+                    key=f"supplementary-closed-{notice_id}",
                 )
 
     @activity.defn
     async def record_investigation(self, inp: RecordInvestigationInput) -> None:
         async with self.sessions.begin() as s:
-            o = await s.get(m.Objection, inp.objection_id)
+            o = await cq.objection(s, inp.objection_id)
             if o is None:
                 raise ApplicationError(f"objection {inp.objection_id} not found", non_retryable=True)
             if o.state != "REPORTED":  # a late retry never takes a reported objection back
@@ -904,18 +779,16 @@ class CommitteeActivities:
                 o.investigator, o.due_at = inp.investigator, inp.due_at
             if inp.state == "REPORTED":
                 o.findings, o.conclusion, o.reported_at = inp.findings, inp.conclusion, inp.at
-            actor = inp.actor.username if inp.actor else "system"
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"objection-{inp.objection_id}-{inp.state}",
+                inp.actor or repo.SYSTEM,
+                f"OBJECTION_{inp.state}",
+                "objection",
+                inp.objection_id,
                 at=inp.at,
-                actor=actor,
-                actor_role=inp.actor.role if inp.actor else "system",
-                action=f"OBJECTION_{inp.state}",
-                entity_type="objection",
-                entity_id=inp.objection_id,
                 reason=inp.findings,
                 details={"investigator": inp.investigator, "conclusion": inp.conclusion},
+                key=f"objection-{inp.objection_id}-{inp.state}",
             )
             await write_notices(s, inp.notices)
             year = o.cycle_year
@@ -931,7 +804,7 @@ class CommitteeActivities:
         returned version and the committee's revisions. Each version is kept; a retry returns the
         version it fixed."""
         async with self.sessions.begin() as s:
-            n = await s.get(m.PublicNotice, req.year, with_for_update=True)
+            n = await cq.public_notice(s, req.year, for_update=True)
             assert n is not None
             preliminary = [w["application_id"] for w in n.preliminary["winners"]]
             entries = {
@@ -980,14 +853,13 @@ class CommitteeActivities:
                 )
                 s.add(row)
                 final = self._final(row, entries)
-                await repo.audit(
+                await repo.audit_by(
                     s,
+                    req.actor,
+                    "FINAL_LIST_FIXED",
+                    "cycle",
+                    str(req.year),
                     at=req.at,
-                    actor=req.actor.username,
-                    actor_role=req.actor.role,
-                    action="FINAL_LIST_FIXED",
-                    entity_type="cycle",
-                    entity_id=str(req.year),
                     reason=req.note,
                     details=jsonable(asdict(final)),
                     key=f"final-list-{req.year}-v{number}",
@@ -1014,7 +886,7 @@ class CommitteeActivities:
     async def record_approval(self, inp: RecordApprovalInput) -> None:
         d = inp.decision
         async with self.sessions.begin() as s:
-            n = await s.get(m.PublicNotice, inp.year, with_for_update=True)
+            n = await cq.public_notice(s, inp.year, for_update=True)
             assert n is not None
             n.approval_state = "APPROVED" if d.approved else "RETURNED"
             n.approved_by, n.approved_at = d.actor.username, inp.at
@@ -1029,17 +901,16 @@ class CommitteeActivities:
                 row.state = n.approval_state
                 row.decided_by, row.decided_at = d.actor.username, inp.at
                 row.document_no, row.return_reason = (d.document_no, "") if d.approved else ("", d.reason)
-            await repo.audit(
+            await repo.audit_by(
                 s,
-                key=f"approval-{inp.year}-{inp.at.isoformat()}",
+                d.actor,
+                "GOVERNMENT_APPROVED" if d.approved else "GOVERNMENT_RETURNED",
+                "cycle",
+                str(inp.year),
                 at=inp.at,
-                actor=d.actor.username,
-                actor_role=d.actor.role,
-                action="GOVERNMENT_APPROVED" if d.approved else "GOVERNMENT_RETURNED",
-                entity_type="cycle",
-                entity_id=str(inp.year),
                 reason=d.reason,
                 details={"document_no": d.document_no, "version": number},
+                key=f"approval-{inp.year}-{inp.at.isoformat()}",
             )
 
     @activity.defn
@@ -1052,9 +923,9 @@ class CommitteeActivities:
                     app = await repo.application(s, w.application_id)
                     assert app is not None
                     number = certificate_number(req.year, award, seq)
-                    await s.execute(
-                        insert(m.Certificate)
-                        .values(
+                    await cq.issue_certificate(
+                        s,
+                        m.Certificate(
                             number=number,
                             cycle_year=req.year,
                             award=award,
@@ -1072,41 +943,21 @@ class CommitteeActivities:
                             ),
                             workflow_id=award_workflow_id(req.year, w.application_id),
                             issued_at=req.at,
-                        )
-                        .on_conflict_do_nothing(index_elements=["application_id"])
+                        ),
                     )
-                    await repo.audit(
+                    await repo.audit_by(
                         s,
-                        key=f"certificate-{w.application_id}",
+                        repo.SYSTEM,
+                        "CERTIFICATE_ISSUED",
+                        "application",
+                        w.application_id,
                         at=req.at,
-                        actor="system",
-                        actor_role="system",
-                        action="CERTIFICATE_ISSUED",
-                        entity_type="application",
-                        entity_id=w.application_id,
                         details={"number": number, "approval": req.document_no},
+                        key=f"certificate-{w.application_id}",
                     )
-            rows = (
-                (
-                    await s.execute(
-                        select(m.Certificate).where(
-                            m.Certificate.application_id.in_([w.application_id for w in req.winners])
-                        )
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            rows = await cq.certificates_of(s, [w.application_id for w in req.winners])
             names = {w.application_id: w.enterprise_name for w in req.winners}
-            codes = dict(
-                (
-                    await s.execute(
-                        select(m.Enterprise.id, m.Enterprise.credit_code).where(
-                            m.Enterprise.id.in_([c.enterprise_id for c in rows])
-                        )
-                    )
-                ).all()
-            )
+            codes = await cq.credit_codes(s, [c.enterprise_id for c in rows])
             await write_notices(s, req.notices)
             return [
                 CertificateIssued(
@@ -1122,18 +973,4 @@ class CommitteeActivities:
             ]
 
     def all(self) -> list[Callable[..., Any]]:
-        return [
-            self.open_meeting,
-            self.ballot_status,
-            self.close_ballot,
-            self.close_runoff,
-            self.vacate_seats,
-            self.publish_preliminary,
-            self.close_notice,
-            self.publish_supplementary,
-            self.close_supplementary,
-            self.record_investigation,
-            self.fix_final_list,
-            self.record_approval,
-            self.issue_certificates,
-        ]
+        return defined_activities(self)

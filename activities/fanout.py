@@ -19,13 +19,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.registry import defined_activities
 from config.constants import application_workflow_id, cycle_workflow_id
 from config.temporal import start_application, start_objection
 from contracts.application import (
@@ -38,6 +38,7 @@ from contracts.application import (
 )
 from contracts.cycle import FanOutInput
 from contracts.objection import ObjectionWorkflowInput
+from db import fanout_queries as fq
 from db import models as m
 from db import repositories as repo
 from domain.progress import Gate
@@ -58,7 +59,7 @@ class Wakeups:
 
     async def after_progress(self, year: int) -> None:
         async with self.sessions() as s:
-            gate = await s.scalar(select(m.Cycle.gate).where(m.Cycle.year == year))
+            gate = await fq.cycle_gate(s, year)
             if not gate:
                 return
             pending = await repo.gate_pending(s, year, Gate(gate))
@@ -115,17 +116,8 @@ class FanOutActivities:
         """Every application of the year learns the deadline its conditions are judged at. A workflow
         whose start was lost at submission is started here (signal-with-start)."""
         async with self.sessions() as s:
-            cycle = await s.get(m.Cycle, inp.year)
-            assert cycle is not None
-            rules = repo.cycle_rules(cycle)
-            rows = (
-                await s.execute(
-                    select(m.Application, m.Enterprise)
-                    .join(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
-                    .where(m.Application.cycle_year == inp.year)
-                    .order_by(m.Application.id)
-                )
-            ).all()
+            cycle, rules = await fq.cycle_with_rules(s, inp.year)
+            rows = await fq.applicants(s, inp.year)
             deadline = cycle.deadline
         queue = activity.info().task_queue
 
@@ -148,8 +140,7 @@ class FanOutActivities:
         """Each application whose panel the draw completed learns it (the draw is recorded before
         this runs); a panel still short waits for the draw that fills it."""
         async with self.sessions() as s:
-            draw = await s.get(m.PanelDraw, draw_id)
-            assert draw is not None
+            draw = await fq.panel_draw(s, draw_id)
             seated = await repo.panels_of_draw(s, draw_id, complete_only=True)
             visits = dict(draw.inputs.get("visits", {}))
         purpose = ReviewPurpose(draw.purpose)
@@ -200,25 +191,8 @@ class FanOutActivities:
         """Every objection to be investigated has its workflow: the API starts it when it stores the
         objection; one whose start was lost then (Temporal unreachable) is started here."""
         async with self.sessions() as s:
-            cycle = await s.get(m.Cycle, inp.year)
-            assert cycle is not None
-            rules = repo.cycle_rules(cycle)
-            rows = (
-                await s.execute(
-                    select(
-                        m.Objection.id, m.Objection.application_id, m.Enterprise.name, m.Objection.notice_id
-                    )
-                    # an objection about the notice itself names no organisation
-                    .outerjoin(m.Application, m.Application.id == m.Objection.application_id)
-                    .outerjoin(m.Enterprise, m.Enterprise.id == m.Application.enterprise_id)
-                    .where(
-                        m.Objection.cycle_year == inp.year,
-                        m.Objection.investigate.is_(True),
-                        m.Objection.state != "REPORTED",
-                    )
-                    .order_by(m.Objection.id)
-                )
-            ).all()
+            _, rules = await fq.cycle_with_rules(s, inp.year)
+            rows = await fq.objections_to_investigate(s, inp.year)
         queue = activity.info().task_queue
 
         async def start(row: tuple[str, str | None, str | None, str | None]) -> None:
@@ -238,10 +212,4 @@ class FanOutActivities:
         return await in_batches(rows, start, concurrency=self.concurrency, pause=self.pause)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [
-            self.announce_intake_closed,
-            self.announce_panels,
-            self.announce_onsite_list,
-            self.announce_results,
-            self.start_investigations,
-        ]
+        return defined_activities(self)

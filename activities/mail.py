@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiosmtplib
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.common import MetricMeter
 
@@ -32,7 +30,6 @@ from db import mail as maildb
 from db import models as m
 from db import repositories as repo
 from domain.mail import MailState, after_failure, compose, message_id, retry_after
-from domain.types import DeliveryState
 
 log = logging.getLogger(__name__)
 
@@ -136,17 +133,7 @@ class MailRelay:
         """Decide the e-mail recipients of published notices not yet planned. Returns how many."""
         now = now or datetime.now(UTC)
         async with self.sessions.begin() as s:
-            notices = (
-                await s.scalars(
-                    select(m.Notice)
-                    .where(
-                        m.Notice.mail_planned_at.is_(None), m.Notice.delivery_state == DeliveryState.DELIVERED
-                    )
-                    .order_by(m.Notice.id)
-                    .limit(self.batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            notices = await maildb.notices_to_plan(s, self.batch)
             for n in notices:
                 n.mail_planned_at = now
                 if not self.config.enabled:
@@ -154,21 +141,14 @@ class MailRelay:
                 to = await maildb.recipient_of(s, n, self.config.office_mailbox)
                 if to is None:
                     continue  # a public notice: published, not mailed
-                await s.execute(
-                    insert(m.NoticeDelivery)
-                    .values(
-                        notice_id=n.id,
-                        channel=maildb.EMAIL,
-                        address=to.address,
-                        state=MailState.PENDING if to.address else MailState.SKIPPED,
-                        attempts=0,
-                        next_attempt_at=None,
-                        last_error=to.missing_reason,
-                        message_id=message_id(n.key, to.address, self.config.sender) if to.address else "",
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing(constraint="uq_notice_deliveries_target")
+                await maildb.plan_delivery(
+                    s,
+                    n.id,
+                    address=to.address,
+                    state=MailState.PENDING if to.address else MailState.SKIPPED,
+                    last_error=to.missing_reason,
+                    message_id=message_id(n.key, to.address, self.config.sender) if to.address else "",
+                    at=now,
                 )
         return len(notices)
 
@@ -176,23 +156,7 @@ class MailRelay:
         """Claim due deliveries, send each, record each result. Returns how many were tried."""
         now = now or datetime.now(UTC)
         async with self.sessions.begin() as s:
-            claimed = (
-                await s.execute(
-                    select(m.NoticeDelivery, m.Notice)
-                    .join(m.Notice, m.Notice.id == m.NoticeDelivery.notice_id)
-                    .where(
-                        m.NoticeDelivery.channel == maildb.EMAIL,
-                        m.NoticeDelivery.state.in_([MailState.PENDING, MailState.FAILED]),
-                        or_(
-                            m.NoticeDelivery.next_attempt_at.is_(None),
-                            m.NoticeDelivery.next_attempt_at <= now,
-                        ),
-                    )
-                    .order_by(m.NoticeDelivery.next_attempt_at.nulls_first(), m.NoticeDelivery.id)
-                    .limit(self.batch)
-                    .with_for_update(of=m.NoticeDelivery, skip_locked=True)
-                )
-            ).all()
+            claimed = await maildb.claim_due(s, now, self.batch)
             for d, _ in claimed:  # the attempt is committed before the sending: a crash shows
                 d.attempts += 1
                 d.next_attempt_at = now + LEASE
@@ -231,41 +195,32 @@ class MailRelay:
             return
         await self._sent(d, n, now, f"250 {reply}".strip(), str(msg["Message-ID"]))
 
-    def _current(self, d: m.NoticeDelivery) -> object:
-        """Still the attempt this relay claimed (the office may have put it back meanwhile)."""
-        return (m.NoticeDelivery.id == d.id) & (m.NoticeDelivery.attempts == d.attempts)
-
     async def _sent(self, d: m.NoticeDelivery, n: m.Notice, now: datetime, reply: str, mid: str) -> None:
         at = datetime.now(UTC)
         async with self.sessions.begin() as s:
-            s.add(
-                m.NoticeDeliveryAttempt(
-                    delivery_id=d.id, attempt=d.attempts, at=now, ok=True, result=reply[:1000]
-                )
-            )
-            await s.execute(
-                update(m.NoticeDelivery)
-                .where(self._current(d))  # type: ignore[arg-type]
-                .values(
-                    state=MailState.SENT,
-                    sent_at=at,
-                    next_attempt_at=None,
-                    last_error="",
-                    message_id=mid,
-                    updated_at=at,
-                )
-            )
-            await repo.audit(
+            await maildb.record_attempt(
                 s,
-                key=f"notice-email-sent-{d.id}-{d.attempts}",
+                d,
+                at=now,
+                ok=True,
+                result=reply[:1000],
+                state=MailState.SENT,
+                sent_at=at,
+                next_attempt_at=None,
+                last_error="",
+                message_id=mid,
+                updated_at=at,
+            )
+            await repo.audit_by(
+                s,
+                repo.SYSTEM,
+                "NOTICE_EMAIL_SENT",
+                "notice",
+                str(n.id),
                 at=at,
-                actor="system",
-                actor_role="system",
-                action="NOTICE_EMAIL_SENT",
-                entity_type="notice",
-                entity_id=str(n.id),
                 reason=n.title,
                 details={"delivery_id": d.id, "attempt": d.attempts, "message_id": mid, "reply": reply[:200]},
+                key=f"notice-email-sent-{d.id}-{d.attempts}",
             )
         self.sent.add(1)
 
@@ -273,35 +228,32 @@ class MailRelay:
         state = after_failure(d.attempts, self.config.max_attempts)
         log.warning("notice %s: e-mail attempt %s failed (%s): %s", n.key, d.attempts, state, error)
         async with self.sessions.begin() as s:
-            s.add(
-                m.NoticeDeliveryAttempt(delivery_id=d.id, attempt=d.attempts, at=now, ok=False, result=error)
-            )
-            await s.execute(
-                update(m.NoticeDelivery)
-                .where(self._current(d))  # type: ignore[arg-type]
-                .values(
-                    state=state,
-                    next_attempt_at=(
-                        now + retry_after(d.attempts, self.config.retry_base)
-                        if state is MailState.FAILED
-                        else None
-                    ),
-                    last_error=error,
-                    updated_at=datetime.now(UTC),
-                )
+            await maildb.record_attempt(
+                s,
+                d,
+                at=now,
+                ok=False,
+                result=error,
+                state=state,
+                next_attempt_at=(
+                    now + retry_after(d.attempts, self.config.retry_base)
+                    if state is MailState.FAILED
+                    else None
+                ),
+                last_error=error,
+                updated_at=datetime.now(UTC),
             )
             if state is MailState.ABANDONED:
-                await repo.audit(
+                await repo.audit_by(
                     s,
-                    key=f"notice-email-abandoned-{d.id}-{d.attempts}",
+                    repo.SYSTEM,
+                    "NOTICE_EMAIL_ABANDONED",
+                    "notice",
+                    str(n.id),
                     at=datetime.now(UTC),
-                    actor="system",
-                    actor_role="system",
-                    action="NOTICE_EMAIL_ABANDONED",
-                    entity_type="notice",
-                    entity_id=str(n.id),
                     reason=error,
                     details={"delivery_id": d.id, "attempts": d.attempts},
+                    key=f"notice-email-abandoned-{d.id}-{d.attempts}",
                 )
         self.failed.add(1)
         if state is MailState.ABANDONED:

@@ -20,15 +20,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.common import MetricMeter
 
 from contracts.common import NoticeInput
 from db import models as m
+from db import notice_queries as nq
 from db import repositories as repo
-from domain.types import DeliveryState
 
 log = logging.getLogger(__name__)
 
@@ -57,38 +55,19 @@ class PortalGateway:
 async def write_notices(s: AsyncSession, notices: Iterable[NoticeInput]) -> None:
     """Write each notice once (keyed), PENDING delivery, in the caller's transaction."""
     for n in notices:
-        notice_id = await s.scalar(
-            insert(m.Notice)
-            .values(
-                key=n.key,
-                kind=n.kind,
-                audience=n.audience,
-                cycle_year=n.cycle_year,
-                enterprise_id=n.enterprise_id,
-                application_id=n.application_id,
-                recipient_user_id=n.recipient_user_id,
-                recipient_role=n.recipient_role,
-                title=n.title,
-                body=n.body,
-                created_at=n.at,
-                delivery_state=DeliveryState.PENDING,
-            )
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(m.Notice.id)
-        )
+        notice_id = await nq.add_notice(s, n)
         if notice_id is None:
             continue  # written by an earlier attempt
-        await repo.audit(
+        await repo.audit_by(
             s,
-            key=f"notice-written-{n.key}",
+            repo.SYSTEM,
+            f"NOTICE_{n.kind}",
+            "notice",
+            str(notice_id),
             at=n.at,
-            actor="system",
-            actor_role="system",
-            action=f"NOTICE_{n.kind}",
-            entity_type="notice",
-            entity_id=str(notice_id),
             reason=n.title,
             details={"application_id": n.application_id, "audience": n.audience},
+            key=f"notice-written-{n.key}",
         )
 
 
@@ -136,24 +115,8 @@ class NoticeRelay:
         """Claim a batch of due notices, hand each over, record each result. Returns how many."""
         now = datetime.now(UTC)
         async with self.sessions.begin() as s:
-            pending = await s.scalar(
-                select(func.count())
-                .select_from(m.Notice)
-                .where(m.Notice.delivery_state == DeliveryState.PENDING)
-            )
-            self.pending.set(int(pending or 0))
-            claimed = (
-                await s.scalars(
-                    select(m.Notice)
-                    .where(
-                        m.Notice.delivery_state == DeliveryState.PENDING,
-                        or_(m.Notice.next_attempt_at.is_(None), m.Notice.next_attempt_at <= now),
-                    )
-                    .order_by(m.Notice.id)
-                    .limit(self.batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            self.pending.set(await nq.pending_count(s))
+            claimed = await nq.claim_due(s, now, self.batch)
             for n in claimed:  # the attempt is committed before the hand-over: a crash shows
                 n.delivery_attempts += 1
                 n.next_attempt_at = now + LEASE
@@ -164,17 +127,7 @@ class NoticeRelay:
         self.failed.add(len(claimed) - len(delivered))
         if delivered:
             async with self.sessions.begin() as s:
-                await s.execute(
-                    update(m.Notice)
-                    .where(m.Notice.id.in_(delivered), m.Notice.delivery_state != DeliveryState.DELIVERED)
-                    .values(
-                        delivery_state=DeliveryState.DELIVERED,
-                        delivery_channel=self.gateway.channel,
-                        delivered_at=datetime.now(UTC),
-                        next_attempt_at=None,
-                        last_error="",
-                    )
-                )
+                await nq.mark_delivered(s, delivered, self.gateway.channel, datetime.now(UTC))
         return len(claimed)
 
     async def _hand_over(self, n: m.Notice) -> bool:
@@ -184,13 +137,6 @@ class NoticeRelay:
         except Exception as e:
             log.warning("notice %s: hand-over failed (attempt %s): %s", n.key, n.delivery_attempts, e)
             async with self.sessions.begin() as s:
-                await s.execute(
-                    update(m.Notice)
-                    .where(m.Notice.id == n.id, m.Notice.delivery_state == DeliveryState.PENDING)
-                    .values(
-                        next_attempt_at=datetime.now(UTC) + backoff(n.delivery_attempts),
-                        last_error=str(e)[:1000],
-                    )
-                )
+                await nq.postpone(s, n.id, datetime.now(UTC) + backoff(n.delivery_attempts), str(e)[:1000])
             return False
         return True
