@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.ballot import Tally, tally
+from domain.ballot import Tally
 from domain.rules import CycleRules
 
 from . import committee_queries as cq
@@ -96,14 +96,4 @@ async def recount(s: AsyncSession, meeting: m.Meeting) -> list[Tally]:
     (repo.cycle_rules) and the recusals of the members present, as the count was taken."""
     cycle = await repo.cycle(s, meeting.cycle_year)
     assert cycle is not None  # a meeting is held in a running cycle
-    rules = repo.cycle_rules(cycle)
-    votes = await cq.ballot_marks(s, meeting.id)
-    present_ids = [t.user_id for t in await cq.turnout(s, meeting.id)]
-    recusals = await cq.recusals_among(s, meeting.cycle_year, present_ids)
-    return tally(
-        votes,
-        candidates=list(meeting.candidates),
-        present=meeting.present,
-        recusals={c: recusals.get(c, 0) for c in meeting.candidates},
-        pass_ratio=Fraction(rules.pass_numerator, rules.pass_denominator),
-    )
+    return await cq.recount(s, meeting, repo.cycle_rules(cycle))
