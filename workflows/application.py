@@ -9,8 +9,9 @@ letter and the next stage — so the workflow's own course only covers what no p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from temporalio import workflow
 
@@ -511,28 +512,20 @@ class ApplicationWorkflow(StepRetries):
             if result.qualified:
                 stage, outcome = Stage.AWAITING_DOCUMENT_REVIEW, Outcome.QUALIFIED
                 waiting = "Qualified; waiting for the document review panel (等待资料评审) to be drawn"
-                letter = self._to_enterprise(
-                    "qualification-passed",
-                    NoticeKind.QUALIFICATION_PASSED,
-                    texts.qualification_passed(
-                        **award_names(self.inp),
-                        issued_at=now,
-                    ),
-                )
+                key, kind = "qualification-passed", NoticeKind.QUALIFICATION_PASSED
+                text = texts.qualification_passed(**award_names(self.inp), issued_at=now)
             else:
                 stage, outcome = Stage.NOT_QUALIFIED, Outcome.NOT_QUALIFIED
                 waiting = "Ended: not qualified, feedback notice delivered (未通过资格审查，已反馈)"
-                letter = self._to_enterprise(
-                    "qualification-feedback",
-                    NoticeKind.QUALIFICATION_FEEDBACK,
-                    texts.qualification_feedback(
-                        **award_names(self.inp),
-                        failed=result.failed,
-                        material_truthful=result.material_truthful,
-                        truthfulness_note=result.truthfulness_note,
-                        issued_at=now,
-                    ),
+                key, kind = "qualification-feedback", NoticeKind.QUALIFICATION_FEEDBACK
+                text = texts.qualification_feedback(
+                    **award_names(self.inp),
+                    failed=result.failed,
+                    material_truthful=result.material_truthful,
+                    truthfulness_note=result.truthfulness_note,
+                    issued_at=now,
                 )
+            letter = self._to_enterprise(key, kind, text)
             await record(
                 AwardActivities.record_qualification_decision,
                 RecordDecisionInput(
@@ -706,30 +699,19 @@ class ApplicationWorkflow(StepRetries):
         return ReviewPurpose.ONSITE if onsite else ReviewPurpose.DOCUMENT
 
     def _check_opinion(self, review: PanelReview, inp: PanelOpinionInput) -> None:
+        check: Callable[..., object]
         if review.purpose is ReviewPurpose.DOCUMENT:
-            enforce(
-                lambda: check_panel_opinion(
-                    self.rubric,
-                    expert_id=inp.expert_id,
-                    leader=review.leader,
-                    active_members=review.active,
-                    member_scores=review.scores,
-                    scores=inp.scores,
-                    opinion=inp.opinion,
-                    rationales=inp.rationales,
-                    tolerance=self.rules.score_spread_tolerance,
-                )
+            check = partial(
+                check_panel_opinion,
+                active_members=review.active,
+                member_scores=review.scores,
+                opinion=inp.opinion,
+                rationales=inp.rationales,
+                tolerance=self.rules.score_spread_tolerance,
             )
         else:  # the on-site report is written and scored by the panel under its leader
-            enforce(
-                lambda: check_onsite_report(
-                    self.rubric,
-                    expert_id=inp.expert_id,
-                    leader=review.leader,
-                    scores=inp.scores,
-                    report=inp.opinion,
-                )
-            )
+            check = partial(check_onsite_report, report=inp.opinion)
+        enforce(lambda: check(self.rubric, expert_id=inp.expert_id, leader=review.leader, scores=inp.scores))
 
     @workflow.update
     async def replace_expert(self, inp: ReplaceExpertInput) -> list[PanelSeat]:
