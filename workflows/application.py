@@ -9,8 +9,9 @@ letter and the next stage — so the workflow's own course only covers what no p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from temporalio import workflow
 
@@ -59,7 +60,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.rubric import load_rubric, score_sheet, validate_scores
     from domain.types import ApplicationStage, Audience, NoticeKind, Outcome
-    from workflows.common import InProgress, StepRetries, enforce, record, rejected, wait_with_deadline
+    from workflows.common import (
+        InProgress,
+        StepRetries,
+        award_names,
+        enforce,
+        guarded,
+        record,
+        rejected,
+        wait_with_deadline,
+    )
 
 Stage = ApplicationStage
 
@@ -156,9 +166,7 @@ class ApplicationWorkflow(StepRetries):
             return
         review = self.s.reviews[ReviewPurpose.DOCUMENT]
         text = texts.document_review_feedback(
-            enterprise_name=self.inp.enterprise_name,
-            year=self.inp.year,
-            award=self.inp.award,
+            **award_names(self.inp),
             total=review.opinion_total or "",
             opinion=review.opinion_text,
             note=decision.note,
@@ -176,9 +184,7 @@ class ApplicationWorkflow(StepRetries):
         due time counts as confirmation (视为无异议) after a reminder; a dispute waits for the office."""
         review = await self._panel(ReviewPurpose.ONSITE)
         visit = texts.onsite_notice(
-            enterprise_name=self.inp.enterprise_name,
-            year=self.inp.year,
-            award=self.inp.award,
+            **award_names(self.inp),
             visit=str(review.visit_date),
             issued_at=workflow.now(),
         )
@@ -211,9 +217,7 @@ class ApplicationWorkflow(StepRetries):
         final = self.s.final
         assert final is not None
         text = texts.award_result(
-            enterprise_name=self.inp.enterprise_name,
-            year=self.inp.year,
-            award=self.inp.award,
+            **award_names(self.inp),
             awarded=final.awarded,
             reason=final.reason,
             number=final.certificate_number,
@@ -503,38 +507,25 @@ class ApplicationWorkflow(StepRetries):
                 await workflow.wait_condition(lambda: bool(self.s.checks), timeout=CHECKS_CATCH_UP)
             except TimeoutError:
                 raise rejected(not_ready(self.s.stage)) from None
-        with self.busy.running("decide_qualification"):
-            result = self._check_decision(inp)
+        with self.busy.running("decide_qualification", lambda: self._check_decision(inp)) as result:
             now = workflow.now()
             if result.qualified:
                 stage, outcome = Stage.AWAITING_DOCUMENT_REVIEW, Outcome.QUALIFIED
                 waiting = "Qualified; waiting for the document review panel (等待资料评审) to be drawn"
-                letter = self._to_enterprise(
-                    "qualification-passed",
-                    NoticeKind.QUALIFICATION_PASSED,
-                    texts.qualification_passed(
-                        enterprise_name=self.inp.enterprise_name,
-                        year=self.inp.year,
-                        award=self.inp.award,
-                        issued_at=now,
-                    ),
-                )
+                key, kind = "qualification-passed", NoticeKind.QUALIFICATION_PASSED
+                text = texts.qualification_passed(**award_names(self.inp), issued_at=now)
             else:
                 stage, outcome = Stage.NOT_QUALIFIED, Outcome.NOT_QUALIFIED
                 waiting = "Ended: not qualified, feedback notice delivered (未通过资格审查，已反馈)"
-                letter = self._to_enterprise(
-                    "qualification-feedback",
-                    NoticeKind.QUALIFICATION_FEEDBACK,
-                    texts.qualification_feedback(
-                        enterprise_name=self.inp.enterprise_name,
-                        year=self.inp.year,
-                        award=self.inp.award,
-                        failed=result.failed,
-                        material_truthful=result.material_truthful,
-                        truthfulness_note=result.truthfulness_note,
-                        issued_at=now,
-                    ),
+                key, kind = "qualification-feedback", NoticeKind.QUALIFICATION_FEEDBACK
+                text = texts.qualification_feedback(
+                    **award_names(self.inp),
+                    failed=result.failed,
+                    material_truthful=result.material_truthful,
+                    truthfulness_note=result.truthfulness_note,
+                    issued_at=now,
                 )
+            letter = self._to_enterprise(key, kind, text)
             await record(
                 AwardActivities.record_qualification_decision,
                 RecordDecisionInput(
@@ -648,8 +639,7 @@ class ApplicationWorkflow(StepRetries):
     async def submit_panel_opinion(self, inp: PanelOpinionInput) -> str:
         """The leader's consolidated opinion (document review) or the on-site report (on-site review),
         recorded with the next stage (and, on site, the report letter to the enterprise)."""
-        with self.busy.running("submit_panel_opinion"):
-            purpose = self._opinion_purpose()
+        with self.busy.running("submit_panel_opinion", self._opinion_purpose) as purpose:
             review = self._open_review(purpose)
             self._check_opinion(review, inp)
             sheet = score_sheet(self.rubric, inp.scores)
@@ -667,9 +657,7 @@ class ApplicationWorkflow(StepRetries):
                     f"Waiting for the enterprise to confirm the on-site report, due {format_cst(due)} CST"
                 )
                 report = texts.onsite_report(
-                    enterprise_name=self.inp.enterprise_name,
-                    year=self.inp.year,
-                    award=self.inp.award,
+                    **award_names(self.inp),
                     total=total,
                     report=inp.opinion,
                     due=due,
@@ -711,37 +699,25 @@ class ApplicationWorkflow(StepRetries):
         return ReviewPurpose.ONSITE if onsite else ReviewPurpose.DOCUMENT
 
     def _check_opinion(self, review: PanelReview, inp: PanelOpinionInput) -> None:
+        check: Callable[..., object]
         if review.purpose is ReviewPurpose.DOCUMENT:
-            enforce(
-                lambda: check_panel_opinion(
-                    self.rubric,
-                    expert_id=inp.expert_id,
-                    leader=review.leader,
-                    active_members=review.active,
-                    member_scores=review.scores,
-                    scores=inp.scores,
-                    opinion=inp.opinion,
-                    rationales=inp.rationales,
-                    tolerance=self.rules.score_spread_tolerance,
-                )
+            check = partial(
+                check_panel_opinion,
+                active_members=review.active,
+                member_scores=review.scores,
+                opinion=inp.opinion,
+                rationales=inp.rationales,
+                tolerance=self.rules.score_spread_tolerance,
             )
         else:  # the on-site report is written and scored by the panel under its leader
-            enforce(
-                lambda: check_onsite_report(
-                    self.rubric,
-                    expert_id=inp.expert_id,
-                    leader=review.leader,
-                    scores=inp.scores,
-                    report=inp.opinion,
-                )
-            )
+            check = partial(check_onsite_report, report=inp.opinion)
+        enforce(lambda: check(self.rubric, expert_id=inp.expert_id, leader=review.leader, scores=inp.scores))
 
     @workflow.update
     async def replace_expert(self, inp: ReplaceExpertInput) -> list[PanelSeat]:
         """The office replaces a member (not responding, withdrawn, disqualified) by a drawn alternate,
         who is told at once and gets the review period the rules give."""
-        with self.busy.running("replace_expert"):
-            review = self._replaceable(inp)
+        with self.busy.running("replace_expert", lambda: self._replaceable(inp)) as review:
             seed = workflow.random().getrandbits(62)
             draw_id = f"{self.inp.application_id}-{review.purpose}-R{review.version + 1}"
             outcome = await record(
@@ -787,11 +763,6 @@ class ApplicationWorkflow(StepRetries):
             await self._advance(self.s.stage, waiting, due=review.due, notices=newcomers)
             return review.members
 
-    @replace_expert.validator
-    def _validate_replacement(self, inp: ReplaceExpertInput) -> None:
-        self.busy.refuse_if_running("replace_expert")
-        self._replaceable(inp)
-
     def _replaceable(self, inp: ReplaceExpertInput) -> PanelReview:
         open_reviews = [r for r in self.s.reviews.values() if r.opinion_total is None]
         review = next((r for r in open_reviews if inp.expert_id in r.active), None)
@@ -809,11 +780,12 @@ class ApplicationWorkflow(StepRetries):
             )
         return review
 
+    _validate_replacement = replace_expert.validator(guarded(_replaceable, "replace_expert"))
+
     # --- the enterprise and the office on the on-site report (updates) ---------------------------------
     @workflow.update
     async def confirm_onsite(self, inp: ConfirmationInput) -> str:
-        with self.busy.running("confirm_onsite"):
-            self._check_confirmation(inp)
+        with self.busy.running("confirm_onsite", lambda: self._check_confirmation(inp)):
             state = "CONFIRMED" if inp.confirmed else "DISPUTED"
             now = workflow.now()
             if inp.confirmed:
@@ -849,11 +821,6 @@ class ApplicationWorkflow(StepRetries):
             self._moved(stage, self.s.outcome, waiting)
             return state
 
-    @confirm_onsite.validator
-    def _validate_confirmation(self, inp: ConfirmationInput) -> None:
-        self.busy.refuse_if_running("confirm_onsite")
-        self._check_confirmation(inp)
-
     def _check_confirmation(self, inp: ConfirmationInput) -> None:
         if self.s.stage is not Stage.ONSITE_CONFIRMATION or self.s.confirmation is not None:
             raise rejected(
@@ -872,10 +839,11 @@ class ApplicationWorkflow(StepRetries):
                 )
             )
 
+    _validate_confirmation = confirm_onsite.validator(guarded(_check_confirmation, "confirm_onsite"))
+
     @workflow.update
     async def settle_dispute(self, inp: SettlementInput) -> str:
-        with self.busy.running("settle_dispute"):
-            self._check_settlement(inp)
+        with self.busy.running("settle_dispute", lambda: self._check_settlement(inp)):
             review = self.s.reviews[ReviewPurpose.ONSITE]
             revised = str(score_sheet(self.rubric, inp.revised_scores).total) if inp.revised_scores else None
             total = revised or review.opinion_total or ""
@@ -899,11 +867,6 @@ class ApplicationWorkflow(StepRetries):
             self._moved(Stage.AWAITING_COMMITTEE, self.s.outcome, waiting)
             return total
 
-    @settle_dispute.validator
-    def _validate_settlement(self, inp: SettlementInput) -> None:
-        self.busy.refuse_if_running("settle_dispute")
-        self._check_settlement(inp)
-
     def _check_settlement(self, inp: SettlementInput) -> None:
         if self.s.stage is not Stage.ONSITE_DISPUTED or self.s.settled:
             raise rejected(
@@ -915,6 +878,8 @@ class ApplicationWorkflow(StepRetries):
             )
         if inp.revised_scores is not None:
             enforce(lambda: validate_scores(self.rubric, inp.revised_scores or {}, complete=True))
+
+    _validate_settlement = settle_dispute.validator(guarded(_check_settlement, "settle_dispute"))
 
     # --- reads --------------------------------------------------------------------------------------------
     @workflow.query

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from temporalio import workflow
 from temporalio.workflow import ParentClosePolicy
@@ -70,13 +71,34 @@ with workflow.unsafe.imports_passed_through():
     from domain.eligibility import ban_end
     from domain.facts import Revocation
     from domain.types import Audience, NoticeKind
-    from workflows.common import InProgress, StepRetries, enforce, publish, record, wait_with_deadline
+    from workflows.common import (
+        InProgress,
+        StepRetries,
+        award_names,
+        guarded,
+        publish,
+        record,
+        wait_with_deadline,
+    )
     from workflows.misuse import MisuseCaseWorkflow, misuse_record
 
 AFTERCARE = "award-aftercare"
 # Art. 17's exposure in the news media after a revocation: a new path, taken only by revocations
 # approved once this code runs (a history revoked before it replays without the step).
 MEDIA_EXPOSURE = "award-media-exposure"
+
+
+class Publication(TypedDict):
+    """Where and when the revocation was exposed in the news media (Art. 17), as recorded."""
+
+    medium: str
+    published_at: datetime
+    place: str
+    url: str
+
+
+def publication(inp: MediaExposureInput) -> Publication:
+    return Publication(medium=inp.medium, published_at=inp.published_at, place=inp.place, url=inp.url)
 
 
 @workflow.defn
@@ -171,9 +193,7 @@ class AwardWorkflow(StepRetries):
         if self.status is AwardStatus.REVOKED:  # revoked while the round was being recorded
             return
         self.open_round = n
-        text = texts.follow_up_request(
-            enterprise_name=f.enterprise_name, year=f.year, award=f.award, round_no=n, due=due, issued_at=now
-        )
+        text = texts.follow_up_request(**award_names(f), round_no=n, due=due, issued_at=now)
         await self._notice(f"follow-up-{n}", NoticeKind.FOLLOW_UP_REQUEST, text, Audience.ENTERPRISE)
         self._wait(f"Follow-up round {n}: waiting for the winner's report, due {format_cst(due)} CST")
 
@@ -223,8 +243,9 @@ class AwardWorkflow(StepRetries):
 
     @workflow.update
     async def submit_follow_up(self, inp: FollowUpReportInput) -> int:
-        with self.busy.running("follow_up"):
-            n = enforce(lambda: check_follow_up_report(self.status, self.open_round, inp.text))
+        with self.busy.running(
+            "follow_up", lambda: check_follow_up_report(self.status, self.open_round, inp.text)
+        ) as n:
             # Taken before the record is written: a due date passing meanwhile finds it reported.
             self.rounds[n].state = FollowUpState.REPORTED
             if self.open_round == n:
@@ -236,18 +257,14 @@ class AwardWorkflow(StepRetries):
 
     @submit_follow_up.validator
     def _validate_follow_up(self, inp: FollowUpReportInput) -> None:
-        self.busy.refuse_if_running("follow_up")
-        enforce(lambda: check_follow_up_report(self.status, self.open_round, inp.text))
+        self.busy.guard("follow_up", lambda: check_follow_up_report(self.status, self.open_round, inp.text))
 
     @workflow.update
     async def publish_experience(self, inp: ExperienceInput) -> int:
-        with self.busy.running("experience"):
-            self._check_experience(inp)
+        with self.busy.running("experience", lambda: self._check_experience(inp)):
             f = self.facts
             text = texts.experience(
-                enterprise_name=f.enterprise_name,
-                year=f.year,
-                award=f.award,
+                **award_names(f),
                 title=inp.title,
                 text=inp.text,
                 issued_at=workflow.now(),
@@ -263,23 +280,17 @@ class AwardWorkflow(StepRetries):
             self.rounds[inp.round_no].state = FollowUpState.PUBLISHED
             return inp.round_no
 
-    @publish_experience.validator
-    def _validate_experience(self, inp: ExperienceInput) -> None:
-        self.busy.refuse_if_running("experience")
-        self._check_experience(inp)
-
     def _check_experience(self, inp: ExperienceInput) -> None:
-        enforce(
-            lambda: check_experience(
-                self.status, inp.round_no, self._round_state(inp.round_no), inp.title, inp.text
-            )
-        )
+        check_experience(self.status, inp.round_no, self._round_state(inp.round_no), inp.title, inp.text)
+
+    _validate_experience = publish_experience.validator(guarded(_check_experience, "experience"))
 
     # --- misuse (R19.1) ----------------------------------------------------------------------------
     @workflow.update
     async def report_misuse(self, inp: MisuseReportInput) -> MisuseOpened:
-        with self.busy.running("award-status"):
-            kind = enforce(lambda: check_misuse_report(self.status, inp.kind, inp.facts))
+        with self.busy.running(
+            "award-status", lambda: check_misuse_report(self.status, inp.kind, inp.facts)
+        ) as kind:
             now = workflow.now()
             case_id = f"{self.facts.certificate_number}-M{len(self.misuse_cases) + 1}"
             case = MisuseCaseInput(
@@ -300,14 +311,14 @@ class AwardWorkflow(StepRetries):
 
     @report_misuse.validator
     def _validate_misuse(self, inp: MisuseReportInput) -> None:
-        self.busy.refuse_if_running("award-status")
-        enforce(lambda: check_misuse_report(self.status, inp.kind, inp.facts))
+        self.busy.guard("award-status", lambda: check_misuse_report(self.status, inp.kind, inp.facts))
 
     # --- revocation (R17.2) ------------------------------------------------------------------------
     @workflow.update
     async def propose_revocation(self, inp: RevocationProposalInput) -> str:
-        with self.busy.running("award-status"):
-            enforce(lambda: check_revocation_proposal(self.status, inp.reason, inp.evidence))
+        with self.busy.running(
+            "award-status", lambda: check_revocation_proposal(self.status, inp.reason, inp.evidence)
+        ):
             f = self.facts
             self.proposals += 1
             self.proposal, self.proposed_at = inp, workflow.now()
@@ -318,9 +329,7 @@ class AwardWorkflow(StepRetries):
             )
             self.status = AwardStatus.REVOCATION_PROPOSED
             text = texts.revocation_proposed(
-                enterprise_name=f.enterprise_name,
-                year=f.year,
-                award=f.award,
+                **award_names(f),
                 number=f.certificate_number,
                 reason=inp.reason,
                 issued_at=workflow.now(),
@@ -336,13 +345,16 @@ class AwardWorkflow(StepRetries):
 
     @propose_revocation.validator
     def _validate_proposal(self, inp: RevocationProposalInput) -> None:
-        self.busy.refuse_if_running("award-status")
-        enforce(lambda: check_revocation_proposal(self.status, inp.reason, inp.evidence))
+        self.busy.guard(
+            "award-status", lambda: check_revocation_proposal(self.status, inp.reason, inp.evidence)
+        )
 
     @workflow.update
     async def decide_revocation(self, inp: RevocationDecisionInput) -> str:
-        with self.busy.running("award-status"):
-            enforce(lambda: check_revocation_decision(self.status, inp.approved, inp.document_no, inp.reason))
+        with self.busy.running(
+            "award-status",
+            lambda: check_revocation_decision(self.status, inp.approved, inp.document_no, inp.reason),
+        ):
             assert self.proposal is not None
             f, now = self.facts, workflow.now()
             state = "APPROVED" if inp.approved else "REJECTED"
@@ -364,9 +376,7 @@ class AwardWorkflow(StepRetries):
                 self.status = AwardStatus.ACTIVE
                 self._wait("Revocation rejected by the government; the award stands")
             text = texts.revocation_decision(
-                enterprise_name=f.enterprise_name,
-                year=f.year,
-                award=f.award,
+                **award_names(f),
                 number=f.certificate_number,
                 approved=inp.approved,
                 document_no=inp.document_no,
@@ -378,9 +388,7 @@ class AwardWorkflow(StepRetries):
             await self._notice(f"{key}-decision", NoticeKind.REVOCATION_DECISION, text, Audience.ENTERPRISE)
             if inp.approved:
                 announcement = texts.revocation_announcement(
-                    enterprise_name=f.enterprise_name,
-                    year=f.year,
-                    award=f.award,
+                    **award_names(f),
                     number=f.certificate_number,
                     reason=self.proposal.reason,
                     document_no=inp.document_no,
@@ -393,13 +401,16 @@ class AwardWorkflow(StepRetries):
 
     @decide_revocation.validator
     def _validate_decision(self, inp: RevocationDecisionInput) -> None:
-        self.busy.refuse_if_running("award-status")
-        enforce(lambda: check_revocation_decision(self.status, inp.approved, inp.document_no, inp.reason))
+        self.busy.guard(
+            "award-status",
+            lambda: check_revocation_decision(self.status, inp.approved, inp.document_no, inp.reason),
+        )
 
     @workflow.update
     async def record_recovery(self, inp: RecoveryInput) -> list[str]:
-        with self.busy.running("recovery"):
-            item = enforce(lambda: check_recovery(self.status, inp.item, self.recovered))
+        with self.busy.running(
+            "recovery", lambda: check_recovery(self.status, inp.item, self.recovered)
+        ) as item:
             await record(
                 AftercareActivities.record_recovery,
                 RecordRecoveryInput(
@@ -412,8 +423,7 @@ class AwardWorkflow(StepRetries):
 
     @record_recovery.validator
     def _validate_recovery(self, inp: RecoveryInput) -> None:
-        self.busy.refuse_if_running("recovery")
-        enforce(lambda: check_recovery(self.status, inp.item, self.recovered))
+        self.busy.guard("recovery", lambda: check_recovery(self.status, inp.item, self.recovered))
 
     # --- exposure in the news media (Art. 17) --------------------------------------------------------
     async def _media_exposure(self) -> None:
@@ -448,9 +458,7 @@ class AwardWorkflow(StepRetries):
     async def _exposure_reminder(self, due: datetime) -> None:
         f = self.facts
         text = texts.media_exposure_reminder(
-            enterprise_name=f.enterprise_name,
-            year=f.year,
-            award=f.award,
+            **award_names(f),
             number=f.certificate_number,
             due=due,
             issued_at=workflow.now(),
@@ -468,9 +476,7 @@ class AwardWorkflow(StepRetries):
         )
         if not self.exposed:
             text = texts.media_exposure_overdue(
-                enterprise_name=f.enterprise_name,
-                year=f.year,
-                award=f.award,
+                **award_names(f),
                 number=f.certificate_number,
                 due=due,
                 issued_at=now,
@@ -488,8 +494,7 @@ class AwardWorkflow(StepRetries):
 
     @workflow.update
     async def record_media_exposure(self, inp: MediaExposureInput) -> str:
-        with self.busy.running("media-exposure"):
-            self._check_exposure(inp)
+        with self.busy.running("media-exposure", lambda: self._check_exposure(inp)):
             f, now = self.facts, workflow.now()
             due = exposure_due(self.revoked_at, f.aftercare) if self.revoked_at else None
             await self._record_exposure(
@@ -500,10 +505,7 @@ class AwardWorkflow(StepRetries):
                     due,
                     now,
                     actor=inp.actor.username,
-                    medium=inp.medium,
-                    published_at=inp.published_at,
-                    place=inp.place,
-                    url=inp.url,
+                    **publication(inp),
                     document_sha256=inp.document_sha256,
                     note=inp.note,
                 )
@@ -511,24 +513,16 @@ class AwardWorkflow(StepRetries):
             self.exposed, self.exposure = True, ExposureState.PUBLISHED
             return self._case_id()
 
-    @record_media_exposure.validator
-    def _validate_exposure(self, inp: MediaExposureInput) -> None:
-        self.busy.refuse_if_running("media-exposure")
-        self._check_exposure(inp)
-
     def _check_exposure(self, inp: MediaExposureInput) -> None:
-        enforce(
-            lambda: check_media_exposure(
-                self.status,
-                self.exposed,
-                medium=inp.medium,
-                published_at=inp.published_at,
-                place=inp.place,
-                url=inp.url,
-                revoked_at=self.revoked_at,
-                now=workflow.now(),
-            )
+        check_media_exposure(
+            self.status,
+            self.exposed,
+            **publication(inp),
+            revoked_at=self.revoked_at,
+            now=workflow.now(),
         )
+
+    _validate_exposure = record_media_exposure.validator(guarded(_check_exposure, "media-exposure"))
 
     def _round_state(self, n: int) -> FollowUpState | None:
         r = self.rounds.get(n)

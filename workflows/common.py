@@ -3,10 +3,11 @@ and the office's retry of a step the database refused."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, Protocol, TypedDict, TypeVar, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -17,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from config.temporal import DATA_ERROR, refusal
     from contracts.common import DeadlineMarks, NoticeInput, StepFailed
     from domain.errors import DomainError
+    from domain.types import Award
 
 T = TypeVar("T")
 
@@ -193,6 +195,28 @@ async def publish(*notices: NoticeInput) -> None:
     await record(AwardActivities.send_notices, list(notices), f"send {', '.join(n.key for n in notices)}")
 
 
+class AwardNames(TypedDict):
+    """Who holds which award: the names every notice about an award carries."""
+
+    enterprise_name: str
+    year: int
+    award: Award
+
+
+class HasAwardNames(Protocol):
+    @property
+    def enterprise_name(self) -> str: ...
+    @property
+    def year(self) -> int: ...
+    @property
+    def award(self) -> Award: ...
+
+
+def award_names(of: HasAwardNames) -> AwardNames:
+    """The names of an application or an award (ApplicationInput, AwardFacts), as notice texts take them."""
+    return AwardNames(enterprise_name=of.enterprise_name, year=of.year, award=of.award)
+
+
 class InProgress:
     """Human steps that are being recorded right now. A step's handler marks itself before its first
     await and its validator refuses a second, concurrent request for the same step (e.g. a POST
@@ -212,11 +236,43 @@ class InProgress:
                 )
             )
 
+    def guard(self, step: str, check: Callable[[], T]) -> T:
+        """A step's validator: refuse a concurrent request for the step, then run the step's own
+        check (a DomainError it raises becomes the update's rejection)."""
+        self.refuse_if_running(step)
+        return enforce(check)
+
     @contextmanager
-    def running(self, step: str) -> Iterator[None]:
+    def running(self, step: str, check: Callable[[], T]) -> Iterator[T]:
+        """A step's handler: refuse a concurrent request for the step, mark it running, and run the
+        step's own check (the same as its validator's: the handler repeats it, as validators do not
+        run on replay); the step is unmarked when the handler ends, also when the check refuses."""
         self.refuse_if_running(step)
         self.steps.add(step)
         try:
-            yield
+            yield enforce(check)
         finally:
             self.steps.discard(step)
+
+
+class Busy(Protocol):
+    busy: InProgress
+
+
+P = ParamSpec("P")
+
+
+def guarded(check: Callable[P, object], *steps: str) -> Callable[P, None]:
+    """The validator of an update whose handler runs `check` (a method taking the update's input)
+    inside `busy.running(...)`: refuse a concurrent request for any of `steps`, then the same check.
+    It keeps the check's signature, which Temporal compares with the update's:
+    `_validate_x = update_x.validator(guarded(_check_x, "x"))`."""
+
+    @functools.wraps(check)
+    def validate(*args: P.args, **kwargs: P.kwargs) -> None:
+        busy = cast(Busy, args[0]).busy  # args[0]: the workflow
+        for step in steps[:-1]:
+            busy.refuse_if_running(step)
+        busy.guard(steps[-1], lambda: check(*args, **kwargs))
+
+    return validate

@@ -69,7 +69,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain import notices as texts
     from domain.calendar import cst_date, format_cst
-    from domain.errors import conflict, invalid
+    from domain.errors import DomainError, conflict, invalid
     from domain.final_list import check_pending_version, check_revision_shape
     from domain.intake import validate_extension
     from domain.progress import CYCLE_ORDER, Gate
@@ -80,7 +80,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.supplementary import check_proposal_shape
     from domain.types import Award, CycleStage, NoticeKind
     from workflows.award import AwardWorkflow
-    from workflows.common import InProgress, StepRetries, enforce, record, refusable, rejected
+    from workflows.common import InProgress, StepRetries, enforce, guarded, record, refusable, rejected
 
 Stage = CycleStage
 
@@ -552,8 +552,7 @@ class AwardCycleWorkflow(StepRetries):
         """Draw the panels of every application that waits for one (R9.1, R20.1): seeded here,
         recorded with the inputs' hash by the activity, re-runnable by anyone; then each
         application is told its panel."""
-        with self.busy.running("draw_panels"):
-            purpose = self._draw_purpose()
+        with self.busy.running("draw_panels", self._draw_purpose) as purpose:
             self.s.draws += 1
             seed = workflow.random().getrandbits(62)
             draw_id = f"{self.rules.year}-{purpose}-{self.s.draws}"
@@ -609,8 +608,7 @@ class AwardCycleWorkflow(StepRetries):
     async def fix_onsite_list(self, inp: OnsiteListInput) -> OnsiteListFixed:
         """The office fixes the on-site list from the document review opinions (R14.3); the activity
         checks it against the recorded scores and moves the listed applications on."""
-        with self.busy.running("fix_onsite_list"):
-            self._check_onsite_open()
+        with self.busy.running("fix_onsite_list", self._check_onsite_open):
             fixed = await refusable(
                 record(
                     ReviewActivities.fix_onsite_list,
@@ -630,8 +628,7 @@ class AwardCycleWorkflow(StepRetries):
 
     @fix_onsite_list.validator
     def _validate_onsite_list(self, inp: OnsiteListInput) -> None:
-        self.busy.refuse_if_running("fix_onsite_list")
-        self._check_onsite_open()
+        self.busy.guard("fix_onsite_list", self._check_onsite_open)
 
     def _check_onsite_open(self) -> None:
         if self.s.stage is not Stage.ONSITE_SELECTION or self.s.onsite_fixed:
@@ -646,8 +643,7 @@ class AwardCycleWorkflow(StepRetries):
     async def convene_meeting(self, inp: ConveneInput) -> MeetingOpened:
         """The office convenes the plenary with the members present; the work report is presented and
         each member present may cast one ballot (through the API, not through this workflow)."""
-        with self.busy.running("convene_meeting"):
-            self._check_convene(inp)
+        with self.busy.running("convene_meeting", lambda: self._check_convene(inp)):
             self.s.meeting = await refusable(
                 record(
                     CommitteeActivities.open_meeting,
@@ -664,17 +660,19 @@ class AwardCycleWorkflow(StepRetries):
             )
             return self.s.meeting
 
-    @convene_meeting.validator
-    def _validate_convene(self, inp: ConveneInput) -> None:
-        self.busy.refuse_if_running("convene_meeting")
-        self._check_convene(inp)
-
     def _check_convene(self, inp: ConveneInput) -> None:
         if self.s.stage is not Stage.AWAITING_COMMITTEE or self.s.meeting is not None:
             raise rejected(
                 conflict("MEETING_NOT_OPEN", "当前不能召开审查表决会议", "The plenary cannot be convened now")
             )
-        if not inp.attendees:
+        self._check_attendance(inp.attendees)
+
+    _validate_convene = convene_meeting.validator(guarded(_check_convene, "convene_meeting"))
+
+    @staticmethod
+    def _check_attendance(attendees: list[str]) -> None:
+        """A plenary or a run-off is convened with the members present."""
+        if not attendees:
             raise rejected(
                 invalid("ATTENDANCE_REQUIRED", "请登记出席会议的评委会成员", "Record the members present")
             )
@@ -694,8 +692,7 @@ class AwardCycleWorkflow(StepRetries):
         """The office convenes a run-off among the candidates tied for an award's open seats, with
         the members present (quorum against the roster); each may cast one sealed ballot through the
         API, like the plenary's (R14.6)."""
-        with self.busy.running("runoff"):
-            group = self._check_runoff(inp)
+        with self.busy.running("runoff", lambda: self._check_runoff(inp)) as group:
             n = self.s.runoffs + 1
             opened = await refusable(
                 record(
@@ -717,28 +714,20 @@ class AwardCycleWorkflow(StepRetries):
             self.s.runoff = opened
             return opened
 
-    @convene_runoff.validator
-    def _validate_convene_runoff(self, inp: ConveneRunoffInput) -> None:
-        self.busy.refuse_if_running("runoff")
-        self._check_runoff(inp)
-
     def _check_runoff(self, inp: ConveneRunoffInput) -> OpenSeats:
-        if self.s.stage is not Stage.RUNOFF or self.s.runoff is not None:
-            raise rejected(
-                conflict("RUNOFF_NOT_OPEN", "当前不能召开决选投票会议", "A run-off cannot be convened now")
-            )
-        if not inp.attendees:
-            raise rejected(
-                invalid("ATTENDANCE_REQUIRED", "请登记出席会议的评委会成员", "Record the members present")
-            )
-        return self._open_group(inp.award)
+        return self._seats_to_settle(
+            inp.award,
+            conflict("RUNOFF_NOT_OPEN", "当前不能召开决选投票会议", "A run-off cannot be convened now"),
+            lambda: self._check_attendance(inp.attendees),
+        )
+
+    _validate_convene_runoff = convene_runoff.validator(guarded(_check_runoff, "runoff"))
 
     @workflow.update
     async def leave_seats_vacant(self, inp: VacateSeatsInput) -> int:
         """The committee leaves an award's open seats vacant instead of (another) run-off (宁缺毋滥,
         Art. 3: "不超过"), with its reasons; answers the seats left vacant."""
-        with self.busy.running("runoff"):
-            group = self._check_vacancy(inp)
+        with self.busy.running("runoff", lambda: self._check_vacancy(inp)) as group:
             pre = self.s.preliminary
             assert pre is not None
             self.s.preliminary = await refusable(
@@ -753,29 +742,34 @@ class AwardCycleWorkflow(StepRetries):
             self.s.vacancies += 1
             return group.seats
 
-    @leave_seats_vacant.validator
-    def _validate_vacancy(self, inp: VacateSeatsInput) -> None:
-        self.busy.refuse_if_running("runoff")
-        self._check_vacancy(inp)
-
     def _check_vacancy(self, inp: VacateSeatsInput) -> OpenSeats:
+        return self._seats_to_settle(
+            inp.award,
+            conflict(
+                "VACANCY_NOT_OPEN",
+                "当前没有因并列而待决的名额（决选投票进行中时不能决定空缺）",
+                "No open seats can be left vacant now (not while a run-off ballot is open)",
+            ),
+            lambda: check_vacancy_reason(inp.reason),
+        )
+
+    _validate_vacancy = leave_seats_vacant.validator(guarded(_check_vacancy, "runoff"))
+
+    def _seats_to_settle(
+        self, award: Award | None, not_open: DomainError, check: Callable[[], object]
+    ) -> OpenSeats:
+        """The open seats a run-off or a vacancy settles: only in the run-off stage with no run-off
+        ballot open (else `not_open`), after the step's own `check`."""
         if self.s.stage is not Stage.RUNOFF or self.s.runoff is not None:
-            raise rejected(
-                conflict(
-                    "VACANCY_NOT_OPEN",
-                    "当前没有因并列而待决的名额（决选投票进行中时不能决定空缺）",
-                    "No open seats can be left vacant now (not while a run-off ballot is open)",
-                )
-            )
-        enforce(lambda: check_vacancy_reason(inp.reason))
-        return self._open_group(inp.award)
+            raise rejected(not_open)
+        enforce(check)
+        return self._open_group(award)
 
     # --- the final list and the government's approval (updates) --------------------------------------
     @workflow.update
     async def fix_final_list(self, inp: FinalListInput) -> FinalList:
         """The committee fixes the list proposed to the government (R14.8)."""
-        with self.busy.running("fix_final_list"):
-            self._check_final(inp)
+        with self.busy.running("fix_final_list", lambda: self._check_final(inp)):
             # The activity refuses the list while a substantiated finding about a listed candidate
             # waits for the committee's decision, or a revision the lists do not allow (R14.7, R14.8).
             final = await refusable(
@@ -796,12 +790,6 @@ class AwardCycleWorkflow(StepRetries):
             self.s.final = final
             return final
 
-    @fix_final_list.validator
-    def _validate_final(self, inp: FinalListInput) -> None:
-        self.busy.refuse_if_running("fix_final_list")
-        self.busy.refuse_if_running("supplementary")
-        self._check_final(inp)
-
     def _check_final(self, inp: FinalListInput) -> None:
         if self.s.supplementary_pending:
             raise rejected(
@@ -820,13 +808,14 @@ class AwardCycleWorkflow(StepRetries):
             )
         enforce(lambda: check_revision_shape(inp.remove, inp.reinstate, answers_return=bool(self.s.returns)))
 
+    _validate_final = fix_final_list.validator(guarded(_check_final, "fix_final_list", "supplementary"))
+
     @workflow.update
     async def propose_supplementary(self, inp: SupplementaryInput) -> SupplementaryNotice:
         """After a return, the committee (chair or vice-chair) proposes candidates of the plenary who
         were not on the published list; the activity checks them (ballot, score, quota) and publishes
         their 7-day supplementary notice (补充公示), which the cycle then runs (Art. 14(5), 14(6))."""
-        with self.busy.running("supplementary"):
-            self._check_supplementary(inp)
+        with self.busy.running("supplementary", lambda: self._check_supplementary(inp)):
             seq = (self.s.supplementary.seq if self.s.supplementary else 0) + 1
             notice = await refusable(
                 record(
@@ -848,12 +837,6 @@ class AwardCycleWorkflow(StepRetries):
             self.s.supplementary, self.s.supplementary_pending = notice, True
             return notice
 
-    @propose_supplementary.validator
-    def _validate_supplementary(self, inp: SupplementaryInput) -> None:
-        self.busy.refuse_if_running("supplementary")
-        self.busy.refuse_if_running("fix_final_list")
-        self._check_supplementary(inp)
-
     def _check_supplementary(self, inp: SupplementaryInput) -> None:
         returned, sup = len(self.s.returns), self.s.supplementary
         if (
@@ -873,10 +856,13 @@ class AwardCycleWorkflow(StepRetries):
             )
         enforce(lambda: check_proposal_shape(inp.add, inp.make_room))
 
+    _validate_supplementary = propose_supplementary.validator(
+        guarded(_check_supplementary, "supplementary", "fix_final_list")
+    )
+
     @workflow.update
     async def government_decision(self, inp: GovernmentDecisionInput) -> str:
-        with self.busy.running("government_decision"):
-            self._check_decision(inp)
+        with self.busy.running("government_decision", lambda: self._check_decision(inp)):
             await record(
                 CommitteeActivities.record_approval,
                 RecordApprovalInput(
@@ -888,11 +874,6 @@ class AwardCycleWorkflow(StepRetries):
                 self.s.returns.append(inp.reason)
             self.s.approval = inp
             return "APPROVED" if inp.approved else "RETURNED"
-
-    @government_decision.validator
-    def _validate_decision(self, inp: GovernmentDecisionInput) -> None:
-        self.busy.refuse_if_running("government_decision")
-        self._check_decision(inp)
 
     def _check_decision(self, inp: GovernmentDecisionInput) -> None:
         if self.s.stage is not Stage.GOVERNMENT_APPROVAL or self.s.approval is not None:
@@ -909,6 +890,8 @@ class AwardCycleWorkflow(StepRetries):
             raise rejected(
                 invalid("RETURN_REASON_REQUIRED", "退回须说明理由", "Returning the list needs a reason")
             )
+
+    _validate_decision = government_decision.validator(guarded(_check_decision, "government_decision"))
 
     # --- reads ------------------------------------------------------------------------------------------
     @workflow.update

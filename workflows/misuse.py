@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.calendar import format_cst
     from domain.types import Audience, NoticeKind
-    from workflows.common import InProgress, StepRetries, enforce, publish, record, wait_with_deadline
+    from workflows.common import InProgress, StepRetries, award_names, publish, record, wait_with_deadline
 
 
 def misuse_record(
@@ -85,9 +85,7 @@ class MisuseCaseWorkflow(StepRetries):
         a = inp.award
         # The award's update recorded the case before starting this workflow (readable at once).
         text = texts.misuse_correction_order(
-            enterprise_name=a.enterprise_name,
-            year=a.year,
-            award=a.award,
+            **award_names(a),
             case_id=inp.case_id,
             misuse=MisuseKind(inp.kind).name_zh,
             facts=inp.facts,
@@ -116,8 +114,12 @@ class MisuseCaseWorkflow(StepRetries):
 
     async def _remind(self, due: datetime) -> None:
         a = self.inp.award
-        text = texts.misuse_reminder(
-            enterprise_name=a.enterprise_name, case_id=self.inp.case_id, due=due, issued_at=workflow.now()
+        text = texts.misuse_deadline(
+            enterprise_name=a.enterprise_name,
+            case_id=self.inp.case_id,
+            due=due,
+            passed=False,
+            issued_at=workflow.now(),
         )
         await self._notice("reminder", NoticeKind.MISUSE_REMINDER, text)
 
@@ -125,10 +127,11 @@ class MisuseCaseWorkflow(StepRetries):
         self.state = MisuseState.OVERDUE
         self.escalations += 1
         await self._record(self.state, "system", workflow.now())
-        text = texts.misuse_overdue(
+        text = texts.misuse_deadline(
             enterprise_name=self.inp.award.enterprise_name,
             case_id=self.inp.case_id,
             due=self.due,
+            passed=True,
             issued_at=workflow.now(),
         )
         await self._notice(f"overdue-{self.escalations}", NoticeKind.MISUSE_OVERDUE, text, to_office=True)
@@ -140,8 +143,7 @@ class MisuseCaseWorkflow(StepRetries):
     # --- the enterprise reports, the office verifies ----------------------------------------------
     @workflow.update
     async def submit_correction(self, inp: CorrectionInput) -> str:
-        with self.busy.running("correction"):
-            enforce(lambda: check_correction_report(self.state, inp.description))
+        with self.busy.running("correction", lambda: check_correction_report(self.state, inp.description)):
             # The state changes before the record is written: a deadline passing meanwhile finds
             # the correction reported in time, not owed.
             self.state = MisuseState.CORRECTION_REPORTED
@@ -156,13 +158,13 @@ class MisuseCaseWorkflow(StepRetries):
 
     @submit_correction.validator
     def _validate_correction(self, inp: CorrectionInput) -> None:
-        self.busy.refuse_if_running("correction")
-        enforce(lambda: check_correction_report(self.state, inp.description))
+        self.busy.guard("correction", lambda: check_correction_report(self.state, inp.description))
 
     @workflow.update
     async def verify_correction(self, inp: VerificationInput) -> str:
-        with self.busy.running("verification"):
-            enforce(lambda: check_verification(self.state, inp.accepted, inp.note))
+        with self.busy.running(
+            "verification", lambda: check_verification(self.state, inp.accepted, inp.note)
+        ):
             a = self.inp.award
             if inp.accepted:
                 await self._record(
@@ -190,8 +192,7 @@ class MisuseCaseWorkflow(StepRetries):
 
     @verify_correction.validator
     def _validate_verification(self, inp: VerificationInput) -> None:
-        self.busy.refuse_if_running("verification")
-        enforce(lambda: check_verification(self.state, inp.accepted, inp.note))
+        self.busy.guard("verification", lambda: check_verification(self.state, inp.accepted, inp.note))
 
     @workflow.query
     def case_state(self) -> MisuseCaseState:

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import conflict, invalid
     from domain.publicity import ObjectionConclusion
     from domain.types import Audience, NoticeKind
-    from workflows.common import InProgress, StepRetries, record, rejected, wait_with_deadline
+    from workflows.common import InProgress, StepRetries, guarded, record, rejected, wait_with_deadline
 
 
 @workflow.defn
@@ -107,8 +107,7 @@ class ObjectionWorkflow(StepRetries):
     # --- updates ------------------------------------------------------------------------------------
     @workflow.update
     async def assign_investigator(self, inp: AssignInvestigatorInput) -> datetime:
-        with self.busy.running("assign_investigator"):
-            self._check_assign(inp)
+        with self.busy.running("assign_investigator", lambda: self._check_assign(inp)):
             rules = self.inp.rules
             due = due_after(workflow.now(), rules.objection_investigation_period, rules.holiday_calendar)
             self.s.investigator = inp
@@ -138,32 +137,23 @@ class ObjectionWorkflow(StepRetries):
             self._wait(f"Investigation by {inp.investigator}, report due {format_cst(due)} CST")
             return due
 
-    @assign_investigator.validator
-    def _validate_assign(self, inp: AssignInvestigatorInput) -> None:
-        self.busy.refuse_if_running("assign_investigator")
-        self._check_assign(inp)
-
     def _check_assign(self, inp: AssignInvestigatorInput) -> None:
         if self.s.investigator is not None:
             raise rejected(
                 conflict("INVESTIGATOR_ASSIGNED", "已指定调查人", "An investigator is already assigned")
             )
 
+    _validate_assign = assign_investigator.validator(guarded(_check_assign, "assign_investigator"))
+
     @workflow.update
     async def submit_report(self, inp: InvestigationReportInput) -> str:
-        with self.busy.running("submit_report"):
-            self._check_report(inp)
+        with self.busy.running("submit_report", lambda: self._check_report(inp)):
             await self._record(
                 "REPORTED", [], findings=inp.findings, conclusion=inp.conclusion, actor=inp.actor
             )
             self.s.report, self.s.stage = inp, "REPORTED"
             self._wait(f"Reported: {inp.conclusion}; the report went to the committee")
             return inp.conclusion
-
-    @submit_report.validator
-    def _validate_report(self, inp: InvestigationReportInput) -> None:
-        self.busy.refuse_if_running("submit_report")
-        self._check_report(inp)
 
     def _check_report(self, inp: InvestigationReportInput) -> None:
         investigator = self.s.investigator
@@ -189,6 +179,8 @@ class ObjectionWorkflow(StepRetries):
             )
         if not inp.findings.strip():
             raise rejected(invalid("FINDINGS_REQUIRED", "请填写调查核实情况", "The findings are required"))
+
+    _validate_report = submit_report.validator(guarded(_check_report, "submit_report"))
 
     @workflow.query
     def state(self) -> ObjectionState:
