@@ -1,4 +1,6 @@
-"""All queries. Repositories never commit: the unit of work (request or activity) does."""
+"""The common queries (cycles, applications, the audit helper). db/ is the one query layer: every
+query of the project is a function in one of its modules; none commits, the unit of work (the
+request or the activity) does."""
 
 from __future__ import annotations
 
