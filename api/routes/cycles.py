@@ -146,5 +146,4 @@ async def extend_deadline(
 ) -> CycleOut:
     arg = ExtendDeadlineInput(body.new_deadline, body.reason, office.actor)
     await calls.cycle(c.year, AwardCycleWorkflow.extend_deadline, arg, key=op, result_type=datetime)
-    await s.refresh(c)  # the cycle row as the workflow's activity has just written it
-    return await _cycle_out(s, c, None)
+    return await _cycle_out(s, await cr.reread(s, c), None)  # as the workflow's activity wrote it
