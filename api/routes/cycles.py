@@ -110,23 +110,15 @@ async def _cycle_out(s: Session, c: m.Cycle, live: Calls | None) -> CycleOut:
     if c.gate:  # what still holds the gate the cycle waits on, counted now
         gate = Gate(c.gate)
         waiting += f" — {gate.outstanding(await repo.gate_pending(s, c.year, gate), sum(stages.values()))}"
-    return CycleOut(
-        year=c.year,
-        workflow_id=c.workflow_id,
-        stage=c.stage,
-        deadline=c.deadline,
-        intake_open=c.intake_open,
-        waiting_for=waiting or None,
-        gate=c.gate or None,
-        rules=c.rules,
-        rules_revision=c.rules_revision,
-        criteria_edition=c.criteria_edition,
-        started_by=c.started_by,
-        started_at=c.started_at,
-        updated_at=c.updated_at,
-        applications=sum(stages.values()),
-        stages=stages,
-        live=await _live(live, c.workflow_id) if live is not None else None,
+    # the row's own columns as they are, then what is counted or asked now
+    return CycleOut.model_validate(c, from_attributes=True).model_copy(
+        update={
+            "waiting_for": waiting or None,
+            "gate": c.gate or None,
+            "applications": sum(stages.values()),
+            "stages": stages,
+            "live": await _live(live, c.workflow_id) if live is not None else None,
+        }
     )
 
 
