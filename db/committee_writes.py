@@ -6,7 +6,7 @@ request's unit of work does). db/committee_reads.py holds the reads."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -121,6 +121,13 @@ def add_recusal(
     )
 
 
+def rescope(o: m.Objection, concerns: list[str]) -> list[str]:
+    """The candidates objection `o` concerns, as the office scopes it; the answer: those before."""
+    before = list(o.concerns)
+    o.concerns = concerns
+    return before
+
+
 def add_committee_review(
     s: AsyncSession,
     o: m.Objection,
@@ -156,23 +163,17 @@ def add_objection(
     notice_id: str | None,
 ) -> None:
     """An objection as filed and taken (`notice_id`: the supplementary notice it was filed during)."""
+    # what is recorded of an objection taken is the record's own columns (none: a problem of the
+    # notice itself)
+    columns = asdict(o) | {"application_id": o.application_id or None, "state": o.state}
     s.add(
         m.Objection(
             id=objection_id,
             cycle_year=year,
-            application_id=o.application_id or None,  # none: a problem of the notice itself
-            concerns=o.concerns,
-            anonymous=o.anonymous,
-            name=o.name,
-            contact=o.contact,
-            facts=o.facts,
-            evidence=o.evidence,
             filed_at=filed_at,
-            state=o.state,
-            investigate=o.investigate,
-            digest=o.digest,
             request_key=request_key,
             notice_id=notice_id,
+            **columns,
         )
     )
 
@@ -199,21 +200,18 @@ async def add_major_decision(
         number=number,
         subject=d.subject.strip(),
         decision=d.decision,
-        method=checked.method,
         roster_size=roster_size,
         present=list(d.present),
         votes_for=v.in_favour if v is not None else None,
         votes_against=v.against if v is not None else None,
         votes_abstain=v.abstain if v is not None else None,
         consenting=list(d.consenting),
-        adopted=checked.adopted,
-        basis=checked.basis,
         attachments=list(d.attachments),
-        decided_at=checked.decided_at,
         recorded_by=by,
         recorded_position=position,
         recorded_at=at,
         request_key=request_key,
+        **asdict(checked),  # method, adopted, decided_at, basis
     )
     s.add(row)
     await s.flush()

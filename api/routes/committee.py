@@ -9,7 +9,7 @@ more; nothing is logged."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends
@@ -38,7 +38,6 @@ from db import repositories as repo
 from domain.ballot import encode_ballot, validate_ballot
 from domain.errors import DomainError, conflict, invalid
 from domain.final_list import compose, undecided
-from domain.publicity import check_scope
 from domain.types import Role
 from workflows.cycle import AwardCycleWorkflow
 from workflows.objection import ObjectionWorkflow
@@ -434,35 +433,7 @@ async def list_objections(year: int, s: Session, user: RecordsReader) -> list[ou
 async def scope_objection(
     objection_id: str, body: ObjectionScopeIn, s: Session, office: Office
 ) -> out.ObjectionScoped:
-    o = await cr.objection_for_update(s, objection_id)
-    if o is None:
-        raise not_found("异议", "Objection")
-    notice = await cr.public_notice(s, o.cycle_year)
-    assert notice is not None  # an objection is only taken during the notice
-    scope = list(dict.fromkeys(body.application_ids))
-    listed = [w["application_id"] for w in notice.preliminary["winners"]]
-    if o.notice_id:  # filed during a supplementary notice: only its candidates
-        sup = await cr.supplementary_notice(s, o.notice_id)
-        listed = [c["application_id"] for c in sup.candidates] if sup else []
-    check_scope(
-        named=o.application_id or "",
-        scope=scope,
-        listed=listed,
-        reported=o.state == "REPORTED",
-    )
-    before = list(o.concerns)
-    o.concerns = scope
-    await repo.audit_by(
-        s,
-        office,
-        "OBJECTION_SCOPED",
-        "objection",
-        o.id,
-        at=datetime.now(UTC),
-        reason=body.note,
-        details={"concerns": scope, "before": before},
-    )
-    return out.ObjectionScoped(objection_id=o.id, concerns=scope)
+    return await committee.scope_objection(s, objection_id, body, office)
 
 
 @router.post(

@@ -8,6 +8,7 @@ signing in, opens its own)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,7 +42,7 @@ from domain.objections import (
     finding_candidate,
     listed_candidates,
 )
-from domain.publicity import duplicate_objection
+from domain.publicity import check_scope, duplicate_objection
 from domain.roster import Position, Seat, validate_roster
 from domain.rules import rules_fingerprint, validate_award_criteria, validate_item_comments_band
 from domain.types import NoticeKind, Role
@@ -56,6 +57,7 @@ from ..schemas import (
     CommitteeDecisionIn,
     MajorDecisionIn,
     ObjectionIn,
+    ObjectionScopeIn,
     RecusalIn,
     RosterApprovalIn,
     RosterIn,
@@ -63,6 +65,17 @@ from ..schemas import (
 )
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Anyone:
+    """Who files an objection without signing in, as the audit log records them."""
+
+    username: str = "public"
+    role: str = "public"
+
+
+PUBLIC = Anyone()
 
 
 # --- roster and rules (before the call) ---------------------------------------------------------------
@@ -176,12 +189,50 @@ async def record_recusal(
 
 
 # --- objections and the committee's decisions ----------------------------------------------------------
-async def decide_finding(
-    s: AsyncSession, objection_id: str, body: CommitteeDecisionIn, user: CurrentUser
-) -> out.FindingDecided:
+async def _objection(s: AsyncSession, objection_id: str) -> m.Objection:
+    """The objection, its row locked (404 when there is none)."""
     o = await cr.objection_for_update(s, objection_id)
     if o is None:
         raise not_found("异议", "Objection")
+    return o
+
+
+async def scope_objection(
+    s: AsyncSession, objection_id: str, body: ObjectionScopeIn, office: CurrentUser
+) -> out.ObjectionScoped:
+    """The office records which listed candidates an objection concerns (before the report)."""
+    o = await _objection(s, objection_id)
+    notice = await cr.public_notice(s, o.cycle_year)
+    assert notice is not None  # an objection is only taken during the notice
+    scope = list(dict.fromkeys(body.application_ids))
+    listed = [w["application_id"] for w in notice.preliminary["winners"]]
+    if o.notice_id:  # filed during a supplementary notice: only its candidates
+        sup = await cr.supplementary_notice(s, o.notice_id)
+        listed = [c["application_id"] for c in sup.candidates] if sup else []
+    check_scope(
+        named=o.application_id or "",
+        scope=scope,
+        listed=listed,
+        reported=o.state == "REPORTED",
+    )
+    before = cw.rescope(o, scope)
+    await repo.audit_by(
+        s,
+        office,
+        "OBJECTION_SCOPED",
+        "objection",
+        o.id,
+        at=datetime.now(UTC),
+        reason=body.note,
+        details={"concerns": scope, "before": before},
+    )
+    return out.ObjectionScoped(objection_id=o.id, concerns=scope)
+
+
+async def decide_finding(
+    s: AsyncSession, objection_id: str, body: CommitteeDecisionIn, user: CurrentUser
+) -> out.FindingDecided:
+    o = await _objection(s, objection_id)
     await seat(s, o.cycle_year, user, OFFICERS)
     notice = await cr.public_notice(s, o.cycle_year)
     if notice is not None and notice.approval_state == "APPROVED":
@@ -326,15 +377,14 @@ async def lodge_objection(
         objection_id = f"{year}-OBJ-{notice.objections_count}"
         notice_id = sup.id if sup else None
         cw.add_objection(s, objection_id, year, admitted, filed_at=now, request_key=key, notice_id=notice_id)
-        await repo.audit(
+        await repo.audit_by(
             s,
-            key=f"objection-{objection_id}",
+            PUBLIC,
+            "OBJECTION_FILED",
+            "application" if body.application_id else "cycle",
+            body.application_id or str(year),
             at=now,
-            actor="public",
-            actor_role="public",
-            action="OBJECTION_FILED",
-            entity_type="application" if body.application_id else "cycle",
-            entity_id=body.application_id or str(year),
+            key=f"objection-{objection_id}",
             details={
                 "objection_id": objection_id,
                 "anonymous": body.anonymous,
