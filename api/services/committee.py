@@ -47,22 +47,12 @@ from domain.roster import Position, Seat, validate_roster
 from domain.rules import rules_fingerprint, validate_award_criteria, validate_item_comments_band
 from domain.types import NoticeKind, Role
 
-from .. import workflow_calls
+from .. import schemas, workflow_calls
 from ..deps import Clock, CurrentUser
 from ..errors import not_found
 from ..resources.cycle import OFFICERS, seat
 from ..responses import committee as out
 from ..responses.decisions import DECISION_RECORDED, MajorDecision
-from ..schemas import (
-    CommitteeDecisionIn,
-    MajorDecisionIn,
-    ObjectionIn,
-    ObjectionScopeIn,
-    RecusalIn,
-    RosterApprovalIn,
-    RosterIn,
-    RulesApprovalIn,
-)
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +70,7 @@ PUBLIC = Anyone()
 
 # --- roster and rules (before the call) ---------------------------------------------------------------
 async def propose_roster(
-    s: AsyncSession, year: int, body: RosterIn, office: CurrentUser
+    s: AsyncSession, year: int, body: schemas.RosterIn, office: CurrentUser
 ) -> out.RosterProposed:
     roster = await cr.roster(s, year)
     if roster is not None and roster.state == "APPROVED":
@@ -101,7 +91,7 @@ async def propose_roster(
 
 
 async def approve_roster(
-    s: AsyncSession, year: int, body: RosterApprovalIn, user: CurrentUser
+    s: AsyncSession, year: int, body: schemas.RosterApprovalIn, user: CurrentUser
 ) -> out.RosterApproved:
     """The government approves the proposed roster, which is published (R6.1)."""
     roster = await cr.roster(s, year)
@@ -124,7 +114,7 @@ async def approve_roster(
 
 
 async def approve_rules(
-    s: AsyncSession, year: int, body: RulesApprovalIn, user: CurrentUser
+    s: AsyncSession, year: int, body: schemas.RulesApprovalIn, user: CurrentUser
 ) -> out.RulesApproved:
     check_rules_approval(
         year, body.rules.year, investigate_anonymous=body.rules.investigate_anonymous, note=body.note
@@ -157,7 +147,7 @@ async def approve_rules(
 
 
 async def record_recusal(
-    s: AsyncSession, year: int, body: RecusalIn, user: CurrentUser
+    s: AsyncSession, year: int, body: schemas.RecusalIn, user: CurrentUser
 ) -> out.RecusalRecorded:
     """A member declares their own interest in a candidate, or the office records anyone's."""
     if user.role is not Role.OFFICE:
@@ -198,7 +188,7 @@ async def _objection(s: AsyncSession, objection_id: str) -> m.Objection:
 
 
 async def scope_objection(
-    s: AsyncSession, objection_id: str, body: ObjectionScopeIn, office: CurrentUser
+    s: AsyncSession, objection_id: str, body: schemas.ObjectionScopeIn, office: CurrentUser
 ) -> out.ObjectionScoped:
     """The office records which listed candidates an objection concerns (before the report)."""
     o = await _objection(s, objection_id)
@@ -230,7 +220,7 @@ async def scope_objection(
 
 
 async def decide_finding(
-    s: AsyncSession, objection_id: str, body: CommitteeDecisionIn, user: CurrentUser
+    s: AsyncSession, objection_id: str, body: schemas.CommitteeDecisionIn, user: CurrentUser
 ) -> out.FindingDecided:
     o = await _objection(s, objection_id)
     await seat(s, o.cycle_year, user, OFFICERS)
@@ -269,7 +259,7 @@ async def decide_finding(
 async def record_decision(
     s: AsyncSession,
     year: int,
-    body: MajorDecisionIn,
+    body: schemas.MajorDecisionIn,
     user: CurrentUser,
     member: m.CommitteeMember,
     clock: Clock,
@@ -286,17 +276,10 @@ async def record_decision(
     roster = await cq.roster_usernames(s, year)
     quorum, passing = await cr.plenary_fractions(s, year)
     now = await clock()
+    # the draft's fields are the body's, the counts of a vote among them
     v = body.votes
-    draft = MajorDecisionDraft(
-        subject=body.subject,
-        decision=body.decision,
-        method=body.method,
-        present=body.present,
-        votes=VoteCounts(v.in_favour, v.against, v.abstain) if v is not None else None,
-        consenting=body.consenting,
-        attachments=body.attachments,
-        decided_at=body.decided_at,
-    )
+    votes = VoteCounts(**v.model_dump()) if v is not None else None
+    draft = MajorDecisionDraft(**body.model_dump(exclude={"votes"}), votes=votes)
     checked = check_major_decision(draft, roster=roster, quorum=quorum, pass_ratio=passing, now=now)
     if body.attachments:
         check_attachments_stored(body.attachments, await repo.stored_documents(s, body.attachments))
@@ -333,7 +316,7 @@ async def record_decision(
 
 async def lodge_objection(
     year: int,
-    body: ObjectionIn,
+    body: schemas.ObjectionIn,
     *,
     sessions: async_sessionmaker[AsyncSession],
     client: Client,
