@@ -6,7 +6,7 @@ share with the routes."""
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,8 @@ from domain.rules import CycleRules
 from . import committee_queries as cq
 from . import models as m
 from . import repositories as repo
+
+T = TypeVar("T")
 
 
 async def roster(s: AsyncSession, year: int, *, lock: bool = False) -> m.Roster | None:
@@ -64,6 +66,12 @@ async def major_decision(s: AsyncSession, year: int, decision_id: str) -> m.Majo
 
 async def certificate(s: AsyncSession, number: str) -> m.Certificate | None:
     return await s.get(m.Certificate, number)
+
+
+async def reread(s: AsyncSession, row: T) -> T:
+    """The row as another transaction has just written it (a workflow's activity)."""
+    await s.refresh(row)
+    return row
 
 
 async def cycle_or_roster_exists(s: AsyncSession, year: int) -> bool:

@@ -19,6 +19,7 @@ Attachments are stored documents, named by their sha256 (the API checks that the
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -197,6 +198,23 @@ def _members(code: str, names: Sequence[str], roster: Collection[str], zh: str, 
         members=strangers,
     )
     return list(names)
+
+
+def request_digest(year: int, recorder: str, key: str | None) -> str | None:
+    """The caller's idempotency key, namespaced by year and caller, as a fixed-length digest."""
+    return hashlib.sha256(f"{year}\n{recorder}\n{key}".encode()).hexdigest() if key else None
+
+
+def check_attachments_stored(attachments: Sequence[str], stored: Collection[str]) -> None:
+    """The attachments are stored documents (`stored`: those of them that are)."""
+    missing = [x for x in attachments if x not in stored]
+    if missing:
+        raise invalid(
+            "DECISION_ATTACHMENT_NOT_FOUND",
+            "附件须为已上传的材料，以下材料不存在：" + "、".join(missing),
+            "Attachments must be stored documents; not found: " + ", ".join(missing),
+            missing=missing,
+        )
 
 
 def _attachments(shas: Sequence[str]) -> None:

@@ -9,17 +9,14 @@ more; nothing is logged."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
-from temporalio.client import Client
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from config.constants import cycle_workflow_id
-from config.settings import Settings
-from config.temporal import start_objection
 from contracts.cycle import (
     ConveneInput,
     ConveneRunoffInput,
@@ -31,38 +28,23 @@ from contracts.cycle import (
     SupplementaryNotice,
     VacateSeatsInput,
 )
-from contracts.objection import AssignInvestigatorInput, InvestigationReportInput, ObjectionWorkflowInput
+from contracts.objection import AssignInvestigatorInput, InvestigationReportInput
 from db import award_queries as aq
 from db import ballot_box
 from db import committee_queries as cq
 from db import committee_reads as cr
 from db import models as m
 from db import repositories as repo
-from db.holidays import calendar_for_rules
-from domain import notices as texts
 from domain.ballot import encode_ballot, validate_ballot
-from domain.committee import check_recusal, check_roster_accounts, own_interest_only, roster_listing
 from domain.errors import DomainError, conflict, invalid
-from domain.final_list import check_ruling, compose, undecided
-from domain.publicity import (
-    check_objection,
-    check_objection_window,
-    check_scope,
-    duplicate_objection,
-    needs_investigation,
-    objection_digest,
-)
-from domain.roster import Position, Seat, validate_roster
-from domain.rules import rules_fingerprint, validate_award_criteria, validate_item_comments_band
-from domain.supplementary import check_objection_target
-from domain.types import Audience, DeliveryState, NoticeKind, Role
+from domain.final_list import compose, undecided
+from domain.types import Role
 from workflows.cycle import AwardCycleWorkflow
 from workflows.objection import ObjectionWorkflow
 
 from .. import workflow_calls
 from ..calls import Calls, Workflows
 from ..deps import (
-    Clock,
     Config,
     CurrentUser,
     IdempotencyKey,
@@ -78,7 +60,7 @@ from ..deps import (
 from ..errors import forbidden, not_found
 from ..ratelimit import objection_limits
 from ..resources.cycle import COMMITTEE_RECORDS as COMMITTEE_RECORDS
-from ..resources.cycle import OFFICERS, OFFICERS_ACT, RecordsReader, may_read_committee_records
+from ..resources.cycle import OFFICERS_ACT, RecordsReader, may_read_committee_records
 from ..resources.cycle import seat as seat
 from ..resources.meeting import ClosedMeeting, Meeting
 from ..responses import committee as out
@@ -100,6 +82,8 @@ from ..schemas import (
     SupplementaryIn,
     VacancyIn,
 )
+from ..services import committee
+from ..services.committee import lodge_objection as lodge_objection  # the portal's form files with it
 
 router = APIRouter(tags=["committee"])
 log = logging.getLogger(__name__)
@@ -108,51 +92,10 @@ T = TypeVar("T")
 _may_read_committee_records = may_read_committee_records
 
 
-def _public_notice(key: str, kind: NoticeKind, text: texts.NoticeText, year: int, at: datetime) -> m.Notice:
-    return m.Notice(
-        key=key,
-        kind=kind,
-        audience=Audience.PUBLIC,
-        cycle_year=year,
-        title=text.title,
-        body=text.body,
-        created_at=at,
-        delivery_state=DeliveryState.DELIVERED,
-        delivery_channel="portal",
-        delivery_attempts=1,
-        delivered_at=at,
-    )
-
-
 # --- roster and rules (before the call) ---------------------------------------------------------------
 @router.post("/cycles/{year}/committee", status_code=201, summary="Propose the committee roster (R6.1)")
 async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) -> out.RosterProposed:
-    roster = await cr.roster(s, year)
-    if roster is not None and roster.state == "APPROVED":
-        raise conflict(
-            "ROSTER_APPROVED",
-            "评委会名单已经批准，不能修改",
-            "The roster is approved and can no longer change",
-        )
-    validate_roster([Seat(x.username, Position(x.position), x.post) for x in body.members])  # Art. 6
-    usernames = [x.username for x in body.members]
-    users = await cq.users_by_name(s, usernames)
-    check_roster_accounts(usernames, {name: u.role for name, u in users.items()})
-    now = datetime.now(UTC)
-    await cq.clear_roster(s, year)
-    for x in body.members:
-        u = users[x.username]
-        s.add(
-            m.CommitteeMember(
-                cycle_year=year, user_id=u.id, name=u.display_name, position=x.position, post=x.post.strip()
-            )
-        )
-    if roster is None:
-        s.add(m.Roster(cycle_year=year, state="PROPOSED", proposed_by=office.username, proposed_at=now))
-    else:
-        roster.proposed_by, roster.proposed_at = office.username, now
-    await repo.audit_by(s, office, "ROSTER_PROPOSED", "cycle", str(year), at=now, details=body.model_dump())
-    return out.RosterProposed(year=year, state="PROPOSED", members=body.model_dump()["members"])
+    return await committee.propose_roster(s, year, body, office)
 
 
 @router.post(
@@ -161,35 +104,7 @@ async def propose_roster(year: int, body: RosterIn, s: Session, office: Office) 
     dependencies=[gate(Role.GOVERNMENT)],
 )
 async def approve_roster(year: int, body: RosterApprovalIn, s: Session, user: User) -> out.RosterApproved:
-    roster = await cr.roster(s, year)
-    if roster is None:
-        raise not_found("评委会名单", "Roster")
-    if roster.state == "APPROVED":
-        raise conflict("ROSTER_APPROVED", "评委会名单已经批准", "The roster is already approved")
-    members = await cq.members(s, year)
-    # a roster proposed before posts were recorded is proposed again, with them (Art. 6)
-    validate_roster([Seat(str(x.user_id), Position(x.position), x.post) for x in members])
-    now = datetime.now(UTC)
-    roster.state, roster.approved_by, roster.approved_at, roster.document_no = (
-        "APPROVED",
-        user.username,
-        now,
-        body.document_no,
-    )
-    listing = roster_listing([(x.position, x.name, x.post) for x in members])
-    s.add(
-        _public_notice(
-            f"roster-{year}",
-            NoticeKind.COMMITTEE_ROSTER,
-            texts.committee_roster(year, listing, body.document_no, now),
-            year,
-            now,
-        )
-    )
-    await repo.audit_by(
-        s, user, "ROSTER_APPROVED", "cycle", str(year), at=now, details={"document_no": body.document_no}
-    )
-    return out.RosterApproved(year=year, state="APPROVED", document_no=body.document_no)
+    return await committee.approve_roster(s, year, body, user)
 
 
 @router.get("/cycles/{year}/committee", summary="The committee roster of a cycle (public once approved)")
@@ -212,58 +127,7 @@ async def get_roster(year: int, s: Session) -> out.Roster:
     dependencies=OFFICERS_ACT,
 )
 async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User) -> out.RulesApproved:
-    if body.rules.year != year:
-        raise invalid("RULES_YEAR", "细则年度与周期年度不一致", "The rules are for another year")
-    if not body.rules.investigate_anonymous and not body.note.strip():
-        # Art. 14(5) has every problem raised during the notice investigated; leaving anonymous
-        # objections uninvestigated is the committee's choice, recorded with its reason (R14.7)
-        raise invalid(
-            "RULES_ANONYMOUS_REASON",
-            "细则规定匿名异议不予调查的，须由评委会在审定说明中写明理由",
-            "Rules that leave anonymous objections uninvestigated need the committee's reason in the note",
-        )
-    if await repo.cycle(s, year) is not None:
-        raise conflict(
-            "CYCLE_EXISTS", "评审周期已启动，细则不能再更改", "The cycle has started; its rules are frozen"
-        )
-    # the years its periods may reach need their rest days (refused with HOLIDAY_CALENDAR_MISSING)
-    rules = body.rules.to_rules()
-    validate_award_criteria(rules)  # each award's own criteria name the rubric's categories (Art. 2)
-    validate_item_comments_band(rules)  # the feedback band is a band of the rubric (R14.4)
-    await calendar_for_rules(s, rules)
-    doc = body.rules.document()
-    digest = rules_fingerprint(doc)
-    now = datetime.now(UTC)
-    existing = await cr.rules_approval(s, year)
-    if existing is None:
-        s.add(
-            m.RulesApproval(
-                cycle_year=year,
-                rules_hash=digest,
-                rules=doc,
-                approved_by=user.username,
-                approved_at=now,
-                note=body.note,
-            )
-        )
-    else:
-        existing.rules_hash, existing.rules, existing.approved_by, existing.approved_at = (
-            digest,
-            doc,
-            user.username,
-            now,
-        )
-    await repo.audit_by(
-        s,
-        user,
-        "RULES_APPROVED",
-        "cycle",
-        str(year),
-        at=now,
-        reason=body.note,
-        details={"rules_hash": digest},
-    )
-    return out.RulesApproved(year=year, rules_hash=digest)
+    return await committee.approve_rules(s, year, body, user)
 
 
 @router.post(
@@ -273,41 +137,7 @@ async def approve_rules(year: int, body: RulesApprovalIn, s: Session, user: User
     dependencies=[gate(Role.OFFICE, Role.COMMITTEE)],
 )
 async def recusal(year: int, body: RecusalIn, s: Session, user: User) -> out.RecusalRecorded:
-    if user.role is not Role.OFFICE:
-        await seat(s, year, user)
-        own_interest_only(user.username, body.username)
-    member_user = await repo.user_by_name(s, body.username)
-    if member_user is None or await cq.member(s, year, member_user.id) is None:
-        raise not_found("评委会成员", "Committee member")
-    app = await repo.application(s, body.application_id)
-    if app is None or app.cycle_year != year:
-        raise not_found("申报", "Application")
-    check_recusal(
-        meeting_convened=await cq.meeting_convened(s, year),
-        recorded=await cq.recusal_recorded(s, year, member_user.id, app.id),
-    )
-    now = datetime.now(UTC)
-    s.add(
-        m.CommitteeRecusal(
-            cycle_year=year,
-            user_id=member_user.id,
-            application_id=app.id,
-            reason=body.reason,
-            recorded_by=user.username,
-            recorded_at=now,
-        )
-    )
-    await repo.audit_by(
-        s,
-        user,
-        "COMMITTEE_RECUSAL",
-        "application",
-        app.id,
-        at=now,
-        reason=body.reason,
-        details={"member": body.username},
-    )
-    return out.RecusalRecorded(member=body.username, application_id=app.id)
+    return await committee.record_recusal(s, year, body, user)
 
 
 # --- the plenary -----------------------------------------------------------------------------------
@@ -559,116 +389,6 @@ async def file_objection(
     return await lodge_objection(year, body, sessions=sessions, client=client, cfg=cfg, clock=clock, key=key)
 
 
-async def lodge_objection(
-    year: int,
-    body: ObjectionIn,
-    *,
-    sessions: async_sessionmaker[AsyncSession],
-    client: Client,
-    cfg: Settings,
-    clock: Clock,
-    key: str | None = None,
-) -> out.ObjectionFiled:
-    """File an objection (R14.7): the one code path of the API route above and of the public
-    portal's form (api/routes/portal.py). Raises DomainError for what may not be filed."""
-    now = await clock()
-    async with sessions.begin() as s:
-        notice = await cr.public_notice(s, year, lock=True)
-        cycle = await repo.cycle(s, year)
-        if notice is None or cycle is None:
-            raise conflict("OBJECTION_WINDOW_NOT_OPEN", "当前没有进行中的公示", "No public notice is open")
-        # after a return, the latest supplementary notice (补充公示) is the one running: objections
-        # are taken during its window, against its candidates only
-        sups = await repo.supplementary_notices(s, year, lock_last=True)
-        sup = sups[-1] if sups else None
-        window: m.PublicNotice | m.SupplementaryNotice = sup or notice
-        if key is not None:
-            earlier = await cq.objection_by_request(s, year, key)
-            if earlier is not None:
-                return out.ObjectionFiled(
-                    objection_id=earlier.id, investigated=earlier.investigate, closes_at=window.closes_at
-                )
-        rules = repo.cycle_rules(cycle)
-        period = rules.public_notice_period
-        calendar = rules.holiday_calendar
-        check_objection_window(window.published_at, now, period, calendar)
-        if window.closed:  # the cycle's timer has fired: whatever the clock says, it is closed
-            check_objection_window(window.published_at, window.closes_at, period, calendar)
-        if sup is None:
-            listed = {w["application_id"]: w["enterprise_name"] for w in notice.preliminary["winners"]}
-        else:
-            listed = {c["application_id"]: c["enterprise_name"] for c in sup.candidates}
-            check_objection_target(body.application_id, listed)
-        check_objection(
-            application_id=body.application_id,
-            listed=listed,
-            facts=body.facts,
-            anonymous=body.anonymous,
-            name=body.name,
-            contact=body.contact,
-        )
-        digest = objection_digest(body.application_id, body.facts, body.contact, body.anonymous)
-        if await cq.objection_filed(s, year, digest):
-            raise duplicate_objection()
-        notice.objections_count += 1
-        objection_id = f"{year}-OBJ-{notice.objections_count}"
-        investigate = needs_investigation(body.anonymous, rules.investigate_anonymous)
-        s.add(
-            m.Objection(
-                id=objection_id,
-                cycle_year=year,
-                application_id=body.application_id or None,  # none: a problem of the notice itself
-                concerns=[body.application_id] if body.application_id else [],
-                anonymous=body.anonymous,
-                name="" if body.anonymous else body.name,
-                contact="" if body.anonymous else body.contact,
-                facts=body.facts,
-                evidence=body.evidence,
-                filed_at=now,
-                state="INVESTIGATING" if investigate else "RECORDED",
-                investigate=investigate,
-                digest=digest,
-                request_key=key,
-                notice_id=sup.id if sup else None,
-            )
-        )
-        await repo.audit(
-            s,
-            key=f"objection-{objection_id}",
-            at=now,
-            actor="public",
-            actor_role="public",
-            action="OBJECTION_FILED",
-            entity_type="application" if body.application_id else "cycle",
-            entity_id=body.application_id or str(year),
-            details={
-                "objection_id": objection_id,
-                "anonymous": body.anonymous,
-                "investigated": investigate,
-                **({"notice_id": sup.id} if sup else {}),
-            },
-        )
-        closes_at = window.closes_at
-    if investigate:
-        timeout = cfg.temporal_rpc_timeout_seconds
-        start = start_objection(
-            client,
-            ObjectionWorkflowInput(
-                objection_id,
-                year,
-                body.application_id,
-                listed.get(body.application_id, ""),
-                rules,
-                notice_id=sup.id if sup else "",
-            ),
-            task_queue=cfg.task_queue,
-            rpc_timeout=timedelta(seconds=timeout),
-        )
-        if not await workflow_calls.reached(start, timeout):  # the cycle starts it at the close
-            log.warning("objection %s stored; its investigation starts when the notice closes", objection_id)
-    return out.ObjectionFiled(objection_id=objection_id, investigated=investigate, closes_at=closes_at)
-
-
 @router.get(
     "/objections",
     summary="Objections of a cycle, their investigation reports and the committee's decisions (R14.7)",
@@ -713,35 +433,7 @@ async def list_objections(year: int, s: Session, user: RecordsReader) -> list[ou
 async def scope_objection(
     objection_id: str, body: ObjectionScopeIn, s: Session, office: Office
 ) -> out.ObjectionScoped:
-    o = await cr.objection_for_update(s, objection_id)
-    if o is None:
-        raise not_found("异议", "Objection")
-    notice = await cr.public_notice(s, o.cycle_year)
-    assert notice is not None  # an objection is only taken during the notice
-    scope = list(dict.fromkeys(body.application_ids))
-    listed = [w["application_id"] for w in notice.preliminary["winners"]]
-    if o.notice_id:  # filed during a supplementary notice: only its candidates
-        sup = await cr.supplementary_notice(s, o.notice_id)
-        listed = [c["application_id"] for c in sup.candidates] if sup else []
-    check_scope(
-        named=o.application_id or "",
-        scope=scope,
-        listed=listed,
-        reported=o.state == "REPORTED",
-    )
-    before = list(o.concerns)
-    o.concerns = scope
-    await repo.audit_by(
-        s,
-        office,
-        "OBJECTION_SCOPED",
-        "objection",
-        o.id,
-        at=datetime.now(UTC),
-        reason=body.note,
-        details={"concerns": scope, "before": before},
-    )
-    return out.ObjectionScoped(objection_id=o.id, concerns=scope)
+    return await committee.scope_objection(s, objection_id, body, office)
 
 
 @router.post(
@@ -756,56 +448,7 @@ async def decide_finding(
     """The chair or a vice-chair records the committee's decision, with its reasons, on a
     substantiated finding about a candidate of the list (Art. 14(5)): REMOVE takes the candidate off
     the list the committee fixes, KEEP keeps it there. Nothing is removed without it."""
-    o = await cr.objection_for_update(s, objection_id)
-    if o is None:
-        raise not_found("异议", "Objection")
-    await seat(s, o.cycle_year, user, OFFICERS)
-    notice = await cr.public_notice(s, o.cycle_year)
-    if notice is not None and notice.approval_state == "APPROVED":
-        raise conflict(
-            "FINAL_LIST_APPROVED",
-            "拟授奖名单已经区政府批准，不能再作出审查决定",
-            "The government has approved the list; no decision can be taken any more",
-        )
-    target = body.application_id
-    if not target and len(o.concerns) == 1:
-        target = o.concerns[0]
-    if not target and len(o.concerns) > 1:
-        raise invalid(
-            "DECISION_CANDIDATE_REQUIRED",
-            "该异议涉及多个单位，请逐一指明所决定的单位",
-            "The objection concerns several candidates: name the one decided",
-            concerns=list(o.concerns),
-        )
-    decided = target != "" and await cq.finding_decided(s, o.id, target)
-    check_ruling(
-        substantiated=o.state == "REPORTED" and o.conclusion == "SUBSTANTIATED",
-        in_scope=target in o.concerns,
-        decided=decided,
-        reasons=body.reasons,
-    )
-    now = datetime.now(UTC)
-    review = m.CommitteeReview(
-        cycle_year=o.cycle_year,
-        objection_id=o.id,
-        application_id=target,
-        decision=body.decision,
-        reasons=body.reasons,
-        decided_by=user.username,
-        decided_at=now,
-    )
-    s.add(review)
-    await repo.audit_by(
-        s,
-        user,
-        "COMMITTEE_FINDING_DECIDED",
-        "objection",
-        o.id,
-        at=now,
-        reason=body.reasons,
-        details={"application_id": target, "decision": body.decision},
-    )
-    return out.FindingDecided.of_review(review)
+    return await committee.decide_finding(s, objection_id, body, user)
 
 
 async def _objection_update(

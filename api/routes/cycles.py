@@ -110,23 +110,15 @@ async def _cycle_out(s: Session, c: m.Cycle, live: Calls | None) -> CycleOut:
     if c.gate:  # what still holds the gate the cycle waits on, counted now
         gate = Gate(c.gate)
         waiting += f" — {gate.outstanding(await repo.gate_pending(s, c.year, gate), sum(stages.values()))}"
-    return CycleOut(
-        year=c.year,
-        workflow_id=c.workflow_id,
-        stage=c.stage,
-        deadline=c.deadline,
-        intake_open=c.intake_open,
-        waiting_for=waiting or None,
-        gate=c.gate or None,
-        rules=c.rules,
-        rules_revision=c.rules_revision,
-        criteria_edition=c.criteria_edition,
-        started_by=c.started_by,
-        started_at=c.started_at,
-        updated_at=c.updated_at,
-        applications=sum(stages.values()),
-        stages=stages,
-        live=await _live(live, c.workflow_id) if live is not None else None,
+    # the row's own columns as they are, then what is counted or asked now
+    return CycleOut.model_validate(c, from_attributes=True).model_copy(
+        update={
+            "waiting_for": waiting or None,
+            "gate": c.gate or None,
+            "applications": sum(stages.values()),
+            "stages": stages,
+            "live": await _live(live, c.workflow_id) if live is not None else None,
+        }
     )
 
 
@@ -146,5 +138,4 @@ async def extend_deadline(
 ) -> CycleOut:
     arg = ExtendDeadlineInput(body.new_deadline, body.reason, office.actor)
     await calls.cycle(c.year, AwardCycleWorkflow.extend_deadline, arg, key=op, result_type=datetime)
-    await s.refresh(c)  # the cycle row as the workflow's activity has just written it
-    return await _cycle_out(s, c, None)
+    return await _cycle_out(s, await cr.reread(s, c), None)  # as the workflow's activity wrote it

@@ -12,23 +12,19 @@ Readers: the office, the government, the auditor and the members of that year's 
 
 from __future__ import annotations
 
-import hashlib
-
 from fastapi import APIRouter
 
 from db import committee_queries as cq
 from db import committee_reads as cr
-from db import models as m
 from db import repositories as repo
-from domain.decisions import MajorDecisionDraft, VoteCounts, check_major_decision
-from domain.errors import invalid
 from domain.types import Role
 
 from ..deps import IdempotencyKey, Now, Session, User, gate
 from ..errors import not_found
 from ..resources.cycle import COMMITTEE_RECORDS, OfficerSeat, RecordsReader
-from ..responses.decisions import DECISION_RECORDED, MajorDecision, TimelineEntry
+from ..responses.decisions import MajorDecision, TimelineEntry
 from ..schemas import MajorDecisionIn
+from ..services import committee
 
 router = APIRouter(tags=["committee"])
 
@@ -50,87 +46,7 @@ async def record_decision(
     clock: Now,
     key: IdempotencyKey = None,
 ) -> MajorDecision:
-    # the caller's key, namespaced by year and caller, as a fixed-length digest
-    request_key = hashlib.sha256(f"{year}\n{user.username}\n{key}".encode()).hexdigest() if key else None
-    if request_key is not None:
-        done = await cq.major_decision_by_request(s, request_key)
-        if done is not None:  # a retried request: the decision it recorded, recorded once
-            return MajorDecision.of_decision(done)
-    # The approved roster's row, locked: the year's decisions are numbered one after another.
-    await cr.roster(s, year, lock=True)
-    roster = await cq.roster_usernames(s, year)
-    quorum, passing = await cr.plenary_fractions(s, year)
-    now = await clock()
-    v = body.votes
-    checked = check_major_decision(
-        MajorDecisionDraft(
-            subject=body.subject,
-            decision=body.decision,
-            method=body.method,
-            present=body.present,
-            votes=VoteCounts(v.in_favour, v.against, v.abstain) if v is not None else None,
-            consenting=body.consenting,
-            attachments=body.attachments,
-            decided_at=body.decided_at,
-        ),
-        roster=roster,
-        quorum=quorum,
-        pass_ratio=passing,
-        now=now,
-    )
-    if body.attachments:
-        stored = await repo.stored_documents(s, body.attachments)
-        missing = [x for x in body.attachments if x not in stored]
-        if missing:
-            raise invalid(
-                "DECISION_ATTACHMENT_NOT_FOUND",
-                "附件须为已上传的材料，以下材料不存在：" + "、".join(missing),
-                "Attachments must be stored documents; not found: " + ", ".join(missing),
-                missing=missing,
-            )
-    number = await cq.last_decision_number(s, year) + 1
-    row = m.MajorDecision(
-        id=f"{year}-D{number}",
-        cycle_year=year,
-        number=number,
-        subject=body.subject.strip(),
-        decision=body.decision,
-        method=checked.method,
-        roster_size=len(roster),
-        present=list(body.present),
-        votes_for=v.in_favour if v is not None else None,
-        votes_against=v.against if v is not None else None,
-        votes_abstain=v.abstain if v is not None else None,
-        consenting=list(body.consenting),
-        adopted=checked.adopted,
-        basis=checked.basis,
-        attachments=list(body.attachments),
-        decided_at=checked.decided_at,
-        recorded_by=user.username,
-        recorded_position=member.position,
-        recorded_at=now,
-        request_key=request_key,
-    )
-    s.add(row)
-    await repo.audit_by(
-        s,
-        user,
-        DECISION_RECORDED,
-        "cycle",
-        str(year),
-        at=now,
-        reason=row.subject,
-        details={
-            "decision_id": row.id,
-            "method": row.method,
-            "adopted": row.adopted,
-            "basis": row.basis,
-            "attachments": row.attachments,
-            "decided_at": row.decided_at.isoformat(),
-        },
-    )
-    await s.flush()
-    return MajorDecision.of_decision(row)
+    return await committee.record_decision(s, year, body, user, member, clock, key)
 
 
 @router.get(
