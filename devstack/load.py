@@ -491,14 +491,7 @@ class Cycle:
             await self.wait_cycle("FINAL_LIST")
 
         with clock.stage("final list", note="the chair fixes the list"):
-            final = expect(
-                await self.api.post(
-                    f"/cycles/{self.year}/final-list",
-                    headers=s.committee["chair"],
-                    json={"note": "公示期满，根据异议调查结论确定拟授奖名单"},
-                ),
-                200,
-            )
+            final = await s.fix_final_list(note="公示期满，根据异议调查结论确定拟授奖名单")
             if substantiated and substantiated not in final["removed"]:
                 raise ScenarioError(
                     f"{substantiated} was not removed despite a substantiated objection: {final}"
@@ -506,14 +499,7 @@ class Cycle:
             await self.wait_cycle("GOVERNMENT_APPROVAL")
 
         with clock.stage("approval and certificates", note="the government approves; certificates") as st:
-            expect(
-                await self.api.post(
-                    f"/cycles/{self.year}/approval",
-                    headers=s.government,
-                    json={"approved": True, "document_no": f"鹿政发〔{self.year}〕8号"},
-                ),
-                200,
-            )
+            await s.decide_approval(approved=True, document_no=f"鹿政发〔{self.year}〕8号")
             await self.wait_cycle("COMPLETED")
             results = expect(await self.api.get(f"/public/results/{self.year}"), 200)
             if len(results["winners"]) != len(final["winners"]):
@@ -585,33 +571,17 @@ class Cycle:
         first_named = filed[first][0] if first is not None else ""
 
         async def investigate(objection_id: str) -> None:
-            expect(
-                await self.api.post(
-                    f"/objections/{objection_id}/investigator",
-                    headers=s.office,
-                    json={"username": "investigator1"},
-                ),
-                200,
-            )
+            await s.assign_investigator(objection_id, "investigator1")
             conclusion = "SUBSTANTIATED" if objection_id == first_named else "UNSUBSTANTIATED"
-            r = await self.api.post(
-                f"/objections/{objection_id}/report",
-                headers=self.investigator,
-                json={"conclusion": conclusion, "findings": "经调查核实，形成调查结论。"},
+            r = await s.report_objection(
+                objection_id, self.investigator, conclusion, "经调查核实，形成调查结论。"
             )
-            if expect(r, 200)["conclusion"] != conclusion:
-                raise ScenarioError(f"objection {objection_id}: {r.text}")
+            if r["conclusion"] != conclusion:
+                raise ScenarioError(f"objection {objection_id}: {r}")
 
         await each(named, investigate, "investigations reported")
         if first_named:  # 审查: the committee decides on the substantiated finding (Art. 14(5))
-            expect(
-                await self.api.post(
-                    f"/objections/{first_named}/decision",
-                    headers=s.committee["chair"],
-                    json={"decision": "REMOVE", "reasons": "经审查，异议反映问题属实，不列入拟授奖名单。"},
-                ),
-                201,
-            )
+            await s.decide_objection(first_named, "REMOVE", "经审查，异议反映问题属实，不列入拟授奖名单。")
         return substantiated
 
     async def final_outcomes(self) -> dict[str, int]:

@@ -439,24 +439,26 @@ class Scenario:
             200,
         )
 
-    async def onsite_review(self, app_id: str, pct: int, *, dispute: str = "") -> str:
-        """The leader reports; the enterprise confirms (or disputes and the office settles)."""
+    async def onsite_report(self, app_id: str, pct: int, *, comments: bool = True) -> None:
+        """The panel leader reports the on-site review (with its item comments unless `comments` is
+        False); returns once the enterprise is asked to confirm."""
         await self.wait_stage(app_id, "ONSITE_REVIEW")
         seats = await self.panel(app_id, "ONSITE")
         leader = next(s["expert_id"] for s in seats if s["leader"])
+        body: dict[str, Any] = {"scores": scores(pct), "opinion": "现场核实了质量管理体系运行情况。"}
+        if comments:
+            body["item_comments"] = item_comments(scores(pct), below=self.comments_below)
         expect(
             await self.api.post(
-                f"/applications/{app_id}/onsite-report",
-                headers=self.expert_heads[leader],
-                json={
-                    "scores": scores(pct),
-                    "opinion": "现场核实了质量管理体系运行情况。",
-                    "item_comments": item_comments(scores(pct), below=self.comments_below),
-                },
+                f"/applications/{app_id}/onsite-report", headers=self.expert_heads[leader], json=body
             ),
             200,
         )
         await self.wait_stage(app_id, "ONSITE_CONFIRMATION")
+
+    async def onsite_review(self, app_id: str, pct: int, *, dispute: str = "") -> str:
+        """The leader reports; the enterprise confirms (or disputes and the office settles)."""
+        await self.onsite_report(app_id, pct)
         owner = next(n for n, a in self.applications.items() if a == app_id)
         h = self.enterprise_heads[owner]
         if dispute:
@@ -487,6 +489,43 @@ class Scenario:
         return total
 
     # --- committee --------------------------------------------------------------------------------
+    async def assign_investigator(self, objection_id: str, username: str) -> dict[str, Any]:
+        """The office assigns an investigator to a named objection."""
+        r = await self.api.post(
+            f"/objections/{objection_id}/investigator", headers=self.office, json={"username": username}
+        )
+        return expect(r, 200)
+
+    async def report_objection(
+        self, objection_id: str, investigator: Headers, conclusion: str, findings: str
+    ) -> dict[str, Any]:
+        """The investigator reports its conclusion on an objection."""
+        r = await self.api.post(
+            f"/objections/{objection_id}/report",
+            headers=investigator,
+            json={"conclusion": conclusion, "findings": findings},
+        )
+        return expect(r, 200)
+
+    async def decide_objection(self, objection_id: str, decision: str, reasons: str) -> dict[str, Any]:
+        """The committee chair decides on an investigated objection (审查, Art. 14(5))."""
+        r = await self.api.post(
+            f"/objections/{objection_id}/decision",
+            headers=self.committee["chair"],
+            json={"decision": decision, "reasons": reasons},
+        )
+        return expect(r, 201)
+
+    async def fix_final_list(self, **body: Any) -> dict[str, Any]:
+        """The committee chair fixes (or revises) the final list; the list's version as answered."""
+        r = await self.api.post(f"/cycles/{self.year}/final-list", headers=self.committee["chair"], json=body)
+        return expect(r, 200)
+
+    async def decide_approval(self, **body: Any) -> dict[str, Any]:
+        """The district government approves or returns the final list."""
+        r = await self.api.post(f"/cycles/{self.year}/approval", headers=self.government, json=body)
+        return expect(r, 200)
+
     async def convene(self, attendees: Sequence[str] | None = None) -> dict[str, Any]:
         await self.wait_cycle("AWAITING_COMMITTEE")
         body = {"attendees": list(attendees or [u for u, _ in COMMITTEE])}

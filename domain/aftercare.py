@@ -101,48 +101,61 @@ class AftercareRules:
 
 
 def validate_aftercare(r: AftercareRules) -> None:
-    if not timedelta(0) < r.follow_up_interval <= timedelta(days=366 * 3):
-        raise invalid(
+    """Refuse the first broken rule, in this order (code, Chinese and English message)."""
+    day, most = timedelta(0), timedelta(days=180)
+    broken: list[tuple[bool, str, str, str]] = [
+        (
+            not day < r.follow_up_interval <= timedelta(days=366 * 3),
             "RULES_DURATION",
             "跟踪回访间隔应大于0且不超过3年",
             "The follow-up interval must be 1 s to 3 years",
-        )
-    if not 0 <= r.follow_up_rounds <= 10:
-        raise invalid("RULES_FOLLOW_UP_ROUNDS", "跟踪回访次数应为0至10次", "Follow-up rounds must be 0 to 10")
-    for name, period in (
-        ("follow_up_report_period", r.follow_up_report_period),
-        ("misuse_correction_period", r.misuse_correction_period),
-    ):
-        if not timedelta(0) < period <= timedelta(days=180):
-            raise invalid(
+        ),
+        (
+            not 0 <= r.follow_up_rounds <= 10,
+            "RULES_FOLLOW_UP_ROUNDS",
+            "跟踪回访次数应为0至10次",
+            "Follow-up rounds must be 0 to 10",
+        ),
+        *(
+            (
+                not day < period <= most,
                 "RULES_DURATION",
                 f"期限{name}应大于0且不超过180天",
                 f"{name} must be positive and at most 180 days",
             )
-    if r.follow_up_rounds and r.follow_up_report_period >= r.follow_up_interval:
-        raise invalid(
+            for name, period in (
+                ("follow_up_report_period", r.follow_up_report_period),
+                ("misuse_correction_period", r.misuse_correction_period),
+            )
+        ),
+        (
+            bool(r.follow_up_rounds) and r.follow_up_report_period >= r.follow_up_interval,
             "RULES_DURATION",
             "跟踪回访材料报送期限须短于回访间隔",
             "The follow-up report period must be shorter than the follow-up interval",
-        )
-    if not timedelta(0) <= r.misuse_reminder_before < r.misuse_correction_period:
-        raise invalid(
+        ),
+        (
+            not day <= r.misuse_reminder_before < r.misuse_correction_period,
             "RULES_REMINDER",
             "整改提醒时间须早于整改期限",
             "The correction reminder must come before the correction deadline",
-        )
-    if not timedelta(0) < r.media_exposure_period <= timedelta(days=180):
-        raise invalid(
+        ),
+        (
+            not day < r.media_exposure_period <= most,
             "RULES_DURATION",
             "撤销后媒体曝光的登记期限应大于0且不超过180天",
             "The media exposure period must be positive and at most 180 days",
-        )
-    if not timedelta(0) <= r.media_exposure_reminder_before < r.media_exposure_period:
-        raise invalid(
+        ),
+        (
+            not day <= r.media_exposure_reminder_before < r.media_exposure_period,
             "RULES_REMINDER",
             "媒体曝光提醒时间须早于登记期限",
             "The media exposure reminder must come before it is due",
-        )
+        ),
+    ]
+    for bad, code, zh, en in broken:
+        if bad:
+            raise invalid(code, zh, en)
 
 
 def follow_up_due(issued_at: datetime, rules: AftercareRules, round_no: int) -> tuple[datetime, datetime]:

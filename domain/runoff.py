@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from domain.ballot import Tally, check_unique_candidates
 from domain.errors import invalid
+from domain.selection import split_at_cutoff
 from domain.types import Award
 
 
@@ -65,13 +66,7 @@ def runoff_result(tallies: Iterable[Tally], *, seats: int) -> RunoffOutcome:
     approvals = {t.candidate_id: t.approve for t in counted}
     passed = sorted((t for t in counted if t.passed), key=lambda t: (-t.approve, t.candidate_id))
     not_passed = tuple(sorted(t.candidate_id for t in counted if not t.passed))
-    chosen, rest = passed[:seats], passed[seats:]
-    tied: list[Tally] = []
-    if chosen and rest and chosen[-1].approve == rest[0].approve:
-        boundary = chosen[-1].approve
-        tied = [t for t in passed if t.approve == boundary]
-        chosen = [t for t in chosen if t.approve != boundary]
-        rest = [t for t in rest if t.approve != boundary]
+    chosen, tied, rest = split_at_cutoff(passed, seats, lambda t: t.approve)
     return RunoffOutcome(
         seats=seats,
         selected=tuple(t.candidate_id for t in chosen),

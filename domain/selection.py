@@ -27,10 +27,11 @@ reach the bar.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import TypeVar
 
 from domain.errors import invalid, refuse_any, repeated
 from domain.rubric import load_rubric
@@ -230,6 +231,23 @@ def _award_criteria(
     return kept, sorted(excluded, key=lambda x: x.application_id)
 
 
+_T = TypeVar("_T")
+
+
+def split_at_cutoff(
+    ranked: Sequence[_T], seats: int, key: Callable[[_T], Hashable]
+) -> tuple[list[_T], list[_T], list[_T]]:
+    """`ranked` (best first) cut after `seats`: (chosen, tied, rest). When the last chosen and the
+    first left out share their `key`, every candidate with that key is tied — neither chosen nor
+    left out (宁缺毋滥) — and `tied` lists them in rank order; otherwise `tied` is empty."""
+    chosen, rest = list(ranked[:seats]), list(ranked[seats:])
+    if not (chosen and rest and key(chosen[-1]) == key(rest[0])):
+        return chosen, [], rest
+    boundary = key(chosen[-1])
+    tied = [x for x in ranked if key(x) == boundary]
+    return [x for x in chosen if key(x) != boundary], tied, [x for x in rest if key(x) != boundary]
+
+
 def preliminary_list(candidates: Iterable[Candidate], rules: SelectionRules) -> Selection:
     """Fix the preliminary list for every award (see the module docstring for the rules)."""
     listed = list(candidates)
@@ -267,14 +285,9 @@ def preliminary_list(candidates: Iterable[Candidate], rules: SelectionRules) -> 
         excluded += short
 
         seats = rules.seats(award)
-        chosen = eligible[:seats]
-        rest = eligible[seats:]
-        tied: list[Candidate] = []
-        if chosen and rest and chosen[-1].rank_key == rest[0].rank_key:
-            boundary = chosen[-1].rank_key
-            tied = [c for c in eligible if c.rank_key == boundary]
-            chosen = [c for c in chosen if c.rank_key != boundary]
-            rest = [c for c in rest if c.rank_key != boundary]
+        chosen, tied, rest = split_at_cutoff(eligible, seats, lambda c: c.rank_key)
+        if tied:
+            boundary = tied[0].rank_key
             ties.append(
                 TieAtCutoff(
                     award=award,

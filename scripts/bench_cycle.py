@@ -818,6 +818,19 @@ def summary(xs: Sequence[float], seconds: float) -> dict[str, float]:
 
 
 # --- report -------------------------------------------------------------------------------------
+def _print_read_rows(reads: dict[str, Any], stats: dict[str, Any]) -> None:
+    """One line per read kind (the list page, one application) of the read benchmark `stats`."""
+    for kind, label in (
+        ("list", f"GET /applications?year=&page= (page_size {reads['page_size']})"),
+        ("detail", "GET /applications/{id}"),
+    ):
+        x = stats[kind]
+        print(
+            f"  {label:<52} {x['requests']:6d} req  p50 {x['p50_ms']:7.1f} ms  p99 {x['p99_ms']:7.1f} ms  "
+            f"{x['per_second']:7.1f} req/s"
+        )
+
+
 def print_report(result: dict[str, Any]) -> None:
     n = result["n"]
     print(flush=True)
@@ -877,15 +890,7 @@ def print_report(result: dict[str, Any]) -> None:
             f"\nRead benchmark: {reads['rows']} seeded applications (year {reads['year']}), {reads['clients']} "
             f"concurrent office clients for {reads['seconds']:.1f} s"
         )
-        for kind, label in (
-            ("list", f"GET /applications?year=&page= (page_size {reads['page_size']})"),
-            ("detail", "GET /applications/{id}"),
-        ):
-            x = reads[kind]
-            print(
-                f"  {label:<52} {x['requests']:6d} req  p50 {x['p50_ms']:7.1f} ms  p99 {x['p99_ms']:7.1f} ms  "
-                f"{x['per_second']:7.1f} req/s"
-            )
+        _print_read_rows(reads, reads)
         print(
             "  (closed loop: each client sends its next request when the last one is answered — saturation)"
         )
@@ -894,15 +899,7 @@ def print_report(result: dict[str, Any]) -> None:
             f"  open loop: {paced['rate']:.0f} requests/s spread over the {reads['clients']} clients for "
             f"{paced['seconds']:.1f} s (latency from each request's scheduled time)"
         )
-        for kind, label in (
-            ("list", f"GET /applications?year=&page= (page_size {reads['page_size']})"),
-            ("detail", "GET /applications/{id}"),
-        ):
-            x = paced[kind]
-            print(
-                f"  {label:<52} {x['requests']:6d} req  p50 {x['p50_ms']:7.1f} ms  p99 {x['p99_ms']:7.1f} ms  "
-                f"{x['per_second']:7.1f} req/s"
-            )
+        _print_read_rows(reads, paced)
     print(
         f"\nTotal procedure wall time: {proc['total_seconds']:.1f} s ({proc['active_seconds']:.1f} s active)"
     )

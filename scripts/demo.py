@@ -54,7 +54,6 @@ from devstack.scenario import (  # noqa: E402
     eventually,
     expect,
     password_of,
-    scores,
 )
 from domain.calendar import CST, cst_date  # noqa: E402
 
@@ -438,18 +437,7 @@ class Demo:
         silent = [a for a in listed if self.by_app[a].silent]
         for app_id in silent:  # first, so that its confirmation timer runs while the others proceed
             x = self.by_app[app_id]
-            await s.wait_stage(app_id, "ONSITE_REVIEW")
-            seats = await s.panel(app_id, "ONSITE")
-            leader = next(m["expert_id"] for m in seats if m["leader"])
-            expect(
-                await s.api.post(
-                    f"/applications/{app_id}/onsite-report",
-                    headers=s.expert_heads[leader],
-                    json={"scores": scores(x.onsite_pct), "opinion": "现场核实了质量管理体系运行情况。"},
-                ),
-                200,
-            )
-            await s.wait_stage(app_id, "ONSITE_CONFIRMATION")
+            await s.onsite_report(app_id, x.onsite_pct, comments=False)
             say(
                 f"leader reported on {app_id} {x.label} ({x.onsite_pct * 10}.00); the enterprise stays silent: "
                 f"reminder after {DEMO_RULES['onsite_confirmation_period'] - DEMO_RULES['onsite_reminder_before']} s, "
@@ -616,63 +604,31 @@ class Demo:
         investigator = await s.account(
             "investigator1", "office", password_of("investigator1"), "区评审办调查员"
         )
-        expect(
-            await s.api.post(
-                f"/objections/{anon['objection_id']}/investigator",
-                headers=s.office,
-                json={"username": "investigator1"},
-            ),
-            200,
-        )
-        r = expect(
-            await s.api.post(
-                f"/objections/{anon['objection_id']}/report",
-                headers=investigator,
-                json={
-                    "conclusion": "UNSUBSTANTIATED",
-                    "findings": "经抽查该企业近三年产品检验报告，未发现质量问题，异议不成立。",
-                },
-            ),
-            200,
+        await s.assign_investigator(anon["objection_id"], "investigator1")
+        r = await s.report_objection(
+            anon["objection_id"],
+            investigator,
+            "UNSUBSTANTIATED",
+            "经抽查该企业近三年产品检验报告，未发现质量问题，异议不成立。",
         )
         say(f"investigator1 reported on the anonymous objection: {r['conclusion']}")
-        r = expect(
-            await s.api.post(
-                f"/objections/{named['objection_id']}/investigator",
-                headers=s.office,
-                json={"username": "investigator1"},
-            ),
-            200,
-        )
+        r = await s.assign_investigator(named["objection_id"], "investigator1")
         say(
             f"office assigned investigator1 (an office account) to {named['objection_id']}, report due {cst(r['due_at'])}"
         )
-        r = expect(
-            await s.api.post(
-                f"/objections/{named['objection_id']}/report",
-                headers=investigator,
-                json={
-                    "conclusion": "SUBSTANTIATED",
-                    "findings": "经向国家知识产权局核实，所涉两项专利已于申报前被宣告全部无效，异议属实。",
-                },
-            ),
-            200,
+        r = await s.report_objection(
+            named["objection_id"],
+            investigator,
+            "SUBSTANTIATED",
+            "经向国家知识产权局核实，所涉两项专利已于申报前被宣告全部无效，异议属实。",
         )
         say(f"investigator1 reported: {r['conclusion']}; the report goes to the committee")
         seen = await s.api.get("/objections", params={"year": self.year}, headers=s.committee["member1"])
         say(
             f"a committee member reads the {len(expect_list(seen))} objections and their reports (without who objected)"
         )
-        r = expect(
-            await s.api.post(
-                f"/objections/{named['objection_id']}/decision",
-                headers=s.committee["chair"],
-                json={
-                    "decision": "KEEP",
-                    "reasons": "所涉专利仅为创新成果之一，其余成果足以支撑评审结论，维持列入。",
-                },
-            ),
-            201,
+        r = await s.decide_objection(
+            named["objection_id"], "KEEP", "所涉专利仅为创新成果之一，其余成果足以支撑评审结论，维持列入。"
         )
         say(f"the committee chair decided on the finding (审查): {r['decision']} — {r['decision_zh']}")
         say(f"waiting for the notice period to end (timer of {DEMO_RULES['public_notice_period']} s)…")
@@ -680,14 +636,7 @@ class Demo:
     async def approval(self) -> dict[str, Any]:
         s = self.s
         await self.follow("FINAL_LIST", timeout=DEMO_RULES["public_notice_period"] + 90)
-        final = expect(
-            await s.api.post(
-                f"/cycles/{self.year}/final-list",
-                headers=s.committee["chair"],
-                json={"note": "公示期满，根据异议调查结论确定拟授奖名单"},
-            ),
-            200,
-        )
+        final = await s.fix_final_list(note="公示期满，根据异议调查结论确定拟授奖名单")
         say("the committee chair fixed the list proposed to the government:")
         for w in final["winners"]:
             say(
@@ -700,27 +649,12 @@ class Demo:
         say(f"   (version {final['version']} of the list)")
         await self.follow("GOVERNMENT_APPROVAL")
         reason = "所涉两项发明专利已被宣告无效，属申报材料失实，请评委会重新审定。"
-        r = expect(
-            await s.api.post(
-                f"/cycles/{self.year}/approval",
-                headers=s.government,
-                json={"approved": False, "reason": reason, "version": final["version"]},
-            ),
-            200,
-        )
+        r = await s.decide_approval(approved=False, reason=reason, version=final["version"])
         say(f"the district government decided on version {final['version']}: {r['decision']} — {reason}")
         await self.follow("FINAL_LIST")
         target = next(a for a, x in self.by_app.items() if x.key == 5)
-        final = expect(
-            await s.api.post(
-                f"/cycles/{self.year}/final-list",
-                headers=s.committee["chair"],
-                json={
-                    "note": "根据区政府退回意见重新审定",
-                    "remove": {target: "申报材料所附专利已被宣告无效，申报材料失实"},
-                },
-            ),
-            200,
+        final = await s.fix_final_list(
+            note="根据区政府退回意见重新审定", remove={target: "申报材料所附专利已被宣告无效，申报材料失实"}
         )
         say(
             f"the committee revised the list: version {final['version']} answers the return of version {final['answers_version']}"
@@ -729,14 +663,7 @@ class Demo:
             say(f"     removed {app_id} {self.by_app[app_id].label}: {why}")
         await self.follow("GOVERNMENT_APPROVAL")
         doc_no = f"鹿政发〔{self.year}〕8号"
-        r = expect(
-            await s.api.post(
-                f"/cycles/{self.year}/approval",
-                headers=s.government,
-                json={"approved": True, "document_no": doc_no, "version": final["version"]},
-            ),
-            200,
-        )
+        r = await s.decide_approval(approved=True, document_no=doc_no, version=final["version"])
         say(f"the district government decided on version {final['version']}: {r['decision']} ({doc_no})")
         say(f"   every version: GET /cycles/{self.year}/final-list/versions")
         await self.follow("COMPLETED", timeout=60)

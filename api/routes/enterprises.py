@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -50,6 +50,21 @@ def email_or_none(value: str) -> str:
     return normalize_email(value) if value.strip() else ""
 
 
+async def _audit_enterprise(
+    s: Session,
+    office: CurrentUser,
+    action: str,
+    credit_code: str,
+    *,
+    details: dict[str, Any],
+    reason: str = "",
+    at: datetime | None = None,
+) -> None:
+    """The audit record of what the office did to the enterprise `credit_code` (at `at`, now by default)."""
+    at = datetime.now(UTC) if at is None else at
+    await repo.audit_by(s, office, action, "enterprise", credit_code, at=at, reason=reason, details=details)
+
+
 async def load_enterprise(
     s: Session,
     credit_code: str,
@@ -84,15 +99,8 @@ async def create_enterprise(body: EnterpriseIn, s: Session, office: Office) -> E
     )
     s.add(ent)
     await s.flush()
-    await repo.audit_by(
-        s,
-        office,
-        "ENTERPRISE_REGISTERED",
-        "enterprise",
-        code,
-        at=datetime.now(UTC),
-        details={**body.model_dump(mode="json"), "contact_email": contact_email},
-    )
+    details = {**body.model_dump(mode="json"), "contact_email": contact_email}
+    await _audit_enterprise(s, office, "ENTERPRISE_REGISTERED", code, details=details)
     return enterprise_out(ent)
 
 
@@ -111,14 +119,9 @@ async def set_contact_email(
     if new != ent.contact_email:
         old, ent.contact_email = ent.contact_email, new
         ent.updated_at = datetime.now(UTC)
-        await repo.audit_by(
-            s,
-            office,
-            "ENTERPRISE_CONTACT_EMAIL_CHANGED",
-            "enterprise",
-            ent.credit_code,
-            at=ent.updated_at,
-            details={"old": old, "new": new},
+        details = {"old": old, "new": new}
+        await _audit_enterprise(
+            s, office, "ENTERPRISE_CONTACT_EMAIL_CHANGED", ent.credit_code, details=details, at=ent.updated_at
         )
     return enterprise_out(ent)
 
@@ -155,15 +158,7 @@ async def record_fact(credit_code: str, body: FactIn, s: Session, office: Office
     s.add(fact)
     await s.flush()
     await s.refresh(fact)
-    await repo.audit_by(
-        s,
-        office,
-        "FACT_RECORDED",
-        "enterprise",
-        ent.credit_code,
-        at=datetime.now(UTC),
-        details=body.model_dump(mode="json"),
-    )
+    await _audit_enterprise(s, office, "FACT_RECORDED", ent.credit_code, details=body.model_dump(mode="json"))
     return fact_out(fact)
 
 
@@ -212,16 +207,8 @@ async def record_revocation(body: RevocationIn, s: Session, office: Office) -> R
     )
     s.add(r)
     await s.flush()
-    await repo.audit_by(
-        s,
-        office,
-        "REVOCATION_RECORDED",
-        "enterprise",
-        code,
-        at=datetime.now(UTC),
-        reason=body.reason,
-        details=body.model_dump(mode="json"),
-    )
+    details = body.model_dump(mode="json")
+    await _audit_enterprise(s, office, "REVOCATION_RECORDED", code, details=details, reason=body.reason)
     return revocation_out(r, await holiday_calendar(s))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter
 
@@ -82,6 +83,21 @@ async def expert_out(s: Session, e: m.Expert) -> ExpertOut:
             for d in discipline
         ],
     )
+
+
+async def _audit_expert(
+    s: Session,
+    by: CurrentUser,
+    action: str,
+    e: m.Expert,
+    *,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """The audit record of what `by` did to expert `e` (at `at`, now by default)."""
+    at = datetime.now(UTC) if at is None else at
+    await repo.audit_by(s, by, action, "expert", str(e.id), at=at, reason=reason, details=details)
 
 
 async def load_expert(s: Session, expert_id: int, user: CurrentUser) -> m.Expert:
@@ -163,14 +179,8 @@ async def register_expert(body: ExpertIn, s: Session, office: Office, cfg: Confi
                 end=g.end,
             )
         )
-    await repo.audit_by(
-        s,
-        office,
-        "EXPERT_REGISTERED",
-        "expert",
-        str(e.id),
-        at=datetime.now(UTC),
-        details=body.model_dump(mode="json", exclude={"password"}),
+    await _audit_expert(
+        s, office, "EXPERT_REGISTERED", e, details=body.model_dump(mode="json", exclude={"password"})
     )
     await s.flush()
     return ExpertRegistered(**(await expert_out(s, e)).model_dump(), invitation=invitation)
@@ -194,15 +204,8 @@ async def get_expert(expert_id: int, s: Session, user: User) -> ExpertOut:
 async def set_availability(expert_id: int, body: AvailabilityIn, s: Session, user: User) -> ExpertOut:
     e = await load_expert(s, expert_id, user)
     e.available = body.available
-    await repo.audit_by(
-        s,
-        user,
-        "EXPERT_AVAILABILITY",
-        "expert",
-        str(e.id),
-        at=datetime.now(UTC),
-        reason=body.reason,
-        details={"available": body.available},
+    await _audit_expert(
+        s, user, "EXPERT_AVAILABILITY", e, reason=body.reason, details={"available": body.available}
     )
     return await expert_out(s, e)
 
@@ -247,15 +250,8 @@ async def discipline(
             )
             if body.kind == "DISQUALIFICATION":
                 e.status = "DISQUALIFIED"
-            await repo.audit_by(
-                s,
-                office,
-                f"EXPERT_{body.kind}",
-                "expert",
-                str(e.id),
-                at=now,
-                reason=body.reason,
-                details=breach or None,
+            await _audit_expert(
+                s, office, f"EXPERT_{body.kind}", e, at=now, reason=body.reason, details=breach or None
             )
         seats = await repo.open_seats(s, e.id)
     if body.kind == "DISQUALIFICATION":
