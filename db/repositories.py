@@ -407,7 +407,9 @@ async def open_seats(s: AsyncSession, expert_id: int) -> set[str]:
 
 
 def _grants(reviewed: bool, rules: dict[str, Any]) -> bool:
-    return not (reviewed and rules.get("expert_access_ends_with_review", False))
+    return not (
+        reviewed and rules.get("expert_access_ends_with_review", CycleRules.expert_access_ends_with_review)
+    )
 
 
 async def expert_seats(s: AsyncSession, user_id: int) -> set[tuple[str, str]]:

@@ -36,6 +36,7 @@ from ..calls import Action, acting
 from ..deps import Session, User, gate
 from ..errors import forbidden, not_found
 from ..resources.application import Access, PanelReader, ReviewedApplication, assigned, expert_of
+from ..resources.cycle import Cycle
 from ..responses.review import (
     AssignmentOut,
     ConfirmationOut,
@@ -162,11 +163,8 @@ async def verify_draw(d: RecordedDraw) -> DrawVerification:
     summary="Consolidated document review scores and the threshold",
     dependencies=[gate(Role.OFFICE, Role.AUDITOR)],
 )
-async def document_scores(year: int, s: Session) -> DocumentScores:
-    c = await repo.cycle(s, year)
-    if c is None:
-        raise not_found(f"{year}年度评审周期", f"Cycle {year}")
-    threshold = int(c.rules.get("onsite_threshold", 550))
+async def document_scores(c: Cycle, s: Session) -> DocumentScores:
+    threshold = repo.cycle_rules(c).onsite_threshold
     items = [
         DocumentScore(
             application_id=o.application_id,
@@ -174,7 +172,7 @@ async def document_scores(year: int, s: Session) -> DocumentScores:
             opinion=o.opinion,
             at_or_above_threshold=Decimal(o.total) >= threshold,
         )
-        for o in await rq.document_opinions(s, year)
+        for o in await rq.document_opinions(s, c.year)
     ]
     return DocumentScores(
         threshold=threshold, applications=sorted(items, key=lambda x: -Decimal(str(x.total)))

@@ -315,8 +315,13 @@ async def test_from_call_to_certificates(api: httpx.AsyncClient, temporal_client
     assert "特发此证" in cert["text"] and cert["plaque_text"]
     winner_n = next(n for n, a in sc.applications.items() if a == cert["application_id"])
     await sc.wait_stage(cert["application_id"], "AWARDED")
-    inbox = expect_list(await api.get("/notices", headers=sc.enterprise_heads[winner_n]))
-    assert any(n["kind"] == "AWARD_RESULT" and numbers[0] in n["body"] for n in inbox)
+
+    # the result reaches the winner's inbox once the outbox has delivered it (after the stage)
+    async def award_result() -> dict[str, Any] | None:
+        inbox = expect_list(await api.get("/notices", headers=sc.enterprise_heads[winner_n]))
+        return next((n for n in inbox if n["kind"] == "AWARD_RESULT" and numbers[0] in n["body"]), None)
+
+    assert (await eventually(award_result, what="the award result delivered"))["kind"] == "AWARD_RESULT"
     await sc.wait_stage(target, "NOT_AWARDED")
     assert any(n["kind"] == "AWARD_ANNOUNCEMENT" for n in expect_list(await api.get("/public/notices")))
 
