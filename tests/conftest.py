@@ -50,7 +50,7 @@ ADMIN = ("admin", "test-accounts-key-1")
 # deleted it (20-30 s): rather than wait, a reset that finds one moves the tests on to the next of a
 # few namespaces (the server creates them at start), whose deletions were asked tests ago.
 LIVE = " AND ExecutionStatus != 'Terminated'"
-NAMESPACES = ("default", "award-test-1", "award-test-2", "award-test-3")
+NAMESPACES = ("default", *(f"award-test-{n}" for n in range(1, 6)))  # six: a return finds its deletions done
 # The payload keys of a test run (fresh each run, never written anywhere): an old key that still
 # decrypts and a new one that encrypts, as after a rotation. Every client, worker, time-skipping
 # environment and replayer of the tests uses DATA_CONVERTER (config.temporal.data_converter).
