@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
 
 
-class LocalService:
+class LocalService(ABC):
+    @abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Start the service and return once it answers."""
 
+    @abstractmethod
     def stop(self) -> None:
-        raise NotImplementedError
+        """Stop the service and whatever it started; safe to call when it is not running."""
 
     def __enter__(self) -> Self:
         self.start()
