@@ -241,15 +241,6 @@ def application_query(
     return q
 
 
-async def list_applications(
-    s: AsyncSession, *, limit: int, offset: int, **filters: Any
-) -> tuple[Sequence[m.Application], int]:
-    q = application_query(**filters)
-    total = await s.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = (await s.scalars(q.order_by(m.Application.id).limit(limit).offset(offset))).all()
-    return rows, total
-
-
 async def qualification_checks(s: AsyncSession, application_id: str) -> Sequence[m.QualificationCheck]:
     q = select(m.QualificationCheck).where(m.QualificationCheck.application_id == application_id)
     return (await s.scalars(q.order_by(m.QualificationCheck.id))).all()
@@ -259,16 +250,6 @@ async def qualification_decision(
     s: AsyncSession, application_id: str
 ) -> m.QualificationDecisionRecord | None:
     return await s.get(m.QualificationDecisionRecord, application_id)
-
-
-async def set_application_stage(
-    s: AsyncSession, application_id: str, *, stage: str, outcome: str, at: datetime
-) -> None:
-    await s.execute(
-        update(m.Application)
-        .where(m.Application.id == application_id)
-        .values(stage=stage, outcome=outcome, updated_at=at)
-    )
 
 
 # --- documents -----------------------------------------------------------------------------------
