@@ -469,7 +469,10 @@ class Cycle:
         with clock.stage("plenary ballot", note=f"{len(COMMITTEE)} members vote on {len(listed)} candidates"):
             meeting = await s.convene()
             mid = meeting["meeting_id"]
-            choices = dict.fromkeys(meeting["candidates"], "APPROVE")
+            # the four best on-site results are approved, the rest rejected: fewer passing candidates
+            # than an award's five seats, so no tie at the cut-off sends the cycle to a run-off
+            best = set(sorted(meeting["candidates"], key=lambda a: rank[a])[:4])
+            choices = {a: "APPROVE" if a in best else "REJECT" for a in meeting["candidates"]}
 
             async def vote(member: str) -> None:
                 expect(await s.vote(mid, member, choices), 200)
